@@ -1,0 +1,42 @@
+# bidui — set-up and everyday commands. `make run` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAMPLE := data/sample
+
+# Prefect runs offline, with its home inside the project (never ~/.prefect).
+export PREFECT_HOME := $(CURDIR)/var/prefect
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+
+.PHONY: install run test lint bench sample clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/bidui run --union $(SAMPLE)/union_roll.xlsx --civil $(SAMPLE)/civil_exchange.csv \
+		--members $(SAMPLE)/members.csv --out out
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	@echo "make bench: nothing yet (the performance issue adds benchmarks/)."
+
+# Regenerate the committed sample from the generator (deterministic for the seed).
+sample: $(STAMP)
+	rm -rf $(SAMPLE) && $(BIN)/bidui generate --out $(SAMPLE) --households 500 --seed 20260630
+
+clean:
+	rm -rf out var .pytest_cache .ruff_cache
