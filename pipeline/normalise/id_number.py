@@ -1,0 +1,273 @@
+"""GB 11643 resident ID numbers (公民身份号码): cleaning, validation and Excel-damage detection.
+
+python-stdnum's ``cn.ric`` is not used for validation: it requires the prefix to have existed in
+the birth year (rejecting real IDs of older people) and raises ``KeyError`` on unknown prefixes.
+An ID's prefix is where it was issued; any code from any version of GB/T 2260 is accepted.
+
+Exception messages never contain the ID value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import numbers
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from operator import mul
+
+import numpy as np
+import pandas as pd
+
+from pipeline.normalise.districts import admin_code_known
+
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+CHECK_CHARS = "10X98765432"
+MIN_BIRTH = dt.date(1900, 1, 1)
+_ASCII_ZERO_OFFSET = ord("0") * sum(WEIGHTS)
+
+_ID18 = re.compile(r"^\d{17}[\dX]$")
+_ID15 = re.compile(r"^\d{15}$")
+# Excel shows numbers with more than 11 digits in scientific notation; 18 digits → E+17.
+_SCIENTIFIC = re.compile(r"^([0-9.]+)E\+?(1[67])$")
+_FLOAT_TEXT = re.compile(r"^(\d{1,15})\.0+$")  # "110105900101123.0": an exact float, 15 digits
+_DROP = re.compile(r"[\s\-‐‑‒–—―]+")
+_MISSING_TEXT = frozenset({"NAN", "NONE", "NULL", "<NA>", "NAT"})
+_EXACT_FLOAT_LIMIT = 2**53  # integers below this survive float64 exactly
+
+
+@dataclass(frozen=True, slots=True)
+class IdCheck:
+    """Outcome of checking one ID number.
+
+    Flags describe facts independently (an Excel-damaged value may also fail format or
+    checksum); :attr:`problem` picks the most telling one. ``legacy_15`` is information, not a
+    problem: a sound 15-digit number is converted and valid.
+    """
+
+    raw: str | None
+    normalised: str | None
+    missing: bool = False
+    bad_format: bool = False
+    legacy_15: bool = False
+    excel_damaged: bool = False
+    bad_checksum: bool = False
+    bad_birth_date: bool = False
+    unknown_admin_code: bool = False
+    birth_date: dt.date | None = None
+    sex: str | None = None
+    admin_code: str | None = None
+
+    @property
+    def problem(self) -> str | None:
+        """First problem, in priority order, as a short code; ``None`` if the ID is valid."""
+        for flag, code in (
+            (self.missing or self.normalised is None, "missing"),
+            (self.excel_damaged, "excel_damage"),
+            (self.bad_format, "format"),
+            (self.bad_checksum, "checksum"),
+            (self.bad_birth_date, "birth_date"),
+            (self.unknown_admin_code, "admin_code"),
+        ):
+            if flag:
+                return code
+        return None
+
+    @property
+    def valid(self) -> bool:
+        return self.problem is None
+
+
+def check_char(first17: str) -> str:
+    """GB 11643 check character for the first 17 digits."""
+    if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
+        raise ValueError("expected exactly 17 ASCII digits")
+    # ASCII codes minus 48 are the digit values; this form is ~4x faster on 10^6 IDs.
+    total = sum(map(mul, first17.encode("ascii"), WEIGHTS)) - _ASCII_ZERO_OFFSET
+    return CHECK_CHARS[total % 11]
+
+
+def _to_text(raw: object) -> str | None:
+    """Cell value as text; ``None`` for missing cells.
+
+    Floats get special care: an integer-valued float below 2**53 is exact (a 15-digit legacy
+    ID read as a number), anything larger has lost digits and is kept in scientific notation
+    so that it is recognised as damaged rather than silently "repaired".
+    """
+    if raw is None or raw is pd.NA or raw is pd.NaT:
+        return None
+    if isinstance(raw, bool):
+        return str(raw)
+    if isinstance(raw, numbers.Integral):
+        return str(int(raw))
+    if isinstance(raw, numbers.Real):
+        f = float(raw)
+        if math.isnan(f):
+            return None
+        if f.is_integer() and abs(f) < _EXACT_FLOAT_LIMIT:
+            return str(int(f))
+        return repr(f)  # e.g. '1.10105199001011e+17'; digits beyond 2**53 are not real
+    return str(raw)
+
+
+def clean_id(text: str) -> str:
+    """NFKC, upper-case (x/× → X), whitespace and hyphens removed."""
+    if not (text.isascii() and text.isdigit()):
+        text = unicodedata.normalize("NFKC", text).replace("×", "X").upper()
+        text = _DROP.sub("", text)
+        if m := _FLOAT_TEXT.match(text):
+            text = m.group(1)
+    return text
+
+
+def _parse_date(yyyymmdd: str) -> dt.date | None:
+    try:
+        return dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
+    except ValueError:
+        return None
+
+
+def _sane_date(yyyymmdd: str, as_of: dt.date | None) -> dt.date | None:
+    day = _parse_date(yyyymmdd)
+    if day is None or day < MIN_BIRTH or (as_of is not None and day > as_of):
+        return None
+    return day
+
+
+def _sex(digit: str) -> str:
+    return "男" if int(digit) % 2 else "女"
+
+
+def _check_scientific(raw: str, text: str, mantissa: str, as_of: dt.date | None) -> IdCheck:
+    """Excel scientific notation: the number lost its last digits.
+
+    With 15 significant digits shown, digits 1-14 (prefix and birth date) are exact unless the
+    rounding carried into them, which can only have happened if the 15th shown digit is 0.
+    """
+    digits = mantissa.replace(".", "").lstrip("0")
+    admin = birth = None
+    readable = text.endswith("17") and len(digits) >= 15 and digits[14] != "0"
+    if readable:
+        admin = digits[:6]
+        birth = _sane_date(digits[6:14], as_of)
+    return IdCheck(
+        raw=raw,
+        normalised=text,
+        bad_format=True,
+        excel_damaged=True,
+        unknown_admin_code=admin is not None and not admin_code_known(admin),
+        birth_date=birth,
+        admin_code=admin,
+    )
+
+
+def _check_18(raw: str, text: str, as_of: dt.date | None, legacy: bool = False) -> IdCheck:
+    bad_checksum = check_char(text[:17]) != text[17]
+    # Excel keeps 15 significant digits: the last three become 000 and the checksum breaks.
+    damaged = bad_checksum and text.endswith("000") and not legacy
+    sane = _sane_date(text[6:14], as_of)
+    # Rounding may have carried into the birth date if the 15th digit reads 0: don't offer it.
+    birth = None if damaged and text[14] == "0" else sane
+    admin = text[:6]
+    return IdCheck(
+        raw=raw,
+        normalised=text,
+        legacy_15=legacy,
+        excel_damaged=damaged,
+        bad_checksum=bad_checksum,
+        bad_birth_date=sane is None,
+        unknown_admin_code=not admin_code_known(admin),
+        birth_date=birth,
+        sex=_sex(text[16]) if birth is not None and not damaged else None,
+        admin_code=admin,
+    )
+
+
+# ~300 bytes an entry: bounded so a million distinct IDs cannot hold ~0.5 GB for the process.
+@lru_cache(maxsize=2**18)
+def _check_text(raw: str, as_of: dt.date | None) -> IdCheck:
+    text = clean_id(raw)
+    if not text or text in _MISSING_TEXT:
+        return IdCheck(raw=raw, normalised=None, missing=True)
+    if m := _SCIENTIFIC.match(text):
+        return _check_scientific(raw, text, m.group(1), as_of)
+    if _ID18.match(text):
+        return _check_18(raw, text, as_of)
+    if _ID15.match(text) and _parse_date("19" + text[6:12]) is not None:
+        first17 = text[:6] + "19" + text[6:]
+        return _check_18(raw, first17 + check_char(first17), as_of, legacy=True)
+    return IdCheck(raw=raw, normalised=text, bad_format=True)
+
+
+def check_id(raw: object, as_of: dt.date | None = None) -> IdCheck:
+    """Check one ID cell (text, number or missing). Results are cached per (text, as_of)."""
+    text = _to_text(raw)
+    if text is None:
+        return IdCheck(raw=None, normalised=None, missing=True)
+    return _check_text(text, as_of)
+
+
+_BOOL_COLUMNS = {
+    "id_missing": "missing",
+    "id_bad_format": "bad_format",
+    "id_legacy15": "legacy_15",
+    "id_excel_damaged": "excel_damaged",
+    "id_bad_checksum": "bad_checksum",
+    "id_bad_birth_date": "bad_birth_date",
+    "id_unknown_admin": "unknown_admin_code",
+}
+
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_NAT = np.iinfo(np.int64).min  # the int64 value numpy reads as NaT
+
+
+def _birth_array(checks: list[IdCheck]) -> np.ndarray:
+    days = np.array(
+        [c.birth_date.toordinal() - _EPOCH_ORDINAL if c.birth_date else _NAT for c in checks],
+        dtype=np.int64,
+    )
+    return days.view("datetime64[D]").astype("datetime64[ns]")
+
+
+def check_ids(values: pd.Series, as_of: dt.date | None = None) -> pd.DataFrame:
+    """Check a column of IDs; one row per input with the same index.
+
+    Each distinct value is checked once and the results are mapped back.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    # The trailing entry stands for missing cells: factorize codes them -1.
+    checks = [check_id(u, as_of) for u in uniques] + [check_id(None)]
+    take = np.asarray(codes, dtype=np.intp)
+    take = np.where(take < 0, len(checks) - 1, take)
+
+    def strings(attr: str) -> pd.arrays.StringArray:
+        column = np.array([getattr(c, attr) for c in checks], dtype=object)
+        return pd.array(column[take], dtype="string")
+
+    data: dict[str, object] = {
+        "id_norm": strings("normalised"),
+        "id_valid": np.array([c.valid for c in checks], dtype=bool)[take],
+    }
+    for column, attr in _BOOL_COLUMNS.items():
+        data[column] = np.array([getattr(c, attr) for c in checks], dtype=bool)[take]
+    data["id_problem"] = strings("problem")
+    data["id_birth_date"] = _birth_array(checks)[take]
+    data["id_sex"] = strings("sex")
+    data["id_admin_code"] = strings("admin_code")
+    return pd.DataFrame(data, index=values.index)
+
+
+def mask_id(value: object) -> str:
+    """Masked ID for logs and reports: ``110105********123X``; other lengths keep ≤ 3 + 2."""
+    text = _to_text(value)
+    if text is None:
+        return ""
+    text = clean_id(text)
+    n = len(text)
+    if n == 18:
+        return text[:6] + "*" * 8 + text[-4:]
+    head, tail = min(3, n // 4), min(2, n // 4)
+    return text[:head] + "*" * (n - head - tail) + text[n - tail :]
