@@ -1,0 +1,128 @@
+"""Date parsing for the formats found in real roll and civil-affairs files.
+
+Accepted: date/datetime/Timestamp cells, Excel serial numbers (1900 date system), and strings
+``2019-03-01``, ``2019/3/1``, ``2019.03.01``, ``20190301``, ``2019年3月1日``, each optionally
+followed by a time (``2019/3/1 0:00``, ``2019-03-01 00:00:00``). Day-first or month-first
+forms (``01/03/2019``) are ambiguous and give None. Nothing here raises.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import numbers
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+from pipeline.normalise.vocab import is_blank, map_unique
+
+# Plausibility window for every path; it also keeps results inside datetime64[ns].
+MIN_YEAR = 1900
+MAX_YEAR = 2100
+
+# Excel serials: 1 = 1900-01-01, 60 = the non-existent 1900-02-29 (Lotus bug), so from 61 on
+# the day count is off by one and the epoch is effectively 1899-12-30.
+MIN_SERIAL = 1
+MAX_SERIAL = 80_000  # 2119-01-10
+_FAKE_LEAP_DAY = 60
+_EPOCH_BEFORE_LEAP = dt.date(1899, 12, 31)
+_EPOCH_AFTER_LEAP = dt.date(1899, 12, 30)
+
+_TIME = r"(?:(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
+_Y, _M, _D = r"(?P<y>\d{4})", r"(?P<m>\d{1,2})", r"(?P<d>\d{1,2})"
+_YMD_SEPARATED = re.compile(rf"^{_Y}(?P<sep>[-/.]){_M}(?P=sep){_D}{_TIME}$")
+_YMD_CHINESE = re.compile(rf"^{_Y}\s*年\s*{_M}\s*月\s*{_D}\s*日?{_TIME}$")
+_YMD_COMPACT = re.compile(rf"^{_Y}(?P<m>\d{{2}})(?P<d>\d{{2}}){_TIME}$")
+_SERIAL = re.compile(r"^\d{1,5}(?:\.\d+)?$")
+# A bare year (2019) or year.month (2019.3) is not a date, although it looks like a serial.
+_YEAR_LIKE = re.compile(r"^(?:19|20)\d{2}(?:\.\d{1,2})?$")
+
+
+def _make_date(year: int, month: int, day: int) -> dt.date | None:
+    """A real calendar date inside the window, else None (2019-02-30 → None)."""
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return None
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _in_window(day: dt.date) -> dt.date | None:
+    return day if MIN_YEAR <= day.year <= MAX_YEAR else None
+
+
+def from_excel_serial(serial: float) -> dt.date | None:
+    """Date of an Excel (1900 system) serial number; a time fraction is truncated."""
+    if not math.isfinite(serial):
+        return None
+    whole = math.floor(serial)
+    if not MIN_SERIAL <= whole <= MAX_SERIAL or whole == _FAKE_LEAP_DAY:
+        return None
+    epoch = _EPOCH_BEFORE_LEAP if whole < _FAKE_LEAP_DAY else _EPOCH_AFTER_LEAP
+    return epoch + dt.timedelta(days=whole)
+
+
+def _from_number(value: float) -> dt.date | None:
+    """A numeric cell: YYYYMMDD when it has 8 integer digits, else an Excel serial."""
+    if math.isfinite(value) and value == int(value) and 10_000_000 <= value <= 99_999_999:
+        whole = int(value)
+        return _make_date(whole // 10_000, whole // 100 % 100, whole % 100)
+    return from_excel_serial(value)
+
+
+def _from_text(text: str) -> dt.date | None:
+    text = unicodedata.normalize("NFKC", text).strip()
+    for pattern in (_YMD_SEPARATED, _YMD_CHINESE, _YMD_COMPACT):
+        match = pattern.match(text)
+        if match:
+            return _make_date(int(match["y"]), int(match["m"]), int(match["d"]))
+    if _SERIAL.match(text) and not _YEAR_LIKE.match(text):
+        return from_excel_serial(float(text))
+    return None
+
+
+def parse_date(value: object) -> dt.date | None:
+    """Parse one date cell; None when blank, invalid or ambiguous. Never raises."""
+    try:
+        if is_blank(value) or isinstance(value, bool):
+            return None
+        if isinstance(value, dt.datetime):  # includes pd.Timestamp
+            return _in_window(value.date())
+        if isinstance(value, dt.date):
+            return _in_window(value)
+        if isinstance(value, np.datetime64):
+            return _in_window(pd.Timestamp(value).date())
+        if isinstance(value, numbers.Real):
+            return _from_number(float(value))
+        if isinstance(value, str):
+            return _from_text(value)
+    except (ValueError, TypeError, OverflowError, ArithmeticError):
+        return None
+    return None
+
+
+def _parse_one(value: object) -> tuple[np.datetime64, bool]:
+    day = parse_date(value)
+    if day is None:
+        return np.datetime64("NaT", "ns"), not is_blank(value)
+    return np.datetime64(day, "ns"), False
+
+
+def parse_dates(values: pd.Series) -> pd.DataFrame:
+    """Columns ``value`` (datetime64[ns], NaT if blank/unparseable) and ``unparseable``.
+
+    ``unparseable`` is True only for non-blank input that could not be parsed, so callers can
+    report it. Computed once per distinct value.
+    """
+    parsed = map_unique(values, _parse_one)
+    return pd.DataFrame(
+        {
+            "value": np.array([p[0] for p in parsed], dtype="datetime64[ns]"),
+            "unparseable": np.array([p[1] for p in parsed], dtype=bool),
+        },
+        index=values.index,
+    )
