@@ -1,0 +1,138 @@
+"""The nightly Prefect flow: one task per stage, wiring the functions of `pipeline.stages`.
+
+Expected failures (bad input, a failed gate, an unsafe output folder) end the flow in a Failed
+state whose message is the one-paragraph error for the operator: no traceback, nothing
+published. Outputs are built in a staging folder and published in one rename at the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.states import Completed, Failed
+
+from pipeline import stages
+from pipeline.config import load_config, today_in
+from pipeline.errors import BiduiError
+from pipeline.report.publish import check_target, publish, staging_folder
+from pipeline.schema import Source
+
+
+@dataclass
+class StageFailure:
+    """A stage ended on an expected error; carries the operator's message and exit code."""
+
+    message: str
+    exit_code: int
+
+
+def _run_stage(name: str, function: Callable[..., Any], timings: dict[str, float],
+               *args: Any, **kwargs: Any) -> Any:
+    logger = get_run_logger()
+    started = time.perf_counter()
+    try:
+        result = function(*args, **kwargs)
+    except BiduiError as error:
+        logger.error("stage %s stopped: %s", name, error.paragraph())
+        return StageFailure(error.paragraph(), error.exit_code)
+    timings[name] = time.perf_counter() - started
+    logger.info("stage %-9s %s (%.1f s)", name, _describe(result), timings[name])
+    return result
+
+
+def _describe(result: Any) -> str:
+    """Row counts only: never personal data in logs."""
+    if isinstance(result, dict) and result and all(isinstance(k, Source) for k in result):
+        parts = []
+        for source, item in result.items():
+            frame = getattr(item, "frame", None)
+            quarantine = getattr(item, "quarantine", None)
+            text = f"{source.value} {len(frame) if frame is not None else 0} rows"
+            if quarantine is not None:
+                text += f" ({len(quarantine)} quarantined)"
+            parts.append(text)
+        return ", ".join(parts)
+    if isinstance(result, stages.Links):
+        members = 0 if result.member_links is None else len(result.member_links)
+        return f"{len(result.links)} roll–civil links, {members} member links"
+    if isinstance(result, list):
+        failed = sum(1 for r in result if not r.passed)
+        return f"{len(result)} checks, {failed} not passed"
+    if hasattr(result, "shape"):
+        return f"{len(result)} findings"
+    return "done"
+
+
+@task(name="ingest", cache_policy=NO_CACHE)
+def ingest_task(inputs: stages.Inputs, timings: dict) -> Any:
+    return _run_stage("ingest", stages.ingest, timings, inputs)
+
+
+@task(name="normalise", cache_policy=NO_CACHE)
+def normalise_task(loaded: Any, as_of: dt.date, timings: dict) -> Any:
+    return _run_stage("normalise", stages.normalise, timings, loaded, as_of)
+
+
+@task(name="link", cache_policy=NO_CACHE)
+def link_task(normalised: Any, config: dict, timings: dict) -> Any:
+    return _run_stage("link", stages.link, timings, normalised, config)
+
+
+@task(name="validate", cache_policy=NO_CACHE)
+def validate_task(loaded: Any, timings: dict) -> Any:
+    return _run_stage("validate", stages.validate, timings, loaded)
+
+
+@task(name="detect", cache_policy=NO_CACHE)
+def detect_task(normalised: Any, links: Any, as_of: dt.date, config: dict,
+                timings: dict) -> Any:
+    return _run_stage("detect", stages.detect, timings, normalised, links, as_of, config)
+
+
+@task(name="report", cache_policy=NO_CACHE)
+def report_task(out: Path, timings: dict, **parts: Any) -> Any:
+    def build_and_publish() -> dict:
+        check_target(out)
+        with staging_folder(out) as staging:
+            manifest = stages.report(staging, timings=timings, **parts)
+            publish(staging, out)
+        return manifest
+
+    return _run_stage("report", build_and_publish, timings)
+
+
+@flow(name="bidui-nightly", log_prints=False, validate_parameters=False)
+def nightly(union: list[Path], civil: list[Path], out: Path, members: list[Path] | None = None,
+            as_of: dt.date | None = None, config_path: Path | None = None) -> Any:
+    """Cross-check the roll against civil affairs for one night and publish into `out`."""
+    timings: dict[str, float] = {}
+    try:
+        config = load_config(config_path)
+        as_of = as_of or today_in(config.get("timezone", "Asia/Shanghai"))
+        check_target(out)
+    except BiduiError as error:
+        return Failed(message=error.paragraph(), data=StageFailure(error.paragraph(),
+                                                                   error.exit_code))
+    inputs = stages.Inputs(union=list(union), civil=list(civil), members=list(members or []))
+
+    loaded = ingest_task(inputs, timings)
+    if isinstance(loaded, StageFailure):
+        return Failed(message=loaded.message, data=loaded)
+    normalised = normalise_task(loaded, as_of, timings)
+    links = link_task(normalised, config, timings)
+    checks = validate_task(loaded, timings)
+    if isinstance(checks, StageFailure):
+        return Failed(message=checks.message, data=checks)
+    findings = detect_task(normalised, links, as_of, config, timings)
+    manifest = report_task(out, timings, loaded=loaded, normalised=normalised, links=links,
+                           findings=findings, checks=checks, as_of=as_of, config=config)
+    if isinstance(manifest, StageFailure):
+        return Failed(message=manifest.message, data=manifest)
+    return Completed(message=f"published {len(manifest['outputs'])} outputs", data=manifest)

@@ -1,0 +1,133 @@
+"""The `bidui` command line (SPEC §2): run, generate, evaluate.
+
+Expected failures print one paragraph saying what to fix and exit non-zero; nothing prints a
+traceback unless `--debug` is given (a traceback could carry personal data from the inputs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from pipeline.config import today_in
+from pipeline.errors import BiduiError, InputError
+
+INTERNAL_ERROR_EXIT = 70
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-06-30") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bidui", description="困难职工档案与民政救助数据比对")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the nightly flow once and publish into --out")
+    run.add_argument("--union", nargs="+", type=Path, required=True, metavar="F",
+                     help="union hardship roll file(s): CSV or XLSX")
+    run.add_argument("--civil", nargs="+", type=Path, required=True, metavar="F",
+                     help="civil-affairs exchange file(s): CSV or XLSX")
+    run.add_argument("--members", nargs="+", type=Path, default=[], metavar="F",
+                     help="union membership roster file(s), optional")
+    run.add_argument("--out", type=Path, required=True, metavar="DIR",
+                     help="output folder; replaced as a whole when the night succeeds")
+    run.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD",
+                     help="the night's date (default: today in Asia/Shanghai)")
+    run.add_argument("--config", type=Path, default=None, metavar="FILE",
+                     help="YAML merged over pipeline/config/defaults.yaml")
+    run.add_argument("--state", type=Path, default=None, metavar="DIR",
+                     help="what lasts across nights (accepted; history arrives with issue 5)")
+
+    gen = commands.add_parser("generate", help="write a synthetic input set with its truth")
+    gen.add_argument("--out", type=Path, required=True, metavar="DIR")
+    gen.add_argument("--households", type=int, default=500, metavar="N",
+                     help="union roll households (default 500)")
+    gen.add_argument("--seed", type=int, default=42, metavar="S")
+
+    evaluate = commands.add_parser("evaluate", help="score a run against a truth/ folder")
+    evaluate.add_argument("--run", type=Path, required=True, metavar="DIR")
+    evaluate.add_argument("--truth", type=Path, required=True, metavar="DIR")
+    evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    return parser
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from flows.settings import apply_offline_settings
+
+    apply_offline_settings()
+    from flows.nightly import StageFailure, nightly
+
+    as_of = args.as_of or today_in()
+    state = nightly(union=args.union, civil=args.civil, members=args.members, out=args.out,
+                    as_of=as_of, config_path=args.config, return_state=True)
+    if state.is_completed():
+        manifest = state.result()
+        _print_summary(manifest, args.out)
+        return 0
+    outcome = state.result(raise_on_failure=False)
+    failure = outcome if isinstance(outcome, StageFailure) else None
+    message = failure.message if failure else (state.message or "the run failed.")
+    print(f"bidui: {message}", file=sys.stderr)
+    return failure.exit_code if failure else INTERNAL_ERROR_EXIT
+
+
+def _print_summary(manifest: dict, out: Path) -> None:
+    totals = manifest["accounting"]
+    lines = [f"bidui: published {out} (as of {manifest['as_of']})"]
+    for source, t in totals.items():
+        lines.append(f"  {source:8s} read {t['rows_read']:>8,}  linked {t['rows_linked']:>8,}  "
+                     f"unlinked {t['rows_unlinked']:>8,}  quarantined {t['rows_quarantined']:>6,}")
+    for name, info in manifest["outputs"].items():
+        lines.append(f"  {name:24s} {info['rows']:>8,} rows")
+    print("\n".join(lines))
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from pipeline.generate import generate
+
+    if args.households < 1:
+        raise InputError("--households must be at least 1.", "pass a positive number.")
+    summary = generate(args.out, households=args.households, seed=args.seed)
+    print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from pipeline.evaluate import evaluate_run, format_scores
+
+    scores = evaluate_run(args.run, args.truth)
+    print(json.dumps(scores, indent=2) if args.json else format_scores(scores))
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "generate": cmd_generate, "evaluate": cmd_evaluate}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except BiduiError as error:
+        print(f"bidui: {error.paragraph()}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("bidui: interrupted; nothing was published.", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if args.debug:
+            raise
+        print(f"bidui: internal error ({type(error).__name__}); nothing was published. "
+              "Run again with --debug to see the traceback, and report it.", file=sys.stderr)
+        return INTERNAL_ERROR_EXIT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""The shape of a finding (SPEC §3 `discrepancies.parquet`) and its stable id."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+import pandas as pd
+
+KEY_COLUMNS = ("union_roll_id", "civil_case_id", "civil_member_no", "member_id")
+COLUMNS = (
+    "discrepancy_id", "type", "severity", *KEY_COLUMNS, "district_code", "union_value",
+    "civil_value", "match_probability", "amount_at_risk_yuan", "summary", "status",
+    "first_seen", "as_of",
+)
+STRING_COLUMNS = ("discrepancy_id", "type", "severity", *KEY_COLUMNS, "district_code",
+                  "union_value", "civil_value", "summary", "status")
+
+
+@dataclass
+class DetectContext:
+    """Everything a rule may read: normalised inputs, links, the night's date, configuration."""
+
+    union: pd.DataFrame
+    civil: pd.DataFrame
+    members: pd.DataFrame | None
+    links: pd.DataFrame
+    member_links: pd.DataFrame | None
+    roll_duplicates: pd.DataFrame
+    as_of: dt.date
+    config: dict
+
+
+def discrepancy_id(code: str, keys: tuple[object, ...]) -> str:
+    """A hash of the code and the entities' stable keys: the same finding has the same id every
+    night (never row numbers or probabilities, which move)."""
+    text = "|".join([code, *("" if k is None or k is pd.NA else str(k) for k in keys)])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def findings_frame(code: str, severity: str, rows: pd.DataFrame, summary: pd.Series,
+                   as_of: dt.date) -> pd.DataFrame:
+    """Complete a rule's rows (keys, values, amounts it knows) into the SPEC columns."""
+    out = pd.DataFrame(index=rows.index)
+    for column in COLUMNS:
+        out[column] = rows[column] if column in rows.columns else pd.NA
+    out["type"] = code
+    out["severity"] = severity
+    out["summary"] = summary
+    out["status"] = "new"
+    out["as_of"] = pd.Timestamp(as_of)
+    out["first_seen"] = pd.Timestamp(as_of)
+    out["discrepancy_id"] = [
+        discrepancy_id(code, keys) for keys in zip(*(out[c] for c in KEY_COLUMNS), strict=True)
+    ]
+    return typed(out)
+
+
+def typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Real types for analysts: strings, floats, dates."""
+    frame = frame.reindex(columns=list(COLUMNS))
+    for column in STRING_COLUMNS:
+        frame[column] = frame[column].astype("string")
+    for column in ("match_probability", "amount_at_risk_yuan"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    for column in ("first_seen", "as_of"):
+        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+    return frame
+
+
+def empty_findings() -> pd.DataFrame:
+    return typed(pd.DataFrame(columns=list(COLUMNS)))

@@ -1,0 +1,1 @@
+"""One module per discrepancy code of SPEC §4. Each exposes CODE, SEVERITY and `detect(ctx)`."""

@@ -1,0 +1,35 @@
+"""DUPLICATE_ROLL_ENTRY: one worker with two or more 在档 roll entries.
+
+Inputs: the roll's duplicate groups (same person, e.g. filed by a district union and by an
+industry union). One finding per entry of the group; `union_value` lists the other entries.
+Analyst: keep one entry, close the others, and check that help was not paid twice.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline.detect.finding import DetectContext, findings_frame
+
+CODE = "DUPLICATE_ROLL_ENTRY"
+SEVERITY = "high"
+
+
+def detect(ctx: DetectContext) -> pd.DataFrame:
+    dups = ctx.roll_duplicates
+    if dups.empty:
+        return findings_frame(CODE, SEVERITY, pd.DataFrame(), pd.Series(dtype="string"), ctx.as_of)
+    roll = ctx.union.set_index("row_key")
+    ids_by_group = dups.groupby("group")["roll_id"].agg(lambda s: sorted(s.astype(str)))
+    others = [
+        ",".join(r for r in ids_by_group[g] if r != rid)
+        for g, rid in zip(dups["group"], dups["roll_id"].astype(str), strict=True)
+    ]
+    rows = pd.DataFrame({
+        "union_roll_id": dups["roll_id"],
+        "district_code": roll.loc[dups["row_key"], "district_code"].to_numpy(),
+        "union_value": others,
+    })
+    summary = "档案" + rows["union_roll_id"].astype(str) + "与档案" + rows["union_value"] + \
+        "为同一职工重复建档（均在档），请保留一份并核查是否重复帮扶。"
+    return findings_frame(CODE, SEVERITY, rows, summary, ctx.as_of)

@@ -1,0 +1,174 @@
+"""Normalise each source's rows by a declarative plan, and quarantine the rows that cannot be used.
+
+A plan says which kind of normaliser each field gets; quarantine rules say when a row is
+unusable and why (in Chinese, with the fix, for the data steward). Every row ends up either in
+the normalised frame or in quarantine, never nowhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pipeline.normalise.fields import KINDS, Normalised, id_column
+from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_ROW, Source
+
+PLANS: dict[Source, dict[str, str]] = {
+    Source.UNION: {
+        "roll_id": "key", "name": "name", "sex": "sex", "birth_date": "date", "phone": "phone",
+        "employer": "text", "employer_uscc": "uscc", "district": "district", "street": "text",
+        "address": "text", "household_size": "int", "income_per_capita": "money",
+        "category": "category", "cause": "text", "claimed_assistance": "assistance",
+        "filed_date": "date", "roll_status": "roll_status", "exit_date": "date",
+        "filing_union": "text",
+    },
+    Source.CIVIL: {
+        "case_id": "key", "member_no": "key", "name": "name", "relation": "relation",
+        "assistance_type": "assistance", "district_code": "district", "street": "text",
+        "address": "text", "household_size": "int", "covered_size": "int",
+        "monthly_benefit": "money", "approved_date": "date", "case_status": "case_status",
+        "exit_date": "date", "person_status": "person_status", "deceased_date": "date",
+    },
+    Source.MEMBERS: {
+        "member_id": "key", "name": "name", "employer": "text", "grassroots_union": "text",
+        "district": "district", "join_date": "date",
+    },
+}
+
+
+@dataclass(frozen=True)
+class QuarantineRule:
+    code: str
+    reason: str  # Chinese, for the data steward: what is wrong and what to do
+    applies: Callable[[pd.DataFrame], pd.Series]
+
+
+def _blank(column: str) -> Callable[[pd.DataFrame], pd.Series]:
+    return lambda frame: frame[column].isna()
+
+
+def _no_name_no_id(frame: pd.DataFrame) -> pd.Series:
+    return frame["name"].isna() & frame["id_missing"]
+
+
+NO_NAME_NO_ID = QuarantineRule(
+    "no_name_no_id", "姓名和身份证号均为空，无法识别此人：请补填后重新报送", _no_name_no_id)
+
+QUARANTINE_RULES: dict[Source, tuple[QuarantineRule, ...]] = {
+    Source.UNION: (
+        QuarantineRule("missing_roll_id", "档案编号为空，无法引用此档案：请补填档案编号",
+                       _blank("roll_id")),
+        NO_NAME_NO_ID,
+        QuarantineRule("bad_roll_status", "档案状态为空或无法识别（应为 在档/已脱困）：请更正",
+                       _blank("roll_status")),
+    ),
+    Source.CIVIL: (
+        QuarantineRule("missing_case_id", "家庭编号为空：请补填家庭编号", _blank("case_id")),
+        QuarantineRule("missing_member_no", "成员序号为空：请补填成员序号", _blank("member_no")),
+        NO_NAME_NO_ID,
+        QuarantineRule("bad_assistance_type",
+                       "救助类别为空或无法识别（应为 低保/低收入/特困）：请更正",
+                       _blank("assistance_type")),
+        QuarantineRule("bad_case_status", "保障状态为空或无法识别（应为 在保/停保/退出）：请更正",
+                       _blank("case_status")),
+    ),
+    Source.MEMBERS: (
+        QuarantineRule("missing_member_id", "会员编号为空：请补填会员编号", _blank("member_id")),
+        NO_NAME_NO_ID,
+    ),
+}
+
+ROW_KEY = "row_key"
+ISSUES = "field_issues"
+REASON = "reason"
+REASON_CODE = "reason_code"
+
+
+@dataclass
+class NormalisedSource:
+    source: Source
+    frame: pd.DataFrame  # usable rows, typed
+    quarantine: pd.DataFrame  # unusable rows: provenance, reason, raw values as text
+
+
+def normalise_source(raw: pd.DataFrame, source: Source,
+                     as_of: dt.date | None = None) -> NormalisedSource:
+    """Typed, normalised columns for every row, then split off the unusable rows."""
+    prefix = source.value[0].upper()
+    index = raw.index
+    columns: dict[str, pd.Series] = {
+        ROW_KEY: pd.Series([f"{prefix}{i}" for i in range(len(raw))], index=index,
+                           dtype="string"),
+        SOURCE_FILE: raw[SOURCE_FILE].astype("string"),
+        SOURCE_ROW: raw[SOURCE_ROW].astype("int64"),
+    }
+    issues: list[tuple[str, pd.Series]] = []
+    for field, kind in PLANS[source].items():
+        result: Normalised = KINDS[kind](field, raw[field])
+        columns.update(result.columns)
+        issues.append((field, result.not_understood))
+    ids = id_column("id_number", raw["id_number"], as_of)
+    columns.update(ids.columns)
+    frame = pd.DataFrame(columns, index=index)
+    frame[ISSUES] = _join_issues(issues, index)
+    _fill_from_id(frame)
+    frame = pd.concat([frame, raw[[c for c in raw.columns if c.startswith("extra:")]]], axis=1)
+
+    reason_code = pd.Series(pd.NA, index=index, dtype="string")
+    reason = pd.Series(pd.NA, index=index, dtype="string")
+    for rule in QUARANTINE_RULES[source]:
+        hit = rule.applies(frame).fillna(False).astype(bool) & reason_code.isna()
+        reason_code = reason_code.mask(hit, rule.code)
+        reason = reason.mask(hit, rule.reason)
+    bad = reason_code.notna()
+    quarantine = _quarantine_frame(raw[bad], reason_code[bad], reason[bad], source)
+    return NormalisedSource(source, frame[~bad].reset_index(drop=True),
+                            quarantine.reset_index(drop=True))
+
+
+def _join_issues(issues: list[tuple[str, pd.Series]], index: pd.Index) -> pd.Series:
+    """`field_issues`: the fields whose non-blank value was not understood, `;`-joined."""
+    joined = pd.Series("", index=index, dtype="string")
+    for field, mask in issues:
+        mask = mask.fillna(False).astype(bool)
+        if mask.any():
+            joined = joined.mask(mask, joined + field + ";")
+    return joined.str.rstrip(";").replace("", pd.NA)
+
+
+def _fill_from_id(frame: pd.DataFrame) -> None:
+    """Birth date and sex: the stated value, else the one derived from the ID number."""
+    if "birth_date" in frame.columns:
+        frame["birth_date"] = frame["birth_date"].fillna(frame["id_birth_date"])
+    else:
+        frame["birth_date"] = frame["id_birth_date"]
+    if "sex" in frame.columns:
+        frame["sex"] = frame["sex"].fillna(frame["id_sex"])
+    else:
+        frame["sex"] = frame["id_sex"]
+
+
+def _quarantine_frame(raw: pd.DataFrame, codes: pd.Series, reasons: pd.Series,
+                      source: Source) -> pd.DataFrame:
+    """Provenance, reason and every raw value as text (`raw_<field>`), for the steward."""
+    out = pd.DataFrame({
+        "source": pd.Series(source.value, index=raw.index, dtype="string"),
+        SOURCE_FILE: raw[SOURCE_FILE].astype("string"),
+        SOURCE_ROW: raw[SOURCE_ROW].astype("int64"),
+        REASON_CODE: codes,
+        REASON: reasons,
+    })
+    for field in FIELDS[source]:
+        out[f"raw_{field.name}"] = raw[field.name].map(_as_text).astype("string")
+    return out
+
+
+def _as_text(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,88 @@
+"""The run manifest (SPEC §3): what was read, how every row was accounted for, what was written.
+
+Pure functions over the night's frames; writing it is the caller's job. The manifest carries
+no personal data: paths, hashes, counts, check results and timings only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import metadata
+
+import pandas as pd
+
+from pipeline.ingest import FileInfo
+from pipeline.schema import SOURCE_FILE, Source
+
+PACKAGES = ("bidui", "pandas", "numpy", "pyarrow", "recordlinkage", "great-expectations",
+            "prefect", "python-calamine", "opencc", "pypinyin", "python-stdnum")
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def account_rows(files: list[FileInfo], usable: pd.DataFrame, quarantined: pd.DataFrame,
+                 linked_keys: set[str]) -> list[dict]:
+    """Per file: rows read = linked + unlinked + quarantined, and whether that holds."""
+    out = []
+    for info in files:
+        mine = usable[usable[SOURCE_FILE] == info.path]
+        linked = int(mine["row_key"].isin(linked_keys).sum())
+        quarantine_count = int((quarantined[SOURCE_FILE] == info.path).sum())
+        unlinked = len(mine) - linked
+        out.append({
+            "source": info.source, "path": info.path, "sha256": info.sha256,
+            "size_bytes": info.size_bytes, "encoding": info.encoding, "sheet": info.sheet,
+            "header_row": info.header_row, "rows_read": info.rows_read,
+            "rows_linked": linked, "rows_unlinked": unlinked,
+            "rows_quarantined": quarantine_count,
+            "blank_rows_skipped": info.blank_rows_skipped,
+            "extra_columns": info.extra_columns, "duplicate_columns": info.duplicate_columns,
+            "balanced": info.rows_read == linked + unlinked + quarantine_count,
+        })
+    return out
+
+
+def totals_by_source(inputs: list[dict]) -> dict[str, dict[str, int | bool]]:
+    totals: dict[str, dict[str, int | bool]] = {}
+    for source in Source:
+        rows = [i for i in inputs if i["source"] == source.value]
+        if not rows:
+            continue
+        total = {k: sum(r[k] for r in rows) for k in
+                 ("rows_read", "rows_linked", "rows_unlinked", "rows_quarantined")}
+        total["balanced"] = total["rows_read"] == (
+            total["rows_linked"] + total["rows_unlinked"] + total["rows_quarantined"])
+        totals[source.value] = total
+    return totals
+
+
+def build_manifest(*, as_of: dt.date, inputs: list[dict], outputs: dict[str, int],
+                   validation: list[dict], timings: dict[str, float], config_hash: str,
+                   linking: dict, findings: dict[str, int]) -> dict:
+    return {
+        "tool": "bidui",
+        "as_of": as_of.isoformat(),
+        "inputs": inputs,
+        "accounting": totals_by_source(inputs),
+        "outputs": {name: {"rows": rows} for name, rows in sorted(outputs.items())},
+        "linking": linking,
+        "findings_by_type": findings,
+        "validation": {
+            "checks": validation,
+            "critical_failed": sum(1 for v in validation
+                                   if v["severity"] == "critical" and not v["passed"]),
+            "warnings": sum(1 for v in validation
+                            if v["severity"] == "warning" and not v["passed"]),
+        },
+        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
+        "packages": package_versions(),
+        "config_hash": config_hash,
+    }

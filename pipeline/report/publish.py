@@ -1,0 +1,125 @@
+"""Publish a night's outputs into DIR all at once, or not at all.
+
+Outputs are written into a staging folder beside DIR (same file system), fsynced, and then
+swapped into place with one rename. On Linux the swap is `renameat2(RENAME_EXCHANGE)`, which
+replaces a previous night's folder atomically; elsewhere, or on file systems without it, a
+rename of the old folder aside and a rename of the new one into place (a crash between the two
+leaves the old night beside DIR as `.DIR.previous-*`, never a partial set inside DIR).
+
+A DIR that already holds files that are not a bidui output set is refused: publishing replaces
+the whole folder, and a user's unrelated files must never be swept away.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from pipeline.errors import OutputError
+
+MARKER = "manifest.json"
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _libc_renameat2():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        function = libc.renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                         ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths; False where the system cannot."""
+    function = _libc_renameat2()
+    if function is None:
+        return False
+    result = function(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return result == 0
+
+
+def fsync_tree(root: Path) -> None:
+    """Flush every file and folder under root to disk before it is made visible."""
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            fd = os.open(os.path.join(folder, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def check_target(target: Path) -> None:
+    """Refuse a DIR that exists and holds something other than a bidui output set."""
+    if target.exists() and not target.is_dir():
+        raise OutputError(f"the output path {target} exists and is not a folder.",
+                          "pass a folder path to --out.")
+    if target.is_dir() and any(target.iterdir()) and not (target / MARKER).exists():
+        raise OutputError(
+            f"the output folder {target} is not empty and does not hold a bidui output set "
+            "(no manifest.json); publishing replaces the whole folder.",
+            "pass an empty or new folder to --out, or one that a previous bidui run wrote.")
+
+
+@contextlib.contextmanager
+def staging_folder(target: Path) -> Iterator[Path]:
+    """A fresh folder beside target; removed if the block fails or is not published."""
+    target = target.absolute()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+    try:
+        yield staging
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def publish(staging: Path, target: Path) -> None:
+    """Make staging's content the content of target in one step; staging is consumed."""
+    target = target.absolute()
+    check_target(target)
+    fsync_tree(staging)
+    os.chmod(staging, 0o755 & ~_umask())
+    if not target.exists():
+        os.rename(staging, target)
+    elif not any(target.iterdir()):
+        os.rename(staging, target)  # rename(2) replaces an empty folder atomically
+    elif _exchange(staging, target):
+        shutil.rmtree(staging, ignore_errors=True)  # staging now holds last night's set
+    else:
+        aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.previous-", dir=target.parent))
+        os.rmdir(aside)
+        os.rename(target, aside)
+        os.rename(staging, target)
+        shutil.rmtree(aside, ignore_errors=True)
+    _fsync_folder(target.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

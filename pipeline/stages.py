@@ -1,0 +1,156 @@
+"""The night's stages as plain functions: ingest → normalise → link → validate → detect → report.
+
+The Prefect flow in `flows/` only wires these together; any other engine (a test, a notebook,
+Dask) can call them the same way. Only `ingest` and `report` touch files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.config import config_hash
+from pipeline.detect import DetectContext, detect_all
+from pipeline.ingest import Loaded, load_source
+from pipeline.link import exact
+from pipeline.normalise.sources import NormalisedSource, normalise_source
+from pipeline.report import manifest as manifest_lib
+from pipeline.report import outputs
+from pipeline.schema import Source
+from pipeline.validate.checks import CheckResult, enforce_gates, run_input_checks
+
+
+@dataclass
+class Inputs:
+    union: list[Path]
+    civil: list[Path]
+    members: list[Path] = field(default_factory=list)
+
+    def by_source(self) -> dict[Source, list[Path]]:
+        given = {Source.UNION: self.union, Source.CIVIL: self.civil}
+        if self.members:
+            given[Source.MEMBERS] = self.members
+        return given
+
+
+@dataclass
+class Links:
+    links: pd.DataFrame
+    member_links: pd.DataFrame | None
+    roll_duplicates: pd.DataFrame
+
+
+def ingest(inputs: Inputs) -> dict[Source, Loaded]:
+    return {source: load_source(paths, source) for source, paths in inputs.by_source().items()}
+
+
+def normalise(loaded: dict[Source, Loaded], as_of: dt.date) -> dict[Source, NormalisedSource]:
+    return {source: normalise_source(item.frame, source, as_of) for source, item in loaded.items()}
+
+
+def link(normalised: dict[Source, NormalisedSource], config: dict) -> Links:
+    m = float(config["linking"]["id_exact_m"])
+    union = normalised[Source.UNION].frame
+    civil = normalised[Source.CIVIL].frame
+    links = exact.link_union_civil(union, civil, m=m)
+    member_links = None
+    if Source.MEMBERS in normalised:
+        member_links = exact.link_civil_members(civil, normalised[Source.MEMBERS].frame, m=m)
+    return Links(links, member_links, exact.roll_duplicate_groups(union))
+
+
+def validate(loaded: dict[Source, Loaded]) -> list[CheckResult]:
+    """Run the checks; raise GateError (nothing is published) if a critical one fails."""
+    results = run_input_checks({source: item.frame for source, item in loaded.items()})
+    enforce_gates(results)
+    return results
+
+
+def detect(normalised: dict[Source, NormalisedSource], links: Links, as_of: dt.date,
+           config: dict) -> pd.DataFrame:
+    members = normalised.get(Source.MEMBERS)
+    ctx = DetectContext(
+        union=normalised[Source.UNION].frame, civil=normalised[Source.CIVIL].frame,
+        members=members.frame if members else None, links=links.links,
+        member_links=links.member_links, roll_duplicates=links.roll_duplicates, as_of=as_of,
+        config=config)
+    return detect_all(ctx)
+
+
+def linked_row_keys(source: Source, links: Links) -> set[str]:
+    """Rows of a source that take part in at least one link (for the manifest's accounting)."""
+    if source is Source.UNION:
+        return set(links.links["union_row_key"])
+    member_links = links.member_links
+    if source is Source.CIVIL:
+        keys = set(links.links["civil_row_key"])
+        if member_links is not None:
+            keys |= set(member_links["civil_row_key"])
+        return keys
+    return set(member_links["member_row_key"]) if member_links is not None else set()
+
+
+def _links_output(links: Links) -> pd.DataFrame:
+    frame = links.links.drop(columns=["union_row_key", "civil_row_key"])
+    return frame.sort_values(["union_roll_id", "civil_case_id", "civil_member_no"],
+                             kind="mergesort").reset_index(drop=True)
+
+
+def _member_links_output(links: Links) -> pd.DataFrame | None:
+    if links.member_links is None:
+        return None
+    frame = links.member_links.drop(columns=["civil_row_key", "member_row_key"])
+    return frame.sort_values(["civil_case_id", "civil_member_no", "member_id"],
+                             kind="mergesort").reset_index(drop=True)
+
+
+def _quarantine_output(normalised: dict[Source, NormalisedSource]) -> pd.DataFrame:
+    frames = [n.quarantine for n in normalised.values()]
+    frame = pd.concat(frames, ignore_index=True, sort=False)
+    raw_columns = sorted(c for c in frame.columns if c.startswith("raw_"))
+    frame = frame[["source", "source_file", "source_row", "reason_code", "reason", *raw_columns]]
+    for column in raw_columns:
+        frame[column] = frame[column].astype("string")
+    return frame.sort_values(["source", "source_file", "source_row"],
+                             kind="mergesort").reset_index(drop=True)
+
+
+def report(folder: Path, *, loaded: dict[Source, Loaded],
+           normalised: dict[Source, NormalisedSource], links: Links, findings: pd.DataFrame,
+           checks: list[CheckResult], as_of: dt.date, config: dict,
+           timings: dict[str, float]) -> dict:
+    """Write every output file into folder (the staging folder) and return the manifest."""
+    written = {
+        "links.parquet": outputs.write_parquet(_links_output(links), folder / "links.parquet"),
+        "discrepancies.parquet": outputs.write_parquet(findings,
+                                                       folder / "discrepancies.parquet"),
+        "quarantine.parquet": outputs.write_parquet(_quarantine_output(normalised),
+                                                    folder / "quarantine.parquet"),
+    }
+    member_links = _member_links_output(links)
+    if member_links is not None:
+        written["member_links.parquet"] = outputs.write_parquet(
+            member_links, folder / "member_links.parquet")
+    inputs = []
+    for source, item in loaded.items():
+        inputs.extend(manifest_lib.account_rows(
+            item.files, normalised[source].frame, normalised[source].quarantine,
+            linked_row_keys(source, links)))
+    decisions = links.links.groupby(["method", "decision"]).size()
+    linking = {
+        "union_civil": {f"{m}/{d}": int(n) for (m, d), n in decisions.items()},
+        "member_links": 0 if links.member_links is None else len(links.member_links),
+        "roll_duplicate_rows": len(links.roll_duplicates),
+    }
+    findings_by_type = {str(k): int(v) for k, v in findings.groupby("type").size().items()}
+    manifest = manifest_lib.build_manifest(
+        as_of=as_of, inputs=inputs, outputs=written,
+        validation=[c.as_dict() for c in checks], timings=timings,
+        config_hash=config_hash(config), linking=linking, findings=findings_by_type)
+    outputs.write_report_html(manifest, findings, folder / "report.html")
+    outputs.write_validation_docs(manifest, folder / "validation")
+    outputs.write_json(manifest, folder / "manifest.json")
+    return manifest

@@ -1,0 +1,1 @@
+"""Validate: input checks, gates that stop a bad night, and the validation docs of a run."""
