@@ -7,6 +7,7 @@ Dask) can call them the same way. Only `ingest` and `report` touch files.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,6 +124,7 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
            checks: list[CheckResult], as_of: dt.date, config: dict,
            timings: dict[str, float]) -> dict:
     """Write every output file into folder (the staging folder) and return the manifest."""
+    started = time.perf_counter()
     written = {
         "links.parquet": outputs.write_parquet(_links_output(links), folder / "links.parquet"),
         "discrepancies.parquet": outputs.write_parquet(findings,
@@ -146,6 +148,7 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
         "roll_duplicate_rows": len(links.roll_duplicates),
     }
     findings_by_type = {str(k): int(v) for k, v in findings.groupby("type").size().items()}
+    timings = {**timings, "report": time.perf_counter() - started}
     manifest = manifest_lib.build_manifest(
         as_of=as_of, inputs=inputs, outputs=written,
         validation=[c.as_dict() for c in checks], timings=timings,

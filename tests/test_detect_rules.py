@@ -1,0 +1,67 @@
+"""The detection rules that exact linking supports, and the finding contract."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pipeline.detect import detect_all
+from pipeline.detect.finding import COLUMNS, DetectContext, discrepancy_id
+from pipeline.link.exact import link_union_civil, roll_duplicate_groups
+from pipeline.normalise.sources import normalise_source
+from pipeline.schema import Source
+from tests.helpers import raw_frame, valid_id
+
+AS_OF = dt.date(2026, 6, 30)
+A = valid_id("11010519900101123")
+B = valid_id("11010819850505234")
+
+
+def findings_for(roll_rows, civil_rows):
+    union = normalise_source(raw_frame(Source.UNION, roll_rows), Source.UNION, AS_OF).frame
+    base = {"assistance_type": "低保", "district_code": "110105", "case_status": "在保"}
+    civil = normalise_source(raw_frame(Source.CIVIL, [{**base, **r} for r in civil_rows]),
+                             Source.CIVIL, AS_OF).frame
+    links = link_union_civil(union, civil)
+    ctx = DetectContext(union=union, civil=civil, members=None, links=links, member_links=None,
+                        roll_duplicates=roll_duplicate_groups(union), as_of=AS_OF, config={})
+    return detect_all(ctx)
+
+
+def test_invalid_id_only_for_active_entries_and_names_the_problem() -> None:
+    findings = findings_for([
+        {"roll_id": "R1", "name": "张伟", "id_number": A[:-1] + ("0" if A[-1] != "0" else "1"),
+         "roll_status": "在档"},
+        {"roll_id": "R2", "name": "李娜", "id_number": "1.10105E+17", "roll_status": "已脱困"},
+        {"roll_id": "R3", "name": "王芳", "id_number": B, "roll_status": "在档"},
+    ], [])
+    assert list(findings["type"]) == ["INVALID_ID"]
+    assert findings.loc[0, "union_roll_id"] == "R1"
+    assert findings.loc[0, "union_value"] == "checksum"
+    assert list(findings.columns) == list(COLUMNS)
+
+
+def test_duplicate_roll_entries_each_get_a_finding_naming_the_other() -> None:
+    findings = findings_for([
+        {"roll_id": "R1", "name": "张伟", "id_number": A, "roll_status": "在档"},
+        {"roll_id": "R2", "name": "张伟", "id_number": A, "roll_status": "在档"},
+    ], [])
+    dups = findings[findings["type"] == "DUPLICATE_ROLL_ENTRY"]
+    assert dict(zip(dups["union_roll_id"], dups["union_value"], strict=True)) == {
+        "R1": "R2", "R2": "R1"}
+    assert set(dups["severity"]) == {"high"}
+
+
+def test_id_name_conflict_on_exact_id_with_other_name() -> None:
+    findings = findings_for(
+        [{"roll_id": "R1", "name": "张伟", "id_number": A, "roll_status": "在档"}],
+        [{"case_id": "C1", "member_no": "1", "name": "王秀英", "id_number": A}])
+    conflict = findings[findings["type"] == "ID_NAME_CONFLICT"]
+    assert list(conflict["civil_case_id"]) == ["C1"]
+    assert "姓名不一致" in conflict.iloc[0]["summary"]
+
+
+def test_discrepancy_id_is_stable_and_depends_only_on_code_and_keys() -> None:
+    first = discrepancy_id("INVALID_ID", ("R1", None, None, None))
+    assert first == discrepancy_id("INVALID_ID", ("R1", None, None, None))
+    assert first != discrepancy_id("INVALID_ID", ("R2", None, None, None))
+    assert first != discrepancy_id("DECEASED", ("R1", None, None, None))

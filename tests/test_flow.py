@@ -1,0 +1,93 @@
+"""The nightly flow end to end through the command line, on a small hand-made input set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.helpers import valid_id
+
+A = valid_id("11010519900101123")
+B = valid_id("11010819850505234")
+C = valid_id("11010319550303111")
+
+OUTPUTS = {"links.parquet", "member_links.parquet", "discrepancies.parquet",
+           "quarantine.parquet", "manifest.json", "report.html", "validation"}
+
+
+@pytest.fixture()
+def inputs(tmp_path: Path) -> dict[str, Path]:
+    union = tmp_path / "union.csv"
+    union.write_text(
+        "档案号,职工姓名,公民身份号码(必填),档案状态,所属区,是否低保,家庭人口\n"
+        f"A1,張偉,{A},在档,海淀,是,3\nA2,,,在档,110103,否,3\nA3,李娜,{B},在档,崇文区,低收入,2\n"
+        f"A4,王芳,{B},在档,,无,2\nA5,赵强,1.10108E+17,在档,朝阳区,低保,1\n", encoding="utf-8-sig")
+    civil = tmp_path / "civil.csv"
+    civil.write_bytes(
+        ("家庭编号,成员序号,姓名,身份证号,保障类别,区划代码,保障状态,家庭总人数\n"
+         f"C1,1,张伟,{A},城市低保,110108,在保,3\nC2,1,李娜,{B},低收入,110101,在保,2\n"
+         f"C3,1,买买提·艾力,{C},特困,110101,在保,1\n").encode("gb18030"))
+    members = tmp_path / "members.csv"
+    members.write_text(f"会员编号,姓名,身份证号\nM1,李娜,{B}\nM2,某人,\n", encoding="utf-8")
+    return {"union": union, "civil": civil, "members": members}
+
+
+def run(cli, inputs: dict[str, Path], out: Path, civil: Path | None = None):
+    return cli("run", "--union", str(inputs["union"]), "--civil", str(civil or inputs["civil"]),
+               "--members", str(inputs["members"]), "--out", str(out), "--as-of", "2026-06-30")
+
+
+def test_run_publishes_a_complete_accounted_output_set(bidui_cli, inputs, tmp_path) -> None:
+    out = tmp_path / "out"
+    result = run(bidui_cli, inputs, out)
+    assert result.returncode == 0, result.stderr
+    assert {p.name for p in out.iterdir()} == OUTPUTS
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert manifest["accounting"]["union"] == {
+        "rows_read": 5, "rows_linked": 3, "rows_unlinked": 1, "rows_quarantined": 1,
+        "balanced": True}
+    assert all(i["balanced"] for i in manifest["inputs"])
+    assert {i["source"] for i in manifest["inputs"]} == {"union", "civil", "members"}
+    assert set(manifest["timings_seconds"]) == {"ingest", "normalise", "link", "validate",
+                                                "detect", "report"}
+    links = pd.read_parquet(out / "links.parquet")
+    assert set(links["method"]) == {"id_exact"}
+    assert links.groupby("union_roll_id")["decision"].apply(
+        lambda d: (d == "match").sum()).max() == 1
+    findings = pd.read_parquet(out / "discrepancies.parquet")
+    assert {"INVALID_ID", "DUPLICATE_ROLL_ENTRY", "ID_NAME_CONFLICT"} <= set(findings["type"])
+    quarantine = pd.read_parquet(out / "quarantine.parquet")
+    assert list(quarantine["source_row"]) == [3]
+    assert "Traceback" not in result.stderr
+    assert "stage normalise" in result.stderr  # progress per stage, through Prefect's log
+
+
+def test_missing_column_stops_the_night_and_keeps_last_nights_outputs(
+        bidui_cli, inputs, tmp_path) -> None:
+    out = tmp_path / "out"
+    assert run(bidui_cli, inputs, out).returncode == 0
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    broken = tmp_path / "civil_no_id.csv"
+    broken.write_text("家庭编号,成员序号,姓名,保障类别,区划代码,保障状态\nC1,1,张伟,低保,110108,在保\n",
+                      encoding="utf-8")
+    result = run(bidui_cli, inputs, out, civil=broken)
+    assert result.returncode == 2
+    err = result.stderr
+    assert "身份证号" in err and "civil_no_id.csv" in err and "Traceback" not in err
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out")) == []
+
+
+def test_duplicate_civil_person_key_is_a_critical_gate(bidui_cli, inputs, tmp_path) -> None:
+    dup = tmp_path / "civil_dup.csv"
+    dup.write_text("家庭编号,成员序号,姓名,身份证号,保障类别,区划代码,保障状态\n"
+                   f"C1,1,张伟,{A},低保,110108,在保\nC1,1,李娜,{B},低保,110108,在保\n",
+                   encoding="utf-8")
+    out = tmp_path / "out"
+    result = run(bidui_cli, inputs, out, civil=dup)
+    assert result.returncode == 3
+    assert not out.exists()
+    assert "person_key_unique" in result.stderr and "Traceback" not in result.stderr
