@@ -1,0 +1,178 @@
+"""Turn the clean world into the three files' written rows (alias headers, corrupted values)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import corrupt as cx
+from . import names as nm
+from .constants import DISTRICTS
+from .identity import break_uscc
+from .population import World
+
+ROLL_HEADERS = (
+    "档案号", "职工姓名", "公民身份号码(必填)", "性别", "出生日期", "手机号码", "单位名称",
+    "统一社会信用代码", "所属区", "街道（乡镇）", " 家庭住址 ", "家庭人口数", "月人均收入",
+    "困难类别", "致困原因", "民政救助类别", "建档日期", "档案状态", "脱困日期", "填报单位", "备注",
+)
+ROLL_DATE_COLUMNS = ("出生日期", "建档日期", "脱困日期")
+CIVIL_HEADERS = (
+    "救助证编号", "成员序号", "姓名", "身份证号", "与户主关系", "保障类别", "区划代码", "街道乡镇",
+    "家庭住址", "家庭总人数", "保障人数", "月保障金额", "批准日期", "保障状态", "退出日期",
+    "人员状态", "死亡日期",
+)
+MEMBER_HEADERS = ("会员编号", "姓名", "公民身份号码", "工作单位", "基层工会", "所属区", "入会日期")
+REMARKS = ("", "", "", "", "", "", "已核实", "待复核", "电话空号", "本人签字确认", "材料齐全")
+
+
+@dataclass
+class Rendered:
+    roll: pd.DataFrame  # written roll rows (alias headers); values may be date/number/str
+    civil: pd.DataFrame
+    members: pd.DataFrame
+    roll_id_kind: list[str]
+    roll_id_written: list[str]  # textual form of the written ID (numbers as their digits)
+    roll_name_written: list[str]
+    civil_id_kind: list[str]
+    civil_id_written: list[str]
+    civil_name_written: list[str]
+    member_id_kind: list[str]
+
+
+def render(world: World, seed: int) -> Rendered:
+    r = random.Random(seed * 31 + 303)
+    roll_out, kinds, id_txt, names_w = _render_roll(r, world)
+    civil_out, c_kinds, c_ids, c_names = _render_civil(r, world)
+    members_out, m_kinds = _render_members(r, world, seed)
+    return Rendered(roll_out, civil_out, members_out, kinds, id_txt, names_w,
+                    c_kinds, c_ids, c_names, m_kinds)
+
+
+def _render_roll(r: random.Random, world: World):
+    persons, employers = world.persons, world.employers
+    emp_names = employers["employer"].tolist()
+    emp_uscc = employers["uscc"].tolist()
+    rows, kinds, id_txt, names_w = [], [], [], []
+    p_id = persons["id18"].tolist()
+    p_by = persons["birth_year"].tolist()
+    p_name = persons["name"].tolist()
+    p_male = persons["male"].tolist()
+    p_birth = persons["birth"].tolist()
+    for row in world.roll.itertuples(index=False):
+        id18, by = p_id[row.pid], int(p_by[row.pid])
+        kind = cx.roll_id_kind(r, id18, by, bool(row.force_valid_id))
+        id_val, kind = cx.apply_id_kind(r, id18, kind)
+        kinds.append(kind)
+        id_txt.append(str(id_val))
+        if kind == "excel_000" and r.random() < 0.7:
+            id_val = float(int(id_val))  # a numeric cell: Excel kept 15 significant digits
+        name = p_name[row.pid]
+        if row.name_variant != "none":
+            name = cx.name_variant(r, name, row.name_variant)
+        else:
+            name = cx.corrupt_name(r, name, trad=0.02, space=0.01, full=0.005, homophone=0.005,
+                                   guo=0.15, separators=nm.MINORITY_SEPARATORS)
+        names_w.append(name)
+        uscc = emp_uscc[row.employer_idx]
+        if row.uscc_broken:
+            uscc = break_uscc(uscc)
+        address = row.address
+        if r.random() < 0.3:
+            address = f"北京市{DISTRICTS[row.hukou][0]}{address}"
+        claimed = row.claimed
+        if claimed == "无" and r.random() < 0.3:
+            claimed = "否"
+        income = row.income
+        income_out: object = int(income) if float(income).is_integer() else income
+        rows.append((
+            row.roll_id, name, id_val, "男" if p_male[row.pid] else "女",
+            cx.fmt_date(r, int(p_birth[row.pid]), cx.ROLL_DATE_STYLES),
+            cx.fmt_phone(r, row.phone), emp_names[row.employer_idx], uscc,
+            cx.fmt_district(r, row.filing_district), row.street, address,
+            int(row.household_size), income_out, row.category, row.cause, claimed,
+            cx.fmt_date(r, row.filed, cx.ROLL_DATE_STYLES), row.roll_status,
+            cx.fmt_date(r, row.exit_day, cx.ROLL_DATE_STYLES) if row.exit_day is not None
+            and not pd.isna(row.exit_day) else "",
+            row.filing_union, r.choice(REMARKS),
+        ))
+    return pd.DataFrame(rows, columns=list(ROLL_HEADERS)), kinds, id_txt, names_w
+
+
+def _render_civil(r: random.Random, world: World):
+    civil, persons = world.civil, world.persons
+    ids = persons["id18"].to_numpy()
+    bys = persons["birth_year"].to_numpy()
+    rows, kinds, id_txt, names_w = [], [], [], []
+    for row in civil.itertuples(index=False):
+        if row.force_valid_id:
+            id_val, kind = ids[row.pid], "valid"
+        else:
+            id_val, kind = cx.side_id(r, ids[row.pid], int(bys[row.pid]), typo=0.003,
+                                      legacy=0.005, lower_x=0.3)
+        kinds.append(kind)
+        id_txt.append(id_val)
+        name = cx.corrupt_name(r, row.name, trad=0.01, space=0.005, full=0.0, homophone=0.002,
+                               guo=0.0, separators=("·", "·", "·", "•"))
+        names_w.append(name)
+        exit_day = "" if row.exit_day is None or pd.isna(row.exit_day) else row.exit_day
+        dec = "" if row.deceased_day is None or pd.isna(row.deceased_day) else row.deceased_day
+        rows.append((
+            row.case_id, row.member_no, name, id_val, row.relation, row.type_label,
+            row.district, row.street, row.address, int(row.household_size),
+            int(row.covered_size), int(row.monthly_benefit),
+            cx.fmt_date(r, row.approved, cx.CIVIL_DATE_STYLES), row.case_status,
+            cx.fmt_date(r, exit_day, cx.CIVIL_DATE_STYLES) if exit_day != "" else "",
+            row.person_status,
+            cx.fmt_date(r, dec, cx.CIVIL_DATE_STYLES) if dec != "" else "",
+        ))
+    out = pd.DataFrame(rows, columns=list(CIVIL_HEADERS))
+    out = out.sort_values(["区划代码", "救助证编号", "成员序号"], kind="stable")
+    order = out.index.to_numpy()
+    out = out.reset_index(drop=True)
+    return (out, [kinds[i] for i in order], [id_txt[i] for i in order],
+            [names_w[i] for i in order])
+
+
+def _render_members(r: random.Random, world: World, seed: int):
+    roster, persons, employers = world.roster, world.persons, world.employers
+    rng = np.random.default_rng(seed + 404)
+    n = len(roster)
+    pid = roster["pid"].to_numpy()
+    ids = persons["id18"].to_numpy()[pid].tolist()
+    names = persons["name"].to_numpy()[pid].tolist()
+    bys = roster["birth_year"].to_numpy()
+    kinds = ["valid"] * n
+    # sparse corruptions: only the touched rows go through Python
+    u = rng.random(n)
+    for i in np.flatnonzero(u < 0.009).tolist():
+        ids[i], kinds[i] = cx.side_id(r, ids[i], int(bys[i]), typo=0.33, legacy=0.33,
+                                      lower_x=0.0, spaces=0.34)
+    x_rows = [i for i, s in enumerate(ids) if s.endswith("X") and kinds[i] == "valid"]
+    for i in x_rows:
+        if r.random() < 0.3:
+            ids[i], kinds[i] = ids[i][:17] + "x", "lowercase_x"
+    un = rng.random(n)
+    minority = np.array(["·" in s for s in names])
+    for i in np.flatnonzero((un < 0.035) | minority).tolist():
+        names[i] = cx.corrupt_name(r, names[i], trad=0.57, space=0.29, full=0.03,
+                                   homophone=0.08, guo=0.3, separators=nm.MINORITY_SEPARATORS)
+    emp = roster["employer_idx"].to_numpy()
+    emp_name = employers["employer"].to_numpy()[emp]
+    suffix = np.where(rng.random(n) < 0.7, "工会", "工会委员会")
+    edist = employers["district"].to_numpy()[emp]
+    dname = np.array([DISTRICTS[d][0] for d in employers["district"].tolist()])[emp]
+    district = np.where(rng.random(n) < 0.1, edist, dname)
+    out = pd.DataFrame({
+        "会员编号": roster["member_id"].to_numpy(),
+        "姓名": names,
+        "公民身份号码": ids,
+        "工作单位": emp_name,
+        "基层工会": emp_name.astype(object) + suffix.astype(object),
+        "所属区": district,
+        "入会日期": cx.fmt_dates_vectorised(rng, roster["join"].to_numpy()),
+    })
+    return out, kinds

@@ -1,0 +1,133 @@
+"""Truth tables, computed from the final data (clean semantics + written IDs/names).
+
+Roll-entry codes apply to 在档 entries only. Nothing here trusts the planting intentions.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+
+import opencc
+import pandas as pd
+
+from .constants import DIBAO_STANDARD
+from .identity import normalise_id
+from .population import World
+from .render import Rendered
+
+_T2S = opencc.OpenCC("t2s")
+_SEP = re.compile(r"[·•‧・.．]")
+VARIANTS = str.maketrans({"囯": "国"})
+CODES = (
+    "CLAIMED_ASSISTANCE_NOT_FOUND", "ASSISTANCE_ENDED", "ASSISTANCE_TYPE_MISMATCH",
+    "UNCLAIMED_ASSISTANCE", "HOUSEHOLD_SIZE_MISMATCH", "DECEASED", "DUPLICATE_ROLL_ENTRY",
+    "NOT_ON_HARDSHIP_ROLL", "INVALID_ID", "ID_NAME_CONFLICT", "CATEGORY_INCONSISTENT",
+)
+DISC_COLUMNS = ["type", "union_roll_id", "civil_case_id", "civil_member_no", "member_id"]
+
+
+def normalise_name(name: str) -> str:
+    """Folding the truth treats as "the same name": NFKC, no spaces, one separator, t2s, 囯."""
+    s = unicodedata.normalize("NFKC", name)
+    s = "".join(s.split())
+    s = _SEP.sub("·", s)
+    return _T2S.convert(s).translate(VARIANTS)
+
+
+def category_inconsistent(category: str, income: float) -> bool:
+    return (category == "深度困难" and income >= DIBAO_STANDARD) or (
+        category == "相对困难" and income >= 2 * DIBAO_STANDARD)
+
+
+def compute_truth(world: World, rd: Rendered) -> dict[str, pd.DataFrame]:
+    roll, civil, roster = world.roll, world.civil, world.roster
+    case_ids = civil["case_id"].tolist()
+    member_nos = civil["member_no"].tolist()
+    civil_id_by_key = {}
+    civil_name_by_key = {}
+    for cid, mno, idw, nw in zip(rd.civil["救助证编号"], rd.civil["成员序号"], rd.civil_id_written,
+                                 rd.civil_name_written, strict=True):
+        civil_id_by_key[(cid, mno)] = idw
+        civil_name_by_key[(cid, mno)] = nw
+
+    civ_cols = {k: civil[k].tolist() for k in ("case_status", "assistance_type",
+                                               "household_size", "person_status")}
+    links, kinds, disc = [], [], []
+    active_mask = roll["roll_status"] == "在档"
+    cases_with_active_roll: set[str] = set()
+    pid_active = Counter(roll.loc[active_mask, "pid"].tolist())
+
+    for i, row in enumerate(roll.itertuples(index=False)):
+        kind = rd.roll_id_kind[i]
+        kinds.append((row.roll_id, kind, row.roll_status))
+        c = int(row.civil_row)
+        cid, mno = (case_ids[c], member_nos[c]) if c >= 0 else ("", "")
+        if c >= 0:
+            links.append((row.roll_id, cid, mno, kind))
+        if row.roll_status != "在档":
+            continue
+        if c >= 0:
+            cases_with_active_roll.add(cid)
+
+        def add(code: str, with_civil: bool, _rid=row.roll_id, _cid=cid, _mno=mno) -> None:
+            disc.append((code, _rid, _cid if with_civil else "",
+                         str(_mno) if with_civil else "", ""))
+
+        if normalise_id(rd.roll_id_written[i]) is None:
+            add("INVALID_ID", False)
+        if category_inconsistent(row.category, float(row.income)):
+            add("CATEGORY_INCONSISTENT", False)
+        if pid_active[row.pid] >= 2:
+            add("DUPLICATE_ROLL_ENTRY", False)
+        claims = row.claimed != "无"
+        if c < 0:
+            if claims:
+                add("CLAIMED_ASSISTANCE_NOT_FOUND", False)
+            continue
+        cv = {k: v[c] for k, v in civ_cols.items()}
+        active_case = cv["case_status"] == "在保"
+        if claims and not active_case:
+            add("ASSISTANCE_ENDED", True)
+        if claims and active_case and row.claimed != cv["assistance_type"]:
+            add("ASSISTANCE_TYPE_MISMATCH", True)
+        if not claims and active_case:
+            add("UNCLAIMED_ASSISTANCE", True)
+        if int(row.household_size) != int(cv["household_size"]):
+            add("HOUSEHOLD_SIZE_MISMATCH", True)
+        if cv["person_status"] == "死亡":
+            add("DECEASED", True)
+        rid_norm = normalise_id(rd.roll_id_written[i])
+        cid_norm = normalise_id(civil_id_by_key[(cid, mno)])
+        if (rid_norm is not None and rid_norm == cid_norm
+                and normalise_name(rd.roll_name_written[i])
+                != normalise_name(civil_name_by_key[(cid, mno)])):
+            add("ID_NAME_CONFLICT", True)
+
+    member_links = []
+    active_cases = set(civil.loc[civil["case_status"] == "在保", "case_id"].tolist())
+    for mid, c in zip(roster["member_id"].tolist(), roster["civil_row"].tolist(), strict=True):
+        if c < 0:
+            continue
+        cid, mno = case_ids[c], member_nos[c]
+        member_links.append((cid, mno, mid))
+        if cid in active_cases and cid not in cases_with_active_roll:
+            disc.append(("NOT_ON_HARDSHIP_ROLL", "", cid, str(mno), mid))
+
+    links_df = pd.DataFrame(links, columns=["union_roll_id", "civil_case_id", "civil_member_no",
+                                            "id_kind"]).sort_values("union_roll_id")
+    ml_df = pd.DataFrame(member_links, columns=["civil_case_id", "civil_member_no", "member_id"])
+    ml_df = ml_df.sort_values(["civil_case_id", "civil_member_no", "member_id"])
+    kinds_df = pd.DataFrame(kinds, columns=["union_roll_id", "id_kind", "roll_status"])
+    kinds_df = kinds_df.sort_values("union_roll_id")
+    disc_df = pd.DataFrame(disc, columns=DISC_COLUMNS)
+    disc_df["_o"] = disc_df["type"].map({c: i for i, c in enumerate(CODES)})
+    disc_df = disc_df.sort_values(["_o", "union_roll_id", "civil_case_id", "civil_member_no",
+                                   "member_id"]).drop(columns="_o")
+    return {
+        "links": links_df.reset_index(drop=True),
+        "member_links": ml_df.reset_index(drop=True),
+        "roll_id_kinds": kinds_df.reset_index(drop=True),
+        "discrepancies": disc_df.reset_index(drop=True),
+    }
