@@ -16,7 +16,7 @@ import pandas as pd
 from pipeline.config import config_hash
 from pipeline.detect import DetectContext, detect_all
 from pipeline.ingest import Loaded, load_source
-from pipeline.link import exact
+from pipeline.link.people import PeopleLinks, link_people
 from pipeline.normalise.sources import NormalisedSource, normalise_source
 from pipeline.report import manifest as manifest_lib
 from pipeline.report import outputs
@@ -37,11 +37,7 @@ class Inputs:
         return given
 
 
-@dataclass
-class Links:
-    links: pd.DataFrame
-    member_links: pd.DataFrame | None
-    roll_duplicates: pd.DataFrame
+Links = PeopleLinks
 
 
 def ingest(inputs: Inputs) -> dict[Source, Loaded]:
@@ -53,14 +49,9 @@ def normalise(loaded: dict[Source, Loaded], as_of: dt.date) -> dict[Source, Norm
 
 
 def link(normalised: dict[Source, NormalisedSource], config: dict) -> Links:
-    m = float(config["linking"]["id_exact_m"])
-    union = normalised[Source.UNION].frame
-    civil = normalised[Source.CIVIL].frame
-    links = exact.link_union_civil(union, civil, m=m)
-    member_links = None
-    if Source.MEMBERS in normalised:
-        member_links = exact.link_civil_members(civil, normalised[Source.MEMBERS].frame, m=m)
-    return Links(links, member_links, exact.roll_duplicate_groups(union))
+    members = normalised.get(Source.MEMBERS)
+    return link_people(normalised[Source.UNION].frame, normalised[Source.CIVIL].frame,
+                       members.frame if members else None, config["linking"]["specs"])
 
 
 def validate(loaded: dict[Source, Loaded]) -> list[CheckResult]:
@@ -94,8 +85,8 @@ def linked_row_keys(source: Source, links: Links) -> set[str]:
     return set(member_links["member_row_key"]) if member_links is not None else set()
 
 
-def _links_output(links: Links) -> pd.DataFrame:
-    frame = links.links.drop(columns=["union_row_key", "civil_row_key"])
+def _links_output(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.drop(columns=["union_row_key", "civil_row_key"])
     return frame.sort_values(["union_roll_id", "civil_case_id", "civil_member_no"],
                              kind="mergesort").reset_index(drop=True)
 
@@ -126,7 +117,10 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
     """Write every output file into folder (the staging folder) and return the manifest."""
     started = time.perf_counter()
     written = {
-        "links.parquet": outputs.write_parquet(_links_output(links), folder / "links.parquet"),
+        "links.parquet": outputs.write_parquet(_links_output(links.links),
+                                               folder / "links.parquet"),
+        "link_evidence.parquet": outputs.write_parquet(_links_output(links.evidence),
+                                                       folder / "link_evidence.parquet"),
         "discrepancies.parquet": outputs.write_parquet(findings,
                                                        folder / "discrepancies.parquet"),
         "quarantine.parquet": outputs.write_parquet(_quarantine_output(normalised),
@@ -146,7 +140,10 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
         "union_civil": {f"{m}/{d}": int(n) for (m, d), n in decisions.items()},
         "member_links": 0 if links.member_links is None else len(links.member_links),
         "roll_duplicate_rows": len(links.roll_duplicates),
+        "blocking": links.blocking,
     }
+    outputs.write_json({"models": links.models, "specs": config["linking"]["specs"]},
+                       folder / "link_model.json")
     findings_by_type = {str(k): int(v) for k, v in findings.groupby("type").size().items()}
     timings = {**timings, "report": time.perf_counter() - started}
     manifest = manifest_lib.build_manifest(

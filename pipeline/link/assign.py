@@ -1,0 +1,69 @@
+"""Decisions: match / possible (clerical band) / none, and the assignment rule of SPEC §3.
+
+Link mode (one-to-one): pairs are taken in order of decreasing weight; a left record (a roll
+row) gets at most one match, and a right record (a civil person) is matched by a second left
+record only when both left records belong to one cluster: the same worker filed twice. A pair
+in the clerical band is `possible` only for a left record that has no match. Dedupe mode
+(clusters): every pair above the match threshold is a match; clusters are their components.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipeline.link.spec import ModelSpec
+
+MATCH, POSSIBLE, NONE = "match", "possible", "none"
+
+
+def assign(pairs: pd.DataFrame, spec: ModelSpec, *, dedupe: bool,
+           left_cluster: np.ndarray | None = None) -> pd.Series:
+    match_p = spec.decisions.match_probability
+    possible_p = spec.decisions.possible_probability
+    p = pairs["match_probability"].to_numpy()
+    if dedupe or spec.assignment == "clusters":
+        decision = np.where(p >= match_p, MATCH, np.where(p >= possible_p, POSSIBLE, NONE))
+        return pd.Series(decision, index=pairs.index, dtype=object)
+
+    order = np.lexsort((pairs["right"].to_numpy(), pairs["left"].to_numpy(),
+                        -pairs["match_weight"].to_numpy()))
+    left, right = pairs["left"].to_numpy(), pairs["right"].to_numpy()
+    decision = np.full(len(pairs), NONE, dtype=object)
+    matched_left: set[int] = set()
+    taker: dict[int, int] = {}
+    for k in order:
+        if p[k] < possible_p:
+            break  # sorted by weight, so every later pair is below the band too
+        a, b = int(left[k]), int(right[k])
+        if a in matched_left:
+            continue
+        holder = taker.get(b)
+        free = holder is None or (left_cluster is not None
+                                  and left_cluster[holder] == left_cluster[a])
+        if p[k] >= match_p and free:
+            decision[k] = MATCH
+            matched_left.add(a)
+            taker.setdefault(b, a)
+        else:
+            decision[k] = POSSIBLE
+    has_match = np.isin(left, np.fromiter(matched_left, dtype=np.int64, count=len(matched_left)))
+    decision[(decision == POSSIBLE) & has_match] = NONE
+    return pd.Series(decision, index=pairs.index, dtype=object)
+
+
+def clusters(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Connected components (union–find) of n records joined by the given pairs."""
+    parent = np.arange(n)
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in zip(left.tolist(), right.tolist(), strict=True):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return np.array([find(x) for x in range(n)], dtype=np.int64)

@@ -1,0 +1,100 @@
+"""Comparisons that any schema can use: exact, dates, Jaro–Winkler, similarity, edit distance."""
+
+from __future__ import annotations
+
+import numpy as np
+from rapidfuzz import distance, process
+
+from pipeline.link.comparisons.base import LevelComparison, first_true, present
+
+
+def _both(left: dict, right: dict, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    a, b = left[column], right[column]
+    return a, b, ~(present(a) & present(b))
+
+
+class Exact(LevelComparison):
+    """exact / else (sex, district, postcode …)."""
+
+    LEVELS = ("exact", "else")
+
+    def levels(self, left, right):
+        a, b, null = _both(left, right, self.column)
+        return first_true([a == b], len(a), null)
+
+
+class DateYmd(LevelComparison):
+    """Dates as YYYYMMDD text: exact / day–month swap or one field apart / same year / else."""
+
+    LEVELS = ("exact", "near", "year", "else")
+
+    def levels(self, left, right):
+        a, b, null = _both(left, right, self.column)
+        n = len(a)
+        osa = np.asarray(process.cpdist(list(a), list(b), scorer=distance.OSA.distance,
+                                        workers=1)) if n else np.zeros(0)
+        year_a = np.array([v[:4] for v in a], dtype=object)
+        year_b = np.array([v[:4] for v in b], dtype=object)
+        swapped = np.array([v[:4] + v[6:8] + v[4:6] for v in a], dtype=object) == b
+        fields_equal = sum(
+            (np.array([v[s:e] for v in a], dtype=object) == np.array([v[s:e] for v in b],
+                                                                     dtype=object)).astype(int)
+            for s, e in ((0, 4), (4, 6), (6, 8)))
+        return first_true([a == b, swapped | (osa <= 1) | (fields_equal == 2),
+                           year_a == year_b], n, null)
+
+
+class _Thresholds(LevelComparison):
+    """exact / score ≥ each threshold (descending) / else."""
+
+    SCORER = staticmethod(distance.JaroWinkler.normalized_similarity)
+
+    @property
+    def thresholds(self) -> list[float]:
+        return [float(t) for t in self.params.get("thresholds", [0.92, 0.8])]
+
+    @property
+    def level_names(self) -> tuple[str, ...]:
+        return ("exact", *[f">={t}" for t in self.thresholds], "else")
+
+    def levels(self, left, right):
+        a, b, null = _both(left, right, self.column)
+        n = len(a)
+        score = np.asarray(process.cpdist(list(a), list(b), scorer=self.SCORER,
+                                          workers=1)) if n else np.zeros(0)
+        return first_true([a == b, *[score >= t for t in self.thresholds]], n, null)
+
+    def tf_level(self) -> int | None:
+        return 0 if self.tf else None
+
+
+class JaroWinkler(_Thresholds):
+    """Latin-script names and words (FEBRL)."""
+
+
+class Similarity(_Thresholds):
+    """Character similarity (Indel ratio): Chinese streets, addresses, employers."""
+
+    SCORER = staticmethod(distance.Indel.normalized_similarity)
+
+
+class EditDistance(LevelComparison):
+    """exact / at most d edits (each listed distance) / else: numbers typed by hand."""
+
+    @property
+    def distances(self) -> list[int]:
+        return [int(d) for d in self.params.get("distances", [1, 2])]
+
+    @property
+    def level_names(self) -> tuple[str, ...]:
+        return ("exact", *[f"<={d}" for d in self.distances], "else")
+
+    def levels(self, left, right):
+        a, b, null = _both(left, right, self.column)
+        n = len(a)
+        dist = np.asarray(process.cpdist(list(a), list(b), scorer=distance.OSA.distance,
+                                         workers=1)) if n else np.zeros(0)
+        return first_true([a == b, *[dist <= d for d in self.distances]], n, null)
+
+    def tf_level(self) -> int | None:
+        return 0 if self.tf else None

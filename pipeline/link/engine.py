@@ -1,0 +1,177 @@
+"""The linker: candidates → comparison levels (in chunks) → model fit → scores → decisions.
+
+Generic over schemas: it sees only feature frames (text columns) and a `ModelSpec`. Memory is
+bounded by the chunk: comparisons run on `chunk_pairs` candidate pairs at a time and keep
+only int8 level codes; per-comparison weights are materialised only for the pairs kept
+(those above the clerical band, plus each left record's best few for explanations).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pipeline.link.assign import assign
+from pipeline.link.blocking import BlockPass, PassStats, candidate_pairs
+from pipeline.link.comparisons import NULL_LEVEL, LevelComparison
+from pipeline.link.estimate import (
+    estimate_prior,
+    estimate_u,
+    expectation_maximisation,
+    initial_m,
+    pin,
+    term_frequencies,
+)
+from pipeline.link.fellegi_sunter import ComparisonParams, Model
+from pipeline.link.spec import ModelSpec
+
+EXPLAIN_TOP = 3  # best candidates kept per left record, for `bidui explain`
+
+
+@dataclass
+class LinkResult:
+    """Scored pairs kept (positions into left/right), the model, blocking statistics."""
+
+    pairs: pd.DataFrame
+    model: Model
+    blocking: list[PassStats]
+    candidates: int
+
+
+class Linker:
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+        self.comparisons: list[LevelComparison] = [c.build() for c in spec.comparisons]
+        self.passes = [BlockPass(list(cols), spec.max_block_pairs) for cols in spec.blocking]
+
+    @property
+    def dedupe(self) -> bool:
+        return self.spec.link_type == "dedupe"
+
+    # -- levels ---------------------------------------------------------------------------
+    def _inputs(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        needed = {col for comp in self.comparisons for col in comp.inputs()}
+        return {col: frame[col].to_numpy(dtype=object) for col in needed}
+
+    def compute_levels(self, left: dict[str, np.ndarray], right: dict[str, np.ndarray],
+                       li: np.ndarray, ri: np.ndarray) -> np.ndarray:
+        """Level codes (n_pairs × n_comparisons, int8), computed chunk by chunk."""
+        out = np.empty((len(li), len(self.comparisons)), dtype=np.int8)
+        step = max(self.spec.chunk_pairs, 1)
+        for start in range(0, len(li), step):
+            sl = slice(start, start + step)
+            a = {k: v[li[sl]] for k, v in left.items()}
+            b = {k: v[ri[sl]] for k, v in right.items()}
+            for c, comparison in enumerate(self.comparisons):
+                out[sl, c] = comparison.levels(a, b)
+        return out
+
+    # -- training -------------------------------------------------------------------------
+    def fit(self, left: pd.DataFrame, right: pd.DataFrame | None, levels: np.ndarray,
+            ) -> Model:
+        lf = self._inputs(left)
+        rf = lf if right is None else self._inputs(right)
+        n_right = None if right is None else len(right)
+        training = self.spec.training
+        u = estimate_u(self.comparisons, lambda i, j: self.compute_levels(lf, rf, i, j),
+                       len(left), n_right, training.u_sample_pairs, training.seed)
+        m0 = [pin(initial_m(len(c.level_names)), c.fixed_m()) for c in self.comparisons]
+        if training.em_sessions:
+            m, iterations = self._em_sessions(left, right, lf, rf, u, m0)
+            prior_candidates = estimate_prior(levels, u, m)
+        else:
+            m, prior_candidates, iterations = expectation_maximisation(
+                levels, u, m0, max_iterations=training.em_max_iterations,
+                tolerance=training.em_tolerance, fixed=[c.fixed_m() for c in self.comparisons])
+        total_pairs = len(left) * (len(left) - 1) / 2 if right is None else len(left) * len(right)
+        expected_matches = prior_candidates * len(levels)
+        prior = float(np.clip(expected_matches / max(total_pairs, 1), 1e-12, 0.5))
+        params = [ComparisonParams(c.name, c.level_names, m[k], u[k], c.tf_level())
+                  for k, c in enumerate(self.comparisons)]
+        return Model(params, prior, prior_candidates,
+                     {"em_iterations": iterations, "candidate_pairs": len(levels),
+                      "u_sample_pairs": int(min(training.u_sample_pairs, total_pairs))})
+
+    def _em_sessions(self, left, right, lf, rf, u, m0) -> tuple[list[np.ndarray], list[int]]:
+        """m per comparison: the mean of the sessions that estimated it."""
+        training = self.spec.training
+        names = [c.name for c in self.comparisons]
+        total = [np.zeros_like(x) for x in m0]
+        count = [0] * len(m0)
+        iterations = []
+        for session in training.em_sessions:
+            pairs = BlockPass(list(session.block), self.spec.max_block_pairs).positions(
+                left, right)
+            active = [k for k, name in enumerate(names) if name not in session.estimate_without]
+            if len(pairs) == 0 or not active:
+                continue
+            levels = self.compute_levels(lf, rf, pairs[:, 0], pairs[:, 1])[:, active]
+            m, _prior, steps = expectation_maximisation(
+                levels, [u[k] for k in active], [m0[k] for k in active],
+                max_iterations=training.em_max_iterations, tolerance=training.em_tolerance,
+                fixed=[self.comparisons[k].fixed_m() for k in active])
+            iterations.append(steps)
+            for position, k in enumerate(active):
+                total[k] += m[position]
+                count[k] += 1
+        return [t / n if n else m0[k] for k, (t, n) in enumerate(zip(total, count,
+                                                                      strict=True))], iterations
+
+    # -- scoring --------------------------------------------------------------------------
+    def _tf_u(self, left: pd.DataFrame, right: pd.DataFrame | None, li: np.ndarray
+              ) -> list[np.ndarray | None]:
+        out: list[np.ndarray | None] = []
+        for comparison in self.comparisons:
+            if comparison.tf_level() is None:
+                out.append(None)
+                continue
+            column = comparison.tf_value_column()
+            freq = term_frequencies(left[column], None if right is None else right[column])
+            values = left[column].to_numpy(dtype=object)[li]
+            floor = 1.0 / max(len(left) + (0 if right is None else len(right)), 1)
+            mapped = pd.Series(values).map(freq).fillna(floor).to_numpy(dtype=np.float64)
+            out.append(np.maximum(mapped, floor))
+        return out
+
+    def run(self, left: pd.DataFrame, right: pd.DataFrame | None = None,
+            model: Model | None = None, left_cluster: np.ndarray | None = None) -> LinkResult:
+        """Candidates, levels, fit (unless a model is given), scores and decisions."""
+        li, ri, stats = candidate_pairs(left, right, self.passes)
+        lf = self._inputs(left)
+        rf = lf if right is None else self._inputs(right)
+        levels = self.compute_levels(lf, rf, li, ri)
+        model = model or self.fit(left, right, levels)
+        weights = model.weights(levels, self._tf_u(left, right, li))
+        match_weight = weights.sum(axis=1)
+        probability = model.probability(match_weight)
+        keep = self._kept(li, match_weight, probability)
+        pairs = self._frame(li[keep], ri[keep], levels[keep], weights[keep],
+                            match_weight[keep], probability[keep])
+        pairs["decision"] = assign(pairs, self.spec, dedupe=self.dedupe,
+                                   left_cluster=left_cluster)
+        return LinkResult(pairs, model, stats, len(li))
+
+    def _kept(self, li: np.ndarray, match_weight: np.ndarray, probability: np.ndarray
+              ) -> np.ndarray:
+        keep = probability >= min(self.spec.decisions.possible_probability, 0.5)
+        order = np.lexsort((-match_weight, li))
+        rank = np.zeros(len(li), dtype=np.int64)
+        if len(li):
+            first = np.r_[True, li[order][1:] != li[order][:-1]]
+            group_start = np.maximum.accumulate(np.where(first, np.arange(len(li)), 0))
+            rank[order] = np.arange(len(li)) - group_start
+        return keep | (rank < EXPLAIN_TOP)
+
+    def _frame(self, li, ri, levels, weights, match_weight, probability) -> pd.DataFrame:
+        data: dict[str, object] = {"left": li, "right": ri}
+        for c, comparison in enumerate(self.comparisons):
+            names = np.array([*comparison.level_names, "null"], dtype=object)
+            codes = levels[:, c].astype(np.int64)
+            data[f"{comparison.name}_level"] = names[np.where(codes == NULL_LEVEL,
+                                                              len(names) - 1, codes)]
+            data[f"{comparison.name}_weight"] = weights[:, c]
+        data["match_weight"] = match_weight
+        data["match_probability"] = probability
+        return pd.DataFrame(data)

@@ -1,0 +1,134 @@
+"""Estimating the model: u by random sampling, m and the prior by EM, term frequencies.
+
+u_l: the share of random record pairs (almost all non-matches) at level l. m_l and the prior
+by expectation–maximisation over the candidate pairs' level vectors, with u held fixed (as
+Splink does), which keeps EM from drifting into a "same household" class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from pipeline.link.comparisons import NULL_LEVEL, LevelComparison
+
+SMOOTHING = 0.5  # add-half per level, so a level never seen in the sample keeps a tiny u
+
+
+def random_pairs(n_left: int, n_right: int | None, count: int,
+                 seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`count` uniformly random pairs (dedupe when n_right is None: i != j)."""
+    rng = np.random.default_rng(seed)
+    if n_right is None:
+        i = rng.integers(0, n_left, count)
+        j = rng.integers(0, n_left - 1, count)
+        j = j + (j >= i)
+        return i, j
+    return rng.integers(0, n_left, count), rng.integers(0, n_right, count)
+
+
+def level_shares(levels: np.ndarray, n_levels: int, weights: np.ndarray | None = None
+                 ) -> np.ndarray:
+    """Smoothed share of each level among non-null values (optionally weighted)."""
+    known = levels != NULL_LEVEL
+    w = np.ones(len(levels)) if weights is None else weights
+    total = float(w[known].sum())
+    if total <= 0:
+        return np.full(n_levels, 1.0 / n_levels)
+    counts = np.bincount(levels[known].astype(np.int64), weights=w[known], minlength=n_levels)
+    pseudo = SMOOTHING * total / max(int(known.sum()), 1)  # half a typical record per level
+    return (counts + pseudo) / (total + pseudo * n_levels)
+
+
+def estimate_u(comparisons: list[LevelComparison],
+               compute: Callable[[np.ndarray, np.ndarray], np.ndarray],
+               n_left: int, n_right: int | None, count: int, seed: int) -> list[np.ndarray]:
+    total = n_left * (n_left - 1) // 2 if n_right is None else n_left * n_right
+    i, j = random_pairs(n_left, n_right, int(min(count, max(total, 1))), seed)
+    levels = compute(i, j)
+    return [level_shares(levels[:, c], len(comp.level_names))
+            for c, comp in enumerate(comparisons)]
+
+
+def initial_m(n_levels: int) -> np.ndarray:
+    """Start EM believing matches mostly agree: level 0 likely, each worse level 8× less."""
+    m = 8.0 ** -np.arange(n_levels, dtype=np.float64)
+    return m / m.sum()
+
+
+def pin(m: np.ndarray, fixed: dict[int, float] | None) -> np.ndarray:
+    """Set the pinned levels' m and rescale the others to fill the rest of the mass."""
+    if not fixed:
+        return m
+    out = m.copy()
+    free = np.ones(len(m), dtype=bool)
+    for level, value in fixed.items():
+        out[level] = value
+        free[level] = False
+    rest = out[free].sum()
+    if rest > 0:
+        out[free] *= (1.0 - sum(fixed.values())) / rest
+    return out
+
+
+def expectation_maximisation(levels: np.ndarray, u: list[np.ndarray], m: list[np.ndarray],
+                             prior: float = 0.1, max_iterations: int = 200,
+                             tolerance: float = 1e-6,
+                             fixed: list[dict[int, float] | None] | None = None,
+                             ) -> tuple[list[np.ndarray], float, int]:
+    """EM for m and the prior among candidate pairs; u fixed, pinned m levels held.
+
+    Returns (m, prior, iterations)."""
+    fixed = fixed or [None] * len(m)
+    m = [pin(x, f) for x, f in zip(m, fixed, strict=True)]
+    log_u = [np.log(x) for x in u]
+    iterations = 0
+    while iterations < max_iterations:
+        iterations += 1
+        llr = np.zeros(len(levels))
+        for c in range(levels.shape[1]):
+            column = levels[:, c]
+            known = column != NULL_LEVEL
+            llr[known] += np.log(m[c])[column[known]] - log_u[c][column[known]]
+        logit = np.log(prior / (1 - prior)) + llr
+        posterior = 1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))
+        new_m = [pin(level_shares(levels[:, c], len(m[c]), posterior), fixed[c])
+                 for c in range(len(m))]
+        new_prior = float(np.clip(posterior.mean(), 1e-9, 1 - 1e-9))
+        change = max(max(float(np.abs(a - b).max()) for a, b in zip(new_m, m, strict=True)),
+                     abs(new_prior - prior))
+        m, prior = new_m, new_prior
+        if change < tolerance:
+            break
+    return m, prior, iterations
+
+
+def estimate_prior(levels: np.ndarray, u: list[np.ndarray], m: list[np.ndarray],
+                   prior: float = 0.1, max_iterations: int = 200,
+                   tolerance: float = 1e-9) -> float:
+    """The share of matches among candidate pairs, by EM on the prior alone (m, u fixed)."""
+    llr = np.zeros(len(levels))
+    for c in range(levels.shape[1]):
+        column = levels[:, c]
+        known = column != NULL_LEVEL
+        llr[known] += np.log(m[c])[column[known]] - np.log(u[c])[column[known]]
+    for _ in range(max_iterations):
+        logit = np.log(prior / (1 - prior)) + llr
+        new = float(np.clip((1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))).mean(),
+                            1e-12, 1 - 1e-9))
+        if abs(new - prior) < tolerance:
+            return new
+        prior = new
+    return prior
+
+
+def term_frequencies(left: pd.Series, right: pd.Series | None) -> dict[str, float]:
+    """Share of each non-empty value among all records of both sides."""
+    values = left if right is None else pd.concat([left, right], ignore_index=True)
+    values = values[values != ""]
+    if values.empty:
+        return {}
+    counts = values.value_counts()
+    return (counts / counts.sum()).to_dict()

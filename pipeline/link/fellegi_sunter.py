@@ -1,0 +1,64 @@
+"""Fellegi–Sunter: per-level m and u probabilities, a prior, and the weights they give.
+
+Weight of a comparison at level l: log2(m_l / u_l); at the null level: 0 (no evidence). With
+term-frequency adjustment, the u of the exact level is replaced by the frequency of the value
+itself, so 王伟 agreeing (common) weighs less than a rare name agreeing. The match weight of a
+pair is the sum (log2 of its Bayes factor); the probability adds the prior odds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pipeline.link.comparisons import NULL_LEVEL
+
+
+@dataclass
+class ComparisonParams:
+    name: str
+    levels: tuple[str, ...]
+    m: np.ndarray
+    u: np.ndarray
+    tf_level: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "tf_level": self.tf_level,
+                "levels": [{"level": lv, "m": float(m), "u": float(u),
+                            "weight": float(np.log2(m / u))}
+                           for lv, m, u in zip(self.levels, self.m, self.u, strict=True)]}
+
+
+@dataclass
+class Model:
+    params: list[ComparisonParams]
+    prior: float  # probability that a random pair of records (all pairs) is a match
+    prior_candidates: float  # the same among candidate pairs (EM's lambda)
+    training: dict = field(default_factory=dict)
+
+    @property
+    def prior_weight(self) -> float:
+        return float(np.log2(self.prior / (1 - self.prior)))
+
+    def weights(self, levels: np.ndarray, tf_u: list[np.ndarray | None]) -> np.ndarray:
+        """Per-pair, per-comparison log2 Bayes factors (n_pairs × n_comparisons)."""
+        out = np.zeros(levels.shape, dtype=np.float64)
+        for c, params in enumerate(self.params):
+            column = levels[:, c]
+            known = column != NULL_LEVEL
+            table = np.log2(params.m / params.u)
+            out[known, c] = table[column[known]]
+            if params.tf_level is not None and tf_u[c] is not None:
+                at_tf = column == params.tf_level
+                out[at_tf, c] = np.log2(params.m[params.tf_level] / tf_u[c][at_tf])
+        return out
+
+    def probability(self, match_weight: np.ndarray) -> np.ndarray:
+        total = match_weight + self.prior_weight
+        return 1.0 / (1.0 + np.exp2(-np.clip(total, -1000, 1000)))
+
+    def as_dict(self) -> dict:
+        return {"prior": self.prior, "prior_candidates": self.prior_candidates,
+                "prior_weight": self.prior_weight, "training": self.training,
+                "comparisons": [p.as_dict() for p in self.params]}

@@ -1,0 +1,126 @@
+"""Linking people across the three sources, with the engine and the shipped specs.
+
+- the roll against itself (dedupe): clusters of roll rows that are one worker filed twice;
+- the roll against civil affairs: one match per roll row, a civil person shared only within a
+  roll cluster (SPEC §3);
+- civil affairs against the roster, when given.
+Outputs are frames keyed by the sources' own ids (roll id, case id + member no, member id).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from pipeline.link.assign import MATCH, POSSIBLE, clusters
+from pipeline.link.blocking import PassStats
+from pipeline.link.engine import Linker, LinkResult
+from pipeline.link.features import person_features
+from pipeline.link.spec import load_spec
+
+ID_EXACT, PROBABILISTIC = "id_exact", "probabilistic"
+
+
+@dataclass
+class PeopleLinks:
+    links: pd.DataFrame  # roll → civil, decisions match/possible
+    evidence: pd.DataFrame  # each roll row's best candidates, for explanations
+    member_links: pd.DataFrame | None
+    roll_duplicates: pd.DataFrame  # row_key, roll_id, group (在档 rows only)
+    roll_cluster: pd.Series  # cluster id per roll row_key
+    models: dict[str, dict] = field(default_factory=dict)
+    blocking: dict[str, list[dict]] = field(default_factory=dict)
+
+
+def _method(pairs: pd.DataFrame) -> np.ndarray:
+    return np.where(pairs["id_number_level"] == "exact", ID_EXACT, PROBABILISTIC)
+
+
+def _comparison_columns(pairs: pd.DataFrame) -> list[str]:
+    return [c for c in pairs.columns if c.endswith(("_level", "_weight")) and c != "match_weight"]
+
+
+def _stats(stats: list[PassStats]) -> list[dict]:
+    return [vars(s) for s in stats]
+
+
+def dedupe_roll(union: pd.DataFrame, features: pd.DataFrame, spec_name: str
+                ) -> tuple[LinkResult, np.ndarray]:
+    result = Linker(load_spec(spec_name)).run(features)
+    matched = result.pairs[result.pairs["decision"] == MATCH]
+    cluster = clusters(len(union), matched["left"].to_numpy(), matched["right"].to_numpy())
+    return result, cluster
+
+
+def roll_duplicate_groups(union: pd.DataFrame, cluster: np.ndarray) -> pd.DataFrame:
+    """在档 roll rows sharing a cluster with another 在档 row."""
+    active = (union["roll_status"] == "在档").fillna(False).to_numpy()
+    frame = pd.DataFrame({"row_key": union["row_key"].to_numpy(),
+                          "roll_id": union["roll_id"].to_numpy(), "cluster": cluster})[active]
+    sizes = frame["cluster"].map(frame["cluster"].value_counts())
+    dup = frame[sizes > 1].copy()
+    dup["group"] = dup.groupby("cluster")["row_key"].transform(lambda s: ",".join(sorted(s)))
+    return dup[["row_key", "roll_id", "group"]].reset_index(drop=True)
+
+
+def link_people(union: pd.DataFrame, civil: pd.DataFrame, members: pd.DataFrame | None,
+                specs: dict[str, str]) -> PeopleLinks:
+    union_f, civil_f = person_features(union), person_features(civil)
+    dedupe, cluster = dedupe_roll(union, union_f, specs["roll_dedupe"])
+    result = Linker(load_spec(specs["union_civil"])).run(union_f, civil_f, left_cluster=cluster)
+    pairs = result.pairs
+    u_rows, c_rows = union.iloc[pairs["left"]], civil.iloc[pairs["right"]]
+    frame = pd.DataFrame({
+        "union_row_key": u_rows["row_key"].to_numpy(),
+        "union_roll_id": u_rows["roll_id"].to_numpy(),
+        "civil_row_key": c_rows["row_key"].to_numpy(),
+        "civil_case_id": c_rows["case_id"].to_numpy(),
+        "civil_member_no": c_rows["member_no"].to_numpy(),
+        "match_probability": pairs["match_probability"].to_numpy(),
+        "match_weight": pairs["match_weight"].to_numpy(),
+        "decision": pairs["decision"].to_numpy(),
+        "method": _method(pairs),
+        **{c: pairs[c].to_numpy() for c in _comparison_columns(pairs)},
+    })
+    frame["name_agrees"] = frame["name_level"] == "exact"
+    for column in ("union_row_key", "union_roll_id", "civil_row_key", "civil_case_id",
+                   "civil_member_no", "decision", "method"):
+        frame[column] = frame[column].astype("string")
+    linked = frame["decision"].isin([MATCH, POSSIBLE])
+    models = {"roll_dedupe": dedupe.model.as_dict(), "union_civil": result.model.as_dict()}
+    blocking = {"roll_dedupe": _stats(dedupe.blocking), "union_civil": _stats(result.blocking)}
+
+    member_links = None
+    if members is not None:
+        member_links, model, stats = link_civil_members(civil, civil_f, members,
+                                                        specs["civil_members"])
+        models["civil_members"], blocking["civil_members"] = model, stats
+    return PeopleLinks(
+        links=frame[linked].reset_index(drop=True), evidence=frame.reset_index(drop=True),
+        member_links=member_links, roll_duplicates=roll_duplicate_groups(union, cluster),
+        roll_cluster=pd.Series(cluster, index=union["row_key"].to_numpy()),
+        models=models, blocking=blocking)
+
+
+def link_civil_members(civil: pd.DataFrame, civil_f: pd.DataFrame, members: pd.DataFrame,
+                       spec_name: str) -> tuple[pd.DataFrame, dict, list[dict]]:
+    result = Linker(load_spec(spec_name)).run(civil_f, person_features(members))
+    pairs = result.pairs[result.pairs["decision"].isin([MATCH, POSSIBLE])]
+    c_rows, m_rows = civil.iloc[pairs["left"]], members.iloc[pairs["right"]]
+    frame = pd.DataFrame({
+        "civil_row_key": c_rows["row_key"].to_numpy(),
+        "civil_case_id": c_rows["case_id"].to_numpy(),
+        "civil_member_no": c_rows["member_no"].to_numpy(),
+        "member_row_key": m_rows["row_key"].to_numpy(),
+        "member_id": m_rows["member_id"].to_numpy(),
+        "match_probability": pairs["match_probability"].to_numpy(),
+        "match_weight": pairs["match_weight"].to_numpy(),
+        "decision": pairs["decision"].to_numpy(),
+        "method": _method(pairs),
+    })
+    for column in ("civil_row_key", "civil_case_id", "civil_member_no", "member_row_key",
+                   "member_id", "decision", "method"):
+        frame[column] = frame[column].astype("string")
+    return frame.reset_index(drop=True), result.model.as_dict(), _stats(result.blocking)

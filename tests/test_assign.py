@@ -1,0 +1,57 @@
+"""The assignment rule of SPEC §3 and blocking's handling of missing keys."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipeline.link.assign import assign, clusters
+from pipeline.link.blocking import BlockPass, candidate_pairs
+from pipeline.link.spec import load_spec
+
+SPEC = load_spec("union_civil")  # match ≥ 0.9, possible ≥ 0.3
+
+
+def decide(rows: list[tuple[int, int, float]], left_cluster=None) -> dict[tuple[int, int], str]:
+    pairs = pd.DataFrame(rows, columns=["left", "right", "match_probability"])
+    pairs["match_weight"] = np.log2(pairs["match_probability"] / (1 - pairs["match_probability"]))
+    decision = assign(pairs, SPEC, dedupe=False, left_cluster=left_cluster)
+    return dict(zip(zip(pairs["left"], pairs["right"], strict=True), decision, strict=True))
+
+
+def test_a_roll_row_has_at_most_one_match() -> None:
+    result = decide([(0, 0, 0.99), (0, 1, 0.95), (0, 2, 0.5)])
+    assert result == {(0, 0): "match", (0, 1): "none", (0, 2): "none"}
+
+
+def test_a_civil_person_is_taken_once_across_different_workers() -> None:
+    result = decide([(0, 0, 0.99), (1, 0, 0.97)])
+    assert result == {(0, 0): "match", (1, 0): "possible"}  # left for review, not matched
+
+
+def test_the_same_worker_filed_twice_may_share_a_civil_person() -> None:
+    result = decide([(0, 0, 0.99), (1, 0, 0.97)], left_cluster=np.array([5, 5]))
+    assert result == {(0, 0): "match", (1, 0): "match"}
+
+
+def test_clerical_band_is_possible_only_without_a_match() -> None:
+    result = decide([(0, 0, 0.6), (1, 1, 0.2)])
+    assert result == {(0, 0): "possible", (1, 1): "none"}
+
+
+def test_clusters_are_connected_components() -> None:
+    assert list(clusters(5, np.array([0, 1, 3]), np.array([1, 2, 4]))) == [0, 0, 0, 3, 3]
+
+
+def test_blocking_never_pairs_on_missing_keys_and_unions_passes() -> None:
+    left = pd.DataFrame({"a": ["x", "", "y"], "b": ["1", "2", ""]}, dtype=object)
+    right = pd.DataFrame({"a": ["x", "", "z"], "b": ["9", "2", ""]}, dtype=object)
+    li, ri, stats = candidate_pairs(left, right, [BlockPass(["a"]), BlockPass(["b"])])
+    assert sorted(zip(li.tolist(), ri.tolist(), strict=True)) == [(0, 0), (1, 1)]
+    assert [s.new_pairs for s in stats] == [1, 1]
+
+
+def test_oversized_blocks_are_skipped_and_counted() -> None:
+    frame = pd.DataFrame({"k": ["same"] * 200}, dtype=object)
+    block_pass = BlockPass(["k"], max_block_pairs=100)
+    assert len(block_pass.positions(frame, frame)) == 0 and block_pass.skipped_blocks == 1

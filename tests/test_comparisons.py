@@ -1,0 +1,105 @@
+"""Each comparison level on the traps of real Chinese records."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipeline.link.comparisons import NULL_LEVEL
+from pipeline.link.comparisons.generic import DateYmd, EditDistance, JaroWinkler
+from pipeline.link.comparisons.id_gb11643 import ResidentId
+from pipeline.link.comparisons.name_zh import ChineseName
+from pipeline.link.features import person_features
+from pipeline.normalise.names import normalise_names
+from tests.helpers import valid_id
+
+
+def name_levels(pairs: list[tuple[str, str]]) -> list[str]:
+    left = pd.DataFrame({"name": normalise_names(pd.Series([a for a, _ in pairs]))})
+    right = pd.DataFrame({"name": normalise_names(pd.Series([b for _, b in pairs]))})
+    comparison = ChineseName("name", "name", jaro_winkler=0.88)
+    lf, rf = name_features(left), name_features(right)
+    codes = comparison.levels(lf, rf)
+    return [("null" if c == NULL_LEVEL else comparison.level_names[c]) for c in codes]
+
+
+def name_features(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    full = frame.assign(id_norm=pd.NA, id_valid=False, id_excel_damaged=False,
+                        id_birth_date=pd.NaT, birth_date=pd.NaT)
+    features = person_features(full)
+    return {c: features[c].to_numpy(dtype=object) for c in features.columns}
+
+
+def test_name_levels_on_real_traps() -> None:
+    assert name_levels([
+        ("張偉", "张伟"),            # traditional characters: exact after normalisation
+        ("买买提·艾力", "买买提•艾力"),  # separators
+        ("买买提·艾力", "买买提艾力"),   # with and without the separator
+        ("张伟", "章伟"),            # homophone surname, same tones
+        ("王芳", "汪芳"),            # differ only by tone
+        ("张伟", "张强"),            # one character edit
+        ("单伟", "善伟"),            # heteronym surname read as shan4
+        ("欧阳娜", "欧阳拿"),         # compound surname, same toneless pinyin
+        ("王伟", "李娜"),
+        ("王伟", ""),
+    ]) == ["exact", "exact", "exact", "pinyin_tone", "pinyin", "one_edit", "pinyin_tone",
+           "pinyin", "else", "null"]
+
+
+def id_levels(pairs: list[tuple[str, str]]) -> list[str]:
+    from pipeline.normalise.id_number import check_ids
+
+    def features(values: list[str]) -> dict[str, np.ndarray]:
+        checks = check_ids(pd.Series(values, dtype=object))
+        frame = pd.DataFrame({"name": ["某"] * len(values), "id_norm": checks["id_norm"],
+                              "id_valid": checks["id_valid"],
+                              "id_excel_damaged": checks["id_excel_damaged"],
+                              "id_birth_date": checks["id_birth_date"]})
+        frame["birth_date"] = frame["id_birth_date"]
+        f = person_features(frame)
+        return {c: f[c].to_numpy(dtype=object) for c in f.columns}
+
+    comparison = ResidentId("id_number", "id")
+    codes = comparison.levels(features([a for a, _ in pairs]), features([b for _, b in pairs]))
+    return [("null" if c == NULL_LEVEL else comparison.level_names[c]) for c in codes]
+
+
+def test_id_levels_valid_disagreement_is_not_damage() -> None:
+    a = valid_id("11010519900101123")
+    other = valid_id("11010519900101456")  # same place and birth date, another person
+    typo = a[:16] + str((int(a[16]) + 1) % 10) + a[17]
+    swapped = a[:8] + a[9] + a[8] + a[10:]
+    damaged = a[:15] + "000"
+    legacy = a[:6] + a[8:17]
+    assert id_levels([
+        (a, a.lower()), (a, legacy), (a, typo), (a, swapped), (a, damaged), (a, other),
+        (a, ""), (a, "1.10105E+17"),
+    ]) == ["exact", "exact", "one_edit", "one_edit", "first15", "differs_valid", "null", "null"]
+
+
+def test_id_birth_part_only_when_one_side_is_unverified() -> None:
+    a = valid_id("11010519900101123")
+    bad_place = "130102" + a[6:]  # place mistyped: checksum fails, birth part intact
+    assert id_levels([(a, bad_place)]) == ["birth_part"]
+
+
+def test_date_levels() -> None:
+    comparison = DateYmd("birth", "birth")
+    left = np.array(["19900102", "19900102", "19900102", "19900102", "19900102", ""],
+                    dtype=object)
+    right = np.array(["19900102", "19900201", "19910102", "19900515", "19851111", "19900102"],
+                     dtype=object)
+    codes = comparison.levels({"birth": left}, {"birth": right})
+    assert [comparison.level_names[c] if c >= 0 else "null" for c in codes] == [
+        "exact", "near", "near", "year", "else", "null"]
+
+
+def test_threshold_comparisons_used_by_febrl() -> None:
+    jw = JaroWinkler("n", "n", thresholds=[0.92, 0.8])
+    codes = jw.levels({"n": np.array(["jonathan", "jonathan", "jonathan"], dtype=object)},
+                      {"n": np.array(["jonathan", "jonathon", "mary"], dtype=object)})
+    assert list(codes) == [0, 1, 3]
+    ed = EditDistance("s", "s", distances=[1, 2])
+    codes = ed.levels({"s": np.array(["1234567", "1234567", "1234567"], dtype=object)},
+                      {"s": np.array(["1234576", "1234000", "7654321"], dtype=object)})
+    assert list(codes) == [1, 3, 3]

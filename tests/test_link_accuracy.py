@@ -1,0 +1,75 @@
+"""Linking on generated data with truth: the people that matter are found, and only they."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline import stages
+from pipeline.config import load_config
+from pipeline.evaluate import score_links
+from pipeline.generate import generate
+from pipeline.generate.constants import REFERENCE_DATE
+
+
+@pytest.fixture(scope="module")
+def linked(tmp_path_factory) -> tuple[stages.Links, Path, dict]:
+    folder = tmp_path_factory.mktemp("generated")
+    generate(folder, households=400, seed=11)
+    inputs = stages.Inputs([folder / "union_roll.xlsx"], [folder / "civil_exchange.csv"],
+                           [folder / "members.csv"])
+    normalised = stages.normalise(stages.ingest(inputs), REFERENCE_DATE)
+    return stages.link(normalised, load_config()), folder / "truth", normalised
+
+
+def test_roll_to_civil_links_against_truth(linked) -> None:
+    links, truth, _ = linked
+    scores = score_links(links.links, pd.read_csv(truth / "links.csv", dtype=str,
+                                                  keep_default_na=False))
+    assert scores["all"]["precision"] >= 0.995
+    assert scores["all"]["recall"] >= 0.995
+    # Rows whose roll-side ID is blank, mistyped or Excel-damaged are still found.
+    for kind in ("blank", "typo", "excel_000", "excel_e17", "legacy15"):
+        if kind in scores["recall_by_id_kind"]:
+            assert scores["recall_by_id_kind"][kind] >= 0.95, kind
+    assert set(links.links["method"]) == {"id_exact", "probabilistic"}
+
+
+def test_id_exact_links_are_all_true(linked) -> None:
+    links, truth, _ = linked
+    scores = score_links(links.links, pd.read_csv(truth / "links.csv", dtype=str,
+                                                  keep_default_na=False))
+    assert scores["by_method"]["id_exact"]["precision"] == 1.0
+
+
+def test_duplicate_roll_entries_are_clustered(linked) -> None:
+    links, truth, _ = linked
+    found = set(links.roll_duplicates["roll_id"])
+    planted = pd.read_csv(truth / "discrepancies.csv", dtype=str, keep_default_na=False)
+    planted = set(planted.loc[planted["type"] == "DUPLICATE_ROLL_ENTRY", "union_roll_id"])
+    assert planted and len(found & planted) / len(planted) >= 0.95
+    assert len(found - planted) <= max(1, len(planted) // 50)
+
+
+def test_each_output_pair_carries_its_evidence(linked) -> None:
+    links, _, _ = linked
+    columns = set(links.links.columns)
+    for name in ("name", "id_number", "birth_date", "sex", "district", "street", "address"):
+        assert {f"{name}_level", f"{name}_weight"} <= columns
+    weights = links.links[[c for c in columns if c.endswith("_weight") and
+                           c != "match_weight"]].sum(axis=1)
+    assert (weights - links.links["match_weight"]).abs().max() < 1e-9
+    assert links.links["match_probability"].between(0, 1).all()
+
+
+def test_namesakes_with_different_valid_ids_are_not_linked(linked) -> None:
+    links, _, _ = linked
+    matches = links.links[links.links["decision"] == "match"]
+    assert not (matches["id_number_level"] == "differs_valid").any()
+    evidence = links.evidence
+    namesakes = evidence[(evidence["name_level"] == "exact")
+                         & (evidence["id_number_level"] == "differs_valid")]
+    assert len(namesakes) > 0  # the generator plants them, and they are candidates …
+    assert set(namesakes["decision"]) == {"none"}  # … but never linked on the name alone
