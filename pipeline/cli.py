@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="union roll households (default 500)")
     gen.add_argument("--seed", type=int, default=42, metavar="S")
 
+    explain = commands.add_parser("explain", help="the evidence for a roll row's best candidates")
+    explain.add_argument("--run", type=Path, required=True, metavar="DIR")
+    explain.add_argument("--roll-id", required=True, metavar="ID", help="档案编号 of the roll row")
+    explain.add_argument("--top", type=int, default=3, metavar="N")
+
     evaluate = commands.add_parser("evaluate", help="score a run against a truth/ folder")
     evaluate.add_argument("--run", type=Path, required=True, metavar="DIR")
     evaluate.add_argument("--truth", type=Path, required=True, metavar="DIR")
@@ -108,7 +113,24 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "generate": cmd_generate, "evaluate": cmd_evaluate}
+def cmd_explain(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from pipeline.link.explain import explain_roll_row
+
+    evidence_path, model_path = args.run / "link_evidence.parquet", args.run / "link_model.json"
+    for path in (evidence_path, model_path):
+        if not path.exists():
+            raise InputError("the run output is missing.", "pass the --out folder of a "
+                             "completed `bidui run`.", file=str(path))
+    model = json.loads(model_path.read_text("utf-8"))
+    prior_weight = float(model["models"]["union_civil"]["prior_weight"])
+    print(explain_roll_row(pd.read_parquet(evidence_path), args.roll_id, prior_weight, args.top))
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "generate": cmd_generate, "evaluate": cmd_evaluate,
+            "explain": cmd_explain}
 
 
 def main(argv: list[str] | None = None) -> int:

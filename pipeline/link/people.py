@@ -19,6 +19,7 @@ from pipeline.link.blocking import PassStats
 from pipeline.link.engine import Linker, LinkResult
 from pipeline.link.features import person_features
 from pipeline.link.spec import load_spec
+from pipeline.masking import mask_ids, mask_names
 
 ID_EXACT, PROBABILISTIC = "id_exact", "probabilistic"
 
@@ -85,6 +86,11 @@ def link_people(union: pd.DataFrame, civil: pd.DataFrame, members: pd.DataFrame 
         **{c: pairs[c].to_numpy() for c in _comparison_columns(pairs)},
     })
     frame["name_agrees"] = frame["name_level"] == "exact"
+    # Masked display columns: enough for a person to recognise the pair, nothing more.
+    frame["union_name_masked"] = mask_names(u_rows["name"]).to_numpy()
+    frame["union_id_masked"] = mask_ids(u_rows["id_norm"]).to_numpy()
+    frame["civil_name_masked"] = mask_names(c_rows["name"]).to_numpy()
+    frame["civil_id_masked"] = mask_ids(c_rows["id_norm"]).to_numpy()
     for column in ("union_row_key", "union_roll_id", "civil_row_key", "civil_case_id",
                    "civil_member_no", "decision", "method"):
         frame[column] = frame[column].astype("string")
