@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -73,3 +74,53 @@ def test_namesakes_with_different_valid_ids_are_not_linked(linked) -> None:
                          & (evidence["id_number_level"] == "differs_valid")]
     assert len(namesakes) > 0  # the generator plants them, and they are candidates …
     assert set(namesakes["decision"]) == {"none"}  # … but never linked on the name alone
+
+
+def test_blocking_pair_completeness_on_truth(linked) -> None:
+    """Every true roll → civil pair is among the candidates (the linker cannot find others)."""
+    from pipeline.link.blocking import candidate_pairs
+    from pipeline.link.engine import Linker
+    from pipeline.link.features import person_features
+    from pipeline.link.spec import load_spec
+    from pipeline.schema import Source
+
+    _, truth, normalised = linked
+    union, civil = normalised[Source.UNION].frame, normalised[Source.CIVIL].frame
+    linker = Linker(load_spec("union_civil"))
+    li, ri, stats = candidate_pairs(person_features(union), person_features(civil),
+                                    linker.passes)
+    found = set(zip(union["roll_id"].to_numpy()[li], civil["case_id"].to_numpy()[ri],
+                    civil["member_no"].to_numpy()[ri], strict=True))
+    true = pd.read_csv(truth / "links.csv", dtype=str, keep_default_na=False)
+    true = set(zip(true["union_roll_id"], true["civil_case_id"], true["civil_member_no"],
+                   strict=True))
+    assert len(true & found) / len(true) >= 0.999
+    assert len(li) < len(union) * len(civil) / 50  # blocking, not the cross product
+    assert sum(s.new_pairs for s in stats) == len(li)
+
+
+def test_comparisons_run_in_bounded_chunks_with_identical_results(linked) -> None:
+    from pipeline.link.engine import Linker
+    from pipeline.link.features import person_features
+    from pipeline.link.spec import load_spec
+    from pipeline.schema import Source
+
+    _, _, normalised = linked
+    union = person_features(normalised[Source.UNION].frame)
+    civil = person_features(normalised[Source.CIVIL].frame)
+    spec = load_spec("union_civil")
+    big, small = Linker(spec), Linker(spec.__class__(**{**vars(spec), "chunk_pairs": 500}))
+    seen: list[int] = []
+    for comparison in small.comparisons:
+        original = comparison.levels
+
+        def spy(left, right, _original=original):
+            seen.append(len(next(iter(left.values()))))
+            return _original(left, right)
+
+        comparison.levels = spy
+    li = np.arange(min(len(union), 300)).repeat(10) % len(union)
+    ri = np.arange(len(li)) % len(civil)
+    lf, rf = big._inputs(union), big._inputs(civil)
+    assert (big.compute_levels(lf, rf, li, ri) == small.compute_levels(lf, rf, li, ri)).all()
+    assert max(seen) <= 500 and len(seen) >= len(small.comparisons) * (len(li) // 500)
