@@ -23,6 +23,7 @@ from pipeline.config import load_config, today_in
 from pipeline.errors import BiduiError
 from pipeline.report.publish import check_target, publish, staging_folder
 from pipeline.schema import Source
+from pipeline.state import StateStore
 
 
 @dataclass
@@ -110,7 +111,8 @@ def report_task(out: Path, timings: dict, **parts: Any) -> Any:
 
 @flow(name="bidui-nightly", log_prints=False, validate_parameters=False)
 def nightly(union: list[Path], civil: list[Path], out: Path, members: list[Path] | None = None,
-            as_of: dt.date | None = None, config_path: Path | None = None) -> Any:
+            as_of: dt.date | None = None, config_path: Path | None = None,
+            state_dir: Path | None = None) -> Any:
     """Cross-check the roll against civil affairs for one night and publish into `out`."""
     timings: dict[str, float] = {}
     try:
@@ -135,4 +137,6 @@ def nightly(union: list[Path], civil: list[Path], out: Path, members: list[Path]
                            findings=findings, checks=checks, as_of=as_of, config=config)
     if isinstance(manifest, StageFailure):
         return Failed(message=manifest.message, data=manifest)
+    if state_dir is not None:
+        StateStore(Path(state_dir)).record_good_night(manifest)
     return Completed(message=f"published {len(manifest['outputs'])} outputs", data=manifest)

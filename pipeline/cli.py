@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, default=None, metavar="FILE",
                      help="YAML merged over pipeline/config/defaults.yaml")
     run.add_argument("--state", type=Path, default=None, metavar="DIR",
-                     help="what lasts across nights (accepted; history arrives with issue 5)")
+                     help="what lasts across nights: finding history, review decisions, "
+                          "what the last good night read")
 
     gen = commands.add_parser("generate", help="write a synthetic input set with its truth")
     gen.add_argument("--out", type=Path, required=True, metavar="DIR")
@@ -72,7 +73,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     as_of = args.as_of or today_in()
     state = nightly(union=args.union, civil=args.civil, members=args.members, out=args.out,
-                    as_of=as_of, config_path=args.config, return_state=True)
+                    as_of=as_of, config_path=args.config, state_dir=args.state,
+                    return_state=True)
     if state.is_completed():
         manifest = state.result()
         _print_summary(manifest, args.out)
