@@ -1,0 +1,63 @@
+"""The people-facing outputs: report.html offline and masked; XLSX without live formulas."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+
+from pipeline.detect.finding import findings_frame
+from pipeline.report.html_report import render_report
+from pipeline.report.xlsx_export import neutralise, write_findings_xlsx
+
+FULL_ID = "11010519900101123X"
+
+
+def sample_findings() -> pd.DataFrame:
+    rows = pd.DataFrame({"union_roll_id": ["R1", "R2", "R3"],
+                         "district_code": ["110105", "110108", None],
+                         "amount_at_risk_yuan": [15840.0, None, 15840.0],
+                         "union_value": ['=HYPERLINK("http://x")', "3", "+1"]})
+    a = findings_frame("DECEASED", "high", rows.iloc[:1], pd.Series(["档案R1：已死亡。"]),
+                       dt.date(2026, 7, 1))
+    b = findings_frame("HOUSEHOLD_SIZE_MISMATCH", "medium", rows.iloc[1:],
+                       pd.Series(["人口不一致。", "人口不一致。"]), dt.date(2026, 7, 1))
+    return pd.concat([a, b], ignore_index=True)
+
+
+def render() -> str:
+    people = pd.DataFrame({"union_roll_id": ["R1", "R2"], "name_masked": ["王*", "李*"],
+                           "id_masked": ["110105********123X", "110108********2341"]})
+    manifest = {"as_of": "2026-07-01"}
+    return render_report(manifest, sample_findings(), people, resolved=pd.DataFrame({"x": [1]}))
+
+
+def test_report_is_offline_and_masked() -> None:
+    page = render()
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:|//)""", page)
+    assert "http://" not in page.replace('=HYPERLINK(&quot;http://x&quot;)', "")
+    assert FULL_ID not in page and "110105********123X" in page and "王*" in page
+    assert "<script" not in page
+
+
+def test_report_draws_a_bar_per_category() -> None:
+    page = render()
+    charts = re.findall(r'<svg class="chart".*?</svg>', page, flags=re.S)
+    assert len(charts) == 3  # by type, by severity, by district
+    assert charts[0].count('class="bar"') == 2  # two finding types
+    assert "31,680 元" in page  # money at risk adds up
+    assert "已死亡" in page and "民政记录已死亡" in page
+
+
+def test_xlsx_never_holds_a_live_formula(tmp_path: Path) -> None:
+    path = tmp_path / "findings.xlsx"
+    assert write_findings_xlsx(sample_findings(), path) == 3
+    sheet = openpyxl.load_workbook(path).active
+    values = [c.value for row in sheet.iter_rows() for c in row]
+    cells = [c for row in sheet.iter_rows() for c in row]
+    assert not any(c.data_type == "f" for c in cells)
+    assert "'=HYPERLINK(\"http://x\")" in values and "'+1" in values
+    assert neutralise("-5") == "'-5" and neutralise("王伟") == "王伟" and neutralise(3) == 3
