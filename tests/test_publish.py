@@ -57,3 +57,14 @@ def test_a_foreign_non_empty_folder_is_refused(tmp_path: Path) -> None:
         night(staging, "one")
         publish(staging, out)
     assert (out / "thesis.docx").read_text() == "precious"
+
+
+def test_a_second_run_on_the_same_folder_is_refused(tmp_path: Path) -> None:
+    from pipeline.report.publish import output_lock
+
+    out = tmp_path / "out"
+    with (output_lock(out), pytest.raises(OutputError, match="another bidui run"),
+          output_lock(out)):
+        pass
+    with output_lock(out):  # released when the first run ended
+        pass

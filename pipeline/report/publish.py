@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import fcntl
 import os
 import shutil
 import tempfile
@@ -75,6 +76,28 @@ def check_target(target: Path) -> None:
             f"the output folder {target} is not empty and does not hold a bidui output set "
             "(no manifest.json); publishing replaces the whole folder.",
             "pass an empty or new folder to --out, or one that a previous bidui run wrote.")
+
+
+@contextlib.contextmanager
+def output_lock(target: Path) -> Iterator[None]:
+    """Hold an exclusive lock on DIR for a whole run; a second run on DIR fails at once.
+
+    The lock is a file beside DIR (`.DIR.lock`), locked with flock: the kernel releases it
+    when the process ends, even when it is killed, so a crashed night never blocks the next.
+    """
+    target = target.absolute()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    path = target.parent / f".{target.name}.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputError(f"another bidui run is writing {target} right now.",
+                              "wait for it to finish, or pass another --out.") from None
+        yield
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager
