@@ -9,9 +9,26 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.detect.finding import COLUMNS, DetectContext, empty_findings
-from pipeline.detect.rules import duplicate_roll_entry, id_name_conflict, invalid_id
+from pipeline.detect.rules import (
+    assistance_ended,
+    assistance_type_mismatch,
+    category_inconsistent,
+    claimed_assistance_not_found,
+    deceased,
+    duplicate_roll_entry,
+    household_size_mismatch,
+    id_name_conflict,
+    invalid_id,
+    not_on_hardship_roll,
+    possible_match_review,
+    unclaimed_assistance,
+)
 
-RULES = (invalid_id, duplicate_roll_entry, id_name_conflict)
+RULES = (
+    invalid_id, duplicate_roll_entry, id_name_conflict, claimed_assistance_not_found,
+    assistance_ended, assistance_type_mismatch, unclaimed_assistance, household_size_mismatch,
+    deceased, not_on_hardship_roll, category_inconsistent, possible_match_review,
+)
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
