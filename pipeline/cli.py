@@ -58,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--roll-id", required=True, metavar="ID", help="档案编号 of the roll row")
     explain.add_argument("--top", type=int, default=3, metavar="N")
 
+    bench = commands.add_parser(
+        "bench", help="accuracy and time beside Splink and recordlinkage (febrl4 | generated)",
+        add_help=False)
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+
     evaluate = commands.add_parser("evaluate", help="score a run against a truth/ folder")
     evaluate.add_argument("--run", type=Path, required=True, metavar="DIR")
     evaluate.add_argument("--truth", type=Path, required=True, metavar="DIR")
@@ -131,8 +136,15 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """`bidui bench febrl4 --json` / `bidui bench generated --json [--households N]`."""
+    from benchmarks.cli import main as bench_main
+
+    return bench_main(args.bench_args)
+
+
 COMMANDS = {"run": cmd_run, "generate": cmd_generate, "evaluate": cmd_evaluate,
-            "explain": cmd_explain}
+            "explain": cmd_explain, "bench": cmd_bench}
 
 
 def main(argv: list[str] | None = None) -> int:

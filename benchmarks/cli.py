@@ -1,0 +1,110 @@
+"""Command line of the benchmarks: ``python -m benchmarks febrl4|generated [--json]``.
+
+``main(argv)`` is what ``bidui bench`` calls. With ``--json`` exactly one JSON object is written
+to stdout; everything the engines print or log (Splink's warnings, DuckDB progress) goes to
+stderr — stdout is redirected at the file-descriptor level while the engines run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+ENGINES = ("bidui", "splink", "recordlinkage")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="bidui vs Splink vs recordlinkage: precision, recall, F1 and seconds.")
+    sub = parser.add_subparsers(dest="bench", required=True)
+    febrl = sub.add_parser("febrl4", help="FEBRL4 (5,000 + 5,000 records), with and without ID")
+    febrl.add_argument("--limit", type=int, default=None,
+                       help="only the first N true links and their records")
+    febrl.add_argument("--json", action="store_true", help="print one JSON object")
+    gen = sub.add_parser("generated", help="generated union roll → civil exchange file")
+    gen.add_argument("--households", type=int, default=2000)
+    gen.add_argument("--seed", type=int, default=42)
+    gen.add_argument("--workdir", type=Path, default=None,
+                     help="write the generated files here (default: a temporary folder)")
+    gen.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Send everything written to stdout (Python and C level) to stderr meanwhile."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def run(args: argparse.Namespace) -> dict:
+    if args.bench == "febrl4":
+        from benchmarks.febrl import run_febrl4_bench
+
+        return run_febrl4_bench(limit=args.limit)
+    from benchmarks.generated import run_generated_bench
+
+    return run_generated_bench(households=args.households, seed=args.seed,
+                               workdir=args.workdir)
+
+
+def format_table(result: dict) -> str:
+    lines = [f"{'engine':14s} {'run':12s} {'precision':>9s} {'recall':>7s} {'f1':>7s} "
+             f"{'seconds':>8s}"]
+    for engine in ENGINES:
+        entry = result.get(engine, {})
+        if "skipped" in entry:
+            lines.append(f"{engine:14s} skipped: {entry['skipped']}")
+            continue
+        for mode, leaf in entry.items():
+            if mode == "recall_by_id_kind":
+                continue
+            lines.append(f"{engine:14s} {mode:12s} {leaf['precision']:>9.4f} "
+                         f"{leaf['recall']:>7.4f} {leaf['f1']:>7.4f} {leaf['seconds']:>8.2f}")
+    kinds = sorted({k for e in ENGINES for k in result.get(e, {}).get("recall_by_id_kind", {})})
+    if kinds:
+        lines.append("recall by roll-side ID kind:")
+        lines.append(f"  {'kind':14s}" + "".join(f"{e:>15s}" for e in ENGINES))
+        for kind in kinds:
+            cells = []
+            for engine in ENGINES:
+                value = result.get(engine, {}).get("recall_by_id_kind", {}).get(kind)
+                cells.append(f"{value:>15.4f}" if value is not None else f"{'-':>15s}")
+            lines.append(f"  {kind:14s}" + "".join(cells))
+    return "\n".join(lines)
+
+
+def _jsonable(value: object) -> object:
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return str(value)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    with stdout_to_stderr():
+        result = run(args)
+    if args.json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, default=_jsonable) + "\n")
+    else:
+        sys.stdout.write(format_table(result) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
