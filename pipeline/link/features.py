@@ -51,6 +51,8 @@ def person_features(frame: pd.DataFrame) -> pd.DataFrame:
     birth_column = frame["birth_date"] if "birth_date" in frame.columns else frame[
         "id_birth_date"]
     out["birth"] = _ymd(birth_column)
+    out["birth_source"] = _text(frame["birth_date_source"]) if "birth_date_source" in \
+        frame.columns else ""
     out["birth_year"] = out["birth"].str.slice(0, 4)
     for column in PASSTHROUGH:
         out[column] = _text(frame[column]) if column in frame.columns else ""

@@ -140,11 +140,16 @@ def _join_issues(issues: list[tuple[str, pd.Series]], index: pd.Index) -> pd.Ser
 
 
 def _fill_from_id(frame: pd.DataFrame) -> None:
-    """Birth date and sex: the stated value, else the one derived from the ID number."""
-    if "birth_date" in frame.columns:
-        frame["birth_date"] = frame["birth_date"].fillna(frame["id_birth_date"])
-    else:
-        frame["birth_date"] = frame["id_birth_date"]
+    """Birth date and sex: the stated value, else the one derived from the ID number.
+
+    `birth_date_source` says which ('stated' / 'id'), so the linker never counts the ID's
+    birth digits twice (once in the ID comparison, once as the birth date)."""
+    stated = frame["birth_date"] if "birth_date" in frame.columns else pd.Series(
+        pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    frame["birth_date_source"] = pd.Series(
+        pd.NA, index=frame.index, dtype="string").mask(frame["id_birth_date"].notna(), "id") \
+        .mask(stated.notna(), "stated")
+    frame["birth_date"] = stated.fillna(frame["id_birth_date"])
     if "sex" in frame.columns:
         frame["sex"] = frame["sex"].fillna(frame["id_sex"])
     else:

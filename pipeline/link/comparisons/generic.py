@@ -24,12 +24,23 @@ class Exact(LevelComparison):
 
 
 class DateYmd(LevelComparison):
-    """Dates as YYYYMMDD text: exact / day–month swap or one field apart / same year / else."""
+    """Dates as YYYYMMDD text: exact / day–month swap or one field apart / same year / else.
+
+    `null_when_both: {column: value}` makes the pair "no evidence" when both records have that
+    value, e.g. birth dates both derived from ID numbers that another comparison already
+    compares: counting the same digits twice would break the independence the model assumes.
+    """
 
     LEVELS = ("exact", "near", "year", "else")
 
+    def inputs(self):
+        extra = list((self.params.get("null_when_both") or {}).keys())
+        return (self.column, *extra)
+
     def levels(self, left, right):
         a, b, null = _both(left, right, self.column)
+        for column, value in (self.params.get("null_when_both") or {}).items():
+            null = null | ((left[column] == value) & (right[column] == value))
         n = len(a)
         osa = np.asarray(process.cpdist(list(a), list(b), scorer=distance.OSA.distance,
                                         workers=1)) if n else np.zeros(0)
