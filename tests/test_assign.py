@@ -55,3 +55,20 @@ def test_oversized_blocks_are_skipped_and_counted() -> None:
     frame = pd.DataFrame({"k": ["same"] * 200}, dtype=object)
     block_pass = BlockPass(["k"], max_block_pairs=100)
     assert len(block_pass.positions(frame, frame)) == 0 and block_pass.skipped_blocks == 1
+
+
+def test_deterministic_rule_matches_whatever_the_probability_and_goes_first() -> None:
+    pairs = pd.DataFrame({"left": [0, 0, 1], "right": [0, 1, 1],
+                          "match_probability": [0.2, 0.99, 0.95],
+                          "deterministic": [True, False, False]})
+    pairs["match_weight"] = np.log2(pairs["match_probability"] / (1 - pairs["match_probability"]))
+    decision = assign(pairs, SPEC, dedupe=False)
+    # Equal valid IDs (row 0) win over a stronger probabilistic candidate for the same roll row.
+    assert list(decision) == ["match", "none", "match"]
+
+
+def test_shipped_person_specs_link_equal_valid_ids() -> None:
+    for name in ("union_civil", "civil_members", "roll_dedupe"):
+        rules = load_spec(name).decisions.deterministic
+        assert [(r.comparison, r.level, dict(r.both)) for r in rules] == [
+            ("id_number", "exact", {"id_valid": "1"})]

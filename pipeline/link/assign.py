@@ -1,6 +1,8 @@
 """Decisions: match / possible (clerical band) / none, and the assignment rule of SPEC §3.
 
-Link mode (one-to-one): pairs are taken in order of decreasing weight; a left record (a roll
+Pairs that a deterministic rule of the spec matches (equal, valid ID numbers) are matches
+whatever their probability, and are assigned first. Link mode (one-to-one): pairs are then
+taken in order of decreasing weight; a left record (a roll
 row) gets at most one match, and a right record (a civil person) is matched by a second left
 record only when both left records belong to one cluster: the same worker filed twice. A pair
 in the clerical band is `possible` only for a left record that has no match. Dedupe mode
@@ -22,26 +24,30 @@ def assign(pairs: pd.DataFrame, spec: ModelSpec, *, dedupe: bool,
     match_p = spec.decisions.match_probability
     possible_p = spec.decisions.possible_probability
     p = pairs["match_probability"].to_numpy()
+    forced = pairs["deterministic"].to_numpy(dtype=bool) if "deterministic" in pairs.columns \
+        else np.zeros(len(pairs), dtype=bool)
     if dedupe or spec.assignment == "clusters":
-        decision = np.where(p >= match_p, MATCH, np.where(p >= possible_p, POSSIBLE, NONE))
+        decision = np.where((p >= match_p) | forced, MATCH,
+                            np.where(p >= possible_p, POSSIBLE, NONE))
         return pd.Series(decision, index=pairs.index, dtype=object)
 
+    # Deterministic matches first, then by decreasing weight; ties by position (stable).
     order = np.lexsort((pairs["right"].to_numpy(), pairs["left"].to_numpy(),
-                        -pairs["match_weight"].to_numpy()))
+                        -pairs["match_weight"].to_numpy(), ~forced))
     left, right = pairs["left"].to_numpy(), pairs["right"].to_numpy()
     decision = np.full(len(pairs), NONE, dtype=object)
     matched_left: set[int] = set()
     taker: dict[int, int] = {}
     for k in order:
-        if p[k] < possible_p:
-            break  # sorted by weight, so every later pair is below the band too
+        if p[k] < possible_p and not forced[k]:
+            break  # forced pairs come first, then by weight: the rest are below the band
         a, b = int(left[k]), int(right[k])
         if a in matched_left:
             continue
         holder = taker.get(b)
         free = holder is None or (left_cluster is not None
                                   and left_cluster[holder] == left_cluster[a])
-        if p[k] >= match_p and free:
+        if (p[k] >= match_p or forced[k]) and free:
             decision[k] = MATCH
             matched_left.add(a)
             taker.setdefault(b, a)

@@ -53,6 +53,7 @@ class Linker:
     # -- levels ---------------------------------------------------------------------------
     def _inputs(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
         needed = {col for comp in self.comparisons for col in comp.inputs()}
+        needed |= {col for rule in self.spec.decisions.deterministic for col, _ in rule.both}
         return {col: frame[col].to_numpy(dtype=object) for col in needed}
 
     def compute_levels(self, left: dict[str, np.ndarray], right: dict[str, np.ndarray],
@@ -146,12 +147,27 @@ class Linker:
         weights = model.weights(levels, self._tf_u(left, right, li))
         match_weight = weights.sum(axis=1)
         probability = model.probability(match_weight)
-        keep = self._kept(li, match_weight, probability)
+        forced = self._deterministic(levels, lf, rf, li, ri)
+        keep = self._kept(li, match_weight, probability) | forced
         pairs = self._frame(li[keep], ri[keep], levels[keep], weights[keep],
                             match_weight[keep], probability[keep])
+        pairs["deterministic"] = forced[keep]
         pairs["decision"] = assign(pairs, self.spec, dedupe=self.dedupe,
                                    left_cluster=left_cluster)
         return LinkResult(pairs, model, stats, len(li))
+
+    def _deterministic(self, levels: np.ndarray, lf: dict[str, np.ndarray],
+                       rf: dict[str, np.ndarray], li: np.ndarray, ri: np.ndarray) -> np.ndarray:
+        """Pairs that a deterministic rule of the spec makes a match."""
+        forced = np.zeros(len(li), dtype=bool)
+        names = [c.name for c in self.comparisons]
+        for rule in self.spec.decisions.deterministic:
+            k = names.index(rule.comparison)
+            hit = levels[:, k] == self.comparisons[k].level_names.index(rule.level)
+            for column, value in rule.both:  # `_inputs` loads these features
+                hit &= (lf[column][li] == value) & (rf[column][ri] == value)
+            forced |= hit
+        return forced
 
     def _kept(self, li: np.ndarray, match_weight: np.ndarray, probability: np.ndarray
               ) -> np.ndarray:

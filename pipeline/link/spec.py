@@ -57,9 +57,28 @@ class TrainingSpec:
 
 
 @dataclass(frozen=True)
+class DeterministicRule:
+    """A pair at `level` of `comparison`, where both records have `both` values, is a match
+    whatever its probability (SPEC §3: an exact valid ID links even when names disagree)."""
+
+    comparison: str
+    level: str
+    both: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class DecisionSpec:
     match_probability: float = 0.9
     possible_probability: float = 0.5
+    deterministic: tuple[DeterministicRule, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DecisionSpec:
+        data = dict(data)
+        rules = tuple(DeterministicRule(r["comparison"], r["level"],
+                                        tuple(sorted((r.get("both") or {}).items())))
+                      for r in data.pop("deterministic", ()))
+        return cls(**data, deterministic=rules)
 
 
 @dataclass(frozen=True)
@@ -86,7 +105,9 @@ class ModelSpec:
             "training": {**vars(self.training), "em_sessions": [
                 {"block": list(s.block), "estimate_without": list(s.estimate_without)}
                 for s in self.training.em_sessions]},
-            "decisions": vars(self.decisions),
+            "decisions": {**vars(self.decisions), "deterministic": [
+                {"comparison": r.comparison, "level": r.level, "both": dict(r.both)}
+                for r in self.decisions.deterministic]},
         }
 
 
@@ -108,7 +129,7 @@ def spec_from_dict(data: dict[str, Any], origin: str = "spec") -> ModelSpec:
             max_block_pairs=int(data.get("max_block_pairs", 5000)),
             chunk_pairs=int(data.get("chunk_pairs", 200_000)),
             training=TrainingSpec.from_dict(data.get("training", {})),
-            decisions=DecisionSpec(**data.get("decisions", {})),
+            decisions=DecisionSpec.from_dict(data.get("decisions", {})),
             assignment=data.get("assignment", "one_to_one"),
         )
     except (KeyError, TypeError) as error:
