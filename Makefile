@@ -31,8 +31,13 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# Peers (Splink 5, duckdb) are bench-only dependencies, installed on top of the lock.
 bench: $(STAMP)
-	@echo "make bench: nothing yet (the performance issue adds benchmarks/)."
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r benchmarks/requirements-bench.txt
+	$(BIN)/bidui bench febrl4 --json > benchmarks/febrl4.json
+	$(BIN)/bidui bench generated --json --households 2000 > benchmarks/generated.json
+	$(BIN)/python -c "import json; print(json.dumps({'febrl4': json.load(open('benchmarks/febrl4.json')), 'generated': json.load(open('benchmarks/generated.json'))}, indent=2))" > benchmarks/results.json
+	@cat benchmarks/results.json
 
 # Regenerate the committed sample from the generator (deterministic for the seed).
 sample: $(STAMP)
