@@ -75,9 +75,19 @@ class LevelComparison(BaseCompareFeature):
 
 
 def present(values: np.ndarray) -> np.ndarray:
-    """True where a value is a non-empty string (features use '' for missing)."""
-    return np.fromiter((isinstance(v, str) and v != "" for v in values), dtype=bool,
-                       count=len(values))
+    """True where a value is present: features are text with '' for missing (features.py)."""
+    return np.asarray(values != "", dtype=bool)
+
+
+def chars(values: np.ndarray, width: int) -> np.ndarray:
+    """Values as an (n, width) array of single characters ('' pads), for vectorised slicing."""
+    fixed = np.asarray(values, dtype=f"U{width}")
+    return fixed.view("U1").reshape(len(fixed), width)
+
+
+def same_slice(a: np.ndarray, b: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Row-wise equality of character slices [start:stop) of two `chars` arrays."""
+    return (a[:, start:stop] == b[:, start:stop]).all(axis=1)
 
 
 def first_true(conditions: list[np.ndarray], n: int, null: np.ndarray) -> np.ndarray:

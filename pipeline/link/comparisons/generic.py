@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 from rapidfuzz import distance, process
 
-from pipeline.link.comparisons.base import LevelComparison, first_true, present
+from pipeline.link.comparisons.base import (
+    LevelComparison,
+    chars,
+    first_true,
+    present,
+    same_slice,
+)
 
 
 def _both(left: dict, right: dict, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -44,15 +50,13 @@ class DateYmd(LevelComparison):
         n = len(a)
         osa = np.asarray(process.cpdist(list(a), list(b), scorer=distance.OSA.distance,
                                         workers=1)) if n else np.zeros(0)
-        year_a = np.array([v[:4] for v in a], dtype=object)
-        year_b = np.array([v[:4] for v in b], dtype=object)
-        swapped = np.array([v[:4] + v[6:8] + v[4:6] for v in a], dtype=object) == b
-        fields_equal = sum(
-            (np.array([v[s:e] for v in a], dtype=object) == np.array([v[s:e] for v in b],
-                                                                     dtype=object)).astype(int)
-            for s, e in ((0, 4), (4, 6), (6, 8)))
-        return first_true([a == b, swapped | (osa <= 1) | (fields_equal == 2),
-                           year_a == year_b], n, null)
+        ca, cb = chars(a, 8), chars(b, 8)
+        year, month, day = (same_slice(ca, cb, 0, 4), same_slice(ca, cb, 4, 6),
+                            same_slice(ca, cb, 6, 8))
+        swapped = year & (ca[:, 4:6] == cb[:, 6:8]).all(axis=1) & (
+            ca[:, 6:8] == cb[:, 4:6]).all(axis=1)
+        one_field_apart = (year.astype(int) + month + day) == 2
+        return first_true([a == b, swapped | (osa <= 1) | one_field_apart, year], n, null)
 
 
 class _Thresholds(LevelComparison):

@@ -15,11 +15,13 @@ from collections.abc import Sequence
 import numpy as np
 from rapidfuzz import distance, process
 
-from pipeline.link.comparisons.base import LevelComparison, first_true, present
-
-
-def _slice(values: np.ndarray, start: int, stop: int) -> np.ndarray:
-    return np.array([v[start:stop] for v in values], dtype=object)
+from pipeline.link.comparisons.base import (
+    LevelComparison,
+    chars,
+    first_true,
+    present,
+    same_slice,
+)
 
 
 class ResidentId(LevelComparison):
@@ -41,10 +43,11 @@ class ResidentId(LevelComparison):
         both_valid = (left[f"{c}_valid"] == "1") & (right[f"{c}_valid"] == "1")
         unverified = ~both_valid  # two valid numbers that differ are two people
         damaged = (left[f"{c}_x000"] == "1") | (right[f"{c}_x000"] == "1")
+        ca, cb = chars(a, 18), chars(b, 18)
         return first_true([
             a == b,
             unverified & (osa == 1),
-            unverified & damaged & (_slice(a, 0, 15) == _slice(b, 0, 15)),
-            unverified & (_slice(a, 6, 14) == _slice(b, 6, 14)),
+            unverified & damaged & same_slice(ca, cb, 0, 15),
+            unverified & same_slice(ca, cb, 6, 14),
             unverified,
         ], n, null)
