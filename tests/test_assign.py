@@ -72,3 +72,15 @@ def test_shipped_person_specs_link_equal_valid_ids() -> None:
         rules = load_spec(name).decisions.deterministic
         assert [(r.comparison, r.level, dict(r.both)) for r in rules] == [
             ("id_number", "exact", {"id_valid": "1"})]
+
+
+def test_review_labels_override_the_model_for_those_pairs() -> None:
+    from pipeline.link.people import apply_labels
+
+    frame = pd.DataFrame({"union_roll_id": ["R1", "R1", "R2"], "civil_case_id": ["C1", "C2", "C3"],
+                          "civil_member_no": ["1", "1", "1"],
+                          "decision": ["match", "possible", "possible"]})
+    labels = pd.DataFrame({"union_roll_id": ["R1", "R2"], "civil_case_id": ["C2", "C3"],
+                           "civil_member_no": ["1", "1"], "label": ["match", "non_match"]})
+    out = apply_labels(frame, labels)
+    assert list(out["decision"]) == ["none", "match", "none"]  # still one match per roll row

@@ -66,8 +66,30 @@ def roll_duplicate_groups(union: pd.DataFrame, cluster: np.ndarray) -> pd.DataFr
     return dup[["row_key", "roll_id", "group"]].reset_index(drop=True)
 
 
+def apply_labels(frame: pd.DataFrame, labels: pd.DataFrame | None) -> pd.DataFrame:
+    """Analysts' decisions on possible matches override the model for those pairs.
+
+    A confirmed pair becomes the roll row's match (any other match of that row steps down to
+    none); a dismissed pair is never linked again. Labels for pairs that are no longer
+    candidates (the records changed) are simply not applied."""
+    if labels is None or labels.empty or frame.empty:
+        return frame
+    key = ["union_roll_id", "civil_case_id", "civil_member_no"]
+    label = frame[key].astype(str).merge(labels.astype(str), on=key, how="left")["label"]
+    label.index = frame.index
+    confirmed = label == "match"
+    out = frame.copy()
+    rows_confirmed = set(out.loc[confirmed, "union_roll_id"])
+    out.loc[out["union_roll_id"].isin(rows_confirmed) & (out["decision"] == MATCH),
+            "decision"] = "none"
+    out.loc[confirmed, "decision"] = MATCH
+    out.loc[label == "non_match", "decision"] = "none"
+    out["decision"] = out["decision"].astype("string")
+    return out
+
+
 def link_people(union: pd.DataFrame, civil: pd.DataFrame, members: pd.DataFrame | None,
-                specs: dict[str, str]) -> PeopleLinks:
+                specs: dict[str, str], labels: pd.DataFrame | None = None) -> PeopleLinks:
     union_f, civil_f = person_features(union), person_features(civil)
     dedupe, cluster = dedupe_roll(union, union_f, specs["roll_dedupe"])
     result = Linker(load_spec(specs["union_civil"])).run(union_f, civil_f, left_cluster=cluster)
@@ -94,6 +116,7 @@ def link_people(union: pd.DataFrame, civil: pd.DataFrame, members: pd.DataFrame 
     for column in ("union_row_key", "union_roll_id", "civil_row_key", "civil_case_id",
                    "civil_member_no", "decision", "method"):
         frame[column] = frame[column].astype("string")
+    frame = apply_labels(frame, labels)
     linked = frame["decision"].isin([MATCH, POSSIBLE])
     models = {"roll_dedupe": dedupe.model.as_dict(), "union_civil": result.model.as_dict()}
     blocking = {"roll_dedupe": _stats(dedupe.blocking), "union_civil": _stats(result.blocking)}
