@@ -75,6 +75,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     apply_offline_settings()
     from flows.nightly import StageFailure, nightly
+    from pipeline.redaction import install_redaction
+
+    install_redaction()  # after Prefect configured its handlers
 
     as_of = args.as_of or today_in()
     state = nightly(union=args.union, civil=args.civil, members=args.members, out=args.out,
