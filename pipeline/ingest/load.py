@@ -56,6 +56,10 @@ def load_source(paths: list[Path], source: Source) -> Loaded:
         frame, info = load_file(path, source)
         frames.append(frame)
         infos.append(info)
+    if paths and sum(info.rows_read for info in infos) == 0:
+        raise InputError(f"the {SOURCE_LABELS[source]} has a header but no data rows.",
+                         "check that the export finished (a header-only file is a failed "
+                         "export), then run again.", file=", ".join(str(p) for p in paths))
     columns = [f.name for f in FIELDS[source]]
     if frames:
         combined = pd.concat(frames, ignore_index=True, sort=False)

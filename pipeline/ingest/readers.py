@@ -21,6 +21,9 @@ from pipeline.ingest.encoding import detect_encoding
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 CSV_SUFFIXES = {".csv", ".txt"}
 HEADER_PROBE_RECORDS = 10
+# A city's civil-affairs file is ~20 MB, a national roster a few GB split into files; a single
+# input above this is refused rather than risk exhausting memory mid-night.
+MAX_INPUT_BYTES = 4 * 1024**3
 
 
 @dataclass
@@ -40,6 +43,11 @@ def read_raw(path: Path) -> RawTable:
                          file=str(path))
     if not path.is_file():
         raise InputError("this is not a regular file.", "pass a CSV or XLSX file.", file=str(path))
+    size = path.stat().st_size
+    if size > MAX_INPUT_BYTES:
+        raise InputError(f"the file is {size / 1024**3:.1f} GiB, above the limit of "
+                         f"{MAX_INPUT_BYTES / 1024**3:.0f} GiB for one input.",
+                         "split it into several files and pass them all (F...).", file=str(path))
     suffix = path.suffix.lower()
     if suffix in XLSX_SUFFIXES:
         return _read_xlsx(path)

@@ -50,15 +50,27 @@ def _blank(column: str) -> Callable[[pd.DataFrame], pd.Series]:
     return lambda frame: frame[column].isna()
 
 
+MAX_CELL_CHARS = 1000  # no field of SPEC §1 is near this; longer is a broken or hostile row
+
+
+def _too_long(frame: pd.DataFrame) -> pd.Series:
+    """Any raw text cell longer than MAX_CELL_CHARS (checked on the raw values)."""
+    return frame["_max_cell_chars"] > MAX_CELL_CHARS
+
+
 def _no_name_no_id(frame: pd.DataFrame) -> pd.Series:
     return frame["name"].isna() & frame["id_missing"]
 
 
 NO_NAME_NO_ID = QuarantineRule(
     "no_name_no_id", "姓名和身份证号均为空，无法识别此人：请补填后重新报送", _no_name_no_id)
+TOO_LONG = QuarantineRule(
+    "value_too_long", f"某个单元格超过 {MAX_CELL_CHARS} 个字符，疑为损坏或异常数据：请检查该行",
+    _too_long)
 
 QUARANTINE_RULES: dict[Source, tuple[QuarantineRule, ...]] = {
     Source.UNION: (
+        TOO_LONG,
         QuarantineRule("missing_roll_id", "档案编号为空，无法引用此档案：请补填档案编号",
                        _blank("roll_id")),
         NO_NAME_NO_ID,
@@ -66,6 +78,7 @@ QUARANTINE_RULES: dict[Source, tuple[QuarantineRule, ...]] = {
                        _blank("roll_status")),
     ),
     Source.CIVIL: (
+        TOO_LONG,
         QuarantineRule("missing_case_id", "家庭编号为空：请补填家庭编号", _blank("case_id")),
         QuarantineRule("missing_member_no", "成员序号为空：请补填成员序号", _blank("member_no")),
         NO_NAME_NO_ID,
@@ -76,6 +89,7 @@ QUARANTINE_RULES: dict[Source, tuple[QuarantineRule, ...]] = {
                        _blank("case_status")),
     ),
     Source.MEMBERS: (
+        TOO_LONG,
         QuarantineRule("missing_member_id", "会员编号为空：请补填会员编号", _blank("member_id")),
         NO_NAME_NO_ID,
     ),
@@ -113,6 +127,7 @@ def normalise_source(raw: pd.DataFrame, source: Source,
     ids = id_column("id_number", raw["id_number"], as_of)
     columns.update(ids.columns)
     frame = pd.DataFrame(columns, index=index)
+    frame["_max_cell_chars"] = _max_cell_chars(raw, source)
     frame[ISSUES] = _join_issues(issues, index)
     _fill_from_id(frame)
     frame = pd.concat([frame, raw[[c for c in raw.columns if c.startswith("extra:")]]], axis=1)
@@ -125,8 +140,15 @@ def normalise_source(raw: pd.DataFrame, source: Source,
         reason = reason.mask(hit, rule.reason)
     bad = reason_code.notna()
     quarantine = _quarantine_frame(raw[bad], reason_code[bad], reason[bad], source)
+    frame = frame.drop(columns="_max_cell_chars")
     return NormalisedSource(source, frame[~bad].reset_index(drop=True),
                             quarantine.reset_index(drop=True))
+
+
+def _max_cell_chars(raw: pd.DataFrame, source: Source) -> pd.Series:
+    lengths = [raw[f.name].map(lambda v: len(v) if isinstance(v, str) else 0)
+               for f in FIELDS[source]]
+    return pd.concat(lengths, axis=1).max(axis=1) if lengths else pd.Series(0, index=raw.index)
 
 
 def _join_issues(issues: list[tuple[str, pd.Series]], index: pd.Index) -> pd.Series:
@@ -176,4 +198,5 @@ def _as_text(value: object) -> str | None:
         return None
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
-    return str(value)
+    text = str(value)
+    return text if len(text) <= MAX_CELL_CHARS else text[:MAX_CELL_CHARS] + "…(truncated)"
