@@ -15,10 +15,18 @@ export DO_NOT_TRACK := 1
 
 install: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml
+# Data Docs assets (Bootstrap, jQuery, bootstrap-table, Font Awesome, Vega) from the npm
+# registry, pinned by expectations/assets/package-lock.json, into the git-ignored var/docs-assets/;
+# every run copies them into its validation/static/ so the docs open offline.
+DOCS_ASSETS := var/docs-assets
+ASSETS_LOCK := expectations/assets/package.json expectations/assets/package-lock.json
+
+$(STAMP): requirements.lock pyproject.toml $(ASSETS_LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	mkdir -p $(DOCS_ASSETS) && cp $(ASSETS_LOCK) $(DOCS_ASSETS)/
+	cd $(DOCS_ASSETS) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -87,8 +87,20 @@ def link_task(normalised: Any, config: dict, timings: dict) -> Any:
 
 
 @task(name="validate", cache_policy=NO_CACHE)
-def validate_task(loaded: Any, timings: dict) -> Any:
-    return _run_stage("validate", stages.validate, timings, loaded)
+def validate_task(loaded: Any, normalised: Any, as_of: dt.date, config: dict,
+                  state_dir: Path | None, timings: dict) -> Any:
+    return _run_stage("validate", stages.validate, timings, loaded, normalised, as_of, config,
+                      state_dir)
+
+
+def publish_validation_artifact(manifest: dict) -> None:
+    """The validation summary as a Prefect markdown artifact (counts only, no personal data)."""
+    from prefect.artifacts import create_markdown_artifact
+
+    from pipeline.validate.stage import markdown_summary
+
+    create_markdown_artifact(key="bidui-validation", markdown=markdown_summary(
+        manifest["validation"]), description="bidui validation summary (no personal data)")
 
 
 @task(name="detect", cache_policy=NO_CACHE)
@@ -128,15 +140,16 @@ def nightly(union: list[Path], civil: list[Path], out: Path, members: list[Path]
     if isinstance(loaded, StageFailure):
         return Failed(message=loaded.message, data=loaded)
     normalised = normalise_task(loaded, as_of, timings)
-    links = link_task(normalised, config, timings)
-    checks = validate_task(loaded, timings)
+    checks = validate_task(loaded, normalised, as_of, config, state_dir, timings)
     if isinstance(checks, StageFailure):
         return Failed(message=checks.message, data=checks)
+    links = link_task(normalised, config, timings)
     findings = detect_task(normalised, links, as_of, config, timings)
     manifest = report_task(out, timings, loaded=loaded, normalised=normalised, links=links,
                            findings=findings, checks=checks, as_of=as_of, config=config)
     if isinstance(manifest, StageFailure):
         return Failed(message=manifest.message, data=manifest)
+    publish_validation_artifact(manifest)
     if state_dir is not None:
         StateStore(Path(state_dir)).record_good_night(manifest)
     return Completed(message=f"published {len(manifest['outputs'])} outputs", data=manifest)

@@ -21,7 +21,7 @@ from pipeline.normalise.sources import NormalisedSource, normalise_source
 from pipeline.report import manifest as manifest_lib
 from pipeline.report import outputs
 from pipeline.schema import Source
-from pipeline.validate.checks import CheckResult, enforce_gates, run_input_checks
+from pipeline.validate.runner import ValidationRun
 
 
 @dataclass
@@ -54,11 +54,13 @@ def link(normalised: dict[Source, NormalisedSource], config: dict) -> Links:
                        members.frame if members else None, config["linking"]["specs"])
 
 
-def validate(loaded: dict[Source, Loaded]) -> list[CheckResult]:
-    """Run the checks; raise GateError (nothing is published) if a critical one fails."""
-    results = run_input_checks({source: item.frame for source, item in loaded.items()})
-    enforce_gates(results)
-    return results
+def validate(loaded: dict[Source, Loaded], normalised: dict[Source, NormalisedSource],
+             as_of: dt.date, config: dict, state_dir: Path | None = None) -> ValidationRun:
+    """Run the input suites (and, with a last good night in state_dir, the night-over-night
+    suite); raise GateError (nothing is published) if a critical expectation fails."""
+    from pipeline.validate.stage import validate_inputs
+
+    return validate_inputs(loaded, normalised, as_of, config, state_dir)
 
 
 def detect(normalised: dict[Source, NormalisedSource], links: Links, as_of: dt.date,
@@ -112,13 +114,18 @@ def _quarantine_output(normalised: dict[Source, NormalisedSource]) -> pd.DataFra
 
 def report(folder: Path, *, loaded: dict[Source, Loaded],
            normalised: dict[Source, NormalisedSource], links: Links, findings: pd.DataFrame,
-           checks: list[CheckResult], as_of: dt.date, config: dict,
+           checks: ValidationRun, as_of: dt.date, config: dict,
            timings: dict[str, float]) -> dict:
-    """Write every output file into folder (the staging folder) and return the manifest."""
+    """Write every output file into folder (the staging folder) and return the manifest.
+
+    The output suites run on the frames written here; a critical failure raises GateError
+    and the staging folder is discarded (nothing published)."""
+    from pipeline.validate.stage import validate_outputs
+
     started = time.perf_counter()
+    links_frame = _links_output(links.links)
     written = {
-        "links.parquet": outputs.write_parquet(_links_output(links.links),
-                                               folder / "links.parquet"),
+        "links.parquet": outputs.write_parquet(links_frame, folder / "links.parquet"),
         "link_evidence.parquet": outputs.write_parquet(_links_output(links.evidence),
                                                        folder / "link_evidence.parquet"),
         "discrepancies.parquet": outputs.write_parquet(findings,
@@ -148,9 +155,13 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
     timings = {**timings, "report": time.perf_counter() - started}
     manifest = manifest_lib.build_manifest(
         as_of=as_of, inputs=inputs, outputs=written,
-        validation=[c.as_dict() for c in checks], timings=timings,
+        validation=[], timings=timings,
         config_hash=config_hash(config), linking=linking, findings=findings_by_type)
+    validate_outputs(checks, links_frame, findings, manifest)
+    manifest["validation"] = checks.summary()
     outputs.write_report_html(manifest, findings, folder / "report.html")
-    outputs.write_validation_docs(manifest, folder / "validation")
+    outputs.write_validation_docs(checks, folder / "validation")
+    manifest["validation"] = checks.summary()
     outputs.write_json(manifest, folder / "manifest.json")
+    checks.close()
     return manifest

@@ -54,15 +54,7 @@ def write_report_html(manifest: dict, findings: pd.DataFrame, path: Path) -> Non
     path.write_text(page, encoding="utf-8")
 
 
-def write_validation_docs(manifest: dict, folder: Path) -> None:
-    """The run's validation page: every check, its severity and result, offline."""
-    folder.mkdir(parents=True, exist_ok=True)
-    checks = manifest["validation"]["checks"]
-    rows = [(c["source"], c["check"], c["severity"], "通过" if c["passed"] else "未通过",
-             c["detail"]) for c in checks]
-    page = f"""<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">
-<title>数据校验 {html.escape(manifest['as_of'])}</title><style>{_STYLE}</style></head><body>
-<h1>数据校验结果 — {html.escape(manifest['as_of'])}</h1>
-{_table(rows, ("来源", "检查项", "级别", "结果", "说明"))}
-</body></html>"""
-    (folder / "index.html").write_text(page, encoding="utf-8")
+def write_validation_docs(validation, folder: Path) -> Path:
+    """The run's Great Expectations Data Docs in `folder`, opening offline (every asset local;
+    see pipeline/validate/docs_assets.py). `validation` is the night's ValidationRun."""
+    return validation.build_docs(folder)

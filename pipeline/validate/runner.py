@@ -1,0 +1,286 @@
+"""Run the Great Expectations suites of `expectations/suites/` and build the night's Data Docs.
+
+The GX project (a file context) lives in a temporary folder per night, never in the user's
+home; the suites are copied into it from the repository, after the custom expectations are
+registered (import of `custom_expectations` below). Results use the SUMMARY format with no
+unexpected values at all: counts only, so neither the manifest, nor the docs, nor the Prefect
+artifact carry names or ID numbers.
+
+`validate_inputs` (the validate stage) runs the input suites and, with a last good night, the
+night-over-night suite; `validate_outputs` (the report stage) runs the output suites on the
+frames about to be published; `build_docs` writes the Data Docs into the staging folder and
+makes them open offline. A failed critical expectation raises `GateError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import shutil
+import tempfile
+import weakref
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+# Registers the custom expectations: must precede any suite load (GX drops unknown types).
+import pipeline.validate.custom_expectations  # noqa: F401
+from pipeline.errors import GateError
+from pipeline.validate import docs_assets
+from pipeline.validate.settings import CRITICAL, WARNING, ValidationSettings
+
+SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations" / "suites"
+SITE_NAME = "bidui"
+RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
+COUNT_KEYS = ("element_count", "unexpected_count", "unexpected_percent", "missing_count")
+
+log = logging.getLogger(__name__)
+
+
+def suite_json(name: str, suites_dir: Path = SUITES_DIR) -> dict:
+    return json.loads((suites_dir / f"{name}.json").read_text("utf-8"))
+
+
+@dataclass
+class Failure:
+    """One expectation that did not pass (counts only, never values)."""
+
+    suite: str
+    check: str
+    severity: str
+    expectation_type: str
+    column: str | None
+    element_count: int | None = None
+    unexpected_count: int | None = None
+    unexpected_percent: float | None = None
+    observed_value: float | int | None = None
+    error: str | None = None  # the exception's type when the expectation could not run
+
+
+@dataclass
+class SuiteOutcome:
+    suite: str
+    rows: int
+    evaluated: int
+    successful: int
+    failed: list[Failure] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return not self.failed
+
+    def as_dict(self) -> dict:
+        return {"success": self.success, "rows": self.rows, "evaluated": self.evaluated,
+                "successful": self.successful, "unsuccessful": len(self.failed),
+                "critical_failed": sum(f.severity == CRITICAL for f in self.failed),
+                "warnings": sum(f.severity == WARNING for f in self.failed),
+                "failed": [asdict(f) for f in self.failed]}
+
+
+class ValidationRun:
+    """The night's GX project and every suite outcome so far (input, then output suites)."""
+
+    def __init__(self, config: dict, as_of, suites_dir: Path = SUITES_DIR) -> None:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self.settings = ValidationSettings.from_config(config)
+        self.as_of = pd.Timestamp(as_of)
+        self.suites_dir = suites_dir
+        self.run_name = f"bidui-{self.as_of.date().isoformat()}"
+        self.root = Path(tempfile.mkdtemp(prefix="bidui-gx-"))
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self.root, ignore_errors=True)
+        self.context = gx.get_context(mode="file", project_root_dir=self.root)
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        self.context.variables.save()
+        with contextlib.suppress(Exception):
+            self.context.delete_data_docs_site("local_site")
+        self.datasource = self.context.data_sources.add_pandas("bidui")
+        self.outcomes: list[SuiteOutcome] = []
+        self.skipped: dict[str, str] = {}
+        self.docs_missing_assets: list[str] = []
+        self.feeds: pd.DataFrame | None = None  # night over night, when it ran
+        self.last_good_as_of: str | None = None
+
+    def close(self) -> None:
+        self._cleanup()
+
+    # -- suites --------------------------------------------------------------------------------
+
+    def load_suite(self, name: str):
+        """Copy the repository's suite into the project and load it, with the configured
+        severities and `mostly` applied (saved in the temporary project only)."""
+        target = self.root / "gx" / "expectations" / f"{name}.json"
+        shutil.copyfile(self.suites_dir / f"{name}.json", target)
+        suite = self.context.suites.get(name)
+        for expectation in suite.expectations:
+            check = (expectation.meta or {}).get("check", expectation.expectation_type)
+            severity = self.settings.severity_of(name, check)
+            expectation.severity = severity
+            expectation.meta = {**(expectation.meta or {}), "severity": severity}
+            mostly = self.settings.mostly_of(name, check)
+            if mostly is not None and hasattr(expectation, "mostly"):
+                expectation.mostly = mostly
+        suite.save()
+        return suite
+
+    def run_suite(self, name: str, frame: pd.DataFrame) -> SuiteOutcome:
+        import great_expectations as gx
+
+        suite = self.load_suite(name)
+        asset = self.datasource.add_dataframe_asset(name)
+        batch = asset.add_batch_definition_whole_dataframe(name)
+        definition = self.context.validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=batch, suite=suite))
+        checkpoint = self.context.checkpoints.add(gx.Checkpoint(
+            name=name, validation_definitions=[definition], actions=[],
+            result_format=RESULT_FORMAT))
+        parameters = {**self.settings.parameters, "as_of": self.as_of.date().isoformat()}
+        result = checkpoint.run(batch_parameters={"dataframe": frame},
+                                expectation_parameters=parameters,
+                                run_id=gx.RunIdentifier(run_name=self.run_name))
+        (validation,) = result.run_results.values()
+        outcome = summarise(name, len(frame), validation)
+        self.outcomes.append(outcome)
+        return outcome
+
+    # -- results -------------------------------------------------------------------------------
+
+    def failures(self, severity: str | None = None) -> list[Failure]:
+        return [f for o in self.outcomes for f in o.failed
+                if severity is None or f.severity == severity]
+
+    def summary(self) -> dict:
+        """The manifest's `validation` key: per suite, counts and failed checks only."""
+        return {
+            "success": not self.failures(CRITICAL),
+            "critical_failed": len(self.failures(CRITICAL)),
+            "warnings": len(self.failures(WARNING)),
+            "run_name": self.run_name,
+            "suites": {o.suite: o.as_dict() for o in self.outcomes},
+            "skipped": dict(self.skipped),
+            "night_over_night": [] if self.feeds is None else [
+                {"source": r["source"], "rows_read": int(r["rows_read"]),
+                 "last_good_rows_read": int(r["last_rows_read"]),
+                 "stale_feed": bool(r["same_bytes_as_last_night"])}
+                for r in self.feeds.to_dict("records")],
+            "last_good_as_of": self.last_good_as_of,
+            "docs": {"path": "validation/index.html",
+                     "missing_assets": list(self.docs_missing_assets)},
+        }
+
+    # -- Data Docs -----------------------------------------------------------------------------
+
+    def build_docs(self, site: Path) -> Path:
+        """Data Docs of every suite run tonight into `site`, opening offline."""
+        site.mkdir(parents=True, exist_ok=True)
+        self.context.add_data_docs_site(SITE_NAME, {
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                              "base_directory": str(site)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        })
+        self.context.build_data_docs(site_names=[SITE_NAME])
+        self.docs_missing_assets = docs_assets.make_offline(site)
+        if self.docs_missing_assets:
+            log.warning("Data Docs assets missing (run `make install`): %s",
+                        ", ".join(self.docs_missing_assets))
+        add_summary_banner(site / "index.html", self)
+        return site / "index.html"
+
+
+def summarise(name: str, rows: int, validation) -> SuiteOutcome:
+    failed = []
+    for item in validation.results:
+        if item.success:
+            continue
+        config = item.expectation_config
+        meta = config.meta or {}
+        result = item.result or {}
+        observed = result.get("observed_value")
+        info = item.exception_info or {}
+        raised = info.get("raised_exception") if isinstance(info, dict) else False
+        failed.append(Failure(
+            suite=name, check=meta.get("check", config.type),
+            severity=meta.get("severity", WARNING), expectation_type=config.type,
+            column=config.kwargs.get("column") or ",".join(config.kwargs.get("column_list", [])
+                                                           or []) or None,
+            **{k: _number(result.get(k)) for k in COUNT_KEYS if k != "missing_count"},
+            observed_value=_number(observed) if isinstance(observed, int | float) else None,
+            error=(str(info.get("exception_message", "")).split(":", 1)[0][:80] or "error")
+            if raised else None))
+    stats = validation.statistics
+    return SuiteOutcome(suite=name, rows=rows, evaluated=int(stats["evaluated_expectations"]),
+                        successful=int(stats["successful_expectations"]), failed=failed)
+
+
+def _number(value):
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return round(float(value), 4)
+    return None
+
+
+def add_summary_banner(index: Path, run: ValidationRun) -> None:
+    """A short bidui summary on top of GX's index: failed checks with their severity."""
+    import html
+
+    if not index.exists():
+        return
+    rows = ""
+    for f in run.failures():
+        badge = "danger" if f.severity == CRITICAL else "warning"
+        count = "" if f.unexpected_count is None else f.unexpected_count
+        rows += (f"<tr><td>{html.escape(f.suite)}</td><td>{html.escape(f.check)}</td>"
+                 f'<td><span class="badge badge-{badge}">{html.escape(f.severity)}</span></td>'
+                 f"<td>{count}</td></tr>")
+    notes = [f"{k} skipped: {v}" for k, v in run.skipped.items()]
+    if run.feeds is not None:
+        stale = [str(s) for s in run.feeds.loc[run.feeds["same_bytes_as_last_night"], "source"]]
+        if stale:
+            notes.append(f"stale feed (warning): {', '.join(stale)} byte-identical (same "
+                         f"sha256) to the last good night ({run.last_good_as_of})")
+    skipped = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    status = ("alert-success", "all checks passed") if not run.failures() else (
+        "alert-warning", f"{len(run.failures(WARNING))} warning(s)")
+    table = (f'<table class="table table-sm table-bordered bidui-failures"><thead><tr>'
+             f"<th>suite</th><th>check</th><th>severity</th><th>unexpected</th></tr></thead>"
+             f"<tbody>{rows}</tbody></table>") if rows else ""
+    banner = (f'<div class="container-fluid mt-3 bidui-summary"><div class="alert {status[0]}">'
+              f"<strong>bidui validation {html.escape(run.run_name)}</strong>: {status[1]}"
+              f"{table}{'<ul>' + skipped + '</ul>' if skipped else ''}</div></div>")
+    text = index.read_text("utf-8")
+    text = text.replace("<body>", "<body>" + banner, 1) if "<body>" in text else banner + text
+    index.write_text(text, encoding="utf-8")
+
+
+# -- gates ----------------------------------------------------------------------------------------
+
+def raise_on_critical(run: ValidationRun, describe, stage: str) -> None:
+    """GateError naming every failed critical check, with what to do."""
+    failed = run.failures(CRITICAL)
+    if not failed:
+        return
+    parts = "; ".join(describe(f) for f in failed)
+    run.close()
+    if stage == "outputs":
+        raise GateError(f"the night was stopped before publishing because the outputs failed "
+                        f"critical checks: {parts}.",
+                        "this is a fault in bidui, not in the input files: keep the inputs, "
+                        "report the failed checks with `bidui --debug run …` output to the "
+                        "maintainers; nothing was published and the previous outputs are "
+                        "unchanged.")
+    fix = ("correct the named file upstream (or ask the data provider to re-export it) and "
+           "run the night again; nothing was published and the previous outputs are unchanged.")
+    if any(f.check == "row_count_not_halved" for f in failed):
+        fix += (" If the smaller file is genuinely complete, lower "
+                "validation.parameters.min_row_ratio in a --config file for this night.")
+    raise GateError(f"the night was stopped before publishing because critical input checks "
+                    f"failed: {parts}.", fix)

@@ -1,0 +1,201 @@
+"""What the validate and report stages call: which suite runs on which frame, and the gates.
+
+Input suites (validate stage, before detection and publishing) run on a *validation view* per
+source: one row per row read (quarantined rows included), the required fields as filed (text,
+spaces trimmed, as the linker sees keys) and the typed fields from normalisation (dates,
+household sizes, amounts, vocabularies). With `--state` and a last good night, the
+`night_over_night` suite runs on one row per source (rows tonight / then, same bytes or not).
+Output suites (report stage) run on the frames about to be published and on the manifest's
+accounting. See expectations/README.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_LABELS, SOURCE_ROW, Source
+from pipeline.validate.runner import Failure, ValidationRun, raise_on_critical
+
+INPUT_SUITES = {Source.UNION: "union_roll", Source.CIVIL: "civil_exchange",
+                Source.MEMBERS: "roster"}
+NIGHT_OVER_NIGHT = "night_over_night"
+OUTPUT_SUITES = ("links", "discrepancies", "manifest")
+
+# Typed columns taken from the normalised frame (not required fields, which stay as filed).
+TYPED = {
+    Source.UNION: ("employer_uscc", "birth_date", "filed_date", "household_size",
+                   "claimed_assistance", "income_per_capita"),
+    Source.CIVIL: ("approved_date", "deceased_date", "household_size", "covered_size",
+                   "monthly_benefit"),
+    Source.MEMBERS: ("join_date",),
+}
+
+
+def input_view(raw: pd.DataFrame, typed: pd.DataFrame, source: Source) -> pd.DataFrame:
+    """One row per row read: required fields as filed (text), typed fields from normalisation
+    (missing for quarantined rows)."""
+    from pipeline.normalise.vocab import clean_text
+
+    view = pd.DataFrame(index=raw.index)
+    for spec in FIELDS[source]:
+        if spec.required:
+            view[spec.name] = raw[spec.name].map(clean_text).astype("string")
+    keys = pd.MultiIndex.from_arrays([raw[SOURCE_FILE].astype(str), raw[SOURCE_ROW]])
+    by_key = typed.set_index([typed[SOURCE_FILE].astype(str), typed[SOURCE_ROW]])
+    for column in TYPED[source]:
+        if column in by_key.columns:
+            view[column] = by_key[column].reindex(keys).to_numpy()
+            view[column] = view[column].astype(by_key[column].dtype)
+    return view.reset_index(drop=True)
+
+
+def night_over_night_frame(loaded: dict, last_good: dict) -> pd.DataFrame:
+    """One row per source read tonight and on the last good night: counts and hashes only."""
+    rows = []
+    before = {s: [i for i in last_good.get("inputs", []) if i.get("source") == s]
+              for s in {i.get("source") for i in last_good.get("inputs", [])}}
+    for source, item in loaded.items():
+        then = before.get(source.value)
+        if not then:
+            continue
+        rows_now = sum(f.rows_read for f in item.files)
+        rows_then = last_good.get("accounting", {}).get(source.value, {}).get(
+            "rows_read", sum(int(i.get("rows_read", 0)) for i in then))
+        same = sorted(f.sha256 for f in item.files) == sorted(i.get("sha256") for i in then)
+        rows.append({"source": source.value, "rows_read": rows_now,
+                     "last_rows_read": int(rows_then),
+                     "row_ratio": rows_now / rows_then if rows_then else 1.0,
+                     "same_bytes_as_last_night": same})
+    return pd.DataFrame(rows, columns=["source", "rows_read", "last_rows_read", "row_ratio",
+                                       "same_bytes_as_last_night"])
+
+
+def validate_inputs(loaded: dict, normalised: dict, as_of: dt.date, config: dict,
+                    state_dir: Path | None = None) -> ValidationRun:
+    """The validate stage: input suites, then night over night; GateError on a critical
+    failure (nothing is published)."""
+    run = ValidationRun(config, as_of)
+    try:
+        for source, item in loaded.items():
+            view = input_view(item.frame, normalised[source].frame, source)
+            run.run_suite(INPUT_SUITES[source], view)
+        last_good = None
+        if state_dir is None:
+            run.skipped[NIGHT_OVER_NIGHT] = "no --state given: row-drop and stale-feed " \
+                                            "checks need the last good night"
+        else:
+            from pipeline.state import StateStore
+
+            last_good = StateStore(Path(state_dir)).last_good_manifest()
+            if last_good is None:
+                run.skipped[NIGHT_OVER_NIGHT] = "no good night recorded in --state yet"
+        feeds = None
+        if last_good is not None:
+            feeds = night_over_night_frame(loaded, last_good)
+            run.run_suite(NIGHT_OVER_NIGHT, feeds)
+            run.feeds = feeds
+            run.last_good_as_of = last_good.get("as_of", "the last good night")
+    except BaseException:
+        run.close()
+        raise
+    raise_on_critical(run, lambda f: describe(f, run), "inputs")
+    return run
+
+
+def outputs_frames(links: pd.DataFrame, findings: pd.DataFrame,
+                   manifest: dict) -> dict[str, pd.DataFrame]:
+    rows = []
+    for level, items in (("file", manifest["inputs"]),
+                         ("source", [{"source": s, "path": "", **v}
+                                     for s, v in manifest["accounting"].items()])):
+        for item in items:
+            rows.append({"level": level, "source": item["source"], "path": item["path"],
+                         "rows_read": item["rows_read"], "rows_linked": item["rows_linked"],
+                         "rows_unlinked": item["rows_unlinked"],
+                         "rows_quarantined": item["rows_quarantined"]})
+    accounting = pd.DataFrame(rows, columns=["level", "source", "path", "rows_read",
+                                             "rows_linked", "rows_unlinked",
+                                             "rows_quarantined"])
+    accounting["rows_accounted"] = (accounting["rows_linked"] + accounting["rows_unlinked"]
+                                    + accounting["rows_quarantined"])
+    return {"links": links, "discrepancies": findings, "manifest": accounting}
+
+
+def validate_outputs(run: ValidationRun, links: pd.DataFrame, findings: pd.DataFrame,
+                     manifest: dict) -> None:
+    """The report stage's output suites; GateError (nothing published) on a critical one."""
+    try:
+        for name, frame in outputs_frames(links, findings, manifest).items():
+            run.run_suite(name, frame)
+    except BaseException:
+        run.close()
+        raise
+    raise_on_critical(run, lambda f: describe(f, run), "outputs")
+
+
+# -- messages (no personal data: sources, column headers, counts) --------------------------------
+
+_SUITE_SOURCE = {v: k for k, v in INPUT_SUITES.items()}
+
+
+def _header(source: Source, column: str | None) -> str:
+    for spec in FIELDS[source]:
+        if spec.name == column:
+            return f"'{spec.canonical_header}'"
+    return f"'{column}'"
+
+
+def describe(failure: Failure, run: ValidationRun) -> str:
+    """One clause for the gate message: which input, which column, what is wrong."""
+    source = _SUITE_SOURCE.get(failure.suite)
+    label = SOURCE_LABELS[source] if source else failure.suite
+    count = f"{failure.unexpected_count} of {failure.element_count} rows" \
+        if failure.unexpected_count is not None else ""
+    if failure.check.startswith("required_filled:") and source:
+        return (f"{label}: the required column {_header(source, failure.column)} is present "
+                f"but entirely empty (check {failure.check})")
+    if failure.check == "rows_present":
+        return f"{label}: the file has no data rows (check rows_present)"
+    if failure.check == "person_key_unique":
+        return (f"{label}: {count} share a (家庭编号, 成员序号) person key, so links would be "
+                f"ambiguous (check person_key_unique)")
+    if failure.check == "row_count_not_halved":
+        feeds = getattr(run, "feeds", None)
+        parts = []
+        minimum = float(run.settings.parameters.get("min_row_ratio", 0.5))
+        if feeds is not None:
+            for row in feeds.itertuples():
+                if row.row_ratio < minimum:
+                    parts.append(f"{SOURCE_LABELS[Source(row.source)]} has {row.rows_read} rows "
+                                 f"tonight against {row.last_rows_read} on the last good night "
+                                 f"({run.last_good_as_of})")
+        detail = "; ".join(parts) or count
+        return (f"an input shrank to fewer than {minimum:.0%} of the rows of the last good night, "
+                f"a truncated or partial export: {detail} (check row_count_not_halved)")
+    error = f", the check itself failed: {failure.error}" if failure.error else ""
+    return f"{label}: check {failure.check} on {failure.column or 'the table'} failed " \
+           f"({count}{error})"
+
+
+def markdown_summary(summary: dict) -> str:
+    """The Prefect artifact: per suite success and counts, failed checks with severity."""
+    lines = [f"# bidui validation — {summary.get('run_name', '')}", "",
+             f"**{'passed' if summary['success'] else 'FAILED'}** — "
+             f"{summary['critical_failed']} critical failed, {summary['warnings']} warnings", "",
+             "| suite | success | rows | expectations | failed |", "|---|---|---|---|---|"]
+    for name, suite in summary["suites"].items():
+        lines.append(f"| {name} | {'✅' if suite['success'] else '❌'} | {suite['rows']} | "
+                     f"{suite['evaluated']} | {suite['unsuccessful']} |")
+    failed = [f for s in summary["suites"].values() for f in s["failed"]]
+    if failed:
+        lines += ["", "| suite | check | severity | unexpected | of |", "|---|---|---|---|---|"]
+        lines += [f"| {f['suite']} | {f['check']} | {f['severity']} | "
+                  f"{'' if f['unexpected_count'] is None else f['unexpected_count']} | "
+                  f"{'' if f['element_count'] is None else f['element_count']} |"
+                  for f in failed]
+    for name, reason in summary.get("skipped", {}).items():
+        lines.append(f"\n_{name} skipped: {reason}_")
+    return "\n".join(lines) + "\n"

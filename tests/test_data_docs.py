@@ -1,0 +1,166 @@
+"""The run's Data Docs (`DIR/validation/`) open fully offline, styled, with the runs table.
+
+The rendering test drives headless Chromium with networking disabled. Without a Chromium it
+skips with the reason, except in CI (`CI=true`, where `.ci/run` installs it): there it fails.
+A screenshot is kept in var/test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import valid_id
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "var" / "test-artifacts"
+A = valid_id("11010519900101123")
+B = valid_id("11010819850505234")
+REMOTE = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
+CSS_REMOTE = re.compile(r"""url\(\s*["']?\s*(?:https?:)?//""", re.I)
+
+PROBE = """<script>
+window.addEventListener('load', function () { setTimeout(function () {
+  var body = getComputedStyle(document.body);
+  var sheets = Array.prototype.map.call(document.querySelectorAll('link[rel=stylesheet]'),
+    function (l) { return {href: l.href, loaded: !!l.sheet}; });
+  var scripts = Array.prototype.map.call(document.querySelectorAll('script[src]'),
+    function (s) { return s.src; });
+  var icon = document.querySelector('.fas, .fa, .far');
+  document.body.setAttribute('data-probe', JSON.stringify({
+    bodyMargin: body.marginTop, font: body.fontFamily, jquery: typeof window.jQuery,
+    bootstrapTable: !!(window.jQuery && window.jQuery.fn.bootstrapTable),
+    tables: document.querySelectorAll('div.bootstrap-table').length,
+    rows: document.querySelectorAll('div.bootstrap-table tbody tr').length,
+    iconFont: icon ? getComputedStyle(icon).fontFamily : null,
+    sheets: sheets, scripts: scripts}));
+}, 500); });
+</script>"""
+
+
+@pytest.fixture(scope="module")
+def published(bidui_cli, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("docs")
+    union = folder / "union.csv"
+    union.write_text("档案号,职工姓名,身份证号,档案状态,是否低保,家庭人口\n"
+                     f"A1,张伟,{A},在档,是,3\nA2,李娜,{B},在档,无,2\n", encoding="utf-8")
+    civil = folder / "civil.csv"
+    civil.write_text("家庭编号,成员序号,姓名,身份证号,保障类别,区划代码,保障状态,家庭总人数\n"
+                     f"C1,1,张伟,{A},城市低保,110108,在保,3\nC2,1,李娜,{B},低收入,110101,在保,2\n",
+                     encoding="utf-8")
+    out = folder / "out"
+    result = bidui_cli("run", "--union", str(union), "--civil", str(civil), "--out", str(out),
+                       "--as-of", "2026-06-30")
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_no_reference_off_the_machine_in_any_file(published) -> None:
+    site = published / "validation"
+    files = [p for p in site.rglob("*") if p.is_file()]
+    assert (site / "index.html") in files
+    assert len([p for p in files if p.suffix == ".html"]) >= 7  # index, suites, validations
+    offending = []
+    for path in files:
+        text = path.read_text("utf-8", errors="replace")
+        offending += [f"{path.relative_to(site)}: {m.group(0)}" for m in REMOTE.finditer(text)]
+        if path.suffix in {".html", ".css"}:
+            offending += [f"{path.relative_to(site)}: {m.group(0)}"
+                          for m in CSS_REMOTE.finditer(text)]
+    assert offending == []
+    vendor = site / "static" / "vendor"
+    for rel in ("bootstrap/dist/css/bootstrap.min.css", "jquery/dist/jquery.min.js",
+                "bootstrap-table/dist/bootstrap-table.min.js",
+                "@fortawesome/fontawesome-free/webfonts/fa-solid-900.woff2",
+                "vega/build/vega.min.js"):
+        assert (vendor / rel).is_file(), rel
+    manifest = json.loads((published / "manifest.json").read_text("utf-8"))
+    assert manifest["validation"]["docs"]["missing_assets"] == []
+    assert set(manifest["validation"]["suites"]) == {"union_roll", "civil_exchange", "links",
+                                                     "discrepancies", "manifest"}
+
+
+def chromium_binary() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    binary = chromium_binary()
+    if binary is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but no Chromium found: .ci/run installs it with "
+                        "`apt-get install -y chromium`")
+        pytest.skip("Chromium is not installed (apt-get install -y chromium); the offline "
+                    "rendering test runs in CI")
+    return binary
+
+
+def _chromium(binary: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    profile = tmp_path / f"profile-{len(list(tmp_path.iterdir()))}"
+    command = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+               "--no-first-run", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}",
+               "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
+               "--virtual-time-budget=8000", "--window-size=1400,1000", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def render(binary: str, page: Path, tmp_path: Path) -> dict:
+    """Load a copy of `page` (same folder, so relative assets resolve) with a probe script
+    that records computed styles and what loaded; return the probe."""
+    probe_page = page.with_name(f"__probe_{page.name}")
+    text = page.read_text("utf-8")
+    probe_page.write_text(text.replace("</body>", PROBE + "</body>", 1), encoding="utf-8")
+    try:
+        result = _chromium(binary, tmp_path, "--dump-dom", probe_page.as_uri())
+    finally:
+        probe_page.unlink()
+    match = re.search(r'data-probe="([^"]*)"', result.stdout)
+    assert match, f"no probe in the rendered DOM; chromium said: {result.stderr[-2000:]}"
+    return json.loads(match.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+
+
+def screenshot(binary: str, page: Path, tmp_path: Path, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    target = ARTIFACTS / name
+    target.unlink(missing_ok=True)
+    _chromium(binary, tmp_path, f"--screenshot={target}", page.as_uri())
+    assert target.is_file() and target.stat().st_size > 10_000, target
+    return target
+
+
+def assert_styled_offline(probe: dict, site: Path) -> None:
+    assert probe["bodyMargin"] == "0px", probe  # Bootstrap's reboot (browser default is 8px)
+    assert "Segoe UI" in probe["font"] or "apple-system" in probe["font"], probe
+    assert probe["jquery"] == "function" and probe["bootstrapTable"], probe
+    assert probe["sheets"], probe
+    for sheet in [*probe["sheets"], *({"href": s, "loaded": True} for s in probe["scripts"])]:
+        assert sheet["href"].startswith(site.as_uri() + "/static/"), sheet
+        assert sheet["loaded"], sheet
+
+
+def test_index_and_validation_page_render_styled_offline(published, chromium, tmp_path) -> None:
+    site = published / "validation"
+    index = site / "index.html"
+    probe = render(chromium, index, tmp_path)
+    assert_styled_offline(probe, site)
+    # The runs table: bootstrap-table built it from the page's data, one row per suite run.
+    assert probe["tables"] >= 1 and probe["rows"] >= 5, probe
+    screenshot(chromium, index, tmp_path, "validation.png")
+
+    (page,) = list((site / "validations" / "civil_exchange").rglob("*.html"))
+    probe = render(chromium, page, tmp_path)
+    assert_styled_offline(probe, site)
+    assert probe["iconFont"] is None or "Font Awesome" in probe["iconFont"], probe
+    screenshot(chromium, page, tmp_path, "validation-page.png")
