@@ -7,6 +7,7 @@ published. Outputs are built in a staging folder and published in one rename at 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -20,10 +21,19 @@ from prefect.states import Completed, Failed
 
 from pipeline import stages
 from pipeline.config import load_config, today_in
+from pipeline.detect.tracking import TrackedFindings
+from pipeline.detect.tracking import save as save_history
 from pipeline.errors import BiduiError
-from pipeline.report.publish import check_target, publish, staging_folder
+from pipeline.report.publish import (
+    check_target,
+    output_lock,
+    publish,
+    staging_folder,
+    sweep_orphans,
+)
 from pipeline.schema import Source
 from pipeline.state import StateStore
+from pipeline.validate.runner import ValidationRun
 
 
 @dataclass
@@ -63,11 +73,14 @@ def _describe(result: Any) -> str:
     if isinstance(result, stages.Links):
         members = 0 if result.member_links is None else len(result.member_links)
         return f"{len(result.links)} roll–civil links, {members} member links"
-    if isinstance(result, list):
-        failed = sum(1 for r in result if not r.passed)
-        return f"{len(result)} checks, {failed} not passed"
-    if hasattr(result, "shape"):
-        return f"{len(result)} findings"
+    if isinstance(result, ValidationRun):
+        summary = result.summary()
+        return (f"{len(summary['suites'])} suites, {summary['critical_failed']} critical "
+                f"failures, {summary['warnings']} warnings")
+    if isinstance(result, TrackedFindings):
+        new = int((result.findings["status"] == "new").sum())
+        return (f"{len(result.findings)} findings ({new} new, {len(result.resolved)} resolved "
+                f"since last night)")
     return "done"
 
 
@@ -82,8 +95,8 @@ def normalise_task(loaded: Any, as_of: dt.date, timings: dict) -> Any:
 
 
 @task(name="link", cache_policy=NO_CACHE)
-def link_task(normalised: Any, config: dict, timings: dict) -> Any:
-    return _run_stage("link", stages.link, timings, normalised, config)
+def link_task(normalised: Any, config: dict, state: StateStore | None, timings: dict) -> Any:
+    return _run_stage("link", stages.link, timings, normalised, config, state)
 
 
 @task(name="validate", cache_policy=NO_CACHE)
@@ -105,8 +118,31 @@ def publish_validation_artifact(manifest: dict) -> None:
 
 @task(name="detect", cache_policy=NO_CACHE)
 def detect_task(normalised: Any, links: Any, as_of: dt.date, config: dict,
-                timings: dict) -> Any:
-    return _run_stage("detect", stages.detect, timings, normalised, links, as_of, config)
+                state: StateStore | None, timings: dict) -> Any:
+    return _run_stage("detect", stages.detect, timings, normalised, links, as_of, config,
+                      state)
+
+
+def publish_findings_artifacts(manifest: dict) -> None:
+    """A markdown summary and a table of counts for the Prefect UI: counts only, no people."""
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+    lifecycle = manifest["findings_lifecycle"]
+    rows = [{"type": code, "count": count} for code, count in
+            sorted(manifest["findings_by_type"].items())]
+    create_table_artifact(key="bidui-findings-by-type", table=rows,
+                          description="bidui findings by type (counts only)")
+    lines = [f"# bidui night {manifest['as_of']}", "",
+             "| source | read | linked | unlinked | quarantined |", "|---|---|---|---|---|"]
+    for source, t in manifest["accounting"].items():
+        lines.append(f"| {source} | {t['rows_read']} | {t['rows_linked']} | "
+                     f"{t['rows_unlinked']} | {t['rows_quarantined']} |")
+    lines += ["", f"Findings: {sum(manifest['findings_by_type'].values())} "
+              f"(new {lifecycle['new']}, persisting {lifecycle['persisting']}, resolved since "
+              f"last night {len(lifecycle['resolved_since_last_night'])}, dismissed by review "
+              f"{lifecycle['suppressed_by_review']})."]
+    create_markdown_artifact(key="bidui-night", markdown="\n".join(lines),
+                             description="bidui night summary (no personal data)")
 
 
 @task(name="report", cache_policy=NO_CACHE)
@@ -125,31 +161,50 @@ def report_task(out: Path, timings: dict, **parts: Any) -> Any:
 def nightly(union: list[Path], civil: list[Path], out: Path, members: list[Path] | None = None,
             as_of: dt.date | None = None, config_path: Path | None = None,
             state_dir: Path | None = None) -> Any:
-    """Cross-check the roll against civil affairs for one night and publish into `out`."""
-    timings: dict[str, float] = {}
-    try:
-        config = load_config(config_path)
-        as_of = as_of or today_in(config.get("timezone", "Asia/Shanghai"))
-        check_target(out)
-    except BiduiError as error:
-        return Failed(message=error.paragraph(), data=StageFailure(error.paragraph(),
-                                                                   error.exit_code))
-    inputs = stages.Inputs(union=list(union), civil=list(civil), members=list(members or []))
+    """Cross-check the roll against civil affairs for one night and publish into `out`.
 
-    loaded = ingest_task(inputs, timings)
-    if isinstance(loaded, StageFailure):
-        return Failed(message=loaded.message, data=loaded)
-    normalised = normalise_task(loaded, as_of, timings)
-    checks = validate_task(loaded, normalised, as_of, config, state_dir, timings)
-    if isinstance(checks, StageFailure):
-        return Failed(message=checks.message, data=checks)
-    links = link_task(normalised, config, timings)
-    findings = detect_task(normalised, links, as_of, config, timings)
-    manifest = report_task(out, timings, loaded=loaded, normalised=normalised, links=links,
-                           findings=findings, checks=checks, as_of=as_of, config=config)
-    if isinstance(manifest, StageFailure):
-        return Failed(message=manifest.message, data=manifest)
+    The whole night holds a lock on `out` (a second run fails at once), starts by removing
+    what a killed night left beside it, and advances the state only after publishing."""
+    timings: dict[str, float] = {}
+    with contextlib.ExitStack() as stack:
+        try:
+            config = load_config(config_path)
+            as_of = as_of or today_in(config.get("timezone", "Asia/Shanghai"))
+            check_target(out)
+            stack.enter_context(output_lock(out))
+        except BiduiError as error:
+            return _failed(StageFailure(error.paragraph(), error.exit_code))
+        sweep_orphans(out)
+        state = StateStore(Path(state_dir)) if state_dir is not None else None
+        inputs = stages.Inputs(union=list(union), civil=list(civil),
+                               members=list(members or []))
+
+        loaded = ingest_task(inputs, timings)
+        if isinstance(loaded, StageFailure):
+            return _failed(loaded)
+        normalised = normalise_task(loaded, as_of, timings)
+        if isinstance(normalised, StageFailure):
+            return _failed(normalised)
+        checks = validate_task(loaded, normalised, as_of, config, state_dir, timings)
+        if isinstance(checks, StageFailure):
+            return _failed(checks)
+        links = link_task(normalised, config, state, timings)
+        if isinstance(links, StageFailure):
+            return _failed(links)
+        tracked = detect_task(normalised, links, as_of, config, state, timings)
+        if isinstance(tracked, StageFailure):
+            return _failed(tracked)
+        manifest = report_task(out, timings, loaded=loaded, normalised=normalised, links=links,
+                               tracked=tracked, checks=checks, as_of=as_of, config=config)
+        if isinstance(manifest, StageFailure):
+            return _failed(manifest)
+        if state is not None:
+            save_history(state, tracked)
+            state.record_good_night(manifest)
     publish_validation_artifact(manifest)
-    if state_dir is not None:
-        StateStore(Path(state_dir)).record_good_night(manifest)
+    publish_findings_artifacts(manifest)
     return Completed(message=f"published {len(manifest['outputs'])} outputs", data=manifest)
+
+
+def _failed(failure: StageFailure) -> Any:
+    return Failed(message=failure.message, data=failure)

@@ -15,12 +15,17 @@ import pandas as pd
 
 from pipeline.config import config_hash
 from pipeline.detect import DetectContext, detect_all
+from pipeline.detect.tracking import TrackedFindings, review_labels, track
 from pipeline.ingest import Loaded, load_source
 from pipeline.link.people import PeopleLinks, link_people
+from pipeline.masking import mask_ids, mask_names
 from pipeline.normalise.sources import NormalisedSource, normalise_source
 from pipeline.report import manifest as manifest_lib
 from pipeline.report import outputs
+from pipeline.report.html_report import render_report
+from pipeline.report.xlsx_export import write_findings_xlsx
 from pipeline.schema import Source
+from pipeline.state import StateStore
 from pipeline.validate.runner import ValidationRun
 
 
@@ -48,10 +53,13 @@ def normalise(loaded: dict[Source, Loaded], as_of: dt.date) -> dict[Source, Norm
     return {source: normalise_source(item.frame, source, as_of) for source, item in loaded.items()}
 
 
-def link(normalised: dict[Source, NormalisedSource], config: dict) -> Links:
+def link(normalised: dict[Source, NormalisedSource], config: dict,
+         state: StateStore | None = None) -> Links:
+    """Link the three sources; analysts' decisions on possible matches act as labels."""
     members = normalised.get(Source.MEMBERS)
     return link_people(normalised[Source.UNION].frame, normalised[Source.CIVIL].frame,
-                       members.frame if members else None, config["linking"]["specs"])
+                       members.frame if members else None, config["linking"]["specs"],
+                       labels=review_labels(state))
 
 
 def validate(loaded: dict[Source, Loaded], normalised: dict[Source, NormalisedSource],
@@ -64,14 +72,22 @@ def validate(loaded: dict[Source, Loaded], normalised: dict[Source, NormalisedSo
 
 
 def detect(normalised: dict[Source, NormalisedSource], links: Links, as_of: dt.date,
-           config: dict) -> pd.DataFrame:
+           config: dict, state: StateStore | None = None) -> TrackedFindings:
+    """Every rule's findings, then their lifecycle against the state folder (if any)."""
     members = normalised.get(Source.MEMBERS)
     ctx = DetectContext(
         union=normalised[Source.UNION].frame, civil=normalised[Source.CIVIL].frame,
         members=members.frame if members else None, links=links.links,
         member_links=links.member_links, roll_duplicates=links.roll_duplicates, as_of=as_of,
         config=config)
-    return detect_all(ctx)
+    return track(detect_all(ctx), state, as_of)
+
+
+def _people_masked(union: pd.DataFrame) -> pd.DataFrame:
+    """Roll id → masked name and ID, for the people-facing report."""
+    return pd.DataFrame({"union_roll_id": union["roll_id"].astype("string"),
+                         "name_masked": mask_names(union["name"]),
+                         "id_masked": mask_ids(union["id_norm"])})
 
 
 def linked_row_keys(source: Source, links: Links) -> set[str]:
@@ -113,8 +129,8 @@ def _quarantine_output(normalised: dict[Source, NormalisedSource]) -> pd.DataFra
 
 
 def report(folder: Path, *, loaded: dict[Source, Loaded],
-           normalised: dict[Source, NormalisedSource], links: Links, findings: pd.DataFrame,
-           checks: ValidationRun, as_of: dt.date, config: dict,
+           normalised: dict[Source, NormalisedSource], links: Links,
+           tracked: TrackedFindings, checks: ValidationRun, as_of: dt.date, config: dict,
            timings: dict[str, float]) -> dict:
     """Write every output file into folder (the staging folder) and return the manifest.
 
@@ -123,6 +139,7 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
     from pipeline.validate.stage import validate_outputs
 
     started = time.perf_counter()
+    findings = tracked.findings
     links_frame = _links_output(links.links)
     written = {
         "links.parquet": outputs.write_parquet(links_frame, folder / "links.parquet"),
@@ -137,6 +154,9 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
     if member_links is not None:
         written["member_links.parquet"] = outputs.write_parquet(
             member_links, folder / "member_links.parquet")
+    if (config.get("report") or {}).get("xlsx_export"):
+        written["discrepancies.xlsx"] = write_findings_xlsx(findings,
+                                                            folder / "discrepancies.xlsx")
     inputs = []
     for source, item in loaded.items():
         inputs.extend(manifest_lib.account_rows(
@@ -157,9 +177,17 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
         as_of=as_of, inputs=inputs, outputs=written,
         validation=[], timings=timings,
         config_hash=config_hash(config), linking=linking, findings=findings_by_type)
+    manifest["findings_lifecycle"] = {
+        "new": int((findings["status"] == "new").sum()),
+        "persisting": int((findings["status"] == "persisting").sum()),
+        "resolved_since_last_night": sorted(tracked.resolved["discrepancy_id"].astype(str)),
+        "suppressed_by_review": tracked.suppressed,
+    }
     validate_outputs(checks, links_frame, findings, manifest)
     manifest["validation"] = checks.summary()
-    outputs.write_report_html(manifest, findings, folder / "report.html")
+    (folder / "report.html").write_text(render_report(
+        manifest, findings, _people_masked(normalised[Source.UNION].frame), tracked.resolved),
+        encoding="utf-8")
     outputs.write_validation_docs(checks, folder / "validation")
     manifest["validation"] = checks.summary()
     outputs.write_json(manifest, folder / "manifest.json")

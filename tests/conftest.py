@@ -40,3 +40,17 @@ def bidui_cli(prefect_harness):
                               capture_output=True, text=True, timeout=300)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    from tests.browser import chromium_binary
+
+    binary = chromium_binary()
+    if binary is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but no Chromium found: .ci/run installs it with "
+                        "`apt-get install -y chromium`")
+        pytest.skip("Chromium is not installed (apt-get install -y chromium); the offline "
+                    "rendering test runs in CI")
+    return binary

@@ -8,14 +8,12 @@ A screenshot is kept in var/test-artifacts/.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.browser import run_chromium
 from tests.helpers import valid_id
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,36 +84,6 @@ def test_no_reference_off_the_machine_in_any_file(published) -> None:
                                                      "discrepancies", "manifest"}
 
 
-def chromium_binary() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    binary = chromium_binary()
-    if binary is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but no Chromium found: .ci/run installs it with "
-                        "`apt-get install -y chromium`")
-        pytest.skip("Chromium is not installed (apt-get install -y chromium); the offline "
-                    "rendering test runs in CI")
-    return binary
-
-
-def _chromium(binary: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    profile = tmp_path / f"profile-{len(list(tmp_path.iterdir()))}"
-    command = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-               "--no-first-run", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}",
-               "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
-               "--virtual-time-budget=8000", "--window-size=1400,1000", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120)
-
-
 def render(binary: str, page: Path, tmp_path: Path) -> dict:
     """Load a copy of `page` (same folder, so relative assets resolve) with a probe script
     that records computed styles and what loaded; return the probe."""
@@ -123,7 +91,7 @@ def render(binary: str, page: Path, tmp_path: Path) -> dict:
     text = page.read_text("utf-8")
     probe_page.write_text(text.replace("</body>", PROBE + "</body>", 1), encoding="utf-8")
     try:
-        result = _chromium(binary, tmp_path, "--dump-dom", probe_page.as_uri())
+        result = run_chromium(binary, tmp_path, "--dump-dom", probe_page.as_uri())
     finally:
         probe_page.unlink()
     match = re.search(r'data-probe="([^"]*)"', result.stdout)
@@ -135,7 +103,7 @@ def screenshot(binary: str, page: Path, tmp_path: Path, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     target = ARTIFACTS / name
     target.unlink(missing_ok=True)
-    _chromium(binary, tmp_path, f"--screenshot={target}", page.as_uri())
+    run_chromium(binary, tmp_path, f"--screenshot={target}", page.as_uri())
     assert target.is_file() and target.stat().st_size > 10_000, target
     return target
 

@@ -100,6 +100,18 @@ def output_lock(target: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def sweep_orphans(target: Path) -> int:
+    """Remove staging and set-aside folders left beside DIR by a killed run.
+
+    Call only while holding `output_lock(target)`: then no other run can own them."""
+    target = target.absolute()
+    orphans = [p for pattern in (f".{target.name}.staging-*", f".{target.name}.previous-*")
+               for p in target.parent.glob(pattern) if p.is_dir()]
+    for orphan in orphans:
+        shutil.rmtree(orphan, ignore_errors=True)
+    return len(orphans)
+
+
 @contextlib.contextmanager
 def staging_folder(target: Path) -> Iterator[Path]:
     """A fresh folder beside target; removed if the block fails or is not published."""

@@ -1,0 +1,68 @@
+"""A night killed (SIGKILL) during any stage leaves the previous night's outputs intact."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+STAGES_THEN_KILL = ["ingest", "normalise", "validate", "link", "detect"]
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    from pipeline.generate import generate
+
+    folder = tmp_path_factory.mktemp("kill")
+    generate(folder, households=150, seed=3)
+    return folder
+
+
+def command(generated: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "pipeline.cli", "run",
+            "--union", str(generated / "union_roll.xlsx"),
+            "--civil", str(generated / "civil_exchange.csv"),
+            "--members", str(generated / "members.csv"),
+            "--out", str(out), "--as-of", "2026-06-30"]
+
+
+def snapshot(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+
+
+@pytest.mark.parametrize("after_stage", STAGES_THEN_KILL)
+def test_sigkill_after_each_stage_keeps_last_night(bidui_cli, generated, tmp_path, after_stage):
+    from prefect.settings import PREFECT_API_URL
+
+    out = tmp_path / "out"
+    first = bidui_cli(*command(generated, out)[3:])
+    assert first.returncode == 0, first.stderr
+    before = snapshot(out)
+
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    process = subprocess.Popen(command(generated, out), env=env, stderr=subprocess.PIPE,
+                               stdout=subprocess.DEVNULL, text=True)
+    deadline = time.monotonic() + 240
+    killed = False
+    for line in process.stderr:  # progress lines: "stage <name> … (x s)"
+        if f"stage {after_stage}" in line:
+            process.send_signal(signal.SIGKILL)
+            killed = True
+            break
+        if time.monotonic() > deadline:
+            break
+    process.wait(timeout=60)
+    assert killed, f"never saw stage {after_stage}"
+    assert process.returncode == -signal.SIGKILL
+
+    assert snapshot(out) == before  # last night's set, byte for byte
+    pd.read_parquet(out / "links.parquet")  # and readable
+    again = bidui_cli(*command(generated, out)[3:])  # the next night cleans up and publishes
+    assert again.returncode == 0, again.stderr
+    assert not list(tmp_path.glob(".out.staging-*"))
