@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -36,14 +38,16 @@ def snapshot(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
 
 
-@pytest.mark.parametrize("after_stage", STAGES_THEN_KILL)
-def test_sigkill_after_each_stage_keeps_last_night(bidui_cli, generated, tmp_path, after_stage):
-    from prefect.settings import PREFECT_API_URL
+@pytest.fixture(scope="module")
+def last_night(bidui_cli, generated, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("last") / "out"
+    result = bidui_cli(*command(generated, out)[3:])
+    assert result.returncode == 0, result.stderr
+    return out
 
-    out = tmp_path / "out"
-    first = bidui_cli(*command(generated, out)[3:])
-    assert first.returncode == 0, first.stderr
-    before = snapshot(out)
+
+def run_and_kill(generated: Path, out: Path, after_stage: str) -> None:
+    from prefect.settings import PREFECT_API_URL
 
     env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
     process = subprocess.Popen(command(generated, out), env=env, stderr=subprocess.PIPE,
@@ -61,8 +65,25 @@ def test_sigkill_after_each_stage_keeps_last_night(bidui_cli, generated, tmp_pat
     assert killed, f"never saw stage {after_stage}"
     assert process.returncode == -signal.SIGKILL
 
+
+@pytest.mark.parametrize("after_stage", STAGES_THEN_KILL)
+def test_sigkill_after_each_stage_keeps_last_night(generated, last_night, tmp_path,
+                                                   after_stage) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(last_night, out)
+    before = snapshot(out)
+    run_and_kill(generated, out, after_stage)
     assert snapshot(out) == before  # last night's set, byte for byte
     pd.read_parquet(out / "links.parquet")  # and readable
-    again = bidui_cli(*command(generated, out)[3:])  # the next night cleans up and publishes
+    assert json.loads((out / "manifest.json").read_text("utf-8"))["as_of"] == "2026-06-30"
+
+
+def test_the_next_night_after_a_kill_cleans_up_and_publishes(bidui_cli, generated, last_night,
+                                                             tmp_path) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(last_night, out)
+    run_and_kill(generated, out, "detect")  # killed while building the staging folder
+    again = bidui_cli(*command(generated, out)[3:])
     assert again.returncode == 0, again.stderr
     assert not list(tmp_path.glob(".out.staging-*"))
+    assert (out / "manifest.json").exists()
