@@ -98,6 +98,19 @@ def matched_roll(ctx: DetectContext) -> pd.DataFrame:
     return out.sort_values(["roll_id", "row_key"], kind="mergesort").reset_index(drop=True)
 
 
+def pair_rows(hit: pd.DataFrame, **values: object) -> pd.DataFrame:
+    """A finding's rows for matched (roll row, civil person) pairs: the keys, the roll's
+    district and the link's probability, plus the rule's own values (union_value, …)."""
+    return pd.DataFrame({
+        "union_roll_id": hit["roll_id"],
+        "civil_case_id": hit["civil_case_id"],
+        "civil_member_no": hit["civil_member_no"],
+        "district_code": hit["district_code"],
+        "match_probability": hit["match_probability"],
+        **values,
+    })
+
+
 def date_text(values: pd.Series) -> pd.Series:
     """Dates as YYYY-MM-DD text, NA where missing."""
     values = pd.to_datetime(values)

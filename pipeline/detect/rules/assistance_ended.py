@@ -15,7 +15,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.detect.common import claims_assistance, matched_roll, status_text, yearly_allowance
+from pipeline.detect.common import (
+    claims_assistance,
+    matched_roll,
+    pair_rows,
+    status_text,
+    yearly_allowance,
+)
 from pipeline.detect.finding import DetectContext, findings_frame
 
 CODE = "ASSISTANCE_ENDED"
@@ -26,16 +32,12 @@ def detect(ctx: DetectContext) -> pd.DataFrame:
     pairs = matched_roll(ctx)
     hit = pairs[claims_assistance(pairs["claimed_assistance"]) & pairs["civil_ended"]]
     civil_value = status_text(hit["civil_case_status"], hit["civil_exit_date"])
-    rows = pd.DataFrame({
-        "union_roll_id": hit["roll_id"],
-        "civil_case_id": hit["civil_case_id"],
-        "civil_member_no": hit["civil_member_no"],
-        "district_code": hit["district_code"],
-        "union_value": hit["claimed_assistance"],
-        "civil_value": civil_value,
-        "match_probability": hit["match_probability"],
-        "amount_at_risk_yuan": yearly_allowance(ctx),
-    })
+    rows = pair_rows(
+        hit,
+        union_value=hit["claimed_assistance"],
+        civil_value=civil_value,
+        amount_at_risk_yuan=yearly_allowance(ctx),
+    )
     summary = "档案" + hit["roll_id"].astype("string") + "仍登记享受" + \
         hit["claimed_assistance"].astype("string") + "，但民政家庭" + \
         hit["civil_case_id"].astype("string") + "已" + civil_value + \

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.detect.common import claims_assistance, matched_roll
+from pipeline.detect.common import claims_assistance, matched_roll, pair_rows
 from pipeline.detect.finding import DetectContext, findings_frame
 
 CODE = "ASSISTANCE_TYPE_MISMATCH"
@@ -24,15 +24,11 @@ def detect(ctx: DetectContext) -> pd.DataFrame:
     differs = (pairs["claimed_assistance"] != pairs["civil_assistance_type"]).fillna(False)
     hit = pairs[claims_assistance(pairs["claimed_assistance"]) & pairs["civil_active"]
                 & pairs["civil_assistance_type"].notna() & differs.astype(bool)]
-    rows = pd.DataFrame({
-        "union_roll_id": hit["roll_id"],
-        "civil_case_id": hit["civil_case_id"],
-        "civil_member_no": hit["civil_member_no"],
-        "district_code": hit["district_code"],
-        "union_value": hit["claimed_assistance"],
-        "civil_value": hit["civil_assistance_type"],
-        "match_probability": hit["match_probability"],
-    })
+    rows = pair_rows(
+        hit,
+        union_value=hit["claimed_assistance"],
+        civil_value=hit["civil_assistance_type"],
+    )
     summary = "档案" + hit["roll_id"].astype("string") + "登记享受" + \
         hit["claimed_assistance"].astype("string") + "，民政家庭" + \
         hit["civil_case_id"].astype("string") + "实际为" + \

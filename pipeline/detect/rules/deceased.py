@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.detect.common import matched_roll, status_text, yearly_allowance
+from pipeline.detect.common import matched_roll, pair_rows, status_text, yearly_allowance
 from pipeline.detect.finding import DetectContext, findings_frame
 
 CODE = "DECEASED"
@@ -23,16 +23,12 @@ def detect(ctx: DetectContext) -> pd.DataFrame:
     pairs = matched_roll(ctx)
     hit = pairs[(pairs["civil_person_status"] == "死亡").fillna(False).astype(bool)]
     civil_value = status_text(hit["civil_person_status"], hit["civil_deceased_date"])
-    rows = pd.DataFrame({
-        "union_roll_id": hit["roll_id"],
-        "civil_case_id": hit["civil_case_id"],
-        "civil_member_no": hit["civil_member_no"],
-        "district_code": hit["district_code"],
-        "union_value": hit["roll_status"],
-        "civil_value": civil_value,
-        "match_probability": hit["match_probability"],
-        "amount_at_risk_yuan": yearly_allowance(ctx),
-    })
+    rows = pair_rows(
+        hit,
+        union_value=hit["roll_status"],
+        civil_value=civil_value,
+        amount_at_risk_yuan=yearly_allowance(ctx),
+    )
     summary = "档案" + hit["roll_id"].astype("string") + "仍在档，但民政家庭" + \
         hit["civil_case_id"].astype("string") + "记录该职工已" + civil_value + \
         "，请核实后办理销档并停止帮扶。"

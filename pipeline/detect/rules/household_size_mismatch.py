@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.detect.common import matched_roll
+from pipeline.detect.common import matched_roll, pair_rows
 from pipeline.detect.finding import DetectContext, findings_frame
 
 CODE = "HOUSEHOLD_SIZE_MISMATCH"
@@ -28,15 +28,7 @@ def detect(ctx: DetectContext) -> pd.DataFrame:
     hit = pairs[hit_mask]
     union_value = hit["household_size"].astype("Int64").astype("string")
     civil_value = hit["civil_household_size"].astype("Int64").astype("string")
-    rows = pd.DataFrame({
-        "union_roll_id": hit["roll_id"],
-        "civil_case_id": hit["civil_case_id"],
-        "civil_member_no": hit["civil_member_no"],
-        "district_code": hit["district_code"],
-        "union_value": union_value,
-        "civil_value": civil_value,
-        "match_probability": hit["match_probability"],
-    })
+    rows = pair_rows(hit, union_value=union_value, civil_value=civil_value)
     summary = "档案" + hit["roll_id"].astype("string") + "登记家庭人口" + union_value + \
         "人，民政家庭" + hit["civil_case_id"].astype("string") + "家庭总人数为" + civil_value + \
         "人，请核对户口簿后更正。"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.detect.common import claims_none, matched_roll, yearly_allowance
+from pipeline.detect.common import claims_none, matched_roll, pair_rows, yearly_allowance
 from pipeline.detect.finding import DetectContext, findings_frame
 
 CODE = "UNCLAIMED_ASSISTANCE"
@@ -22,16 +22,12 @@ SEVERITY = "medium"
 def detect(ctx: DetectContext) -> pd.DataFrame:
     pairs = matched_roll(ctx)
     hit = pairs[claims_none(pairs["claimed_assistance"]) & pairs["civil_active"]]
-    rows = pd.DataFrame({
-        "union_roll_id": hit["roll_id"],
-        "civil_case_id": hit["civil_case_id"],
-        "civil_member_no": hit["civil_member_no"],
-        "district_code": hit["district_code"],
-        "union_value": hit["claimed_assistance"],
-        "civil_value": hit["civil_assistance_type"],
-        "match_probability": hit["match_probability"],
-        "amount_at_risk_yuan": yearly_allowance(ctx),
-    })
+    rows = pair_rows(
+        hit,
+        union_value=hit["claimed_assistance"],
+        civil_value=hit["civil_assistance_type"],
+        amount_at_risk_yuan=yearly_allowance(ctx),
+    )
     summary = "档案" + hit["roll_id"].astype("string") + "登记未享受民政救助，但民政家庭" + \
         hit["civil_case_id"].astype("string") + "正在享受" + \
         hit["civil_assistance_type"].astype("string").fillna("救助") + \
