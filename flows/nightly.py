@@ -24,6 +24,7 @@ from pipeline.config import load_config, today_in
 from pipeline.detect.tracking import TrackedFindings
 from pipeline.detect.tracking import save as save_history
 from pipeline.errors import BiduiError
+from pipeline.pseudonymise import load_key
 from pipeline.report.publish import (
     check_target,
     output_lock,
@@ -160,7 +161,8 @@ def report_task(out: Path, timings: dict, **parts: Any) -> Any:
 @flow(name="bidui-nightly", log_prints=False, validate_parameters=False)
 def nightly(union: list[Path], civil: list[Path], out: Path, members: list[Path] | None = None,
             as_of: dt.date | None = None, config_path: Path | None = None,
-            state_dir: Path | None = None) -> Any:
+            state_dir: Path | None = None, pseudonymise: bool = False,
+            key_file: Path | None = None) -> Any:
     """Cross-check the roll against civil affairs for one night and publish into `out`.
 
     The whole night holds a lock on `out` (a second run fails at once), starts by removing
@@ -171,6 +173,8 @@ def nightly(union: list[Path], civil: list[Path], out: Path, members: list[Path]
             config = load_config(config_path)
             as_of = as_of or today_in(config.get("timezone", "Asia/Shanghai"))
             check_target(out)
+            if pseudonymise:
+                load_key(key_file)  # refuse to start without a key
             stack.enter_context(output_lock(out))
         except BiduiError as error:
             return _failed(StageFailure(error.paragraph(), error.exit_code))
@@ -195,7 +199,8 @@ def nightly(union: list[Path], civil: list[Path], out: Path, members: list[Path]
         if isinstance(tracked, StageFailure):
             return _failed(tracked)
         manifest = report_task(out, timings, loaded=loaded, normalised=normalised, links=links,
-                               tracked=tracked, checks=checks, as_of=as_of, config=config)
+                               tracked=tracked, checks=checks, as_of=as_of, config=config,
+                               pseudonymise=pseudonymise, key_file=key_file)
         if isinstance(manifest, StageFailure):
             return _failed(manifest)
         if state is not None:

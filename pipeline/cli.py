@@ -43,6 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the night's date (default: today in Asia/Shanghai)")
     run.add_argument("--config", type=Path, default=None, metavar="FILE",
                      help="YAML merged over pipeline/config/defaults.yaml")
+    run.add_argument("--pseudonymise", action="store_true",
+                     help="replace ID numbers in the outputs by keyed HMAC tokens (key from "
+                          "BIDUI_PSEUDONYM_KEY or --key-file)")
+    run.add_argument("--key-file", type=Path, default=None, metavar="FILE",
+                     help="the pseudonymisation key (at least 16 bytes)")
     run.add_argument("--state", type=Path, default=None, metavar="DIR",
                      help="what lasts across nights: finding history, review decisions, "
                           "what the last good night read")
@@ -79,9 +84,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     install_redaction()  # after Prefect configured its handlers
 
+    if args.pseudonymise:
+        from pipeline.pseudonymise import load_key
+
+        load_key(args.key_file)  # refuse to start (before Prefect) without a key
     as_of = args.as_of or today_in()
     state = nightly(union=args.union, civil=args.civil, members=args.members, out=args.out,
                     as_of=as_of, config_path=args.config, state_dir=args.state,
+                    pseudonymise=args.pseudonymise, key_file=args.key_file,
                     return_state=True)
     if state.is_completed():
         manifest = state.result()

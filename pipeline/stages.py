@@ -20,6 +20,7 @@ from pipeline.ingest import Loaded, load_source
 from pipeline.link.people import PeopleLinks, link_people
 from pipeline.masking import mask_ids, mask_names
 from pipeline.normalise.sources import NormalisedSource, normalise_source
+from pipeline.pseudonymise import link_tokens, load_key, pseudonymise_quarantine
 from pipeline.report import manifest as manifest_lib
 from pipeline.report import outputs
 from pipeline.report.html_report import render_report
@@ -131,7 +132,8 @@ def _quarantine_output(normalised: dict[Source, NormalisedSource]) -> pd.DataFra
 def report(folder: Path, *, loaded: dict[Source, Loaded],
            normalised: dict[Source, NormalisedSource], links: Links,
            tracked: TrackedFindings, checks: ValidationRun, as_of: dt.date, config: dict,
-           timings: dict[str, float]) -> dict:
+           timings: dict[str, float], pseudonymise: bool = False,
+           key_file: Path | None = None) -> dict:
     """Write every output file into folder (the staging folder) and return the manifest.
 
     The output suites run on the frames written here; a critical failure raises GateError
@@ -140,15 +142,21 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
 
     started = time.perf_counter()
     findings = tracked.findings
-    links_frame = _links_output(links.links)
+    quarantine = _quarantine_output(normalised)
+    links_with_keys = links.links
+    if pseudonymise:  # the key is loaded here, never passed around as a parameter
+        key = load_key(key_file)
+        links_with_keys = link_tokens(links.links, normalised[Source.UNION].frame,
+                                      normalised[Source.CIVIL].frame, key)
+        quarantine = pseudonymise_quarantine(quarantine, key)
+    links_frame = _links_output(links_with_keys)
     written = {
         "links.parquet": outputs.write_parquet(links_frame, folder / "links.parquet"),
         "link_evidence.parquet": outputs.write_parquet(_links_output(links.evidence),
                                                        folder / "link_evidence.parquet"),
         "discrepancies.parquet": outputs.write_parquet(findings,
                                                        folder / "discrepancies.parquet"),
-        "quarantine.parquet": outputs.write_parquet(_quarantine_output(normalised),
-                                                    folder / "quarantine.parquet"),
+        "quarantine.parquet": outputs.write_parquet(quarantine, folder / "quarantine.parquet"),
     }
     member_links = _member_links_output(links)
     if member_links is not None:

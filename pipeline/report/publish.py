@@ -50,6 +50,17 @@ def _exchange(a: Path, b: Path) -> bool:
     return result == 0
 
 
+FILE_MODE, FOLDER_MODE = 0o600, 0o700  # personal data: owner only
+
+
+def restrict_tree(root: Path) -> None:
+    """Files 0600 and folders 0700: the outputs name people in hardship."""
+    for folder, _dirs, files in os.walk(root):
+        os.chmod(folder, FOLDER_MODE)
+        for name in files:
+            os.chmod(os.path.join(folder, name), FILE_MODE)
+
+
 def fsync_tree(root: Path) -> None:
     """Flush every file and folder under root to disk before it is made visible."""
     for folder, _dirs, files in os.walk(root):
@@ -129,8 +140,8 @@ def publish(staging: Path, target: Path) -> None:
     """Make staging's content the content of target in one step; staging is consumed."""
     target = target.absolute()
     check_target(target)
+    restrict_tree(staging)
     fsync_tree(staging)
-    os.chmod(staging, 0o755 & ~_umask())
     if not target.exists():
         os.rename(staging, target)
     elif not any(target.iterdir()):
@@ -152,9 +163,3 @@ def _fsync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

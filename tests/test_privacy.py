@@ -1,0 +1,101 @@
+"""Pseudonymised outputs, owner-only files, and the same night giving the same bytes."""
+
+from __future__ import annotations
+
+import re
+import stat
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.errors import InputError
+from pipeline.pseudonymise import load_key, pseudonymise_quarantine, token
+
+KEY = b"0123456789abcdef-test-key"
+FULL_ID = re.compile(r"(?<!\d)\d{17}[\dX](?!\d)")
+
+
+def test_tokens_are_keyed_stable_and_normalised() -> None:
+    a = token("11010519900101123X", KEY)
+    assert a == token(" 11010519900101123x ", KEY) and a.startswith("hm_")
+    assert a != token("11010519900101123X", b"another-key-of-16-bytes")
+    assert token("", KEY) is None
+
+
+def test_no_key_or_a_short_key_is_refused(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("BIDUI_PSEUDONYM_KEY", raising=False)
+    with pytest.raises(InputError, match="BIDUI_PSEUDONYM_KEY"):
+        load_key()
+    short = tmp_path / "key"
+    short.write_bytes(b"short")
+    with pytest.raises(InputError, match="16 bytes"):
+        load_key(short)
+    monkeypatch.setenv("BIDUI_PSEUDONYM_KEY", KEY.decode())
+    assert load_key() == KEY
+
+
+def test_quarantine_keeps_no_id_or_name() -> None:
+    quarantine = pd.DataFrame({"raw_id_number": ["11010519900101123X", None],
+                               "raw_name": ["王伟", "买买提·艾力"]})
+    out = pseudonymise_quarantine(quarantine, KEY)
+    assert out.loc[0, "raw_id_number"].startswith("hm_") and pd.isna(out.loc[1, "raw_id_number"])
+    assert list(out["raw_name"]) == ["王*", "买买提·**"]
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> Path:
+    from pipeline.generate import generate
+
+    folder = tmp_path_factory.mktemp("privacy")
+    generate(folder, households=150, seed=13)
+    # One unusable row, so quarantine holds raw values.
+    civil = folder / "civil_exchange.csv"
+    text = civil.read_bytes().decode("gb18030")
+    civil.write_bytes((text + "BJX,1,王伟,11010519900101123X,其他补助,110105,在保"
+                       + ",,,,,,,,,,\r\n").encode("gb18030"))
+    return folder
+
+
+def run(cli, inputs: Path, out: Path, *extra: str):
+    return cli("run", "--union", str(inputs / "union_roll.xlsx"),
+               "--civil", str(inputs / "civil_exchange.csv"),
+               "--members", str(inputs / "members.csv"),
+               "--out", str(out), "--as-of", "2026-06-30", *extra)
+
+
+def test_pseudonymise_refuses_to_start_without_a_key(bidui_cli, inputs, tmp_path) -> None:
+    result = run(bidui_cli, inputs, tmp_path / "out", "--pseudonymise",
+                 "--key-file", str(tmp_path / "missing.key"))
+    assert result.returncode == 2 and "key" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_pseudonymised_night_holds_no_full_id_and_owner_only_files(bidui_cli, inputs,
+                                                                   tmp_path) -> None:
+    key = tmp_path / "bidui.key"
+    key.write_bytes(KEY)
+    out = tmp_path / "out"
+    result = run(bidui_cli, inputs, out, "--pseudonymise", "--key-file", str(key))
+    assert result.returncode == 0, result.stderr
+    for path in out.glob("*.parquet"):
+        frame = pd.read_parquet(path)
+        text = frame.astype("string").fillna("").to_csv()
+        assert not FULL_ID.search(text), path.name
+    quarantine = pd.read_parquet(out / "quarantine.parquet")
+    assert quarantine["raw_id_number"].str.startswith("hm_").all()
+    links = pd.read_parquet(out / "links.parquet")
+    assert links["union_id_token"].str.startswith("hm_").all()
+    for path in [out, *out.rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
+
+
+def test_the_same_night_twice_gives_identical_data_files(bidui_cli, inputs, tmp_path) -> None:
+    contents = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        assert run(bidui_cli, inputs, out).returncode == 0
+        contents.append({p.name: p.read_bytes() for p in sorted(out.glob("*.parquet"))})
+    assert contents[0] == contents[1]
+    assert set(contents[0]) >= {"links.parquet", "discrepancies.parquet", "quarantine.parquet"}
