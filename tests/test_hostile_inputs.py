@@ -108,3 +108,29 @@ def test_any_csv_content_is_accounted_for_or_refused(tmp_path: Path, cells, head
         return
     result = normalise_source(loaded.frame, Source.CIVIL, dt.date(2026, 6, 30))
     assert len(result.frame) + len(result.quarantine) == loaded.files[0].rows_read
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cells=st.lists(st.lists(st.one_of(st.text(max_size=10), st.integers(), st.floats(),
+                                         st.none()), min_size=4, max_size=4), max_size=6),
+       extra_header=st.text(max_size=6))
+def test_any_xlsx_content_is_accounted_for_or_refused(tmp_path: Path, cells, extra_header):
+    def printable(value):  # openpyxl, like Excel, cannot store control characters
+        return "".join(ch for ch in value if ch.isprintable()) if isinstance(value, str) \
+            else value
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["档案编号", "姓名", "身份证号", "档案状态", printable(extra_header)])
+    for row in cells:
+        sheet.append([printable(c) for c in row])
+    path = tmp_path / "roll.xlsx"
+    workbook.save(path)
+    try:
+        loaded = load_source([path], Source.UNION)
+    except InputError as error:
+        assert "roll.xlsx" in str(error)
+        return
+    result = normalise_source(loaded.frame, Source.UNION, dt.date(2026, 6, 30))
+    assert len(result.frame) + len(result.quarantine) == loaded.files[0].rows_read
