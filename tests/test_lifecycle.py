@@ -67,3 +67,11 @@ def test_confirmed_findings_are_still_raised() -> None:
         "decided_by": ["a"], "decided_at": ["2026-07-01"], "evidence": evidence_hash(tonight)})
     raised, suppressed = apply_decisions(tonight, decisions)
     assert len(raised) == 1 and suppressed.empty
+
+
+def test_a_night_without_findings() -> None:
+    from pipeline.detect.finding import empty_findings
+
+    tracked, history, resolved = apply_history(empty_findings(), empty_history(), NIGHT1)
+    assert tracked.empty and history.empty and resolved.empty
+    assert evidence_hash(empty_findings()).empty

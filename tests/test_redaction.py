@@ -13,7 +13,7 @@ def test_redact_masks_18_and_15_digit_ids_only() -> None:
                             "or 2026-06-30")
 
 
-def test_installed_filter_masks_records_of_every_handler(caplog) -> None:
+def test_installed_filter_masks_records_of_every_handler() -> None:
     logger = logging.getLogger("bidui.test.redaction")
     handler = logging.StreamHandler()
     logger.addHandler(handler)

@@ -31,6 +31,8 @@ DECISIONS = ("confirmed", "dismissed")
 def evidence_hash(findings: pd.DataFrame) -> pd.Series:
     """What a decision was made on: the code, the keys and the values compared."""
     columns = ["type", *KEY_COLUMNS, "union_value", "civil_value"]
+    if findings.empty:  # agg over no rows gives a frame, not a series
+        return pd.Series([], index=findings.index, dtype="string")
     text = findings[columns].astype("string").fillna("").agg("|".join, axis=1)
     return text.map(lambda t: hashlib.sha256(t.encode("utf-8")).hexdigest()[:16]).astype(
         "string")
