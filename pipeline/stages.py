@@ -154,8 +154,8 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
         "links.parquet": outputs.write_parquet(links_frame, folder / "links.parquet"),
         "link_evidence.parquet": outputs.write_parquet(_links_output(links.evidence),
                                                        folder / "link_evidence.parquet"),
-        "discrepancies.parquet": outputs.write_parquet(findings,
-                                                       folder / "discrepancies.parquet"),
+        "discrepancies.parquet": outputs.write_findings_parquet(
+            findings, folder / "discrepancies.parquet"),
         "quarantine.parquet": outputs.write_parquet(quarantine, folder / "quarantine.parquet"),
     }
     member_links = _member_links_output(links)

@@ -3,6 +3,7 @@ rendered in headless Chromium."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
@@ -48,7 +49,7 @@ def test_second_night_has_identical_ids_all_persisting(nights) -> None:
     assert set(first["status"]) == {"new"}
     assert sorted(first["discrepancy_id"]) == sorted(second["discrepancy_id"])
     assert set(second["status"]) == {"persisting"}
-    assert set(second["first_seen"]) == {pd.Timestamp("2026-06-30")}
+    assert set(second["first_seen"]) == {dt.date(2026, 6, 30)}
 
 
 def test_dismissed_finding_is_absent_the_third_night(nights) -> None:

@@ -61,3 +61,22 @@ def test_xlsx_never_holds_a_live_formula(tmp_path: Path) -> None:
     assert not any(c.data_type == "f" for c in cells)
     assert "'=HYPERLINK(\"http://x\")" in values and "'+1" in values
     assert neutralise("-5") == "'-5" and neutralise("王伟") == "王伟" and neutralise(3) == 3
+
+
+def test_findings_parquet_has_analysts_types(tmp_path: Path) -> None:
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipeline.report.outputs import write_findings_parquet
+
+    path = tmp_path / "discrepancies.parquet"
+    write_findings_parquet(sample_findings(), path)
+    schema = pq.read_schema(path)
+    assert pa.types.is_dictionary(schema.field("type").type)
+    assert schema.field("amount_at_risk_yuan").type == pa.decimal128(12, 2)
+    assert schema.field("as_of").type == pa.date32()
+    back = pd.read_parquet(path)
+    assert back.loc[0, "amount_at_risk_yuan"] == decimal.Decimal("15840.00")
+    assert str(back["severity"].dtype) == "category"
