@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from rapidfuzz import process
 from recordlinkage.base import BaseCompareFeature
 
 NULL_LEVEL = -1
@@ -56,8 +57,8 @@ class LevelComparison(BaseCompareFeature):
         if not self.tf:
             return None
         for name in self.TF_LEVELS:
-            if name in self.LEVELS:
-                return self.LEVELS.index(name)
+            if name in self.level_names:
+                return self.level_names.index(name)
         return None
 
     def tf_value_column(self) -> str:
@@ -77,6 +78,13 @@ class LevelComparison(BaseCompareFeature):
 def present(values: np.ndarray) -> np.ndarray:
     """True where a value is present: features are text with '' for missing (features.py)."""
     return np.asarray(values != "", dtype=bool)
+
+
+def pairwise(scorer, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A rapidfuzz scorer applied element-wise to aligned arrays (C++, no Python per pair)."""
+    if len(a) == 0:
+        return np.zeros(0)
+    return np.asarray(process.cpdist(list(a), list(b), scorer=scorer, workers=1))
 
 
 def chars(values: np.ndarray, width: int) -> np.ndarray:

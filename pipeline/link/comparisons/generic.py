@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from rapidfuzz import distance, process
+from rapidfuzz import distance
 
 from pipeline.link.comparisons.base import (
     LevelComparison,
     chars,
     first_true,
+    pairwise,
     present,
     same_slice,
 )
@@ -48,8 +49,7 @@ class DateYmd(LevelComparison):
         for column, value in (self.params.get("null_when_both") or {}).items():
             null = null | ((left[column] == value) & (right[column] == value))
         n = len(a)
-        osa = np.asarray(process.cpdist(list(a), list(b), scorer=distance.OSA.distance,
-                                        workers=1)) if n else np.zeros(0)
+        osa = pairwise(distance.OSA.distance, a, b)
         ca, cb = chars(a, 8), chars(b, 8)
         year, month, day = (same_slice(ca, cb, 0, 4), same_slice(ca, cb, 4, 6),
                             same_slice(ca, cb, 6, 8))
@@ -75,12 +75,8 @@ class _Thresholds(LevelComparison):
     def levels(self, left, right):
         a, b, null = _both(left, right, self.column)
         n = len(a)
-        score = np.asarray(process.cpdist(list(a), list(b), scorer=self.SCORER,
-                                          workers=1)) if n else np.zeros(0)
+        score = pairwise(self.SCORER, a, b)
         return first_true([a == b, *[score >= t for t in self.thresholds]], n, null)
-
-    def tf_level(self) -> int | None:
-        return 0 if self.tf else None
 
 
 class JaroWinkler(_Thresholds):
@@ -107,9 +103,6 @@ class EditDistance(LevelComparison):
     def levels(self, left, right):
         a, b, null = _both(left, right, self.column)
         n = len(a)
-        dist = np.asarray(process.cpdist(list(a), list(b), scorer=distance.OSA.distance,
-                                         workers=1)) if n else np.zeros(0)
+        dist = pairwise(distance.OSA.distance, a, b)
         return first_true([a == b, *[dist <= d for d in self.distances]], n, null)
 
-    def tf_level(self) -> int | None:
-        return 0 if self.tf else None

@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from rapidfuzz import distance, process
+from rapidfuzz import distance
 
 from pipeline.link.comparisons.base import (
     LevelComparison,
     chars,
     first_true,
+    pairwise,
     present,
     same_slice,
 )
@@ -38,8 +39,7 @@ class ResidentId(LevelComparison):
         a, b = left[c], right[c]
         n = len(a)
         null = ~(present(a) & present(b))
-        osa = np.asarray(process.cpdist(list(a), list(b), scorer=distance.OSA.distance,
-                                        workers=1)) if n else np.zeros(0)
+        osa = pairwise(distance.OSA.distance, a, b)
         both_valid = (left[f"{c}_valid"] == "1") & (right[f"{c}_valid"] == "1")
         unverified = ~both_valid  # two valid numbers that differ are two people
         damaged = (left[f"{c}_x000"] == "1") | (right[f"{c}_x000"] == "1")

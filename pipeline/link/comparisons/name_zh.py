@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from rapidfuzz import distance, process
+from rapidfuzz import distance
 
-from pipeline.link.comparisons.base import LevelComparison, first_true, present
+from pipeline.link.comparisons.base import LevelComparison, first_true, pairwise, present
 
 
 class ChineseName(LevelComparison):
@@ -33,11 +33,9 @@ class ChineseName(LevelComparison):
         n = len(a)
         null = ~(present(a) & present(b))
         threshold = float(self.params.get("jaro_winkler", 0.88))
-        edits = process.cpdist(list(a), list(b), scorer=distance.Levenshtein.distance,
-                               workers=1) if n else np.zeros(0)
-        jw = process.cpdist(list(left[f"{c}_py"]), list(right[f"{c}_py"]),
-                            scorer=distance.JaroWinkler.normalized_similarity,
-                            workers=1) if n else np.zeros(0)
+        edits = pairwise(distance.Levenshtein.distance, a, b)
+        jw = pairwise(distance.JaroWinkler.normalized_similarity, left[f"{c}_py"],
+                      right[f"{c}_py"])
         long_enough = np.fromiter((len(x) >= 2 for x in a), dtype=bool, count=n)
         return first_true([
             a == b,
