@@ -85,12 +85,12 @@ def load_file(path: Path, source: Source) -> tuple[pd.DataFrame, FileInfo]:
     if header_map.missing_required:
         raise InputError(_missing_columns_text(header_map, source),
                          "rename the column in the file to one of the names shown (or add it), "
-                         "then run again.", file=str(path), row=table.row_numbers[header_index])
+                         "then run again.", file=str(path), row=header_index + 1)
     frame, blank = _frame_from_rows(table, header_index, header_map, fields, str(path))
     info = FileInfo(
         path=str(path), source=source.value, sha256=sha256_of(path),
         size_bytes=path.stat().st_size, encoding=table.encoding, sheet=table.sheet,
-        header_row=table.row_numbers[header_index], rows_read=len(frame),
+        header_row=header_index + 1, rows_read=len(frame),
         blank_rows_skipped=blank, extra_columns=[c.removeprefix("extra:")
                                                  for c in header_map.extra_columns],
         duplicate_columns=list(header_map.duplicate_fields),
@@ -110,7 +110,6 @@ def _frame_from_rows(table: RawTable, header_index: int, header_map: HeaderMap,
                      fields: tuple, path: str) -> tuple[pd.DataFrame, int]:
     id_like = {f.name for f in fields if f.id_like}
     body = table.rows[header_index + 1:]
-    numbers = table.row_numbers[header_index + 1:]
     keep = [i for i, row in enumerate(body) if any(_present(c) for c in row)]
     blank = len(body) - len(keep)
     columns: dict[str, list[object]] = {}
@@ -123,7 +122,7 @@ def _frame_from_rows(table: RawTable, header_index: int, header_map: HeaderMap,
     frame = pd.DataFrame(columns, dtype=object) if keep else pd.DataFrame(
         {name: pd.Series(dtype=object) for name in positions})
     frame[SOURCE_FILE] = path
-    frame[SOURCE_ROW] = pd.Series([numbers[i] for i in keep], dtype="int64")
+    frame[SOURCE_ROW] = pd.Series([header_index + 2 + i for i in keep], dtype="int64")
     return frame, blank
 
 

@@ -20,7 +20,6 @@ from pipeline.ingest.encoding import detect_encoding
 
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 CSV_SUFFIXES = {".csv", ".txt"}
-HEADER_PROBE_RECORDS = 10
 # A city's civil-affairs file is ~20 MB, a national roster a few GB split into files; a single
 # input above this is refused rather than risk exhausting memory mid-night.
 MAX_INPUT_BYTES = 4 * 1024**3
@@ -28,10 +27,10 @@ MAX_INPUT_BYTES = 4 * 1024**3
 
 @dataclass
 class RawTable:
-    """Cells of one sheet or CSV file: a header candidate block and the data rows after it."""
+    """Cells of one sheet or CSV file, every record from the top: record i is row i + 1 of the
+    file (readers keep blank and title rows, so the numbering matches what stewards see)."""
 
-    rows: list[list[object]]  # every record from the top of the file, as read
-    row_numbers: list[int]  # 1-based row number in the file of each record
+    rows: list[list[object]]
     encoding: str | None
     sheet: str | None
 
@@ -74,8 +73,7 @@ def _read_csv(path: Path) -> RawTable:
     if encoding == "utf-16" and text.startswith("\ufeff"):
         text = text[1:]
     rows = _parse_csv_text(text, path)
-    return RawTable(rows=rows, row_numbers=list(range(1, len(rows) + 1)), encoding=encoding,
-                    sheet=None)
+    return RawTable(rows=rows, encoding=encoding, sheet=None)
 
 
 def _parse_csv_text(text: str, path: Path) -> list[list[object]]:
@@ -124,7 +122,7 @@ def _read_xlsx(path: Path) -> RawTable:
         raise InputError(f"the workbook cannot be read ({type(error).__name__}).",
                          "check that it is a complete .xlsx file; open it in Excel and save again.",
                          file=str(path)) from None
-    return RawTable(rows=[list(r) for r in rows], row_numbers=list(range(1, len(rows) + 1)),
+    return RawTable(rows=[list(r) for r in rows],
                     encoding=None, sheet=name)
 
 
