@@ -148,8 +148,7 @@ def publish_findings_artifacts(manifest: dict) -> None:
 
 @task(name="report", cache_policy=NO_CACHE)
 def report_task(out: Path, timings: dict, **parts: Any) -> Any:
-    def build_and_publish() -> dict:
-        check_target(out)
+    def build_and_publish() -> dict:  # publish() re-checks the target just before the swap
         with staging_folder(out) as staging:
             manifest = stages.report(staging, timings=timings, **parts)
             publish(staging, out)
