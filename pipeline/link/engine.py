@@ -71,9 +71,8 @@ class Linker:
 
     # -- training -------------------------------------------------------------------------
     def fit(self, left: pd.DataFrame, right: pd.DataFrame | None, levels: np.ndarray,
-            ) -> Model:
-        lf = self._inputs(left)
-        rf = lf if right is None else self._inputs(right)
+            lf: dict[str, np.ndarray], rf: dict[str, np.ndarray]) -> Model:
+        """Train on the candidate pairs' levels; lf/rf are the records' inputs (`_inputs`)."""
         n_right = None if right is None else len(right)
         training = self.spec.training
         u = estimate_u(self.comparisons, lambda i, j: self.compute_levels(lf, rf, i, j),
@@ -143,7 +142,7 @@ class Linker:
         lf = self._inputs(left)
         rf = lf if right is None else self._inputs(right)
         levels = self.compute_levels(lf, rf, li, ri)
-        model = model or self.fit(left, right, levels)
+        model = model or self.fit(left, right, levels, lf, rf)
         weights = model.weights(levels, self._tf_u(left, right, li))
         match_weight = weights.sum(axis=1)
         probability = model.probability(match_weight)
