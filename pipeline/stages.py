@@ -182,8 +182,7 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
     findings_by_type = {str(k): int(v) for k, v in findings.groupby("type").size().items()}
     timings = {**timings, "report": time.perf_counter() - started}
     manifest = manifest_lib.build_manifest(
-        as_of=as_of, inputs=inputs, outputs=written,
-        validation=[], timings=timings,
+        as_of=as_of, inputs=inputs, outputs=written, timings=timings,
         config_hash=config_hash(config), linking=linking, findings=findings_by_type)
     manifest["findings_lifecycle"] = {
         "new": int((findings["status"] == "new").sum()),
@@ -192,7 +191,6 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
         "suppressed_by_review": tracked.suppressed,
     }
     validate_outputs(checks, links_frame, findings, manifest)
-    manifest["validation"] = checks.summary()
     (folder / "report.html").write_text(render_report(
         manifest, findings, _people_masked(normalised[Source.UNION].frame), tracked.resolved),
         encoding="utf-8")

@@ -65,8 +65,10 @@ def totals_by_source(inputs: list[dict]) -> dict[str, dict[str, int | bool]]:
 
 
 def build_manifest(*, as_of: dt.date, inputs: list[dict], outputs: dict[str, int],
-                   validation: list[dict], timings: dict[str, float], config_hash: str,
-                   linking: dict, findings: dict[str, int]) -> dict:
+                   timings: dict[str, float], config_hash: str, linking: dict,
+                   findings: dict[str, int]) -> dict:
+    """The manifest without its `validation` key, which the report stage adds once the output
+    suites have run and the Data Docs are built."""
     return {
         "tool": "bidui",
         "as_of": as_of.isoformat(),
@@ -75,13 +77,6 @@ def build_manifest(*, as_of: dt.date, inputs: list[dict], outputs: dict[str, int
         "outputs": {name: {"rows": rows} for name, rows in sorted(outputs.items())},
         "linking": linking,
         "findings_by_type": findings,
-        "validation": {
-            "checks": validation,
-            "critical_failed": sum(1 for v in validation
-                                   if v["severity"] == "critical" and not v["passed"]),
-            "warnings": sum(1 for v in validation
-                            if v["severity"] == "warning" and not v["passed"]),
-        },
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
         "packages": package_versions(),
         "config_hash": config_hash,
