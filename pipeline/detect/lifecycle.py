@@ -44,13 +44,18 @@ def empty_history() -> pd.DataFrame:
     return frame
 
 
+def latest_decisions(decisions: pd.DataFrame) -> pd.DataFrame:
+    """Each finding's most recent decision (an analyst may change their mind)."""
+    return decisions.sort_values("decided_at", kind="mergesort").drop_duplicates(
+        "discrepancy_id", keep="last")
+
+
 def apply_decisions(findings: pd.DataFrame, decisions: pd.DataFrame
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(findings still raised, findings suppressed by a dismissal on unchanged evidence)."""
     if decisions.empty or findings.empty:
         return findings, findings.iloc[0:0]
-    latest = decisions.sort_values("decided_at", kind="mergesort").drop_duplicates(
-        "discrepancy_id", keep="last")
+    latest = latest_decisions(decisions)
     dismissed = latest[latest["decision"] == "dismissed"].set_index("discrepancy_id")["evidence"]
     evidence = evidence_hash(findings)
     decided_on = findings["discrepancy_id"].map(dismissed)

@@ -18,6 +18,7 @@ from pipeline.detect.lifecycle import (
     apply_history,
     empty_history,
     evidence_hash,
+    latest_decisions,
 )
 from pipeline.state import StateStore, atomic_write_bytes
 
@@ -76,8 +77,7 @@ def review_labels(state: StateStore | None) -> pd.DataFrame:
     if decisions.empty or history.empty:
         return pd.DataFrame(columns=columns, dtype="string")
     reviews = history[history["type"] == REVIEW_CODE].drop_duplicates("discrepancy_id")
-    latest = decisions.sort_values("decided_at", kind="mergesort").drop_duplicates(
-        "discrepancy_id", keep="last")
+    latest = latest_decisions(decisions)
     labelled = reviews.merge(latest[["discrepancy_id", "decision"]], on="discrepancy_id")
     labelled["label"] = labelled["decision"].map({"confirmed": "match",
                                                   "dismissed": "non_match"})
