@@ -287,3 +287,35 @@ def test_check_ids_passes_as_of() -> None:
     assert out["id_problem"].tolist() == ["birth_date"]
     assert out["id_bad_birth_date"].tolist() == [True]
     assert out["id_birth_date"].isna().all()
+
+
+def test_batch_check_equals_one_by_one_on_clean_and_damaged_ids() -> None:
+    """check_ids checks already-clean IDs together (numpy); it must agree with check_id."""
+    import random
+
+    from pipeline.normalise import id_number as ids
+
+    rng = random.Random(11)
+    values: list[object] = []
+    for _ in range(3000):
+        body = "".join(rng.choice("0123456789") for _ in range(17))
+        values += [body + ids.check_char(body), body + rng.choice("0123456789X"),
+                   body[:15] + "000", body[:6] + rng.choice(
+                       ["19000229", "20000229", "18991231", "20261301", "00000101",
+                        "20270101", "19700230"]) + body[14:17] + "X"]
+    values += [None, float("nan"), "１１０１０５１９９００１０１１２３Ｘ", "110105900101123",
+               1.10105199001011e17, "  ", "110105199001011237 "]
+    series = pd.Series(values, dtype=object)
+    for as_of in (None, dt.date(2026, 6, 30)):
+        batch = ids.check_ids(series, as_of)
+        one_by_one = [ids.check_id(v, as_of) for v in values]
+        assert batch["id_norm"].tolist() == [
+            c.normalised if c.normalised is not None else pd.NA for c in one_by_one]
+        assert batch["id_valid"].tolist() == [c.valid for c in one_by_one]
+        assert batch["id_problem"].fillna("").tolist() == [c.problem or "" for c in one_by_one]
+        assert batch["id_sex"].fillna("").tolist() == [c.sex or "" for c in one_by_one]
+        for column, attr in ids._BOOL_COLUMNS.items():
+            assert batch[column].tolist() == [getattr(c, attr) for c in one_by_one], column
+        births = [c.birth_date if c.birth_date and c.birth_date.year < 2262 else None
+                  for c in one_by_one]
+        assert [None if pd.isna(d) else d.date() for d in batch["id_birth_date"]] == births

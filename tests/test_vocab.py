@@ -285,3 +285,23 @@ def test_is_blank() -> None:
     assert is_blank("/")
     assert not is_blank("0")
     assert not is_blank(0)
+
+
+def test_already_clean_values_are_exactly_those_the_cleaners_leave_unchanged() -> None:
+    """The Arrow fast path may only skip values that clean_text and _text return as they are."""
+    import numpy as np
+
+    from pipeline.normalise.fields import _text
+    from pipeline.normalise.vocab import already_clean, clean_text
+
+    values = np.array(["张伟", "买买提·艾力", "110105199001011237", "a b", "null", "NULL",
+                       "N/A", "#n/a", "ｆｕｌｌ", "", " x", "王\u3000五", "张\u00a0", "x\u2028y",
+                       "x\x1cy", "1", "—", "ﬁne", "Straße", "nan", "张三 ", None, 3.0,
+                       "朝阳区建国路", "ok-value", "①"], dtype=object)
+    flags = already_clean(values)
+    for value, flag in zip(values, flags, strict=True):
+        if flag:
+            assert clean_text(value) == value and _text(value) == value, value
+    # and it does take the common case (so the fast path is really used)
+    assert flags[[0, 1, 2, 23, 24]].all()
+    assert not flags[[3, 4, 5, 8, 11, 12, 13, 14, 17, 25]].any()

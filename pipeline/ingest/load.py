@@ -6,12 +6,22 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline.errors import InputError
-from pipeline.ingest.headers import HeaderMap, find_header_row, fold_header, map_headers
+from pipeline.ingest.headers import (
+    HEADER_SEARCH_ROWS,
+    HeaderMap,
+    find_header_row,
+    fold_header,
+    map_headers,
+)
 from pipeline.ingest.readers import RawTable, cell_to_id_text, read_raw
+from pipeline.normalise.vocab import SPACE_CLASS
 from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_LABELS, SOURCE_ROW, Source
+
+BLANK_PATTERN = f"^[{SPACE_CLASS}]*$"
 
 
 @dataclass
@@ -76,12 +86,12 @@ def load_file(path: Path, source: Source) -> tuple[pd.DataFrame, FileInfo]:
     """One file → (frame of fields + extras + provenance, FileInfo)."""
     fields = FIELDS[source]
     table = read_raw(path)
-    if not table.rows:
+    if not len(table.cells):
         raise InputError(f"the file is empty; expected the {SOURCE_LABELS[source]} with a "
                          "header row.", "check that the export finished, then run again.",
                          file=str(path))
-    header_index = find_header_row(table.rows, fields)
-    header_map = map_headers(table.rows[header_index], fields)
+    header_index = find_header_row(table.head(HEADER_SEARCH_ROWS), fields)
+    header_map = map_headers(table.cells[header_index].tolist(), fields)
     if header_map.missing_required:
         raise InputError(_missing_columns_text(header_map, source),
                          "rename the column in the file to one of the names shown (or add it), "
@@ -108,37 +118,67 @@ def _missing_columns_text(header_map: HeaderMap, source: Source) -> str:
 
 def _frame_from_rows(table: RawTable, header_index: int, header_map: HeaderMap,
                      fields: tuple, path: str) -> tuple[pd.DataFrame, int]:
+    """The data records below the header as a frame, a column at a time.
+
+    A record is blank (skipped, counted) when none of its cells is present. Blank text becomes
+    None; other cells pass through (CSV cells are text; XLSX cells keep their type so dates
+    and Excel serials survive), except ID-like cells, which become text (`cell_to_id_text`)."""
     id_like = {f.name for f in fields if f.id_like}
-    body = table.rows[header_index + 1:]
-    keep = [i for i, row in enumerate(body) if any(_present(c) for c in row)]
-    blank = len(body) - len(keep)
-    columns: dict[str, list[object]] = {}
+    body = table.cells[header_index + 1:]
+    columns = [pd.Series(body[:, c], dtype=object) for c in range(body.shape[1])]
+    present = [_present_cells(column) for column in columns]
+    keep = np.logical_or.reduce(present) if present else np.zeros(len(body), dtype=bool)
+    rows = np.flatnonzero(keep)
     positions = {**header_map.field_columns, **header_map.extra_columns}
+    data: dict[str, pd.Series] = {}
     for name, position in positions.items():
-        convert = cell_to_id_text if name in id_like else _plain_cell
-        columns[name] = [
-            convert(body[i][position]) if position < len(body[i]) else None for i in keep
-        ]
-    frame = pd.DataFrame(columns, dtype=object) if keep else pd.DataFrame(
-        {name: pd.Series(dtype=object) for name in positions})
+        if position >= len(columns):
+            data[name] = pd.Series([None] * len(rows), dtype=object)
+            continue
+        column = columns[position].where(present[position], None)
+        if name in id_like:
+            column = _id_text(column)
+        data[name] = column.iloc[rows].reset_index(drop=True)
+    frame = pd.DataFrame(data, dtype=object) if data else pd.DataFrame(index=range(len(rows)))
     frame[SOURCE_FILE] = path
-    frame[SOURCE_ROW] = pd.Series([header_index + 2 + i for i in keep], dtype="int64")
-    return frame, blank
+    frame[SOURCE_ROW] = pd.Series(header_index + 2 + rows, dtype="int64")
+    return frame, int(len(body) - len(rows))
 
 
-def _present(cell: object) -> bool:
-    if cell is None:
-        return False
-    if isinstance(cell, float) and cell != cell:
-        return False
-    return not (isinstance(cell, str) and not cell.strip())
+def _is_text(column: pd.Series) -> np.ndarray:
+    values = column.to_numpy(dtype=object)
+    return np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
 
 
-def _plain_cell(cell: object) -> object:
-    """Blank text becomes None; other cells (dates, numbers, text) pass through unchanged."""
-    if not _present(cell):
-        return None
-    return cell
+def _present_cells(column: pd.Series) -> np.ndarray:
+    """True where a cell holds something: not None/NaN/NaT and not blank text (only white
+    space, as Python's `str.strip` sees it; checked in Arrow for all cells at once)."""
+    is_text = _is_text(column)
+    present = column.notna().to_numpy() if not is_text.all() else np.ones(len(column), bool)
+    if is_text.any():
+        present[is_text] = ~blank_texts(column.to_numpy(dtype=object)[is_text])
+    return present
+
+
+def blank_texts(texts: np.ndarray) -> np.ndarray:
+    """True for strings that are empty or white space only."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        array = pa.array(texts, type=pa.large_string())
+    except (pa.ArrowException, UnicodeError):  # e.g. lone surrogates
+        return np.fromiter((not t.strip() for t in texts), dtype=bool, count=len(texts))
+    return pc.match_substring_regex(array, BLANK_PATTERN).to_numpy(zero_copy_only=False)
+
+
+def _id_text(column: pd.Series) -> pd.Series:
+    """ID-like cells as text: present text unchanged, numbers as Excel shows them."""
+    other = ~_is_text(column) & column.notna().to_numpy()
+    if other.any():
+        column = column.copy()
+        column[other] = column[other].map(cell_to_id_text)
+    return column
 
 
 __all__ = ["FileInfo", "Loaded", "fold_header", "load_file", "load_source"]

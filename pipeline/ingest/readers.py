@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline.errors import InputError
@@ -28,11 +29,27 @@ MAX_INPUT_BYTES = 4 * 1024**3
 @dataclass
 class RawTable:
     """Cells of one sheet or CSV file, every record from the top: record i is row i + 1 of the
-    file (readers keep blank and title rows, so the numbering matches what stewards see)."""
+    file (readers keep blank and title rows, so the numbering matches what stewards see).
 
-    rows: list[list[object]]
+    `cells` is a 2-D object array (records × widest record); a short record is padded with
+    None, which reads as a blank cell. One array, not a list of lists, so that loading can
+    work a column at a time at 10^6 rows."""
+
+    cells: np.ndarray
     encoding: str | None
     sheet: str | None
+
+    def head(self, count: int) -> list[list[object]]:
+        return self.cells[:count].tolist()
+
+
+def grid(rows: list[list[object]]) -> np.ndarray:
+    """Ragged records → a rectangular object array, short records padded with None."""
+    width = max((len(row) for row in rows), default=0)
+    out = np.full((len(rows), width), None, dtype=object)
+    for index, row in enumerate(rows):
+        out[index, :len(row)] = row
+    return out
 
 
 def read_raw(path: Path) -> RawTable:
@@ -72,22 +89,21 @@ def _read_csv(path: Path) -> RawTable:
     text = raw.decode(encoding)
     if encoding == "utf-16" and text.startswith("\ufeff"):
         text = text[1:]
-    rows = _parse_csv_text(text, path)
-    return RawTable(rows=rows, encoding=encoding, sheet=None)
+    return RawTable(cells=_parse_csv_text(text, path), encoding=encoding, sheet=None)
 
 
-def _parse_csv_text(text: str, path: Path) -> list[list[object]]:
+def _parse_csv_text(text: str, path: Path) -> np.ndarray:
     """Parse CSV records. pandas' C parser for speed; the csv module if records are ragged."""
     try:
         frame = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
                             skip_blank_lines=False, engine="c", na_filter=False)
-        return frame.to_numpy(dtype=object).tolist()
+        return frame.to_numpy(dtype=object)
     except (pd.errors.ParserError, ValueError):
         pass  # ragged rows (a title row above the header, or a stray comma): parse record by record
     except pd.errors.EmptyDataError:
-        return []
+        return grid([])
     try:
-        return [list(record) for record in csv.reader(io.StringIO(text))]
+        return grid([list(record) for record in csv.reader(io.StringIO(text))])
     except csv.Error as error:
         raise InputError(f"the CSV cannot be parsed ({error}).",
                          "check the quoting of the row named, or export the file again.",
@@ -122,8 +138,7 @@ def _read_xlsx(path: Path) -> RawTable:
         raise InputError(f"the workbook cannot be read ({type(error).__name__}).",
                          "check that it is a complete .xlsx file; open it in Excel and save again.",
                          file=str(path)) from None
-    return RawTable(rows=[list(r) for r in rows],
-                    encoding=None, sheet=name)
+    return RawTable(cells=grid(rows), encoding=None, sheet=name)
 
 
 def cell_to_id_text(value: object) -> str | None:

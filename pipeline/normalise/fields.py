@@ -40,26 +40,32 @@ def _text(value: object) -> str | None:
     return text or None
 
 
+def _texts(values: pd.Series) -> pd.Series:
+    """`_text` of every value (string dtype, same index); clean values skip Python."""
+    return pd.Series(vocab.map_unique(values, _text, identity_when_clean=True),
+                     index=values.index, dtype="string")
+
+
 def text_column(field: str, values: pd.Series) -> Normalised:
-    return Normalised({field: pd.Series(vocab.map_unique(values, _text), index=values.index,
-                                        dtype="string")}, _none_mask(values))
+    return Normalised({field: _texts(values)}, _none_mask(values))
 
 
 def key_column(field: str, values: pd.Series) -> Normalised:
     """Identifiers (档案编号, 家庭编号, 成员序号): no spaces; `007` and `7` stay distinct."""
-    return Normalised({field: pd.Series(vocab.map_unique(values, vocab.clean_text),
+    return Normalised({field: pd.Series(vocab.map_unique(values, vocab.clean_text,
+                                                            identity_when_clean=True),
                                         index=values.index, dtype="string")}, _none_mask(values))
 
 
 def name_column(field: str, values: pd.Series) -> Normalised:
     normalised = names.normalise_names(values)
-    raw = pd.Series(vocab.map_unique(values, _text), index=values.index, dtype="string")
+    raw = _texts(values)
     return Normalised({f"{field}_raw": raw, field: normalised}, _none_mask(values))
 
 
 def id_column(field: str, values: pd.Series, as_of: dt.date | None) -> Normalised:
     checks = id_number.check_ids(values, as_of=as_of)
-    raw = pd.Series(vocab.map_unique(values, _text), index=values.index, dtype="string")
+    raw = _texts(values)
     columns = {"id_raw": raw, **{c: checks[c] for c in checks.columns}}
     return Normalised(columns, _none_mask(values))
 
@@ -81,10 +87,8 @@ def money_column(field: str, values: pd.Series) -> Normalised:
 
 def district_column(field: str, values: pd.Series) -> Normalised:
     codes = districts.district_codes(values)
-    present = ~values.map(vocab.is_blank).astype(bool)
-    return Normalised({f"{field}_raw": pd.Series(vocab.map_unique(values, _text),
-                                                 index=values.index, dtype="string"),
-                       "district_code": codes}, present & codes.isna())
+    raw = _texts(values)
+    return Normalised({f"{field}_raw": raw, "district_code": codes}, raw.notna() & codes.isna())
 
 
 def uscc_column(field: str, values: pd.Series) -> Normalised:

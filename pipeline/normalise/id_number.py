@@ -222,39 +222,121 @@ _BOOL_COLUMNS = {
 
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 _NAT = np.iinfo(np.int64).min  # the int64 value numpy reads as NaT
+_LAST_NS_DAY = int(pd.Timestamp.max.normalize().value // 86_400_000_000_000) - 1
+_PLAIN18 = r"[0-9]{17}[0-9X]"  # already clean: `clean_id` leaves it as it is
+_WEIGHTS = np.array(WEIGHTS, dtype=np.int64)
+_CHECK_BYTES = np.frombuffer(CHECK_CHARS.encode("ascii"), dtype=np.uint8)
+_DIGIT = ord("0")
 
 
-def _birth_array(checks: list[IdCheck]) -> np.ndarray:
-    days = np.array(
+def _birth_days(checks: list[IdCheck]) -> np.ndarray:
+    return np.array(
         [c.birth_date.toordinal() - _EPOCH_ORDINAL if c.birth_date else _NAT for c in checks],
         dtype=np.int64,
     )
-    return days.view("datetime64[D]").astype("datetime64[ns]")
+
+
+def _days_in_month(year: np.ndarray, month: np.ndarray) -> np.ndarray:
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month, 0, 12)]
+    return days + ((month == 2) & leap)
+
+
+def _days_since_epoch(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Days from 1970-01-01 of proleptic Gregorian dates (H. Hinnant's days_from_civil)."""
+    y = year - (month <= 2)
+    era = np.floor_divide(y, 400)
+    year_of_era = y - era * 400
+    day_of_year = (153 * np.where(month > 2, month - 3, month + 9) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146097 + day_of_era - 719468
+
+
+def _check_plain18(texts: np.ndarray, as_of: dt.date | None) -> dict[str, np.ndarray]:
+    """`_check_18` for many already-clean 18-character IDs at once (numpy over their bytes).
+
+    Gives exactly what `check_id` gives for each (tests/test_id_number.py compares the two);
+    at 10^6 distinct IDs this is ~50x faster than one Python call per ID."""
+    n = len(texts)
+    d = np.frombuffer("".join(texts).encode("ascii"), dtype=np.uint8).reshape(n, 18)
+    values = d[:, :17].astype(np.int64) - _DIGIT
+    bad_checksum = _CHECK_BYTES[(values @ _WEIGHTS) % 11] != d[:, 17]
+    damaged = bad_checksum & (d[:, 15:18] == _DIGIT).all(axis=1)
+    year = values[:, 6:10] @ np.array([1000, 100, 10, 1])
+    month = values[:, 10:12] @ np.array([10, 1])
+    day = values[:, 12:14] @ np.array([10, 1])
+    real = (month >= 1) & (month <= 12) & (day >= 1) & (day <= _days_in_month(year, month)) \
+        & (year >= 1)
+    ymd = year * 10000 + month * 100 + day
+    low = MIN_BIRTH.year * 10000 + MIN_BIRTH.month * 100 + MIN_BIRTH.day
+    sane = real & (ymd >= low)
+    if as_of is not None:
+        sane &= ymd <= as_of.year * 10000 + as_of.month * 100 + as_of.day
+    birth_known = sane & ~(damaged & (d[:, 14] == _DIGIT))
+    birth = np.where(birth_known, _days_since_epoch(year, month, day), _NAT)
+    admin = np.array([t[:6] for t in texts], dtype=object)
+    known_codes = {code: admin_code_known(code) for code in set(admin)}
+    unknown_admin = ~np.fromiter((known_codes[c] for c in admin), dtype=bool, count=n)
+    sex = np.where(values[:, 16] % 2 == 1, "男", "女").astype(object)
+    sex[~birth_known | damaged] = None
+    problem = np.full(n, None, dtype=object)
+    for flag, code in ((unknown_admin, "admin_code"), (~sane, "birth_date"),
+                       (bad_checksum, "checksum"), (damaged, "excel_damage")):
+        problem[flag] = code  # lowest priority first: later (higher) ones overwrite
+    false = np.zeros(n, dtype=bool)
+    return {
+        "normalised": np.asarray(texts, dtype=object), "valid": np.equal(problem, None),
+        "missing": false, "bad_format": false, "legacy_15": false, "excel_damaged": damaged,
+        "bad_checksum": bad_checksum, "bad_birth_date": ~sane,
+        "unknown_admin_code": unknown_admin, "problem": problem, "birth": birth, "sex": sex,
+        "admin_code": admin,
+    }
+
+
+def _check_each(checks: list[IdCheck]) -> dict[str, np.ndarray]:
+    out = {attr: np.array([getattr(c, attr) for c in checks], dtype=object)
+           for attr in ("normalised", "problem", "sex", "admin_code")}
+    for attr in ("valid", *_BOOL_COLUMNS.values()):
+        out[attr] = np.array([getattr(c, attr) for c in checks], dtype=bool)
+    out["birth"] = _birth_days(checks)
+    return out
 
 
 def check_ids(values: pd.Series, as_of: dt.date | None = None) -> pd.DataFrame:
     """Check a column of IDs; one row per input with the same index.
 
-    Each distinct value is checked once and the results are mapped back.
-    """
+    Each distinct value is checked once and the results are mapped back; distinct values that
+    are already clean 18-character IDs (nearly all, in a sound feed) are checked together."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    uniques = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    try:
+        plain = uniques.str.fullmatch(_PLAIN18).eq(True).to_numpy(dtype=bool)
+    except AttributeError:  # no text value at all
+        plain = np.zeros(len(uniques), dtype=bool)
+    fast = _check_plain18(uniques[plain].to_numpy(dtype=object), as_of) if plain.any() else None
     # The trailing entry stands for missing cells: factorize codes them -1.
-    checks = [check_id(u, as_of) for u in uniques] + [check_id(None)]
+    slow = _check_each([check_id(u, as_of) for u in uniques[~plain]] + [check_id(None)])
+    per_unique: dict[str, np.ndarray] = {}
+    for attr, column in slow.items():
+        merged = np.empty(len(uniques) + 1, dtype=column.dtype)
+        merged[np.r_[np.flatnonzero(~plain), len(uniques)]] = column
+        if fast is not None:
+            merged[np.flatnonzero(plain)] = fast[attr]
+        per_unique[attr] = merged
     take = np.asarray(codes, dtype=np.intp)
-    take = np.where(take < 0, len(checks) - 1, take)
+    take = np.where(take < 0, len(uniques), take)
 
     def strings(attr: str) -> pd.arrays.StringArray:
-        column = np.array([getattr(c, attr) for c in checks], dtype=object)
-        return pd.array(column[take], dtype="string")
+        return pd.array(per_unique[attr][take], dtype="string")
 
-    data: dict[str, object] = {
-        "id_norm": strings("normalised"),
-        "id_valid": np.array([c.valid for c in checks], dtype=bool)[take],
-    }
+    data: dict[str, object] = {"id_norm": strings("normalised"),
+                               "id_valid": per_unique["valid"][take]}
     for column, attr in _BOOL_COLUMNS.items():
-        data[column] = np.array([getattr(c, attr) for c in checks], dtype=bool)[take]
+        data[column] = per_unique[attr][take]
     data["id_problem"] = strings("problem")
-    data["id_birth_date"] = _birth_array(checks)[take]
+    days = per_unique["birth"][take]
+    days = np.where(days > _LAST_NS_DAY, _NAT, days)  # past 2262: no nanosecond timestamp
+    data["id_birth_date"] = days.view("datetime64[D]").astype("datetime64[ns]")
     data["id_sex"] = strings("sex")
     data["id_admin_code"] = strings("admin_code")
     return pd.DataFrame(data, index=values.index)

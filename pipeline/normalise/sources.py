@@ -146,9 +146,18 @@ def normalise_source(raw: pd.DataFrame, source: Source,
 
 
 def _max_cell_chars(raw: pd.DataFrame, source: Source) -> pd.Series:
-    lengths = [raw[f.name].map(lambda v: len(v) if isinstance(v, str) else 0)
-               for f in FIELDS[source]]
+    lengths = [_text_lengths(raw[f.name]) for f in FIELDS[source]]
     return pd.concat(lengths, axis=1).max(axis=1) if lengths else pd.Series(0, index=raw.index)
+
+
+def _text_lengths(values: pd.Series) -> pd.Series:
+    """Characters of each text cell; 0 for other cells (numbers, dates, blanks)."""
+    try:
+        lengths = values.str.len()
+    except AttributeError:  # no text cell in the column
+        return pd.Series(0, index=values.index, dtype="int64")
+    return pd.Series(pd.to_numeric(lengths, errors="coerce").fillna(0).to_numpy(dtype="int64"),
+                     index=values.index)
 
 
 def _join_issues(issues: list[tuple[str, pd.Series]], index: pd.Index) -> pd.Series:

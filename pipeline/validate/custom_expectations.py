@@ -36,7 +36,7 @@ from great_expectations.expectations.metrics import (
 )
 
 from pipeline.normalise.districts import admin_code_known
-from pipeline.normalise.id_number import check_id
+from pipeline.normalise.id_number import check_ids
 from pipeline.normalise.uscc import uscc_valid
 
 EARLIEST_DATE = "1900-01-01"
@@ -55,7 +55,8 @@ class ColumnValuesValidGb11643Id(ColumnMapMetricProvider):
 
     @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column: pd.Series, **kwargs) -> pd.Series:
-        return column.map(lambda v: bool(check_id(v).valid)).astype(bool)
+        return pd.Series(check_ids(column)["id_valid"].to_numpy(dtype=bool),
+                         index=column.index)
 
 
 class ExpectColumnValuesToBeValidGb11643Id(ColumnMapExpectation):

@@ -37,12 +37,14 @@ TYPED = {
 def input_view(raw: pd.DataFrame, typed: pd.DataFrame, source: Source) -> pd.DataFrame:
     """One row per row read: required fields as filed (text), typed fields from normalisation
     (missing for quarantined rows)."""
-    from pipeline.normalise.vocab import clean_text
+    from pipeline.normalise.vocab import clean_text, map_unique
 
     view = pd.DataFrame(index=raw.index)
     for spec in FIELDS[source]:
         if spec.required:
-            view[spec.name] = raw[spec.name].map(clean_text).astype("string")
+            view[spec.name] = pd.Series(map_unique(raw[spec.name], clean_text,
+                                                   identity_when_clean=True),
+                                        index=raw.index, dtype="string")
     keys = pd.MultiIndex.from_arrays([raw[SOURCE_FILE].astype(str), raw[SOURCE_ROW]])
     by_key = typed.set_index([typed[SOURCE_FILE].astype(str), typed[SOURCE_ROW]])
     for column in TYPED[source]:
