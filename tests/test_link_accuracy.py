@@ -112,13 +112,13 @@ def test_comparisons_run_in_bounded_chunks_with_identical_results(linked) -> Non
     big, small = Linker(spec), Linker(spec.__class__(**{**vars(spec), "chunk_pairs": 500}))
     seen: list[int] = []
     for comparison in small.comparisons:
-        original = comparison.levels
+        original = comparison.compare
 
-        def spy(left, right, _original=original):
-            seen.append(len(next(iter(left.values()))))
-            return _original(left, right)
+        def spy(pairs, _original=original):
+            seen.append(len(pairs))
+            return _original(pairs)
 
-        comparison.levels = spy
+        comparison.compare = spy
     li = np.arange(min(len(union), 300)).repeat(10) % len(union)
     ri = np.arange(len(li)) % len(civil)
     lf, rf = big._inputs(union), big._inputs(civil)

@@ -26,7 +26,7 @@ class PassStats:
 
 
 def _keys(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
-    """Joined key per record; '' where any key column is missing."""
+    """Joined key per record; '' where any key column is missing (for display and tests)."""
     parts = [frame[c].astype(object) for c in columns]
     key = parts[0].astype(str)
     missing = parts[0].eq("")
@@ -34,6 +34,55 @@ def _keys(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
         key = key + "\x1f" + part.astype(str)
         missing |= part.eq("")
     return key.mask(missing, "")
+
+
+def key_codes(left: pd.DataFrame, right: pd.DataFrame | None, columns: list[str]
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Integer block codes for both sides, shared (equal keys ⇔ equal codes); -1 where any key
+    column is missing. Integers, not joined strings: hashing 10^6 strings once per column is
+    the only string work, and everything after is bincount and argsort on int64."""
+    n_left = len(left)
+    combined: np.ndarray | None = None
+    missing: np.ndarray | None = None
+    for column in columns:
+        values = left[column].to_numpy(dtype=object)
+        if right is not None:
+            values = np.concatenate([values, right[column].to_numpy(dtype=object)])
+        codes, uniques = pd.factorize(values)
+        absent = values == ""
+        missing = absent if missing is None else missing | absent
+        if combined is None:
+            combined = codes.astype(np.int64)
+        else:  # re-factorise the pair so the code space stays within the record count
+            combined = pd.factorize(combined * (len(uniques) + 1) + codes)[0].astype(np.int64)
+    assert combined is not None and missing is not None
+    combined = np.where(missing, -1, combined)
+    return combined[:n_left], (combined if right is None else combined[n_left:])
+
+
+def block_pairs(codes_left: np.ndarray, codes_right: np.ndarray, dedupe: bool,
+                max_block_pairs: int) -> tuple[np.ndarray, int]:
+    """All (i, j) with equal codes ≥ 0, skipping blocks of more than `max_block_pairs` pairs
+    (dedupe: only i < j). Returns the (n, 2) pairs and the number of blocks skipped."""
+    n_codes = int(max(codes_left.max(initial=-1), codes_right.max(initial=-1))) + 1
+    size_left = np.bincount(codes_left[codes_left >= 0], minlength=n_codes)
+    size_right = np.bincount(codes_right[codes_right >= 0], minlength=n_codes)
+    pairs_in_block = size_left * (size_left - 1) // 2 if dedupe else size_left * size_right
+    too_big = pairs_in_block > max_block_pairs
+    usable = np.r_[~too_big, False]  # code -1 indexes the trailing False
+    i = np.flatnonzero(usable[codes_left])
+    j = np.flatnonzero(usable[codes_right])
+    j = j[np.argsort(codes_right[j], kind="stable")]
+    starts = np.r_[0, np.cumsum(np.bincount(codes_right[j], minlength=n_codes))]
+    per_left = size_right[codes_left[i]]
+    left_positions = np.repeat(i, per_left)
+    block_start = np.repeat(starts[codes_left[i]], per_left)
+    first_of_left = np.repeat(np.cumsum(per_left) - per_left, per_left)
+    right_positions = j[block_start + np.arange(len(left_positions)) - first_of_left]
+    pairs = np.column_stack([left_positions, right_positions]).astype(np.int64)
+    if dedupe:
+        pairs = pairs[pairs[:, 0] < pairs[:, 1]]
+    return pairs, int(too_big.sum())
 
 
 class BlockPass(BaseIndexAlgorithm):
@@ -48,23 +97,9 @@ class BlockPass(BaseIndexAlgorithm):
 
     def positions(self, left: pd.DataFrame, right: pd.DataFrame | None) -> np.ndarray:
         """Pairs as an (n, 2) array of row positions (dedupe when right is None: i < j)."""
-        left_keys = _keys(left, self.columns)
-        right_keys = left_keys if right is None else _keys(right, self.columns)
-        a = pd.DataFrame({"k": left_keys.to_numpy(), "i": np.arange(len(left))})
-        b = pd.DataFrame({"k": right_keys.to_numpy(), "j": np.arange(len(right_keys))})
-        a, b = a[a["k"] != ""], b[b["k"] != ""]
-        size_a, size_b = a["k"].value_counts(), b["k"].value_counts()
-        block_pairs = size_a.mul(size_b, fill_value=0)
-        if right is None:
-            block_pairs = size_a * (size_a - 1) // 2
-        too_big = block_pairs[block_pairs > self.max_block_pairs].index
-        self.skipped_blocks = len(too_big)
-        if len(too_big):
-            a, b = a[~a["k"].isin(too_big)], b[~b["k"].isin(too_big)]
-        merged = a.merge(b, on="k")
-        pairs = merged[["i", "j"]].to_numpy(dtype=np.int64)
-        if right is None:
-            pairs = pairs[pairs[:, 0] < pairs[:, 1]]
+        codes_left, codes_right = key_codes(left, right, self.columns)
+        pairs, self.skipped_blocks = block_pairs(codes_left, codes_right, right is None,
+                                                 self.max_block_pairs)
         return pairs
 
     # recordlinkage's extension points: labelled pairs for Index().add(BlockPass(...)).
@@ -80,13 +115,25 @@ class BlockPass(BaseIndexAlgorithm):
 def candidate_pairs(left: pd.DataFrame, right: pd.DataFrame | None, passes: list[BlockPass]
                     ) -> tuple[np.ndarray, np.ndarray, list[PassStats]]:
     """Union of all passes as sorted, unique (left position, right position) arrays."""
-    width = len(left) if right is None else len(right)
-    seen = np.zeros(0, dtype=np.int64)
-    stats = []
-    for block_pass in passes:
-        pairs = block_pass.positions(left, right)
-        codes = np.unique(pairs[:, 0] * width + pairs[:, 1])
-        new = np.setdiff1d(codes, seen, assume_unique=True)
-        seen = np.union1d(seen, new)
-        stats.append(PassStats(block_pass.name, len(codes), len(new), block_pass.skipped_blocks))
-    return seen // max(width, 1), seen % max(width, 1), stats
+    width = max(len(left) if right is None else len(right), 1)
+    per_pass = [block_pass.positions(left, right) for block_pass in passes]
+    codes, stats = union_of_passes([p[:, 0] * width + p[:, 1] for p in per_pass],
+                                   [(b.name, b.skipped_blocks) for b in passes])
+    return codes // width, codes % width, stats
+
+
+def union_of_passes(pass_codes: list[np.ndarray], names: list[tuple[str, int]]
+                    ) -> tuple[np.ndarray, list[PassStats]]:
+    """Sorted unique pair codes of all passes, and each pass's own and new (first seen) pairs.
+
+    One sort of (code, pass) instead of a set union per pass."""
+    n_passes = max(len(pass_codes), 1)
+    tagged = np.concatenate([c * n_passes + p for p, c in enumerate(pass_codes)]) \
+        if pass_codes else np.zeros(0, dtype=np.int64)
+    tagged.sort()
+    code, pass_of = tagged // n_passes, tagged % n_passes
+    first = np.r_[True, code[1:] != code[:-1]] if len(code) else np.zeros(0, dtype=bool)
+    new = np.bincount(pass_of[first], minlength=n_passes)
+    stats = [PassStats(name, len(c), int(new[p]), skipped)
+             for p, (c, (name, skipped)) in enumerate(zip(pass_codes, names, strict=True))]
+    return code[first], stats

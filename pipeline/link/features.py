@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.normalise.names import pinyin_columns, surname
+from pipeline.normalise.vocab import map_unique
 
 ID_FORMAT = r"^\d{17}[\dX]$"
 PASSTHROUGH = ("sex", "district_code", "street", "address", "phone", "employer")
@@ -23,8 +24,14 @@ def _text(series: pd.Series) -> pd.Series:
 
 
 def _ymd(series: pd.Series) -> pd.Series:
+    """Dates as YYYYMMDD text ('' when missing); integer arithmetic, not strftime per row."""
     dates = pd.to_datetime(series, errors="coerce")
-    return dates.dt.strftime("%Y%m%d").fillna("").astype(object)
+    known = dates.notna().to_numpy()
+    number = (dates.dt.year * 10000 + dates.dt.month * 100 + dates.dt.day).to_numpy(
+        dtype=np.float64)
+    text = np.full(len(dates), "", dtype=object)
+    text[known] = number[known].astype(np.int64).astype(str).astype(object)
+    return pd.Series(text, index=series.index, dtype=object)
 
 
 def person_features(frame: pd.DataFrame) -> pd.DataFrame:
@@ -36,7 +43,8 @@ def person_features(frame: pd.DataFrame) -> pd.DataFrame:
     pinyin = pinyin_columns(frame["name"])
     out["name_py_tone"] = _text(pinyin["name_pinyin_tone"])
     out["name_py"] = _text(pinyin["name_pinyin"])
-    surnames = frame["name"].map(lambda v: surname(v) if isinstance(v, str) else None)
+    surnames = pd.Series(map_unique(frame["name"], lambda v: surname(v) if isinstance(
+        v, str) else None), index=frame.index, dtype=object)
     out["surname_py"] = _text(pinyin_columns(surnames.astype("string"))["name_pinyin"])
 
     id_norm = _text(frame["id_norm"])

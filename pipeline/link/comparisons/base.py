@@ -4,8 +4,9 @@ Each comparison maps a pair of records to one level code: 0 is the strongest agr
 last level is "else", and `NULL_LEVEL` (-1) means "no evidence" (a value missing or unusable on
 either side), which contributes a Bayes factor of 1. Because it subclasses
 `recordlinkage.base.BaseCompareFeature`, a comparison can be added to `recordlinkage.Compare`
-like any stock feature; the engine also calls `levels()` directly on aligned arrays, which
-skips recordlinkage's per-feature frame indexing.
+like any stock feature; the engine calls `compare()` on chunks of candidate `Pairs`, which read
+per-record codes computed once (pairs.py), and runs string scorers only on the pairs whose
+level is still undecided.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ import numpy as np
 from rapidfuzz import process
 from recordlinkage.base import BaseCompareFeature
 
+from pipeline.link.comparisons.pairs import Pairs
+
 NULL_LEVEL = -1
 
 
 class LevelComparison(BaseCompareFeature):
-    """Base class: subclasses define LEVELS, `inputs()` and `levels()`."""
+    """Base class: subclasses define LEVELS, `inputs()` and `compare()`."""
 
     LEVELS: tuple[str, ...] = ()
     # Level names whose u-probability is replaced by the value's term frequency.
@@ -38,9 +41,13 @@ class LevelComparison(BaseCompareFeature):
     def inputs(self) -> Sequence[str]:
         return (self.column,)
 
-    def levels(self, left: dict[str, np.ndarray], right: dict[str, np.ndarray]) -> np.ndarray:
-        """Level codes (int8) for aligned left/right feature arrays."""
+    def compare(self, pairs: Pairs) -> np.ndarray:
+        """Level codes (int8) for a chunk of candidate pairs."""
         raise NotImplementedError
+
+    def levels(self, left: dict[str, np.ndarray], right: dict[str, np.ndarray]) -> np.ndarray:
+        """Level codes for aligned arrays: pair k is left[...][k] against right[...][k]."""
+        return self.compare(Pairs.aligned(left, right))
 
     @property
     def level_names(self) -> tuple[str, ...]:
@@ -75,27 +82,41 @@ class LevelComparison(BaseCompareFeature):
         return self.levels(left, right)
 
 
-def present(values: np.ndarray) -> np.ndarray:
-    """True where a value is present: features are text with '' for missing (features.py)."""
-    return np.asarray(values != "", dtype=bool)
+# Threads rapidfuzz may use per call (-1: every core). Scores do not depend on it.
+SCORER_WORKERS = -1
 
 
-def pairwise(scorer, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """A rapidfuzz scorer applied element-wise to aligned arrays (C++, no Python per pair)."""
+def pairwise(scorer, a: np.ndarray, b: np.ndarray, cutoff: float | None = None) -> np.ndarray:
+    """A rapidfuzz scorer applied element-wise to aligned arrays (C++, no Python per pair,
+    spread over the cores). With `cutoff`, scores beyond it are not computed exactly
+    (similarities below it read 0, distances above it read cutoff + 1)."""
     if len(a) == 0:
         return np.zeros(0)
-    return np.asarray(process.cpdist(list(a), list(b), scorer=scorer, workers=1))
+    return np.asarray(process.cpdist(a, b, scorer=scorer, workers=SCORER_WORKERS,
+                                     score_cutoff=cutoff))
 
 
-def chars(values: np.ndarray, width: int) -> np.ndarray:
-    """Values as an (n, width) array of single characters ('' pads), for vectorised slicing."""
-    fixed = np.asarray(values, dtype=f"U{width}")
-    return fixed.view("U1").reshape(len(fixed), width)
+def similarity_cutoff(threshold: float | None) -> float | None:
+    """A similarity cutoff a little below the threshold: with the cutoff, rapidfuzz drops
+    scores that sit exactly on it by rounding (0.8 read as 0.7999…), without it they pass."""
+    return None if threshold is None else max(threshold - 0.01, 0.0)
 
 
-def same_slice(a: np.ndarray, b: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """Row-wise equality of character slices [start:stop) of two `chars` arrays."""
-    return (a[:, start:stop] == b[:, start:stop]).all(axis=1)
+def scored(pairs: Pairs, column: str, scorer, rows: np.ndarray, fill: float,
+           cutoff: float | None = None) -> np.ndarray:
+    """`scorer` on the pairs where `rows` is true (elsewhere `fill`): string scorers run only
+    where an earlier, cheaper level has not already decided. `cutoff` is the loosest
+    threshold a level tests, so cut-off scores fail every level just as exact ones would (for
+    similarities, pass `similarity_cutoff(threshold)`)."""
+    where = np.flatnonzero(rows)
+    if not len(where):
+        return np.full(len(pairs), fill, dtype=np.float64)
+    a, b = pairs.strings(column, where)
+    scores = pairwise(scorer, a, b, cutoff)
+    # Keep the scorer's float32: thresholds (0.88) compare as they do on its own output.
+    out = np.full(len(pairs), fill, dtype=np.result_type(scores.dtype, np.float32))
+    out[where] = scores
+    return out
 
 
 def first_true(conditions: list[np.ndarray], n: int, null: np.ndarray) -> np.ndarray:

@@ -7,17 +7,13 @@ from rapidfuzz import distance
 
 from pipeline.link.comparisons.base import (
     LevelComparison,
-    chars,
     first_true,
-    pairwise,
-    present,
-    same_slice,
+    scored,
+    similarity_cutoff,
 )
+from pipeline.link.comparisons.pairs import Pairs
 
-
-def _both(left: dict, right: dict, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    a, b = left[column], right[column]
-    return a, b, ~(present(a) & present(b))
+NOT_SCORED = np.inf  # distance where no scorer ran (the level was decided without it)
 
 
 class Exact(LevelComparison):
@@ -25,9 +21,9 @@ class Exact(LevelComparison):
 
     LEVELS = ("exact", "else")
 
-    def levels(self, left, right):
-        a, b, null = _both(left, right, self.column)
-        return first_true([a == b], len(a), null)
+    def compare(self, pairs: Pairs) -> np.ndarray:
+        return first_true([pairs.same(self.column)], len(pairs),
+                          ~pairs.both_present(self.column))
 
 
 class DateYmd(LevelComparison):
@@ -44,19 +40,21 @@ class DateYmd(LevelComparison):
         extra = list((self.params.get("null_when_both") or {}).keys())
         return (self.column, *extra)
 
-    def levels(self, left, right):
-        a, b, null = _both(left, right, self.column)
+    def compare(self, pairs: Pairs) -> np.ndarray:
+        c = self.column
+        null = ~pairs.both_present(c)
         for column, value in (self.params.get("null_when_both") or {}).items():
-            null = null | ((left[column] == value) & (right[column] == value))
-        n = len(a)
-        osa = pairwise(distance.OSA.distance, a, b)
-        ca, cb = chars(a, 8), chars(b, 8)
-        year, month, day = (same_slice(ca, cb, 0, 4), same_slice(ca, cb, 4, 6),
-                            same_slice(ca, cb, 6, 8))
-        swapped = year & (ca[:, 4:6] == cb[:, 6:8]).all(axis=1) & (
-            ca[:, 6:8] == cb[:, 4:6]).all(axis=1)
-        one_field_apart = (year.astype(int) + month + day) == 2
-        return first_true([a == b, swapped | (osa <= 1) | one_field_apart, year], n, null)
+            a, b = pairs.is_value(column, str(value))
+            null = null | (a & b)
+        exact = pairs.same(c)
+        (ya, yb), (ma, mb), (da, db) = pairs.slice_codes(c, ((0, 4), (4, 6), (6, 8)))
+        year, month, day = ya == yb, ma == mb, da == db
+        swapped = year & (ma == db) & (da == mb)
+        one_field_apart = (year.astype(np.int8) + month + day) == 2
+        undecided = ~null & ~exact & ~swapped & ~one_field_apart
+        osa = scored(pairs, c, distance.OSA.distance, undecided, NOT_SCORED, cutoff=1)
+        return first_true([exact, swapped | (osa <= 1) | one_field_apart, year], len(pairs),
+                          null)
 
 
 class _Thresholds(LevelComparison):
@@ -72,11 +70,13 @@ class _Thresholds(LevelComparison):
     def level_names(self) -> tuple[str, ...]:
         return ("exact", *[f">={t}" for t in self.thresholds], "else")
 
-    def levels(self, left, right):
-        a, b, null = _both(left, right, self.column)
-        n = len(a)
-        score = pairwise(self.SCORER, a, b)
-        return first_true([a == b, *[score >= t for t in self.thresholds]], n, null)
+    def compare(self, pairs: Pairs) -> np.ndarray:
+        c = self.column
+        null = ~pairs.both_present(c)
+        exact = pairs.same(c)
+        score = scored(pairs, c, self.SCORER, ~null & ~exact, -np.inf,
+                       cutoff=similarity_cutoff(min(self.thresholds, default=None)))
+        return first_true([exact, *[score >= t for t in self.thresholds]], len(pairs), null)
 
 
 class JaroWinkler(_Thresholds):
@@ -100,9 +100,10 @@ class EditDistance(LevelComparison):
     def level_names(self) -> tuple[str, ...]:
         return ("exact", *[f"<={d}" for d in self.distances], "else")
 
-    def levels(self, left, right):
-        a, b, null = _both(left, right, self.column)
-        n = len(a)
-        dist = pairwise(distance.OSA.distance, a, b)
-        return first_true([a == b, *[dist <= d for d in self.distances]], n, null)
-
+    def compare(self, pairs: Pairs) -> np.ndarray:
+        c = self.column
+        null = ~pairs.both_present(c)
+        exact = pairs.same(c)
+        dist = scored(pairs, c, distance.OSA.distance, ~null & ~exact, NOT_SCORED,
+                      cutoff=max(self.distances, default=None))
+        return first_true([exact, *[dist <= d for d in self.distances]], len(pairs), null)

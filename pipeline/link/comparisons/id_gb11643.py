@@ -15,14 +15,9 @@ from collections.abc import Sequence
 import numpy as np
 from rapidfuzz import distance
 
-from pipeline.link.comparisons.base import (
-    LevelComparison,
-    chars,
-    first_true,
-    pairwise,
-    present,
-    same_slice,
-)
+from pipeline.link.comparisons.base import LevelComparison, first_true, scored
+from pipeline.link.comparisons.generic import NOT_SCORED
+from pipeline.link.comparisons.pairs import Pairs
 
 
 class ResidentId(LevelComparison):
@@ -34,20 +29,21 @@ class ResidentId(LevelComparison):
         c = self.column
         return (c, f"{c}_valid", f"{c}_x000")
 
-    def levels(self, left: dict[str, np.ndarray], right: dict[str, np.ndarray]) -> np.ndarray:
+    def compare(self, pairs: Pairs) -> np.ndarray:
         c = self.column
-        a, b = left[c], right[c]
-        n = len(a)
-        null = ~(present(a) & present(b))
-        osa = pairwise(distance.OSA.distance, a, b)
-        both_valid = (left[f"{c}_valid"] == "1") & (right[f"{c}_valid"] == "1")
-        unverified = ~both_valid  # two valid numbers that differ are two people
-        damaged = (left[f"{c}_x000"] == "1") | (right[f"{c}_x000"] == "1")
-        ca, cb = chars(a, 18), chars(b, 18)
+        null = ~pairs.both_present(c)
+        exact = pairs.same(c)
+        valid_a, valid_b = pairs.is_value(f"{c}_valid", "1")
+        unverified = ~(valid_a & valid_b)  # two valid numbers that differ are two people
+        x000_a, x000_b = pairs.is_value(f"{c}_x000", "1")
+        damaged = x000_a | x000_b
+        (fa, fb), (ba, bb) = pairs.slice_codes(c, ((0, 15), (6, 14)))
+        osa = scored(pairs, c, distance.OSA.distance, ~null & ~exact & unverified, NOT_SCORED,
+                     cutoff=1)
         return first_true([
-            a == b,
+            exact,
             unverified & (osa == 1),
-            unverified & damaged & same_slice(ca, cb, 0, 15),
-            unverified & same_slice(ca, cb, 6, 14),
+            unverified & damaged & (fa == fb),
+            unverified & (ba == bb),
             unverified,
-        ], n, null)
+        ], len(pairs), null)

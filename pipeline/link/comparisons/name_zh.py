@@ -14,7 +14,13 @@ from collections.abc import Sequence
 import numpy as np
 from rapidfuzz import distance
 
-from pipeline.link.comparisons.base import LevelComparison, first_true, pairwise, present
+from pipeline.link.comparisons.base import (
+    LevelComparison,
+    first_true,
+    scored,
+    similarity_cutoff,
+)
+from pipeline.link.comparisons.pairs import Pairs
 
 
 class ChineseName(LevelComparison):
@@ -27,20 +33,20 @@ class ChineseName(LevelComparison):
     def tf_value_column(self) -> str:
         return f"{self.column}_nosep"
 
-    def levels(self, left: dict[str, np.ndarray], right: dict[str, np.ndarray]) -> np.ndarray:
+    def compare(self, pairs: Pairs) -> np.ndarray:
         c = self.column
-        a, b = left[f"{c}_nosep"], right[f"{c}_nosep"]
-        n = len(a)
-        null = ~(present(a) & present(b))
+        name, tone, plain = f"{c}_nosep", f"{c}_py_tone", f"{c}_py"
+        null = ~pairs.both_present(name)
+        exact = pairs.same(name)
+        same_tone = pairs.same(tone) & (pairs.codes(tone)[0] >= 0)
+        same_plain = pairs.same(plain) & (pairs.codes(plain)[0] >= 0)
+        undecided = ~null & ~exact & ~same_tone & ~same_plain
+        long_enough = pairs.lengths(name)[0] >= 2
+        edits = scored(pairs, name, distance.Levenshtein.distance, undecided & long_enough,
+                       np.inf, cutoff=1)
+        one_edit = (edits <= 1) & long_enough
         threshold = float(self.params.get("jaro_winkler", 0.88))
-        edits = pairwise(distance.Levenshtein.distance, a, b)
-        jw = pairwise(distance.JaroWinkler.normalized_similarity, left[f"{c}_py"],
-                      right[f"{c}_py"])
-        long_enough = np.fromiter((len(x) >= 2 for x in a), dtype=bool, count=n)
-        return first_true([
-            a == b,
-            (left[f"{c}_py_tone"] == right[f"{c}_py_tone"]) & present(left[f"{c}_py_tone"]),
-            (left[f"{c}_py"] == right[f"{c}_py"]) & present(left[f"{c}_py"]),
-            (np.asarray(edits) <= 1) & long_enough,
-            np.asarray(jw) >= threshold,
-        ], n, null)
+        jw = scored(pairs, plain, distance.JaroWinkler.normalized_similarity,
+                    undecided & ~one_edit, -np.inf, cutoff=similarity_cutoff(threshold))
+        return first_true([exact, same_tone, same_plain, one_edit, jw >= threshold],
+                          len(pairs), null)
