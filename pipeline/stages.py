@@ -17,6 +17,7 @@ from pipeline.config import config_hash
 from pipeline.detect import DetectContext, detect_all
 from pipeline.detect.tracking import TrackedFindings, review_labels, track
 from pipeline.ingest import Loaded, load_source
+from pipeline.link.engine import PairExecutor
 from pipeline.link.people import PeopleLinks, link_people
 from pipeline.masking import mask_ids, mask_names
 from pipeline.normalise.sources import NormalisedSource, normalise_source
@@ -55,12 +56,14 @@ def normalise(loaded: dict[Source, Loaded], as_of: dt.date) -> dict[Source, Norm
 
 
 def link(normalised: dict[Source, NormalisedSource], config: dict,
-         state: StateStore | None = None) -> Links:
-    """Link the three sources; analysts' decisions on possible matches act as labels."""
+         state: StateStore | None = None, executor: PairExecutor | None = None) -> Links:
+    """Link the three sources; analysts' decisions on possible matches act as labels.
+
+    `executor` runs features and candidate levels elsewhere (a Dask cluster); default here."""
     members = normalised.get(Source.MEMBERS)
     return link_people(normalised[Source.UNION].frame, normalised[Source.CIVIL].frame,
                        members.frame if members else None, config["linking"]["specs"],
-                       labels=review_labels(state))
+                       labels=review_labels(state), executor=executor)
 
 
 def validate(loaded: dict[Source, Loaded], normalised: dict[Source, NormalisedSource],

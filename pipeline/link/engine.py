@@ -8,7 +8,9 @@ only int8 level codes; per-comparison weights are materialised only for the pair
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -16,6 +18,7 @@ import pandas as pd
 from pipeline.link.assign import assign
 from pipeline.link.blocking import BlockPass, PassStats, candidate_pairs
 from pipeline.link.comparisons import NULL_LEVEL, LevelComparison
+from pipeline.link.comparisons.pairs import Encoded, Pairs
 from pipeline.link.estimate import (
     estimate_prior,
     estimate_u,
@@ -40,9 +43,44 @@ class LinkResult:
     candidates: int
 
 
+class PairExecutor(Protocol):
+    """Where the heavy, partitionable work runs: per-record features and candidate levels.
+
+    `LocalExecutor` runs it in this process; `pipeline.link.distributed.DaskExecutor` runs it on
+    a Dask cluster, partitioned by blocking keys. Both must return exactly the same arrays."""
+
+    def features(self, build: Callable[[pd.DataFrame], pd.DataFrame], frame: pd.DataFrame
+                 ) -> pd.DataFrame: ...
+
+    def candidates_with_levels(self, linker: Linker, left: pd.DataFrame,
+                               right: pd.DataFrame | None, lf: dict[str, np.ndarray],
+                               rf: dict[str, np.ndarray]
+                               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[PassStats]]:
+        """(left positions, right positions, level codes, per-pass stats), pairs sorted by
+        (left, right) and unique."""
+        ...
+
+
+class LocalExecutor:
+    """Everything in this process (the default engine)."""
+
+    def features(self, build: Callable[[pd.DataFrame], pd.DataFrame], frame: pd.DataFrame
+                 ) -> pd.DataFrame:
+        return build(frame)
+
+    def candidates_with_levels(self, linker: Linker, left: pd.DataFrame,
+                               right: pd.DataFrame | None, lf: dict[str, np.ndarray],
+                               rf: dict[str, np.ndarray]
+                               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[PassStats]]:
+        li, ri, stats = candidate_pairs(left, right, linker.passes)
+        return li, ri, linker.compute_levels(lf, rf, li, ri), stats
+
+
 class Linker:
-    def __init__(self, spec: ModelSpec) -> None:
+    def __init__(self, spec: ModelSpec, executor: PairExecutor | None = None) -> None:
         self.spec = spec
+        self.executor: PairExecutor = executor or LocalExecutor()
+        self._encoding: Encoded | None = None
         self.comparisons: list[LevelComparison] = [c.build() for c in spec.comparisons]
         self.passes = [BlockPass(list(cols), spec.max_block_pairs) for cols in spec.blocking]
 
@@ -58,28 +96,41 @@ class Linker:
 
     def compute_levels(self, left: dict[str, np.ndarray], right: dict[str, np.ndarray],
                        li: np.ndarray, ri: np.ndarray) -> np.ndarray:
-        """Level codes (n_pairs × n_comparisons, int8), computed chunk by chunk."""
+        """Level codes (n_pairs × n_comparisons, int8), computed chunk by chunk.
+
+        Per-record codes (pairs.py) are derived once per (left, right) inputs and reused by
+        every later call on the same inputs (candidates, u sample, EM sessions)."""
+        encoded = self._encoded(left, right)
         out = np.empty((len(li), len(self.comparisons)), dtype=np.int8)
         step = max(self.spec.chunk_pairs, 1)
         for start in range(0, len(li), step):
-            sl = slice(start, start + step)
-            a = {k: v[li[sl]] for k, v in left.items()}
-            b = {k: v[ri[sl]] for k, v in right.items()}
+            pairs = Pairs(encoded, li[start:start + step], ri[start:start + step])
             for c, comparison in enumerate(self.comparisons):
-                out[sl, c] = comparison.levels(a, b)
+                out[start:start + step, c] = comparison.compare(pairs)
         return out
+
+    def _encoded(self, left: dict[str, np.ndarray], right: dict[str, np.ndarray]) -> Encoded:
+        cached = self._encoding
+        if cached is None or cached.left is not left or cached.right is not right:
+            cached = self._encoding = Encoded(left, right)
+        return cached
 
     # -- training -------------------------------------------------------------------------
     def fit(self, left: pd.DataFrame, right: pd.DataFrame | None, levels: np.ndarray,
-            lf: dict[str, np.ndarray], rf: dict[str, np.ndarray]) -> Model:
-        """Train on the candidate pairs' levels; lf/rf are the records' inputs (`_inputs`)."""
+            lf: dict[str, np.ndarray], rf: dict[str, np.ndarray],
+            li: np.ndarray | None = None, ri: np.ndarray | None = None) -> Model:
+        """Train on the candidate pairs' levels; lf/rf are the records' inputs (`_inputs`).
+
+        With the candidates' positions (li, ri, sorted as `candidate_pairs` gives them), EM
+        sessions take the levels of pairs already compared instead of comparing them again."""
+        known = None if li is None or ri is None else (li, ri, levels)
         n_right = None if right is None else len(right)
         training = self.spec.training
         u = estimate_u(self.comparisons, lambda i, j: self.compute_levels(lf, rf, i, j),
                        len(left), n_right, training.u_sample_pairs, training.seed)
         m0 = [pin(initial_m(len(c.level_names)), c.fixed_m()) for c in self.comparisons]
         if training.em_sessions:
-            m, iterations = self._em_sessions(left, right, lf, rf, u, m0)
+            m, iterations = self._em_sessions(left, right, lf, rf, u, m0, known)
             prior_candidates = estimate_prior(levels, u, m)
         else:
             m, prior_candidates, iterations = expectation_maximisation(
@@ -94,7 +145,27 @@ class Linker:
                      {"em_iterations": iterations, "candidate_pairs": len(levels),
                       "u_sample_pairs": int(min(training.u_sample_pairs, total_pairs))})
 
-    def _em_sessions(self, left, right, lf, rf, u, m0) -> tuple[list[np.ndarray], list[int]]:
+    def _levels_of(self, pairs: np.ndarray, lf: dict[str, np.ndarray],
+                   rf: dict[str, np.ndarray],
+                   known: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> np.ndarray:
+        """Levels of `pairs`: looked up among the candidates' where compared already."""
+        if known is None or not len(pairs):
+            return self.compute_levels(lf, rf, pairs[:, 0], pairs[:, 1])
+        li, ri, levels = known
+        width = int(max(ri.max(initial=0), pairs[:, 1].max(initial=0))) + 1
+        codes = li.astype(np.int64) * width + ri
+        wanted = pairs[:, 0].astype(np.int64) * width + pairs[:, 1]
+        at = np.minimum(np.searchsorted(codes, wanted), max(len(codes) - 1, 0))
+        found = (codes[at] == wanted) if len(codes) else np.zeros(len(wanted), dtype=bool)
+        out = np.empty((len(pairs), len(self.comparisons)), dtype=np.int8)
+        out[found] = levels[at[found]]
+        missing = ~found
+        if missing.any():
+            out[missing] = self.compute_levels(lf, rf, pairs[missing, 0], pairs[missing, 1])
+        return out
+
+    def _em_sessions(self, left, right, lf, rf, u, m0, known=None
+                     ) -> tuple[list[np.ndarray], list[int]]:
         """m per comparison: the mean of the sessions that estimated it."""
         training = self.spec.training
         names = [c.name for c in self.comparisons]
@@ -107,7 +178,7 @@ class Linker:
             active = [k for k, name in enumerate(names) if name not in session.estimate_without]
             if len(pairs) == 0 or not active:
                 continue
-            levels = self.compute_levels(lf, rf, pairs[:, 0], pairs[:, 1])[:, active]
+            levels = self._levels_of(pairs, lf, rf, known)[:, active]
             m, _prior, steps = expectation_maximisation(
                 levels, [u[k] for k in active], [m0[k] for k in active],
                 max_iterations=training.em_max_iterations, tolerance=training.em_tolerance,
@@ -138,11 +209,10 @@ class Linker:
     def run(self, left: pd.DataFrame, right: pd.DataFrame | None = None,
             model: Model | None = None, left_cluster: np.ndarray | None = None) -> LinkResult:
         """Candidates, levels, fit (unless a model is given), scores and decisions."""
-        li, ri, stats = candidate_pairs(left, right, self.passes)
         lf = self._inputs(left)
         rf = lf if right is None else self._inputs(right)
-        levels = self.compute_levels(lf, rf, li, ri)
-        model = model or self.fit(left, right, levels, lf, rf)
+        li, ri, levels, stats = self.executor.candidates_with_levels(self, left, right, lf, rf)
+        model = model or self.fit(left, right, levels, lf, rf, li, ri)
         weights = model.weights(levels, self._tf_u(left, right, li))
         match_weight = weights.sum(axis=1)
         probability = model.probability(match_weight)

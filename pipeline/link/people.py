@@ -16,7 +16,7 @@ import pandas as pd
 
 from pipeline.link.assign import MATCH, POSSIBLE, clusters
 from pipeline.link.blocking import PassStats
-from pipeline.link.engine import Linker, LinkResult
+from pipeline.link.engine import Linker, LinkResult, LocalExecutor, PairExecutor
 from pipeline.link.features import person_features
 from pipeline.link.spec import load_spec
 from pipeline.masking import mask_ids, mask_names
@@ -47,9 +47,9 @@ def _stats(stats: list[PassStats]) -> list[dict]:
     return [vars(s) for s in stats]
 
 
-def dedupe_roll(union: pd.DataFrame, features: pd.DataFrame, spec_name: str
-                ) -> tuple[LinkResult, np.ndarray]:
-    result = Linker(load_spec(spec_name)).run(features)
+def dedupe_roll(union: pd.DataFrame, features: pd.DataFrame, spec_name: str,
+                executor: PairExecutor | None = None) -> tuple[LinkResult, np.ndarray]:
+    result = Linker(load_spec(spec_name), executor).run(features)
     matched = result.pairs[result.pairs["decision"] == MATCH]
     cluster = clusters(len(union), matched["left"].to_numpy(), matched["right"].to_numpy())
     return result, cluster
@@ -89,10 +89,15 @@ def apply_labels(frame: pd.DataFrame, labels: pd.DataFrame | None) -> pd.DataFra
 
 
 def link_people(union: pd.DataFrame, civil: pd.DataFrame, members: pd.DataFrame | None,
-                specs: dict[str, str], labels: pd.DataFrame | None = None) -> PeopleLinks:
-    union_f, civil_f = person_features(union), person_features(civil)
-    dedupe, cluster = dedupe_roll(union, union_f, specs["roll_dedupe"])
-    result = Linker(load_spec(specs["union_civil"])).run(union_f, civil_f, left_cluster=cluster)
+                specs: dict[str, str], labels: pd.DataFrame | None = None,
+                executor: PairExecutor | None = None) -> PeopleLinks:
+    """`executor` says where features and candidate levels are computed (default: here)."""
+    run_on: PairExecutor = executor or LocalExecutor()
+    union_f = run_on.features(person_features, union)
+    civil_f = run_on.features(person_features, civil)
+    dedupe, cluster = dedupe_roll(union, union_f, specs["roll_dedupe"], run_on)
+    result = Linker(load_spec(specs["union_civil"]), run_on).run(union_f, civil_f,
+                                                                  left_cluster=cluster)
     pairs = result.pairs
     u_rows, c_rows = union.iloc[pairs["left"]], civil.iloc[pairs["right"]]
     frame = pd.DataFrame({
@@ -124,7 +129,7 @@ def link_people(union: pd.DataFrame, civil: pd.DataFrame, members: pd.DataFrame 
     member_links = None
     if members is not None:
         member_links, model, stats = link_civil_members(civil, civil_f, members,
-                                                        specs["civil_members"])
+                                                        specs["civil_members"], run_on)
         models["civil_members"], blocking["civil_members"] = model, stats
     return PeopleLinks(
         links=frame[linked].reset_index(drop=True), evidence=frame.reset_index(drop=True),
@@ -134,8 +139,10 @@ def link_people(union: pd.DataFrame, civil: pd.DataFrame, members: pd.DataFrame 
 
 
 def link_civil_members(civil: pd.DataFrame, civil_f: pd.DataFrame, members: pd.DataFrame,
-                       spec_name: str) -> tuple[pd.DataFrame, dict, list[dict]]:
-    result = Linker(load_spec(spec_name)).run(civil_f, person_features(members))
+                       spec_name: str, executor: PairExecutor | None = None
+                       ) -> tuple[pd.DataFrame, dict, list[dict]]:
+    linker = Linker(load_spec(spec_name), executor)
+    result = linker.run(civil_f, linker.executor.features(person_features, members))
     pairs = result.pairs[result.pairs["decision"].isin([MATCH, POSSIBLE])]
     c_rows, m_rows = civil.iloc[pairs["left"]], members.iloc[pairs["right"]]
     frame = pd.DataFrame({
