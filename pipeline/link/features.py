@@ -12,10 +12,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipeline.link.text import full_match, slice_text
 from pipeline.normalise.names import pinyin_columns, surname
 from pipeline.normalise.vocab import map_unique
 
-ID_FORMAT = r"^\d{17}[\dX]$"
+ID_FORMAT = r"\d{17}[\dX]"
+ID_FORMAT_RE2 = r"\p{Nd}{17}[\p{Nd}X]"  # the same in RE2: Python's \d is any decimal digit
 PASSTHROUGH = ("sex", "district_code", "street", "address", "phone", "employer")
 
 
@@ -39,7 +41,7 @@ def person_features(frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     name = _text(frame["name"])
     out["name"] = name
-    out["name_nosep"] = name.str.replace("·", "", regex=False)
+    out["name_nosep"] = map_unique(name, lambda v: "" if v is None else v.replace("·", ""))
     pinyin = pinyin_columns(frame["name"])
     out["name_py_tone"] = _text(pinyin["name_pinyin_tone"])
     out["name_py"] = _text(pinyin["name_pinyin"])
@@ -48,20 +50,21 @@ def person_features(frame: pd.DataFrame) -> pd.DataFrame:
     out["surname_py"] = _text(pinyin_columns(surnames.astype("string"))["name_pinyin"])
 
     id_norm = _text(frame["id_norm"])
-    shaped = id_norm.str.match(ID_FORMAT).fillna(False).astype(bool)
+    shaped = full_match(id_norm.to_numpy(dtype=object), ID_FORMAT_RE2, ID_FORMAT)
     out["id"] = id_norm.where(shaped, "")
     out["id_valid"] = np.where(frame["id_valid"].astype(bool), "1", "")
     out["id_x000"] = np.where(frame["id_excel_damaged"].astype(bool) & shaped, "1", "")
-    out["id14"] = out["id"].str.slice(0, 14)
+    ids = out["id"].to_numpy(dtype=object)
+    out["id14"] = slice_text(ids, 0, 14)
     # The first 15 digits survive Excel's damage; blocking on them finds the `…000` rows.
-    out["id15"] = out["id"].str.slice(0, 15)
+    out["id15"] = slice_text(ids, 0, 15)
 
     birth_column = frame["birth_date"] if "birth_date" in frame.columns else frame[
         "id_birth_date"]
     out["birth"] = _ymd(birth_column)
     out["birth_source"] = _text(frame["birth_date_source"]) if "birth_date_source" in \
         frame.columns else ""
-    out["birth_year"] = out["birth"].str.slice(0, 4)
+    out["birth_year"] = slice_text(out["birth"].to_numpy(dtype=object), 0, 4)
     for column in PASSTHROUGH:
         out[column] = _text(frame[column]) if column in frame.columns else ""
     return out.astype(object)

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from pipeline.link.text import slice_text
+
 MISSING = ""  # features are text with '' for missing (features.py)
 
 
@@ -61,8 +63,7 @@ class Encoded:
                     if start is None and stop is None:
                         parts.append(values)
                     else:
-                        sliced = pd.Series(values, dtype=object).str.slice(start, stop)
-                        parts.append(sliced.to_numpy(dtype=object))
+                        parts.append(slice_text(values, start or 0, stop))
             self._cache[key] = _joint_codes(parts)  # type: ignore[assignment]
         codes = self._cache[key]
         n = len(spans)
