@@ -29,16 +29,20 @@ def random_pairs(n_left: int, n_right: int | None, count: int,
     return rng.integers(0, n_left, count), rng.integers(0, n_right, count)
 
 
-def level_shares(levels: np.ndarray, n_levels: int, weights: np.ndarray | None = None
-                 ) -> np.ndarray:
-    """Smoothed share of each level among non-null values (optionally weighted)."""
+def level_shares(levels: np.ndarray, n_levels: int, weights: np.ndarray | None = None,
+                 rows: np.ndarray | None = None) -> np.ndarray:
+    """Smoothed share of each level among non-null values (optionally weighted).
+
+    `rows`: how many pairs each entry stands for (level patterns, see `patterns`); `weights`
+    are then per pair, and the weight of an entry is weights × rows."""
     known = levels != NULL_LEVEL
-    w = np.ones(len(levels)) if weights is None else weights
+    rows = np.ones(len(levels)) if rows is None else rows
+    w = rows if weights is None else weights * rows
     total = float(w[known].sum())
     if total <= 0:
         return np.full(n_levels, 1.0 / n_levels)
     counts = np.bincount(levels[known].astype(np.int64), weights=w[known], minlength=n_levels)
-    pseudo = SMOOTHING * total / max(int(known.sum()), 1)  # half a typical record per level
+    pseudo = SMOOTHING * total / max(float(rows[known].sum()), 1)  # half a typical record
     return (counts + pseudo) / (total + pseudo * n_levels)
 
 
@@ -73,6 +77,21 @@ def pin(m: np.ndarray, fixed: dict[int, float] | None) -> np.ndarray:
     return out
 
 
+def patterns(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct level vectors among the pairs and how many pairs have each.
+
+    EM only ever needs these: millions of candidate pairs fall into a few hundred patterns,
+    so each iteration costs microseconds instead of a pass over every pair."""
+    if levels.shape[1] > 15 or not len(levels) or int(levels.max()) > 14:
+        unique, counts = np.unique(levels, axis=0, return_counts=True)
+        return unique, counts.astype(np.float64)
+    shifts = (4 * np.arange(levels.shape[1])).astype(np.int64)
+    keys = ((levels.astype(np.int64) + 1) << shifts).sum(axis=1)  # levels are -1..14
+    unique, counts = np.unique(keys, return_counts=True)
+    decoded = ((unique[:, None] >> shifts) & 15) - 1
+    return decoded.astype(levels.dtype), counts.astype(np.float64)
+
+
 def expectation_maximisation(levels: np.ndarray, u: list[np.ndarray], m: list[np.ndarray],
                              prior: float = 0.1, max_iterations: int = 200,
                              tolerance: float = 1e-6,
@@ -81,6 +100,7 @@ def expectation_maximisation(levels: np.ndarray, u: list[np.ndarray], m: list[np
     """EM for m and the prior among candidate pairs; u fixed, pinned m levels held.
 
     Returns (m, prior, iterations)."""
+    levels, rows = patterns(levels)
     fixed = fixed or [None] * len(m)
     m = [pin(x, f) for x, f in zip(m, fixed, strict=True)]
     log_u = [np.log(x) for x in u]
@@ -94,9 +114,10 @@ def expectation_maximisation(levels: np.ndarray, u: list[np.ndarray], m: list[np
             llr[known] += np.log(m[c])[column[known]] - log_u[c][column[known]]
         logit = np.log(prior / (1 - prior)) + llr
         posterior = 1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))
-        new_m = [pin(level_shares(levels[:, c], len(m[c]), posterior), fixed[c])
+        new_m = [pin(level_shares(levels[:, c], len(m[c]), posterior, rows), fixed[c])
                  for c in range(len(m))]
-        new_prior = float(np.clip(posterior.mean(), 1e-9, 1 - 1e-9))
+        new_prior = float(np.clip((posterior * rows).sum() / max(rows.sum(), 1), 1e-9,
+                                  1 - 1e-9))
         change = max(max(float(np.abs(a - b).max()) for a, b in zip(new_m, m, strict=True)),
                      abs(new_prior - prior))
         m, prior = new_m, new_prior
@@ -109,6 +130,7 @@ def estimate_prior(levels: np.ndarray, u: list[np.ndarray], m: list[np.ndarray],
                    prior: float = 0.1, max_iterations: int = 200,
                    tolerance: float = 1e-9) -> float:
     """The share of matches among candidate pairs, by EM on the prior alone (m, u fixed)."""
+    levels, rows = patterns(levels)
     llr = np.zeros(len(levels))
     for c in range(levels.shape[1]):
         column = levels[:, c]
@@ -116,8 +138,8 @@ def estimate_prior(levels: np.ndarray, u: list[np.ndarray], m: list[np.ndarray],
         llr[known] += np.log(m[c])[column[known]] - np.log(u[c])[column[known]]
     for _ in range(max_iterations):
         logit = np.log(prior / (1 - prior)) + llr
-        new = float(np.clip((1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))).mean(),
-                            1e-12, 1 - 1e-9))
+        posterior = 1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))
+        new = float(np.clip((posterior * rows).sum() / max(rows.sum(), 1), 1e-12, 1 - 1e-9))
         if abs(new - prior) < tolerance:
             return new
         prior = new

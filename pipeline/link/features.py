@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.link.text import full_match, slice_text
 from pipeline.normalise.names import pinyin_columns, surname
 from pipeline.normalise.vocab import map_unique
+from pipeline.textops import full_match, slice_text
 
 ID_FORMAT = r"\d{17}[\dX]"
 ID_FORMAT_RE2 = r"\p{Nd}{17}[\p{Nd}X]"  # the same in RE2: Python's \d is any decimal digit

@@ -17,7 +17,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-from pipeline.normalise.vocab import is_blank, map_unique
+from pipeline.normalise.vocab import is_blank
 
 # Plausibility window for every path; it also keeps results inside datetime64[ns].
 MIN_YEAR = 1900
@@ -112,17 +112,48 @@ def _parse_one(value: object) -> tuple[np.datetime64, bool]:
     return np.datetime64(day, "ns"), False
 
 
+# `2019-03-01`, `2019/3/1`, `2019.3.1`: one separator, ASCII digits, no time. In RE2 (Arrow)
+# each separator is its own pattern, since RE2 has no back-reference for "the same again".
+_PLAIN_PATTERNS = tuple(rf"^(?P<y>[0-9]{{4}}){re.escape(sep)}(?P<m>[0-9]{{1,2}})"
+                        rf"{re.escape(sep)}(?P<d>[0-9]{{1,2}})$" for sep in "-/.")
+
+
+def _parse_plain(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(handled, datetime64[ns] values) for plain Y-M-D texts, all at once; what `parse_date`
+    gives them (a real date within the window, else NaT — and then it is unparseable)."""
+    from pipeline.normalise.calendar import NAT, days_since_epoch, real_dates
+    from pipeline.textops import extract_ints
+
+    handled = np.zeros(len(texts), dtype=bool)
+    days = np.full(len(texts), NAT, dtype=np.int64)
+    for pattern in _PLAIN_PATTERNS:
+        matched, (year, month, day) = extract_ints(texts, pattern, ("y", "m", "d"))
+        matched &= ~handled
+        good = matched & real_dates(year, month, day) & (year >= MIN_YEAR) & (year <= MAX_YEAR)
+        days[good] = days_since_epoch(year, month, day)[good]
+        handled |= matched
+    return handled, days.view("datetime64[D]").astype("datetime64[ns]")
+
+
 def parse_dates(values: pd.Series) -> pd.DataFrame:
     """Columns ``value`` (datetime64[ns], NaT if blank/unparseable) and ``unparseable``.
 
     ``unparseable`` is True only for non-blank input that could not be parsed, so callers can
-    report it. Computed once per distinct value.
+    report it. Computed once per distinct value; plain ``Y-M-D`` texts all at once.
     """
-    parsed = map_unique(values, _parse_one)
-    return pd.DataFrame(
-        {
-            "value": np.array([p[0] for p in parsed], dtype="datetime64[ns]"),
-            "unparseable": np.array([p[1] for p in parsed], dtype=bool),
-        },
-        index=values.index,
-    )
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    uniques = np.asarray(uniques, dtype=object)
+    value = np.full(len(uniques) + 1, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
+    unparseable = np.zeros(len(uniques) + 1, dtype=bool)
+    is_text = np.fromiter((type(u) is str for u in uniques), dtype=bool, count=len(uniques))
+    plain = np.zeros(len(uniques), dtype=bool)
+    if is_text.any():
+        handled, parsed = _parse_plain(uniques[is_text])
+        where = np.flatnonzero(is_text)[handled]
+        value[where], unparseable[where] = parsed[handled], np.isnat(parsed[handled])
+        plain[where] = True
+    for i in np.flatnonzero(~plain):
+        value[i], unparseable[i] = _parse_one(uniques[i])
+    value[-1], unparseable[-1] = _parse_one(None)  # code -1 (missing) takes the last slot
+    return pd.DataFrame({"value": value[codes], "unparseable": unparseable[codes]},
+                        index=values.index)

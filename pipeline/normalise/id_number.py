@@ -21,7 +21,9 @@ from operator import mul
 import numpy as np
 import pandas as pd
 
+from pipeline.normalise.calendar import days_since_epoch, real_dates
 from pipeline.normalise.districts import admin_code_known
+from pipeline.textops import full_match
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
@@ -236,22 +238,6 @@ def _birth_days(checks: list[IdCheck]) -> np.ndarray:
     )
 
 
-def _days_in_month(year: np.ndarray, month: np.ndarray) -> np.ndarray:
-    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
-    days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month, 0, 12)]
-    return days + ((month == 2) & leap)
-
-
-def _days_since_epoch(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Days from 1970-01-01 of proleptic Gregorian dates (H. Hinnant's days_from_civil)."""
-    y = year - (month <= 2)
-    era = np.floor_divide(y, 400)
-    year_of_era = y - era * 400
-    day_of_year = (153 * np.where(month > 2, month - 3, month + 9) + 2) // 5 + day - 1
-    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
-    return era * 146097 + day_of_era - 719468
-
-
 def _check_plain18(texts: np.ndarray, as_of: dt.date | None) -> dict[str, np.ndarray]:
     """`_check_18` for many already-clean 18-character IDs at once (numpy over their bytes).
 
@@ -265,15 +251,14 @@ def _check_plain18(texts: np.ndarray, as_of: dt.date | None) -> dict[str, np.nda
     year = values[:, 6:10] @ np.array([1000, 100, 10, 1])
     month = values[:, 10:12] @ np.array([10, 1])
     day = values[:, 12:14] @ np.array([10, 1])
-    real = (month >= 1) & (month <= 12) & (day >= 1) & (day <= _days_in_month(year, month)) \
-        & (year >= 1)
+    real = real_dates(year, month, day)
     ymd = year * 10000 + month * 100 + day
     low = MIN_BIRTH.year * 10000 + MIN_BIRTH.month * 100 + MIN_BIRTH.day
     sane = real & (ymd >= low)
     if as_of is not None:
         sane &= ymd <= as_of.year * 10000 + as_of.month * 100 + as_of.day
     birth_known = sane & ~(damaged & (d[:, 14] == _DIGIT))
-    birth = np.where(birth_known, _days_since_epoch(year, month, day), _NAT)
+    birth = np.where(birth_known, days_since_epoch(year, month, day), _NAT)
     admin = np.array([t[:6] for t in texts], dtype=object)
     known_codes = {code: admin_code_known(code) for code in set(admin)}
     unknown_admin = ~np.fromiter((known_codes[c] for c in admin), dtype=bool, count=n)
@@ -309,10 +294,11 @@ def check_ids(values: pd.Series, as_of: dt.date | None = None) -> pd.DataFrame:
     are already clean 18-character IDs (nearly all, in a sound feed) are checked together."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     uniques = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
-    try:
-        plain = uniques.str.fullmatch(_PLAIN18).eq(True).to_numpy(dtype=bool)
-    except AttributeError:  # no text value at all
-        plain = np.zeros(len(uniques), dtype=bool)
+    is_text = np.fromiter((type(u) is str for u in uniques), dtype=bool, count=len(uniques))
+    plain = np.zeros(len(uniques), dtype=bool)
+    if is_text.any():
+        plain[is_text] = full_match(uniques[is_text].to_numpy(dtype=object), _PLAIN18,
+                                    _PLAIN18)
     fast = _check_plain18(uniques[plain].to_numpy(dtype=object), as_of) if plain.any() else None
     # The trailing entry stands for missing cells: factorize codes them -1.
     slow = _check_each([check_id(u, as_of) for u in uniques[~plain]] + [check_id(None)])

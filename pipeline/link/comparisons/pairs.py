@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from pipeline.link.text import slice_text
+from pipeline.textops import slice_text
 
 MISSING = ""  # features are text with '' for missing (features.py)
 

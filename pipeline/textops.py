@@ -40,3 +40,24 @@ def full_match(values: np.ndarray, pattern: str, python_pattern: str) -> np.ndar
         return pd.Series(values, dtype=object).str.fullmatch(python_pattern).eq(
             True).to_numpy(dtype=bool)
     return hit.to_numpy(zero_copy_only=False).astype(bool)
+
+
+def extract_ints(values: np.ndarray, pattern: str, groups: tuple[str, ...]
+                 ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(matched, [int array per named group]) for an anchored RE2 `pattern` of digit groups;
+    0 where unmatched. Arrow only: callers keep their Python path for what does not match."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(values)
+    try:
+        found = pc.extract_regex(_arrow(values), pattern)
+    except (pa.ArrowException, UnicodeError):
+        return np.zeros(n, dtype=bool), [np.zeros(n, dtype=np.int64) for _ in groups]
+    valid = found.is_valid()
+    matched = valid.to_numpy(zero_copy_only=False)
+    out = []
+    for group in groups:
+        digits = pc.if_else(valid, pc.struct_field(found, group), "0")
+        out.append(pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False))
+    return matched, out
