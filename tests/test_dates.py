@@ -134,3 +134,29 @@ def test_parse_dates_string_dtype_and_empty() -> None:
     empty = parse_dates(pd.Series([], dtype="string"))
     assert len(empty) == 0
     assert empty["value"].dtype == "datetime64[ns]"
+
+
+def test_batch_parse_equals_parse_date_on_plain_and_odd_dates() -> None:
+    """parse_dates reads plain Y-M-D texts all at once; it must agree with parse_date."""
+    import random
+
+    from pipeline.normalise.dates import parse_date
+
+    rng = random.Random(5)
+    values: list[object] = []
+    for _ in range(5000):
+        year = rng.choice([1899, 1900, 1950, 2000, 2024, 2100, 2101])
+        sep = rng.choice("-/.")
+        month, day = rng.randint(0, 13), rng.randint(0, 32)
+        values.append(rng.choice([f"{year}{sep}{month:02d}{sep}{day:02d}",
+                                  f"{year}{sep}{month}{sep}{day}"]))
+    values += ["2019-03/01", "2019年3月1日", "20190301", "43000", "2019", "2019.3",
+               " 2019-03-01", "２０１９-03-01", "2019-03-01 00:00:00", None, "", "/", 43000.0,
+               dt.date(2020, 2, 29), pd.Timestamp("2021-01-01"), "abc"]
+    parsed = parse_dates(pd.Series(values, dtype=object))
+    expected = [parse_date(v) for v in values]
+    assert [None if pd.isna(v) else v.date() for v in parsed["value"]] == expected
+    blank = {None, "", "/"}
+    assert parsed["unparseable"].tolist() == [
+        e is None and not (isinstance(v, str | type(None)) and v in blank)
+        for v, e in zip(values, expected, strict=True)]
