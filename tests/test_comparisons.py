@@ -103,3 +103,36 @@ def test_threshold_comparisons_used_by_febrl() -> None:
     codes = ed.levels({"s": np.array(["1234567", "1234567", "1234567"], dtype=object)},
                       {"s": np.array(["1234576", "1234000", "7654321"], dtype=object)})
     assert list(codes) == [1, 3, 3]
+
+
+def test_within_one_edit_agrees_with_rapidfuzz_osa() -> None:
+    """Fixed-width values are decided on code points; the rest by rapidfuzz: same answers."""
+    import random
+
+    from rapidfuzz import distance
+
+    from pipeline.link.comparisons.base import within_one_edit
+    from pipeline.link.comparisons.pairs import Pairs
+
+    rng = random.Random(2)
+    left, right = [], []
+    for _ in range(20000):
+        a = "".join(rng.choice("0123") for _ in range(8))
+        b = list(a)
+        for _ in range(rng.randint(0, 3)):
+            k = rng.randrange(7)
+            if rng.random() < 0.5:
+                b[k] = rng.choice("0123")
+            else:
+                b[k], b[k + 1] = b[k + 1], b[k]
+        text = "".join(b)
+        if rng.random() < 0.1:  # other lengths take the rapidfuzz path
+            text = text[:rng.randint(0, 8)] + rng.choice(["", "9", "99"])
+        left.append(a)
+        right.append(text)
+    pairs = Pairs.aligned({"d": np.array(left, dtype=object)},
+                          {"d": np.array(right, dtype=object)})
+    got = within_one_edit(pairs, "d", np.ones(len(left), dtype=bool), width=8)
+    expected = [distance.OSA.distance(a, b) <= 1 for a, b in zip(left, right, strict=True)]
+    assert got.tolist() == expected
+    assert 0.2 < np.mean(expected) < 0.9  # both answers are well represented

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from rapidfuzz import process
+from rapidfuzz import distance, process
 from recordlinkage.base import BaseCompareFeature
 
 from pipeline.link.comparisons.pairs import Pairs
@@ -105,17 +105,46 @@ def similarity_cutoff(threshold: float | None) -> float | None:
 def scored(pairs: Pairs, column: str, scorer, rows: np.ndarray, fill: float,
            cutoff: float | None = None) -> np.ndarray:
     """`scorer` on the pairs where `rows` is true (elsewhere `fill`): string scorers run only
-    where an earlier, cheaper level has not already decided. `cutoff` is the loosest
-    threshold a level tests, so cut-off scores fail every level just as exact ones would (for
-    similarities, pass `similarity_cutoff(threshold)`)."""
+    where an earlier, cheaper level has not already decided, and once per distinct pair of
+    values (candidates share streets, names and birth dates: far fewer value pairs than
+    pairs). `cutoff` is the loosest threshold a level tests, so cut-off scores fail every
+    level just as exact ones would (for similarities, pass `similarity_cutoff(threshold)`)."""
     where = np.flatnonzero(rows)
     if not len(where):
         return np.full(len(pairs), fill, dtype=np.float64)
-    a, b = pairs.strings(column, where)
-    scores = pairwise(scorer, a, b, cutoff)
+    code_a, code_b = pairs.codes(column)
+    key = code_a[where].astype(np.int64) * (int(code_b.max(initial=0)) + 2) + code_b[where]
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    a, b = pairs.strings(column, where[first])
+    scores = pairwise(scorer, a, b, cutoff)[inverse.reshape(-1)]
     # Keep the scorer's float32: thresholds (0.88) compare as they do on its own output.
     out = np.full(len(pairs), fill, dtype=np.result_type(scores.dtype, np.float32))
     out[where] = scores
+    return out
+
+
+def within_one_edit(pairs: Pairs, column: str, rows: np.ndarray, width: int) -> np.ndarray:
+    """Optimal-string-alignment distance ≤ 1 on the pairs where `rows` is true (else False).
+
+    For two values of exactly `width` characters (dates as YYYYMMDD, 18-character IDs) that is
+    one substitution or one swap of neighbours, decided on code points in numpy; any other
+    pair goes to rapidfuzz's OSA."""
+    out = np.zeros(len(pairs), dtype=bool)
+    where = np.flatnonzero(rows)
+    if not len(where):
+        return out
+    len_a, len_b = pairs.lengths(column)
+    fixed = (len_a[where] == width) & (len_b[where] == width)
+    a, b = pairs.characters(column, width, where[fixed])
+    differ = a != b
+    count = differ.sum(axis=1)
+    swapped = (count == 2) & (differ[:, :-1] & differ[:, 1:] & (a[:, :-1] == b[:, 1:])
+                              & (a[:, 1:] == b[:, :-1])).any(axis=1)
+    out[where[fixed]] = (count <= 1) | swapped
+    other = where[~fixed]
+    if len(other):
+        a_text, b_text = pairs.strings(column, other)
+        out[other] = pairwise(distance.OSA.distance, a_text, b_text, 1) <= 1
     return out
 
 

@@ -10,6 +10,7 @@ from pipeline.link.comparisons.base import (
     first_true,
     scored,
     similarity_cutoff,
+    within_one_edit,
 )
 from pipeline.link.comparisons.pairs import Pairs
 
@@ -52,9 +53,8 @@ class DateYmd(LevelComparison):
         swapped = year & (ma == db) & (da == mb)
         one_field_apart = (year.astype(np.int8) + month + day) == 2
         undecided = ~null & ~exact & ~swapped & ~one_field_apart
-        osa = scored(pairs, c, distance.OSA.distance, undecided, NOT_SCORED, cutoff=1)
-        return first_true([exact, swapped | (osa <= 1) | one_field_apart, year], len(pairs),
-                          null)
+        near = swapped | one_field_apart | within_one_edit(pairs, c, undecided, width=8)
+        return first_true([exact, near, year], len(pairs), null)
 
 
 class _Thresholds(LevelComparison):

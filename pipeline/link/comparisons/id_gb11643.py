@@ -13,10 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from rapidfuzz import distance
 
-from pipeline.link.comparisons.base import LevelComparison, first_true, scored
-from pipeline.link.comparisons.generic import NOT_SCORED
+from pipeline.link.comparisons.base import LevelComparison, first_true, within_one_edit
 from pipeline.link.comparisons.pairs import Pairs
 
 
@@ -38,11 +36,10 @@ class ResidentId(LevelComparison):
         x000_a, x000_b = pairs.is_value(f"{c}_x000", "1")
         damaged = x000_a | x000_b
         (fa, fb), (ba, bb) = pairs.slice_codes(c, ((0, 15), (6, 14)))
-        osa = scored(pairs, c, distance.OSA.distance, ~null & ~exact & unverified, NOT_SCORED,
-                     cutoff=1)
+        one_edit = within_one_edit(pairs, c, ~null & ~exact & unverified, width=18)
         return first_true([
             exact,
-            unverified & (osa == 1),
+            unverified & one_edit,
             unverified & damaged & (fa == fb),
             unverified & (ba == bb),
             unverified,

@@ -82,6 +82,17 @@ class Encoded:
             return left, (left if self.dedupe else of(self.right[column]))
         return self._both(("len", column), derive)
 
+    def characters(self, column: str, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """(n, width) code points of each value (0 pads short values; longer values are cut,
+        so read them with `lengths`)."""
+        def derive():
+            def of(values):
+                fixed = np.asarray(values, dtype=f"U{width}")
+                return fixed.view(np.uint32).reshape(len(fixed), width)
+            left = of(self.left[column])
+            return left, (left if self.dedupe else of(self.right[column]))
+        return self._both(("chars", column, width), derive)
+
     def is_value(self, column: str, value: str) -> tuple[np.ndarray, np.ndarray]:
         def derive():
             left = np.asarray(self.left[column] == value, dtype=bool)
@@ -129,6 +140,11 @@ class Pairs:
 
     def is_value(self, column: str, value: str) -> tuple[np.ndarray, np.ndarray]:
         return self._take(self.encoded.is_value(column, value))
+
+    def characters(self, column: str, width: int, rows: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        left, right = self.encoded.characters(column, width)
+        return left[self.li[rows]], right[self.ri[rows]]
 
     def strings(self, column: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The text of the pairs at `rows` (indices into this chunk), for string scorers."""
