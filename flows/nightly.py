@@ -95,9 +95,22 @@ def normalise_task(loaded: Any, as_of: dt.date, timings: dict) -> Any:
     return _run_stage("normalise", stages.normalise, timings, loaded, as_of)
 
 
+def _link_on(normalised: Any, config: dict, state: StateStore | None, engine: str,
+             dask_address: str | None) -> stages.Links:
+    """`stages.link` here, or with a Dask executor open around it (closed when done)."""
+    if engine != "dask":
+        return stages.link(normalised, config, state)
+    from pipeline.link.distributed import open_dask_executor
+
+    with open_dask_executor(dask_address) as executor:
+        return stages.link(normalised, config, state, executor=executor)
+
+
 @task(name="link", cache_policy=NO_CACHE)
-def link_task(normalised: Any, config: dict, state: StateStore | None, timings: dict) -> Any:
-    return _run_stage("link", stages.link, timings, normalised, config, state)
+def link_task(normalised: Any, config: dict, state: StateStore | None, timings: dict,
+              engine: str = "local", dask_address: str | None = None) -> Any:
+    return _run_stage("link", _link_on, timings, normalised, config, state, engine,
+                      dask_address)
 
 
 @task(name="validate", cache_policy=NO_CACHE)
@@ -161,8 +174,12 @@ def report_task(out: Path, timings: dict, **parts: Any) -> Any:
 def nightly(union: list[Path], civil: list[Path], out: Path, members: list[Path] | None = None,
             as_of: dt.date | None = None, config_path: Path | None = None,
             state_dir: Path | None = None, pseudonymise: bool = False,
-            key_file: Path | None = None) -> Any:
+            key_file: Path | None = None, engine: str = "local",
+            dask_address: str | None = None) -> Any:
     """Cross-check the roll against civil affairs for one night and publish into `out`.
+
+    `engine="dask"` runs the link stage's heavy work on the Dask scheduler at `dask_address`
+    (default: a local cluster of two worker processes).
 
     The whole night holds a lock on `out` (a second run fails at once), starts by removing
     what a killed night left beside it, and advances the state only after publishing."""
@@ -191,7 +208,7 @@ def nightly(union: list[Path], civil: list[Path], out: Path, members: list[Path]
         checks = validate_task(loaded, normalised, as_of, config, state_dir, timings)
         if isinstance(checks, StageFailure):
             return _failed(checks)
-        links = link_task(normalised, config, state, timings)
+        links = link_task(normalised, config, state, timings, engine, dask_address)
         if isinstance(links, StageFailure):
             return _failed(links)
         tracked = detect_task(normalised, links, as_of, config, state, timings)

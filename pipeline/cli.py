@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--state", type=Path, default=None, metavar="DIR",
                      help="what lasts across nights: finding history, review decisions, "
                           "what the last good night read")
+    run.add_argument("--engine", choices=("local", "dask"), default="local",
+                     help="where the link stage's heavy work runs: this process (default) or a "
+                          "Dask cluster, partitioned by blocking keys; results are identical")
+    run.add_argument("--dask-address", default=None, metavar="ADDRESS",
+                     help="with --engine dask: the scheduler (tcp://host:8786); without it a "
+                          "local cluster of 2 worker processes on 127.0.0.1 is started")
 
     gen = commands.add_parser("generate", help="write a synthetic input set with its truth")
     gen.add_argument("--out", type=Path, required=True, metavar="DIR")
@@ -76,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.dask_address and args.engine != "dask":
+        raise InputError("--dask-address is given but the engine is local.",
+                         "add --engine dask to use that cluster, or drop --dask-address.")
     from flows.settings import apply_offline_settings
 
     apply_offline_settings()
@@ -92,7 +101,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     state = nightly(union=args.union, civil=args.civil, members=args.members, out=args.out,
                     as_of=as_of, config_path=args.config, state_dir=args.state,
                     pseudonymise=args.pseudonymise, key_file=args.key_file,
-                    return_state=True)
+                    engine=args.engine, dask_address=args.dask_address, return_state=True)
     if state.is_completed():
         manifest = state.result()
         _print_summary(manifest, args.out)

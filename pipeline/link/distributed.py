@@ -1,0 +1,372 @@
+"""The Dask engine: per-record features and candidate levels on a Dask cluster.
+
+`DaskExecutor` implements `pipeline.link.engine.PairExecutor` with `dask.distributed` directly
+and returns exactly what `LocalExecutor` returns. No partition needs the whole data:
+
+- features: the frame is cut into row chunks, one task each, concatenated in order;
+- candidates: for each blocking pass the driver computes every record's key (blocking's own
+  `_keys`), the global block sizes (so a too-big block is skipped exactly as
+  `BlockPass.positions` decides) and a stable hash of the key; records are split into P buckets
+  by that hash, so every pair of the pass lies inside one bucket. One task per (pass, bucket)
+  gets only the bucket's records: their global positions, their comparison inputs, and their
+  block codes for this pass and every earlier pass. It pairs the records of each block, drops
+  the pairs an earlier pass already generates (same code there), computes level codes for the
+  rest and returns them with global positions. Each candidate pair is therefore made and
+  compared once, by the first pass that generates it, as `candidate_pairs` counts it.
+
+Block codes are integers from one factorisation of both sides' keys per pass, with -1 for a
+record that cannot pair in that pass (key missing, block too big, or no partner on the other
+side): equal codes mean equal keys, so no string keys travel and no hash collision can add or
+lose a pair. What stays on the driver, and what that costs, is in docs/scale.md.
+
+Privacy: task arguments are scattered futures (a failed task's log line shows keys, not
+records); exceptions inside tasks are replaced by their type and place; the scratch space of a
+local cluster is a private temporary folder removed on exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import shutil
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from pipeline.errors import InputError
+from pipeline.link.blocking import PassStats, _keys
+from pipeline.link.engine import Linker
+from pipeline.link.spec import ModelSpec
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+CONNECT_TIMEOUT_S = 10
+ROWS_PER_CHUNK = 100_000  # features: rows per task
+ROWS_PER_PARTITION = 100_000  # candidates: records (both sides) per bucket, at least
+
+
+class PartitionTaskError(RuntimeError):
+    """A task failed on a worker; carries the exception's type and place, never its text
+    (which could quote a record)."""
+
+
+def _sanitised(function: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return function(*args)
+    except Exception as error:
+        frames = traceback.extract_tb(error.__traceback__)
+        where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+        raise PartitionTaskError(f"{type(error).__name__}{where}") from None
+
+
+# -- features --------------------------------------------------------------------------------
+def _features_task(build: Callable[[pd.DataFrame], pd.DataFrame], chunk: pd.DataFrame
+                   ) -> pd.DataFrame:
+    return _sanitised(build, chunk)
+
+
+# -- candidates ------------------------------------------------------------------------------
+@dataclass
+class _Side:
+    """One side's records of one bucket: global positions, block codes (one column per pass up
+    to the bucket's pass; -1 = cannot pair in that pass) and the comparison inputs."""
+
+    positions: np.ndarray
+    codes: np.ndarray
+    inputs: dict[str, np.ndarray]
+
+
+@dataclass
+class _Bucket:
+    pass_index: int
+    bucket: int
+    left: _Side
+    right: _Side | None  # None: dedupe, pairs within `left`
+
+
+@dataclass
+class _BucketResult:
+    li: np.ndarray
+    ri: np.ndarray
+    levels: np.ndarray
+    pairs: int  # the pass's pairs in this bucket
+    new_pairs: int  # of which no earlier pass generates
+    metrics: dict[str, float | int]  # counts, seconds, peak memory: no records
+
+
+def _equal_code_pairs(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row pairs (a, b) with left[a] == right[b] >= 0."""
+    a = pd.DataFrame({"k": left, "a": np.arange(len(left), dtype=np.int64)})
+    b = pd.DataFrame({"k": right, "b": np.arange(len(right), dtype=np.int64)})
+    merged = a[a["k"] >= 0].merge(b[b["k"] >= 0], on="k")
+    return (merged["a"].to_numpy(dtype=np.int64), merged["b"].to_numpy(dtype=np.int64))
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory. Not `getrusage().ru_maxrss`: that survives exec, so
+    a spawned worker reports the peak of the process it was forked from (the driver)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import psutil  # a dependency of distributed; current, not peak, memory
+
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def _bucket_pairs(spec: ModelSpec, bucket: _Bucket) -> _BucketResult:
+    started = time.perf_counter()
+    left = bucket.left
+    right = left if bucket.right is None else bucket.right
+    p = bucket.pass_index
+    a, b = _equal_code_pairs(left.codes[:, p], right.codes[:, p])
+    if bucket.right is None:  # dedupe: each unordered pair once, as i < j
+        keep = left.positions[a] < left.positions[b]
+        a, b = a[keep], b[keep]
+    earlier = np.zeros(len(a), dtype=bool)
+    for q in range(p):
+        code = left.codes[a, q]
+        earlier |= (code >= 0) & (code == right.codes[b, q])
+    a_new, b_new = a[~earlier], b[~earlier]
+    levels = Linker(spec).compute_levels(left.inputs, right.inputs, a_new, b_new)
+    metrics = {"bucket": bucket.bucket, "left_rows": len(left.positions),
+               "right_rows": 0 if bucket.right is None else len(right.positions),
+               "seconds": time.perf_counter() - started, "peak_rss_mb": _peak_rss_mb()}
+    return _BucketResult(left.positions[a_new], right.positions[b_new], levels, len(a),
+                         len(a_new), metrics)
+
+
+def _bucket_task(spec: ModelSpec, bucket: _Bucket) -> _BucketResult:
+    return _sanitised(_bucket_pairs, spec, bucket)
+
+
+@dataclass
+class _PassCodes:
+    """One pass's block codes per record (-1: cannot pair) and its stable bucket hash."""
+
+    left: np.ndarray
+    right: np.ndarray | None
+    left_hash: np.ndarray
+    right_hash: np.ndarray | None
+    skipped_blocks: int
+
+
+def _pass_codes(left: pd.DataFrame, right: pd.DataFrame | None, columns: list[str],
+                max_block_pairs: int) -> _PassCodes:
+    """Codes and too-big blocks exactly as `BlockPass.positions` decides them."""
+    n_left = len(left)
+    keys = _keys(left, columns).to_numpy(dtype=object)
+    if right is not None:
+        keys = np.concatenate([keys, _keys(right, columns).to_numpy(dtype=object)])
+    codes, uniques = pd.factorize(keys)
+    uniques = np.asarray(uniques, dtype=object)
+    codes = np.where((uniques == "")[codes], -1, codes).astype(np.int64)  # '' = key missing
+    left_codes = codes[:n_left]
+    size_a = np.bincount(left_codes[left_codes >= 0], minlength=len(uniques))
+    if right is None:
+        block_pairs = size_a * (size_a - 1) // 2
+        right_codes = None
+    else:
+        right_codes = codes[n_left:]
+        size_b = np.bincount(right_codes[right_codes >= 0], minlength=len(uniques))
+        block_pairs = size_a * size_b
+    too_big = block_pairs > max_block_pairs
+    pairs_here = (block_pairs > 0) & ~too_big  # a key with no partner cannot pair either
+    mask = np.append(np.where(pairs_here, np.arange(len(uniques)), -1), -1)  # [-1] → -1
+    key_hash = np.append(pd.util.hash_array(uniques, categorize=False), np.uint64(0))  # stable
+    narrow = np.int32 if len(uniques) < 2**31 - 1 else np.int64
+    left_out = mask[left_codes].astype(narrow)
+    right_out = None if right_codes is None else mask[right_codes].astype(narrow)
+    return _PassCodes(left_out, right_out, key_hash[left_codes],
+                      None if right_codes is None else key_hash[right_codes],
+                      int(too_big.sum()))
+
+
+def _split(codes: np.ndarray, key_hash: np.ndarray, partitions: int) -> list[np.ndarray]:
+    """Positions of the records that can pair, per bucket (ascending within a bucket)."""
+    rows = np.flatnonzero(codes >= 0)
+    bucket = (key_hash[rows] % np.uint64(partitions)).astype(np.int64)
+    order = np.argsort(bucket, kind="stable")
+    bounds = np.searchsorted(bucket[order], np.arange(partitions + 1))
+    return [rows[order[bounds[k]:bounds[k + 1]]] for k in range(partitions)]
+
+
+class DaskExecutor:
+    """Features and candidate levels on a Dask cluster, partitioned by blocking keys.
+
+    `partitions` fixes the number of buckets per pass; by default it is at least twice the
+    number of workers and large enough for ~ROWS_PER_PARTITION records per bucket.
+    After a run, `partition_metrics` has one row of counts and costs per (pass, bucket) task."""
+
+    def __init__(self, client: Client, partitions: int | None = None) -> None:
+        self.client = client
+        self.partitions = partitions
+        self.partition_metrics: list[dict[str, Any]] = []
+
+    def _workers(self) -> int:
+        return max(len(self.client.scheduler_info(n_workers=-1)["workers"]), 1)
+
+    def features(self, build: Callable[[pd.DataFrame], pd.DataFrame], frame: pd.DataFrame
+                 ) -> pd.DataFrame:
+        if len(frame) == 0:
+            return build(frame)
+        count = min(len(frame), max(2 * self._workers(), math.ceil(len(frame) / ROWS_PER_CHUNK)))
+        bounds = np.linspace(0, len(frame), count + 1).astype(int)
+        chunks = [frame.iloc[bounds[k]:bounds[k + 1]] for k in range(count)]
+        scattered = self.client.scatter(chunks, hash=False)
+        futures = [self.client.submit(_features_task, build, chunk, pure=False)
+                   for chunk in scattered]
+        out = pd.concat(self.client.gather(futures))
+        if out.index.equals(frame.index):
+            out.index = frame.index  # the frame's own index type (a RangeIndex stays one)
+        return out
+
+    def candidates_with_levels(self, linker: Linker, left: pd.DataFrame,
+                               right: pd.DataFrame | None, lf: dict[str, np.ndarray],
+                               rf: dict[str, np.ndarray]
+                               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[PassStats]]:
+        client = self.client
+        workers = self._workers()
+        spec = client.scatter(linker.spec, broadcast=False, hash=False)
+        codes: list[_PassCodes] = []
+        submitted: list[tuple[int, Any]] = []
+        self.partition_metrics = []
+        for p, block_pass in enumerate(linker.passes):
+            pass_codes = _pass_codes(left, right, block_pass.columns, block_pass.max_block_pairs)
+            block_pass.skipped_blocks = pass_codes.skipped_blocks  # as BlockPass.positions
+            codes.append(pass_codes)
+            records = int((pass_codes.left >= 0).sum()) + (
+                0 if pass_codes.right is None else int((pass_codes.right >= 0).sum()))
+            partitions = self.partitions or max(2 * workers,
+                                                math.ceil(records / ROWS_PER_PARTITION))
+            left_rows = _split(pass_codes.left, pass_codes.left_hash, partitions)
+            right_rows = (None if pass_codes.right is None else
+                          _split(pass_codes.right, pass_codes.right_hash, partitions))
+            buckets = []
+            for k in range(partitions):
+                left_side = self._side(k, left_rows, codes, lf, right=False)
+                if right is None:
+                    if len(left_side.positions) < 2:
+                        continue
+                    buckets.append(_Bucket(p, k, left_side, None))
+                    continue
+                right_side = self._side(k, right_rows, codes, rf, right=True)
+                if len(left_side.positions) and len(right_side.positions):
+                    buckets.append(_Bucket(p, k, left_side, right_side))
+            for future in client.scatter(buckets, hash=False):
+                submitted.append((p, client.submit(_bucket_task, spec, future, pure=False)))
+            del buckets
+
+        pairs = [0] * len(linker.passes)
+        new_pairs = [0] * len(linker.passes)
+        li_parts, ri_parts, level_parts = [], [], []
+        for (p, future), result in zip(submitted, client.gather([f for _, f in submitted]),
+                                       strict=True):
+            pairs[p] += result.pairs
+            new_pairs[p] += result.new_pairs
+            li_parts.append(result.li)
+            ri_parts.append(result.ri)
+            level_parts.append(result.levels)
+            self.partition_metrics.append({"spec": linker.spec.name,
+                                           "pass": linker.passes[p].name, "key": future.key,
+                                           "pairs": result.pairs, "new_pairs": result.new_pairs,
+                                           **result.metrics})
+        n_comparisons = len(linker.comparisons)
+        li = np.concatenate([np.zeros(0, dtype=np.int64), *li_parts]).astype(np.int64)
+        ri = np.concatenate([np.zeros(0, dtype=np.int64), *ri_parts]).astype(np.int64)
+        levels = np.concatenate([np.zeros((0, n_comparisons), dtype=np.int8), *level_parts])
+        order = np.lexsort((ri, li))
+        stats = [PassStats(block_pass.name, pairs[p], new_pairs[p], codes[p].skipped_blocks)
+                 for p, block_pass in enumerate(linker.passes)]
+        return li[order], ri[order], levels[order], stats
+
+    @staticmethod
+    def _side(bucket: int, rows: list[np.ndarray] | None, codes: list[_PassCodes],
+              inputs: dict[str, np.ndarray], *, right: bool) -> _Side:
+        assert rows is not None
+        positions = rows[bucket].astype(np.int64)
+        columns = [(c.right if right else c.left) for c in codes]
+        stacked = np.column_stack([column[positions] for column in columns]) if columns else \
+            np.zeros((len(positions), 0), dtype=np.int32)
+        return _Side(positions, stacked, {k: v[positions] for k, v in inputs.items()})
+
+
+# -- clusters --------------------------------------------------------------------------------
+def _quiet_logs() -> None:
+    """Distributed's INFO lines (workers joining, ports) would bury the night's own log.
+
+    Called after `distributed` is imported: its import sets its loggers' levels from config."""
+    import distributed  # noqa: F401
+
+    for name in ("distributed", "distributed.client", "distributed.scheduler",
+                 "distributed.worker", "distributed.nanny", "distributed.core"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    from pipeline.redaction import install_redaction
+
+    install_redaction()  # distributed adds its own handler on import: mask IDs there too
+
+
+def _connect(address: str) -> Client:
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+    except (OSError, ValueError, TypeError) as error:  # TimeoutError is an OSError
+        raise InputError(
+            f"cannot reach the Dask scheduler at {address} ({type(error).__name__} after up to "
+            f"{CONNECT_TIMEOUT_S} s), so the link stage did not run and nothing was published.",
+            "check that `dask scheduler` runs there and that this machine can reach its port "
+            "(the address looks like tcp://host:8786), or run without --dask-address to use a "
+            "local cluster, or with --engine local.") from None
+    try:
+        client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+    except (TimeoutError, OSError):
+        client.close()
+        raise InputError(
+            f"the Dask scheduler at {address} has no workers, so the link stage did not run "
+            "and nothing was published.",
+            f"start workers with `dask worker {address}` (bidui installed in their Python) "
+            "and run again.") from None
+    return client
+
+
+@contextlib.contextmanager
+def open_dask_executor(address: str | None, workers: int = 2,
+                       partitions: int | None = None) -> Iterator[DaskExecutor]:
+    """A `DaskExecutor` on the scheduler at `address`, or on a local cluster of `workers`
+    single-threaded processes on 127.0.0.1 (no dashboard) that is closed on exit.
+
+    An unreachable address raises `InputError` (one paragraph, no traceback)."""
+    _quiet_logs()
+    if address:
+        client = _connect(address)
+        try:
+            yield DaskExecutor(client, partitions)
+        finally:
+            client.close()
+        return
+    from distributed import Client, LocalCluster
+
+    # Workers spill task data to disk under memory pressure: keep it in a private folder.
+    scratch = tempfile.mkdtemp(prefix="bidui-dask-")
+    try:
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                          host="127.0.0.1", dashboard_address=None,
+                          # no dashboard; its health routes on a free loopback port, not 8787
+                          scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                          silence_logs=logging.WARNING, local_directory=scratch) as cluster, \
+                Client(cluster, set_as_default=False) as client:
+            yield DaskExecutor(client, partitions)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

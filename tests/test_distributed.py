@@ -1,0 +1,171 @@
+"""The Dask engine gives exactly what the local engine gives: candidate levels, pass statistics,
+links and models, and the published files of a whole night; an unreachable cluster is an
+operator's error, not a traceback."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline import stages
+from pipeline.config import load_config
+from pipeline.errors import InputError
+from pipeline.generate import generate
+from pipeline.generate.constants import REFERENCE_DATE
+from pipeline.link.distributed import DaskExecutor, open_dask_executor
+from pipeline.link.engine import Linker, LocalExecutor
+from pipeline.link.features import person_features
+from pipeline.link.people import link_people
+from pipeline.link.spec import load_spec
+from pipeline.schema import Source
+
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
+
+
+@pytest.fixture(scope="module")
+def executor() -> DaskExecutor:
+    """One local cluster of two single-threaded worker processes for the module."""
+    with open_dask_executor(None, workers=2) as dask_executor:
+        yield dask_executor
+
+
+@pytest.fixture(scope="module")
+def normalised(tmp_path_factory) -> dict:
+    folder = tmp_path_factory.mktemp("generated")
+    generate(folder, households=300, seed=13)
+    inputs = stages.Inputs([folder / "union_roll.xlsx"], [folder / "civil_exchange.csv"],
+                           [folder / "members.csv"])
+    return stages.normalise(stages.ingest(inputs), REFERENCE_DATE)
+
+
+@pytest.fixture(scope="module")
+def features(normalised) -> dict[Source, pd.DataFrame]:
+    return {source: person_features(item.frame) for source, item in normalised.items()}
+
+
+def test_features_are_the_same_frame(executor, normalised) -> None:
+    frame = normalised[Source.UNION].frame
+    for part in (frame, frame.iloc[::3]):  # a RangeIndex, and an index with gaps
+        pd.testing.assert_frame_equal(executor.features(person_features, part),
+                                      person_features(part), check_index_type=True,
+                                      check_column_type=True)
+
+
+SIDES = {"union_civil": (Source.UNION, Source.CIVIL), "roll_dedupe": (Source.UNION, None),
+         "civil_members": (Source.CIVIL, Source.MEMBERS)}
+
+
+@pytest.mark.parametrize("max_block_pairs", [None, 3], ids=["shipped", "too-big-blocks"])
+@pytest.mark.parametrize("spec_name", sorted(SIDES))
+def test_candidates_and_levels_equal_the_local_engine(executor, features, spec_name,
+                                                      max_block_pairs) -> None:
+    spec = load_spec(spec_name)
+    if max_block_pairs is not None:
+        spec = dataclasses.replace(spec, max_block_pairs=max_block_pairs)
+    left_source, right_source = SIDES[spec_name]
+    left = features[left_source]
+    right = None if right_source is None else features[right_source]
+    linker = Linker(spec)
+    lf = linker._inputs(left)
+    rf = lf if right is None else linker._inputs(right)
+
+    li, ri, levels, stats = LocalExecutor().candidates_with_levels(linker, left, right, lf, rf)
+    dli, dri, dlevels, dstats = executor.candidates_with_levels(linker, left, right, lf, rf)
+
+    assert len(li) > 20 and levels.shape[1] == len(spec.comparisons)
+    for local, dask in ((li, dli), (ri, dri), (levels, dlevels)):
+        assert local.dtype == dask.dtype and local.shape == dask.shape
+        assert np.array_equal(local, dask)
+    assert dstats == stats
+    skipped = sum(s.skipped_blocks for s in stats)
+    assert skipped > 0 if max_block_pairs is not None else skipped == 0
+    assert any(s.new_pairs < s.pairs for s in stats)  # earlier passes' pairs were dropped
+    # Partitioned: several tasks per pass, none of them holding a whole side.
+    metrics = executor.partition_metrics
+    assert len({m["bucket"] for m in metrics}) > 1
+    assert max(m["left_rows"] for m in metrics) < len(left) / 2
+    if right is not None:
+        assert max(m["right_rows"] for m in metrics) < len(right) / 2
+    assert sum(m["new_pairs"] for m in metrics) == len(li)
+
+
+def test_fixed_partition_counts_give_the_same_result(executor, features) -> None:
+    linker = Linker(load_spec("union_civil"))
+    left, right = features[Source.UNION], features[Source.CIVIL]
+    lf, rf = linker._inputs(left), linker._inputs(right)
+    expected = LocalExecutor().candidates_with_levels(linker, left, right, lf, rf)
+    for partitions in (1, 7):
+        got = DaskExecutor(executor.client, partitions).candidates_with_levels(
+            linker, left, right, lf, rf)
+        for a, b in zip(expected[:3], got[:3], strict=True):
+            assert np.array_equal(a, b)
+        assert got[3] == expected[3]
+
+
+def test_link_people_equals_the_local_engine(executor, normalised) -> None:
+    union, civil = normalised[Source.UNION].frame, normalised[Source.CIVIL].frame
+    members = normalised[Source.MEMBERS].frame
+    specs = load_config()["linking"]["specs"]
+    local = link_people(union, civil, members, specs)
+    executor.partition_metrics = []
+    dask = link_people(union, civil, members, specs, executor=executor)
+
+    assert executor.partition_metrics  # the work did go to the cluster
+    assert len(local.links) > 100 and local.member_links is not None
+    pd.testing.assert_frame_equal(dask.links, local.links)
+    pd.testing.assert_frame_equal(dask.member_links, local.member_links)
+    pd.testing.assert_frame_equal(dask.evidence, local.evidence)
+    pd.testing.assert_frame_equal(dask.roll_duplicates, local.roll_duplicates)
+    pd.testing.assert_series_equal(dask.roll_cluster, local.roll_cluster)
+    assert dask.models == local.models
+    assert dask.blocking == local.blocking
+
+
+def test_an_unreachable_address_is_an_input_error() -> None:
+    with pytest.raises(InputError) as caught, open_dask_executor("tcp://127.0.0.1:1"):
+        pass
+    assert "tcp://127.0.0.1:1" in caught.value.paragraph()
+    assert caught.value.fix
+
+
+def _run(cli, out: Path, *extra: str):
+    return cli("run", "--union", str(SAMPLE / "union_roll.xlsx"),
+               "--civil", str(SAMPLE / "civil_exchange.csv"),
+               "--members", str(SAMPLE / "members.csv"),
+               "--out", str(out), "--as-of", "2026-06-30", *extra)
+
+
+def test_cli_dask_engine_publishes_the_same_links(bidui_cli, tmp_path) -> None:
+    local = _run(bidui_cli, tmp_path / "local", "--engine", "local")
+    assert local.returncode == 0, local.stderr
+    dask = _run(bidui_cli, tmp_path / "dask", "--engine", "dask")
+    assert dask.returncode == 0, dask.stderr
+    assert "Traceback" not in dask.stderr
+    assert "distributed" not in dask.stderr  # no INFO chatter from the cluster
+    for name in ("links.parquet", "member_links.parquet", "link_evidence.parquet"):
+        expected = pd.read_parquet(tmp_path / "local" / name)
+        assert len(expected) > 100, name
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "dask" / name), expected)
+
+
+def test_cli_unreachable_dask_address_fails_the_link_stage(bidui_cli, tmp_path) -> None:
+    out = tmp_path / "out"
+    result = _run(bidui_cli, out, "--engine", "dask", "--dask-address", "tcp://127.0.0.1:1")
+    assert result.returncode == InputError.exit_code
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in result.stderr
+    assert "stage link stopped" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()  # nothing published
+
+
+def test_cli_dask_address_needs_the_dask_engine(tmp_path, capsys) -> None:
+    from pipeline.cli import main
+
+    code = main(["run", "--union", "u.csv", "--civil", "c.csv", "--out", str(tmp_path / "o"),
+                 "--dask-address", "tcp://127.0.0.1:8786"])
+    assert code == InputError.exit_code
+    assert "--engine dask" in capsys.readouterr().err
