@@ -19,6 +19,14 @@ from pipeline.textops import full_match, slice_text
 ID_FORMAT = r"\d{17}[\dX]"
 ID_FORMAT_RE2 = r"\p{Nd}{17}[\p{Nd}X]"  # the same in RE2: Python's \d is any decimal digit
 PASSTHROUGH = ("sex", "district_code", "street", "address", "phone", "employer")
+# Every column of a normalised frame that person_features reads (when present).
+INPUTS = ("name", "id_norm", "id_valid", "id_excel_damaged", "birth_date", "id_birth_date",
+          "birth_date_source", *PASSTHROUGH)
+
+
+def feature_inputs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Only the columns person_features reads: what a distributed engine has to ship."""
+    return frame[[c for c in INPUTS if c in frame.columns]]
 
 
 def _text(series: pd.Series) -> pd.Series:

@@ -17,7 +17,7 @@ import pandas as pd
 from pipeline.link.assign import MATCH, POSSIBLE, clusters
 from pipeline.link.blocking import PassStats
 from pipeline.link.engine import Linker, LinkResult, LocalExecutor, PairExecutor
-from pipeline.link.features import person_features
+from pipeline.link.features import feature_inputs, person_features
 from pipeline.link.spec import load_spec
 from pipeline.masking import mask_ids, mask_names
 
@@ -93,8 +93,8 @@ def link_people(union: pd.DataFrame, civil: pd.DataFrame, members: pd.DataFrame 
                 executor: PairExecutor | None = None) -> PeopleLinks:
     """`executor` says where features and candidate levels are computed (default: here)."""
     run_on: PairExecutor = executor or LocalExecutor()
-    union_f = run_on.features(person_features, union)
-    civil_f = run_on.features(person_features, civil)
+    union_f = run_on.features(person_features, feature_inputs(union))
+    civil_f = run_on.features(person_features, feature_inputs(civil))
     dedupe, cluster = dedupe_roll(union, union_f, specs["roll_dedupe"], run_on)
     result = Linker(load_spec(specs["union_civil"]), run_on).run(union_f, civil_f,
                                                                   left_cluster=cluster)
@@ -142,7 +142,8 @@ def link_civil_members(civil: pd.DataFrame, civil_f: pd.DataFrame, members: pd.D
                        spec_name: str, executor: PairExecutor | None = None
                        ) -> tuple[pd.DataFrame, dict, list[dict]]:
     linker = Linker(load_spec(spec_name), executor)
-    result = linker.run(civil_f, linker.executor.features(person_features, members))
+    result = linker.run(civil_f, linker.executor.features(person_features,
+                                                           feature_inputs(members)))
     pairs = result.pairs[result.pairs["decision"].isin([MATCH, POSSIBLE])]
     c_rows, m_rows = civil.iloc[pairs["left"]], members.iloc[pairs["right"]]
     frame = pd.DataFrame({
