@@ -139,7 +139,8 @@ def _bucket_pairs(spec: ModelSpec, bucket: _Bucket) -> _BucketResult:
         code = left.codes[a, q]
         earlier |= (code >= 0) & (code == right.codes[b, q])
     a_new, b_new = a[~earlier], b[~earlier]
-    levels = Linker(spec).compute_levels(left.inputs, right.inputs, a_new, b_new)
+    # One thread per task: the cluster's workers are the parallelism here.
+    levels = Linker(spec, threads=1).compute_levels(left.inputs, right.inputs, a_new, b_new)
     metrics = {"bucket": bucket.bucket, "left_rows": len(left.positions),
                "right_rows": 0 if bucket.right is None else len(right.positions),
                "seconds": time.perf_counter() - started, "peak_rss_mb": _peak_rss_mb()}

@@ -8,7 +8,10 @@ only int8 level codes; per-comparison weights are materialised only for the pair
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -31,6 +34,17 @@ from pipeline.link.fellegi_sunter import ComparisonParams, Model
 from pipeline.link.spec import ModelSpec
 
 EXPLAIN_TOP = 3  # best candidates kept per left record, for `bidui explain`
+PAIRS_PER_THREAD = 50_000  # below this a chunk is compared on one thread
+THREADS_ENV = "BIDUI_THREADS"
+
+
+def default_threads() -> int:
+    """Threads for comparing pairs: $BIDUI_THREADS, else the cores this process may use."""
+    configured = os.environ.get(THREADS_ENV, "").strip()
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
 
 
 @dataclass
@@ -77,8 +91,10 @@ class LocalExecutor:
 
 
 class Linker:
-    def __init__(self, spec: ModelSpec, executor: PairExecutor | None = None) -> None:
+    def __init__(self, spec: ModelSpec, executor: PairExecutor | None = None,
+                 threads: int | None = None) -> None:
         self.spec = spec
+        self.threads = max(threads or default_threads(), 1)
         self.executor: PairExecutor = executor or LocalExecutor()
         self._encoding: Encoded | None = None
         self.comparisons: list[LevelComparison] = [c.build() for c in spec.comparisons]
@@ -99,14 +115,29 @@ class Linker:
         """Level codes (n_pairs × n_comparisons, int8), computed chunk by chunk.
 
         Per-record codes (pairs.py) are derived once per (left, right) inputs and reused by
-        every later call on the same inputs (candidates, u sample, EM sessions)."""
+        every later call on the same inputs (candidates, u sample, EM sessions). Each chunk is
+        split over `threads` threads: the string scorers, Arrow and numpy release the GIL."""
         encoded = self._encoded(left, right)
-        out = np.empty((len(li), len(self.comparisons)), dtype=np.int8)
+        # Column-major: each comparison writes, and the model reads, one contiguous column.
+        out = np.empty((len(li), len(self.comparisons)), dtype=np.int8, order="F")
+
+        def compare(start: int, stop: int) -> None:
+            pairs = Pairs(encoded, li[start:stop], ri[start:stop])
+            for c, comparison in enumerate(self.comparisons):
+                out[start:stop, c] = comparison.compare(pairs)
+
         step = max(self.spec.chunk_pairs, 1)
         for start in range(0, len(li), step):
-            pairs = Pairs(encoded, li[start:start + step], ri[start:start + step])
-            for c, comparison in enumerate(self.comparisons):
-                out[start:start + step, c] = comparison.compare(pairs)
+            stop = min(start + step, len(li))
+            parts = min(self.threads, max((stop - start) // PAIRS_PER_THREAD, 1))
+            if parts == 1:
+                compare(start, stop)
+                continue
+            bounds = np.linspace(start, stop, parts + 1).astype(np.int64)
+            with ThreadPoolExecutor(max_workers=parts) as pool:
+                for done in [pool.submit(compare, int(a), int(b))
+                             for a, b in itertools.pairwise(bounds)]:
+                    done.result()
         return out
 
     def _encoded(self, left: dict[str, np.ndarray], right: dict[str, np.ndarray]) -> Encoded:
@@ -193,6 +224,8 @@ class Linker:
     # -- scoring --------------------------------------------------------------------------
     def _tf_u(self, left: pd.DataFrame, right: pd.DataFrame | None, li: np.ndarray
               ) -> list[np.ndarray | None]:
+        """Per pair, the frequency of the left record's value (term-frequency u), looked up
+        once per record and then taken at the pairs."""
         out: list[np.ndarray | None] = []
         for comparison in self.comparisons:
             if comparison.tf_level() is None:
@@ -200,10 +233,9 @@ class Linker:
                 continue
             column = comparison.tf_value_column()
             freq = term_frequencies(left[column], None if right is None else right[column])
-            values = left[column].to_numpy(dtype=object)[li]
             floor = 1.0 / max(len(left) + (0 if right is None else len(right)), 1)
-            mapped = pd.Series(values).map(freq).fillna(floor).to_numpy(dtype=np.float64)
-            out.append(np.maximum(mapped, floor))
+            per_record = left[column].map(freq).to_numpy(dtype=np.float64, na_value=floor)
+            out.append(np.maximum(np.nan_to_num(per_record, nan=floor), floor)[li])
         return out
 
     def run(self, left: pd.DataFrame, right: pd.DataFrame | None = None,

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.link.comparisons import NULL_LEVEL
-
 
 @dataclass
 class ComparisonParams:
@@ -43,15 +41,16 @@ class Model:
 
     def weights(self, levels: np.ndarray, tf_u: list[np.ndarray | None]) -> np.ndarray:
         """Per-pair, per-comparison log2 Bayes factors (n_pairs × n_comparisons)."""
-        out = np.zeros(levels.shape, dtype=np.float64)
+        out = np.empty(levels.shape, dtype=np.float64, order="F")  # contiguous columns
         for c, params in enumerate(self.params):
-            column = levels[:, c]
-            known = column != NULL_LEVEL
-            table = np.log2(params.m / params.u)
-            out[known, c] = table[column[known]]
+            column = levels[:, c].astype(np.intp)
+            # The null level (NULL_LEVEL, -1) reads the appended 0: no evidence.
+            table = np.append(np.log2(params.m / params.u), 0.0)
+            weight = table[column]
             if params.tf_level is not None and tf_u[c] is not None:
                 at_tf = column == params.tf_level
-                out[at_tf, c] = np.log2(params.m[params.tf_level] / tf_u[c][at_tf])
+                weight[at_tf] = np.log2(params.m[params.tf_level] / tf_u[c][at_tf])
+            out[:, c] = weight
         return out
 
     def probability(self, match_weight: np.ndarray) -> np.ndarray:

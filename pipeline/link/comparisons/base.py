@@ -82,14 +82,14 @@ class LevelComparison(BaseCompareFeature):
         return self.levels(left, right)
 
 
-# Threads rapidfuzz may use per call (-1: every core). Scores do not depend on it.
-SCORER_WORKERS = -1
+SCORER_WORKERS = -1  # every core
 
 
 def pairwise(scorer, a: np.ndarray, b: np.ndarray, cutoff: float | None = None) -> np.ndarray:
-    """A rapidfuzz scorer applied element-wise to aligned arrays (C++, no Python per pair,
-    spread over the cores). With `cutoff`, scores beyond it are not computed exactly
-    (similarities below it read 0, distances above it read cutoff + 1)."""
+    """A rapidfuzz scorer applied element-wise to aligned arrays (C++, no Python per pair).
+    With `cutoff`, scores beyond it are not computed exactly (similarities below it read 0,
+    distances above it read cutoff + 1). `SCORER_WORKERS` threads score (rapidfuzz converts
+    the Python strings on the calling thread, holding the GIL, then scores in parallel)."""
     if len(a) == 0:
         return np.zeros(0)
     return np.asarray(process.cpdist(a, b, scorer=scorer, workers=SCORER_WORKERS,
@@ -105,18 +105,14 @@ def similarity_cutoff(threshold: float | None) -> float | None:
 def scored(pairs: Pairs, column: str, scorer, rows: np.ndarray, fill: float,
            cutoff: float | None = None) -> np.ndarray:
     """`scorer` on the pairs where `rows` is true (elsewhere `fill`): string scorers run only
-    where an earlier, cheaper level has not already decided, and once per distinct pair of
-    values (candidates share streets, names and birth dates: far fewer value pairs than
-    pairs). `cutoff` is the loosest threshold a level tests, so cut-off scores fail every
-    level just as exact ones would (for similarities, pass `similarity_cutoff(threshold)`)."""
+    where an earlier, cheaper level has not already decided. `cutoff` is the loosest
+    threshold a level tests, so cut-off scores fail every level just as exact ones would (for
+    similarities, pass `similarity_cutoff(threshold)`)."""
     where = np.flatnonzero(rows)
     if not len(where):
         return np.full(len(pairs), fill, dtype=np.float64)
-    code_a, code_b = pairs.codes(column)
-    key = code_a[where].astype(np.int64) * (int(code_b.max(initial=0)) + 2) + code_b[where]
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    a, b = pairs.strings(column, where[first])
-    scores = pairwise(scorer, a, b, cutoff)[inverse.reshape(-1)]
+    a, b = pairs.strings(column, where)
+    scores = pairwise(scorer, a, b, cutoff)
     # Keep the scorer's float32: thresholds (0.88) compare as they do on its own output.
     out = np.full(len(pairs), fill, dtype=np.result_type(scores.dtype, np.float32))
     out[where] = scores

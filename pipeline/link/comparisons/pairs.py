@@ -9,6 +9,7 @@ comparisons over 10^6 pairs cost milliseconds; Python string comparisons cost se
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -36,15 +37,17 @@ class Encoded:
     def __init__(self, left: dict[str, np.ndarray], right: dict[str, np.ndarray]) -> None:
         self.left, self.right = left, right
         self._cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self._lock = threading.RLock()  # chunks of pairs are compared on several threads
 
     @property
     def dedupe(self) -> bool:
         return self.left is self.right
 
     def _both(self, key: tuple, derive) -> tuple[np.ndarray, np.ndarray]:
-        if key not in self._cache:
-            self._cache[key] = derive()
-        return self._cache[key]
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = derive()
+            return self._cache[key]
 
     def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         return self.slice_codes(column, ((None, None),))[0]
@@ -54,6 +57,19 @@ class Encoded:
         """Codes of the character slices [start:stop) of a column, all spans in one code space
         (so a day can be compared with a month); a slice of a missing value is missing."""
         key = ("slices", column, tuple(spans))
+        with self._lock:
+            self._derive_slices(key, column, spans)
+        codes = self._cache[key]
+        n = len(spans)
+        out = []
+        for s in range(n):
+            left = codes[s]  # type: ignore[index]
+            right = left if self.dedupe else codes[n + s]  # type: ignore[index]
+            out.append((left, right))
+        return out
+
+    def _derive_slices(self, key: tuple, column: str,
+                       spans: Sequence[tuple[int | None, int | None]]) -> None:
         if key not in self._cache:
             sides = [self.left[column]] if self.dedupe else [self.left[column],
                                                              self.right[column]]
@@ -65,14 +81,6 @@ class Encoded:
                     else:
                         parts.append(slice_text(values, start or 0, stop))
             self._cache[key] = _joint_codes(parts)  # type: ignore[assignment]
-        codes = self._cache[key]
-        n = len(spans)
-        out = []
-        for s in range(n):
-            left = codes[s]  # type: ignore[index]
-            right = left if self.dedupe else codes[n + s]  # type: ignore[index]
-            out.append((left, right))
-        return out
 
     def lengths(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         def derive():
