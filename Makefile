@@ -40,12 +40,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 # Peers (Splink 5, duckdb) are bench-only dependencies, installed on top of the lock.
+# One command, one run: whole `bidui run`s (sample, city; local and dask), throughput on the
+# same pairs, peers on the same data -> benchmarks/results.json and benchmarks/results.md
+# (printed at the end). The city data are generated once into var/bench/city/ and reused.
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r benchmarks/requirements-bench.txt
-	$(BIN)/bidui bench febrl4 --json > benchmarks/febrl4.json
-	$(BIN)/bidui bench generated --json --households 2000 > benchmarks/generated.json
-	$(BIN)/python -c "import json; print(json.dumps({'febrl4': json.load(open('benchmarks/febrl4.json')), 'generated': json.load(open('benchmarks/generated.json'))}, indent=2))" > benchmarks/results.json
-	@cat benchmarks/results.json
+	$(BIN)/bidui bench all
 
 # Regenerate the committed sample from the generator (deterministic for the seed).
 sample: $(STAMP)

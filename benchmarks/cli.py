@@ -1,4 +1,8 @@
-"""Command line of the benchmarks: ``python -m benchmarks febrl4|generated [--json]``.
+"""Command line of the benchmarks: ``python -m benchmarks febrl4|generated|all [--json]``.
+
+``all`` runs every bench in one invocation and writes ``benchmarks/results.json`` and
+``benchmarks/results.md`` (see :mod:`benchmarks.suite`); it prints the markdown, or the JSON
+with ``--json``.
 
 ``main(argv)`` is what ``bidui bench`` calls. With ``--json`` exactly one JSON object is written
 to stdout; everything the engines print or log (Splink's warnings, DuckDB progress) goes to
@@ -33,7 +37,28 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--workdir", type=Path, default=None,
                      help="write the generated files here (default: a temporary folder)")
     gen.add_argument("--json", action="store_true", help="print one JSON object")
+    every = sub.add_parser(
+        "all", help="every bench in one run: writes benchmarks/results.json and results.md")
+    every.add_argument("--json", action="store_true",
+                       help="print the results JSON (default: print the markdown)")
+    every.add_argument("--results-dir", type=Path, default=None,
+                       help="where results.json and results.md go (default: benchmarks/)")
+    every.add_argument("--sizes", type=_csv, default=None,
+                       help="comma list of sample, city, febrl4 (default: all three)")
+    every.add_argument("--engines", type=_csv, default=None,
+                       help="engines of the whole runs (default: local,dask)")
+    every.add_argument("--parts", type=_csv, default=None,
+                       help="comma list of runs, throughput, peers (default: all)")
+    every.add_argument("--peer-sizes", type=_csv, default=None,
+                       help="generated peer bench sizes: sample, city or N households "
+                            "(default: sample,city)")
+    every.add_argument("--max-rl-pairs", type=int, default=None,
+                       help="recordlinkage Compare on at most this many pairs (random subset)")
     return parser
+
+
+def _csv(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 @contextlib.contextmanager
@@ -51,7 +76,22 @@ def stdout_to_stderr() -> Iterator[None]:
         os.close(saved)
 
 
+def plan_from_args(args: argparse.Namespace):
+    from benchmarks.suite import Plan
+
+    plan = Plan()
+    for name in ("sizes", "engines", "parts", "peer_sizes", "max_rl_pairs", "results_dir"):
+        value = getattr(args, name)
+        if value is not None:
+            setattr(plan, name, value)
+    return plan
+
+
 def run(args: argparse.Namespace) -> dict:
+    if args.bench == "all":
+        from benchmarks.suite import run_all
+
+        return run_all(plan_from_args(args))
     if args.bench == "febrl4":
         from benchmarks.febrl import run_febrl4_bench
 
@@ -98,6 +138,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     with stdout_to_stderr():
         result = run(args)
+    if args.bench == "all":
+        from benchmarks.report import render_markdown
+        from benchmarks.suite import write
+
+        json_path, md_path = write(result, plan_from_args(args).results_dir)
+        print(f"wrote {json_path} and {md_path}", file=sys.stderr)
+        text = (json.dumps(result, ensure_ascii=False, default=_jsonable) if args.json
+                else render_markdown(result))
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+        return 0
     if args.json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False, default=_jsonable) + "\n")
     else:

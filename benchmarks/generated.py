@@ -31,6 +31,7 @@ recall per ID kind.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 import tempfile
@@ -260,10 +261,27 @@ def run_splink_generated(folder: Path, truth: pd.DataFrame,
 # --- the bench -----------------------------------------------------------------------------
 
 
+def _same_generated(folder: Path, households: int, seed: int) -> bool:
+    """Whether ``folder`` already holds a complete generated set with these parameters."""
+    meta = folder / "truth" / "meta.json"
+    if not (meta.exists() and (folder / UNION_FILE).exists() and (folder / CIVIL_FILE).exists()):
+        return False
+    try:
+        found = json.loads(meta.read_text("utf-8"))
+    except ValueError:
+        return False
+    return found.get("households") == households and found.get("seed") == seed
+
+
 def run_generated_bench(households: int = 2000, seed: int = 42, workdir: Path | None = None,
-                        splink_u_max_pairs: float = SPLINK_U_MAX_PAIRS) -> dict:
+                        splink_u_max_pairs: float = SPLINK_U_MAX_PAIRS,
+                        data_dir: Path | None = None) -> dict:
     """Generate ``households`` (seeded) into ``workdir`` (or a temporary folder) and link
     roll → civil with bidui, Splink and recordlinkage; each scored by ``score_links``.
+
+    A ``workdir`` that already holds the same generated set (truth/meta.json: households and
+    seed) is reused. ``data_dir`` instead names an existing set (with its truth/) to link as
+    is — nothing is generated or written there (the committed data/sample, say).
 
     Returns ``{engine: {"all": {precision, recall, f1, seconds, …}, "recall_by_id_kind":
     {kind: recall}}}``; Splink's entry is ``{"skipped": …}`` when Splink is not installed.
@@ -271,9 +289,13 @@ def run_generated_bench(households: int = 2000, seed: int = 42, workdir: Path | 
     from pipeline.generate import generate
 
     with tempfile.TemporaryDirectory(prefix="bidui-bench-") as scratch:
-        folder = Path(workdir) if workdir is not None else Path(scratch)
-        folder.mkdir(parents=True, exist_ok=True)
-        generate(folder, households, seed)
+        if data_dir is not None:
+            folder = Path(data_dir)
+        else:
+            folder = Path(workdir) if workdir is not None else Path(scratch)
+            folder.mkdir(parents=True, exist_ok=True)
+            if not _same_generated(folder, households, seed):
+                generate(folder, households, seed)
         truth = pd.read_csv(folder / "truth" / "links.csv", dtype=str, keep_default_na=False)
         out: dict[str, dict] = {"bidui": run_bidui_generated(folder, truth)}
         if splink_available():

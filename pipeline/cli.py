@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--top", type=int, default=3, metavar="N")
 
     bench = commands.add_parser(
-        "bench", help="accuracy and time beside Splink and recordlinkage (febrl4 | generated)",
+        "bench", help="speed, memory and accuracy beside Splink and recordlinkage "
+                      "(all | febrl4 | generated)",
         add_help=False)
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)
 
@@ -159,7 +160,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    """`bidui bench febrl4 --json` / `bidui bench generated --json [--households N]`."""
+    """`bidui bench all` (what `make bench` runs) / `bidui bench febrl4 --json` /
+    `bidui bench generated --json [--households N]`."""
     from benchmarks.cli import main as bench_main
 
     return bench_main(args.bench_args)
