@@ -101,6 +101,20 @@ class Encoded:
             return left, (left if self.dedupe else of(self.right[column]))
         return self._both(("chars", column, width), derive)
 
+    def packed(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """Each value of exactly 8 characters, all below U+0100 (dates as YYYYMMDD), as one
+        uint64 (character k in byte k); 0 for any other value (never a packed one)."""
+        def derive():
+            def of(values, chars):
+                lengths = pd.Series(values, dtype=object).str.len().to_numpy()
+                fits = (lengths == 8) & (chars < 256).all(axis=1)
+                out = np.ascontiguousarray(chars.astype(np.uint8)).view("<u8").reshape(-1)
+                return np.where(fits, out, np.uint64(0))
+            left_chars, right_chars = self.characters(column, 8)
+            left = of(self.left[column], left_chars)
+            return left, (left if self.dedupe else of(self.right[column], right_chars))
+        return self._both(("packed", column), derive)
+
     def is_value(self, column: str, value: str) -> tuple[np.ndarray, np.ndarray]:
         def derive():
             left = np.asarray(self.left[column] == value, dtype=bool)
@@ -148,6 +162,10 @@ class Pairs:
 
     def is_value(self, column: str, value: str) -> tuple[np.ndarray, np.ndarray]:
         return self._take(self.encoded.is_value(column, value))
+
+    def packed(self, column: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        left, right = self.encoded.packed(column)
+        return left[self.li[rows]], right[self.ri[rows]]
 
     def characters(self, column: str, width: int, rows: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray]:
