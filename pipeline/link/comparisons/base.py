@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 from rapidfuzz import distance, process
 from recordlinkage.base import BaseCompareFeature
 
@@ -102,17 +103,32 @@ def similarity_cutoff(threshold: float | None) -> float | None:
     return None if threshold is None else max(threshold - 0.01, 0.0)
 
 
+DISTINCT_SAMPLE = 20_000  # pairs looked at to decide whether value pairs repeat
+REPEAT_SHARE = 0.5  # score once per distinct value pair below this share of distinct pairs
+
+
 def scored(pairs: Pairs, column: str, scorer, rows: np.ndarray, fill: float,
            cutoff: float | None = None) -> np.ndarray:
     """`scorer` on the pairs where `rows` is true (elsewhere `fill`): string scorers run only
-    where an earlier, cheaper level has not already decided. `cutoff` is the loosest
-    threshold a level tests, so cut-off scores fail every level just as exact ones would (for
-    similarities, pass `similarity_cutoff(threshold)`)."""
+    where an earlier, cheaper level has not already decided. Where value pairs repeat (streets:
+    30k distinct among 1M city candidates) each distinct pair is scored once. `cutoff` is the
+    loosest threshold a level tests, so cut-off scores fail every level just as exact ones
+    would (for similarities, pass `similarity_cutoff(threshold)`)."""
     where = np.flatnonzero(rows)
     if not len(where):
         return np.full(len(pairs), fill, dtype=np.float64)
-    a, b = pairs.strings(column, where)
-    scores = pairwise(scorer, a, b, cutoff)
+    code_a, code_b = pairs.codes(column)
+    key = code_a[where].astype(np.int64) * (int(code_b.max(initial=0)) + 2) + code_b[where]
+    sample = key[:DISTINCT_SAMPLE]
+    if len(key) > DISTINCT_SAMPLE and len(pd.unique(sample)) < REPEAT_SHARE * len(sample):
+        inverse, distinct = pd.factorize(key)
+        first = np.empty(len(distinct), dtype=np.int64)
+        first[inverse[::-1]] = np.arange(len(key) - 1, -1, -1)  # first pair of each
+        a, b = pairs.strings(column, where[first])
+        scores = pairwise(scorer, a, b, cutoff)[inverse]
+    else:
+        a, b = pairs.strings(column, where)
+        scores = pairwise(scorer, a, b, cutoff)
     # Keep the scorer's float32: thresholds (0.88) compare as they do on its own output.
     out = np.full(len(pairs), fill, dtype=np.result_type(scores.dtype, np.float32))
     out[where] = scores
