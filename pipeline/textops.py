@@ -10,6 +10,21 @@ import numpy as np
 import pandas as pd
 
 
+def is_text(values: np.ndarray) -> np.ndarray:
+    """True where a value is a str (object arrays mix text, numbers, dates and None)."""
+    return np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
+
+
+def joint_codes(arrays: list[np.ndarray], missing: str = "") -> list[np.ndarray]:
+    """Integer codes of several text arrays in one code space (equal values ⇔ equal codes);
+    -1 where the value is `missing`."""
+    sizes = [len(a) for a in arrays]
+    stacked = np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
+    codes = pd.factorize(stacked)[0]
+    codes = np.where(stacked == missing, -1, codes).astype(np.int32)
+    return np.split(codes, np.cumsum(sizes)[:-1])
+
+
 def _arrow(values: np.ndarray):
     import pyarrow as pa
 

@@ -20,6 +20,7 @@ from pipeline.ingest.headers import (
 from pipeline.ingest.readers import RawTable, cell_to_id_text, read_raw
 from pipeline.normalise.vocab import SPACE_CLASS
 from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_LABELS, SOURCE_ROW, Source
+from pipeline.textops import is_text
 
 BLANK_PATTERN = f"^[{SPACE_CLASS}]*$"
 
@@ -145,18 +146,14 @@ def _frame_from_rows(table: RawTable, header_index: int, header_map: HeaderMap,
     return frame, int(len(body) - len(rows))
 
 
-def _is_text(column: pd.Series) -> np.ndarray:
-    values = column.to_numpy(dtype=object)
-    return np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
-
-
 def _present_cells(column: pd.Series) -> np.ndarray:
     """True where a cell holds something: not None/NaN/NaT and not blank text (only white
     space, as Python's `str.strip` sees it; checked in Arrow for all cells at once)."""
-    is_text = _is_text(column)
-    present = column.notna().to_numpy() if not is_text.all() else np.ones(len(column), bool)
-    if is_text.any():
-        present[is_text] = ~blank_texts(column.to_numpy(dtype=object)[is_text])
+    values = column.to_numpy(dtype=object)
+    text = is_text(values)
+    present = column.notna().to_numpy() if not text.all() else np.ones(len(column), bool)
+    if text.any():
+        present[text] = ~blank_texts(values[text])
     return present
 
 
@@ -174,7 +171,7 @@ def blank_texts(texts: np.ndarray) -> np.ndarray:
 
 def _id_text(column: pd.Series) -> pd.Series:
     """ID-like cells as text: present text unchanged, numbers as Excel shows them."""
-    other = ~_is_text(column) & column.notna().to_numpy()
+    other = ~is_text(column.to_numpy(dtype=object)) & column.notna().to_numpy()
     if other.any():
         column = column.copy()
         column[other] = column[other].map(cell_to_id_text)

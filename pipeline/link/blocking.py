@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from recordlinkage.base import BaseIndexAlgorithm
 
+from pipeline.textops import joint_codes
+
 
 @dataclass
 class PassStats:
@@ -43,20 +45,18 @@ def key_codes(left: pd.DataFrame, right: pd.DataFrame | None, columns: list[str]
     the only string work, and everything after is bincount and argsort on int64."""
     n_left = len(left)
     combined: np.ndarray | None = None
-    missing: np.ndarray | None = None
     for column in columns:
-        values = left[column].to_numpy(dtype=object)
+        sides = [left[column].to_numpy(dtype=object)]
         if right is not None:
-            values = np.concatenate([values, right[column].to_numpy(dtype=object)])
-        codes, uniques = pd.factorize(values)
-        absent = values == ""
-        missing = absent if missing is None else missing | absent
+            sides.append(right[column].to_numpy(dtype=object))
+        codes = np.concatenate(joint_codes(sides)).astype(np.int64)  # -1: missing
         if combined is None:
-            combined = codes.astype(np.int64)
+            combined = codes
         else:  # re-factorise the pair so the code space stays within the record count
-            combined = pd.factorize(combined * (len(uniques) + 1) + codes)[0].astype(np.int64)
-    assert combined is not None and missing is not None
-    combined = np.where(missing, -1, combined)
+            pair = combined * (int(codes.max(initial=0)) + 1) + codes
+            combined = np.where((combined < 0) | (codes < 0), -1,
+                                pd.factorize(pair)[0]).astype(np.int64)
+    assert combined is not None
     return combined[:n_left], (combined if right is None else combined[n_left:])
 
 

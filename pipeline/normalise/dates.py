@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.normalise.vocab import is_blank
+from pipeline.textops import is_text
 
 # Plausibility window for every path; it also keeps results inside datetime64[ns].
 MIN_YEAR = 1900
@@ -145,11 +146,11 @@ def parse_dates(values: pd.Series) -> pd.DataFrame:
     uniques = np.asarray(uniques, dtype=object)
     value = np.full(len(uniques) + 1, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
     unparseable = np.zeros(len(uniques) + 1, dtype=bool)
-    is_text = np.fromiter((type(u) is str for u in uniques), dtype=bool, count=len(uniques))
+    text = is_text(uniques)
     plain = np.zeros(len(uniques), dtype=bool)
-    if is_text.any():
-        handled, parsed = _parse_plain(uniques[is_text])
-        where = np.flatnonzero(is_text)[handled]
+    if text.any():
+        handled, parsed = _parse_plain(uniques[text])
+        where = np.flatnonzero(text)[handled]
         value[where], unparseable[where] = parsed[handled], np.isnat(parsed[handled])
         plain[where] = True
     for i in np.flatnonzero(~plain):

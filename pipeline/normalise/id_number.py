@@ -23,7 +23,7 @@ import pandas as pd
 
 from pipeline.normalise.calendar import days_since_epoch, real_dates
 from pipeline.normalise.districts import admin_code_known
-from pipeline.textops import full_match
+from pipeline.textops import full_match, is_text
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
@@ -294,11 +294,10 @@ def check_ids(values: pd.Series, as_of: dt.date | None = None) -> pd.DataFrame:
     are already clean 18-character IDs (nearly all, in a sound feed) are checked together."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     uniques = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
-    is_text = np.fromiter((type(u) is str for u in uniques), dtype=bool, count=len(uniques))
+    text = is_text(uniques.to_numpy(dtype=object))
     plain = np.zeros(len(uniques), dtype=bool)
-    if is_text.any():
-        plain[is_text] = full_match(uniques[is_text].to_numpy(dtype=object), _PLAIN18,
-                                    _PLAIN18)
+    if text.any():
+        plain[text] = full_match(uniques[text].to_numpy(dtype=object), _PLAIN18, _PLAIN18)
     fast = _check_plain18(uniques[plain].to_numpy(dtype=object), as_of) if plain.any() else None
     # The trailing entry stands for missing cells: factorize codes them -1.
     slow = _check_each([check_id(u, as_of) for u in uniques[~plain]] + [check_id(None)])

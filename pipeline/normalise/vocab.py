@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.textops import is_text as text_mask
+
 UNRECOGNISED = "?"
 
 # Cell contents that people type to mean "nothing here" / "not applicable". They are treated
@@ -79,7 +81,7 @@ def already_clean(uniques: np.ndarray) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    is_text = np.fromiter((isinstance(u, str) for u in uniques), dtype=bool, count=len(uniques))
+    is_text = text_mask(uniques)
     out = np.zeros(len(uniques), dtype=bool)
     if not is_text.any():
         return out

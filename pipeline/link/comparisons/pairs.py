@@ -15,18 +15,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from pipeline.textops import slice_text
+from pipeline.textops import joint_codes, slice_text
 
 MISSING = ""  # features are text with '' for missing (features.py)
-
-
-def _joint_codes(values: list[np.ndarray]) -> list[np.ndarray]:
-    """Codes for several arrays in one code space; -1 where the value is missing ('')."""
-    sizes = [len(v) for v in values]
-    stacked = np.concatenate(values) if len(values) > 1 else values[0]
-    codes, _ = pd.factorize(stacked)
-    codes = np.where(stacked == MISSING, -1, codes).astype(np.int32)
-    return np.split(codes, np.cumsum(sizes)[:-1])
 
 
 class Encoded:
@@ -80,7 +71,7 @@ class Encoded:
                         parts.append(values)
                     else:
                         parts.append(slice_text(values, start or 0, stop))
-            self._cache[key] = _joint_codes(parts)  # type: ignore[assignment]
+            self._cache[key] = joint_codes(parts, MISSING)  # type: ignore[assignment]
 
     def lengths(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         def derive():
@@ -105,14 +96,14 @@ class Encoded:
         """Each value of exactly 8 characters, all below U+0100 (dates as YYYYMMDD), as one
         uint64 (character k in byte k); 0 for any other value (never a packed one)."""
         def derive():
-            def of(values, chars):
-                lengths = pd.Series(values, dtype=object).str.len().to_numpy()
+            def of(lengths, chars):
                 fits = (lengths == 8) & (chars < 256).all(axis=1)
                 out = np.ascontiguousarray(chars.astype(np.uint8)).view("<u8").reshape(-1)
                 return np.where(fits, out, np.uint64(0))
             left_chars, right_chars = self.characters(column, 8)
-            left = of(self.left[column], left_chars)
-            return left, (left if self.dedupe else of(self.right[column], right_chars))
+            left_len, right_len = self.lengths(column)
+            left = of(left_len, left_chars)
+            return left, (left if self.dedupe else of(right_len, right_chars))
         return self._both(("packed", column), derive)
 
     def is_value(self, column: str, value: str) -> tuple[np.ndarray, np.ndarray]:
