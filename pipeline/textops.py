@@ -20,9 +20,23 @@ def joint_codes(arrays: list[np.ndarray], missing: str = "") -> list[np.ndarray]
     -1 where the value is `missing`."""
     sizes = [len(a) for a in arrays]
     stacked = np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
-    codes = pd.factorize(stacked)[0]
+    codes = factorize(stacked)
     codes = np.where(stacked == missing, -1, codes).astype(np.int32)
     return np.split(codes, np.cumsum(sizes)[:-1])
+
+
+def factorize(values: np.ndarray) -> np.ndarray:
+    """Integer codes of the values (equal ⇔ equal). pandas hashes text as C strings, so it
+    takes 'a\x00b' for 'a'; values holding U+0000 are coded by a Python dict instead."""
+    try:
+        has_nul = "\x00" in "".join(values)
+    except TypeError:  # not all text
+        has_nul = any(isinstance(v, str) and "\x00" in v for v in values)
+    if not has_nul:
+        return pd.factorize(values)[0]
+    seen: dict[object, int] = {}
+    return np.fromiter((-1 if v is None or v != v else seen.setdefault(v, len(seen))
+                        for v in values), dtype=np.int64, count=len(values))  # as pandas
 
 
 def _arrow(values: np.ndarray):

@@ -18,6 +18,7 @@ import pandas as pd
 from rapidfuzz import distance, process
 from recordlinkage.base import BaseCompareFeature
 
+from pipeline.link.comparisons import kernels
 from pipeline.link.comparisons.pairs import Pairs
 
 NULL_LEVEL = -1
@@ -124,15 +125,27 @@ def scored(pairs: Pairs, column: str, scorer, rows: np.ndarray, fill: float,
         inverse, distinct = pd.factorize(key)
         first = np.empty(len(distinct), dtype=np.int64)
         first[inverse[::-1]] = np.arange(len(key) - 1, -1, -1)  # first pair of each
-        a, b = pairs.strings(column, where[first])
-        scores = pairwise(scorer, a, b, cutoff)[inverse]
+        scores = score_rows(pairs, column, scorer, where[first], cutoff)[inverse]
     else:
-        a, b = pairs.strings(column, where)
-        scores = pairwise(scorer, a, b, cutoff)
+        scores = score_rows(pairs, column, scorer, where, cutoff)
     # Keep the scorer's float32: thresholds (0.88) compare as they do on its own output.
     out = np.full(len(pairs), fill, dtype=np.result_type(scores.dtype, np.float32))
     out[where] = scores
     return out
+
+
+def score_rows(pairs: Pairs, column: str, scorer, rows: np.ndarray,
+               cutoff: float | None = None) -> np.ndarray:
+    """`scorer` on the pairs at `rows` (indices into the chunk), as `pairwise` gives it: by
+    its compiled kernel over the records' code points where it has one (kernels.py), else
+    by rapidfuzz on the strings."""
+    kernel = kernels.compiled(scorer)
+    points = pairs.encoded.code_points(column) if kernel is not None else None
+    if points is None:
+        a, b = pairs.strings(column, rows)
+        return pairwise(scorer, a, b, cutoff)
+    left, right = points
+    return kernel(left, right, pairs.li[rows], pairs.ri[rows], cutoff)
 
 
 def within_one_edit(pairs: Pairs, column: str, rows: np.ndarray, width: int) -> np.ndarray:
@@ -162,8 +175,7 @@ def within_one_edit(pairs: Pairs, column: str, rows: np.ndarray, width: int) -> 
     out[where[fixed]] = (count <= 1) | swapped
     other = where[~fixed]
     if len(other):
-        a_text, b_text = pairs.strings(column, other)
-        out[other] = pairwise(distance.OSA.distance, a_text, b_text, 1) <= 1
+        out[other] = score_rows(pairs, column, distance.OSA.distance, other, 1) <= 1
     return out
 
 

@@ -13,8 +13,13 @@ import threading
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 
+from pipeline.link.comparisons.codepoints import (
+    CodePoints,
+    code_points,
+    span_codes,
+    text_lengths,
+)
 from pipeline.textops import joint_codes, slice_text
 
 MISSING = ""  # features are text with '' for missing (features.py)
@@ -64,6 +69,11 @@ class Encoded:
         if key not in self._cache:
             sides = [self.left[column]] if self.dedupe else [self.left[column],
                                                              self.right[column]]
+            whole = any(start is None and stop is None for start, stop in spans)
+            coded = None if whole else span_codes(sides, spans)  # whole values: dense codes
+            if coded is not None:
+                self._cache[key] = coded  # type: ignore[assignment]
+                return
             parts = []
             for values in sides:
                 for start, stop in spans:
@@ -75,10 +85,8 @@ class Encoded:
 
     def lengths(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         def derive():
-            def of(values):
-                return pd.Series(values, dtype=object).str.len().to_numpy(dtype=np.int64)
-            left = of(self.left[column])
-            return left, (left if self.dedupe else of(self.right[column]))
+            left = text_lengths(self.left[column])
+            return left, (left if self.dedupe else text_lengths(self.right[column]))
         return self._both(("len", column), derive)
 
     def characters(self, column: str, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -105,6 +113,19 @@ class Encoded:
             left = of(left_len, left_chars)
             return left, (left if self.dedupe else of(right_len, right_chars))
         return self._both(("packed", column), derive)
+
+    def code_points(self, column: str) -> tuple[CodePoints, CodePoints] | None:
+        """Both sides' characters as symbols in one alphabet, for the compiled scorers;
+        None when a value is not text."""
+        def derive():
+            sides = [self.left[column]] if self.dedupe else [self.left[column],
+                                                             self.right[column]]
+            coded = code_points(sides)
+            if coded is None:
+                return None, None
+            return coded[0], coded[-1]
+        left, right = self._both(("points", column), derive)
+        return None if left is None else (left, right)
 
     def is_value(self, column: str, value: str) -> tuple[np.ndarray, np.ndarray]:
         def derive():
@@ -164,6 +185,7 @@ class Pairs:
         return left[self.li[rows]], right[self.ri[rows]]
 
     def strings(self, column: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The text of the pairs at `rows` (indices into this chunk), for string scorers."""
+        """The text of the pairs at `rows` (indices into this chunk), for string scorers
+        (the compiled ones read `Encoded.code_points` instead)."""
         return (self.encoded.left[column][self.li[rows]],
                 self.encoded.right[column][self.ri[rows]])
