@@ -2,8 +2,9 @@
 
 One candidate-pair set (from bidui's own blocking for the spec) is scored two ways, each timed
 on its own: recordlinkage at its default (``n_jobs=1``, one process), bidui as the nightly run
-uses it (chunks of pairs on every core, rapidfuzz with all workers; the headline ratio) and
-also restricted to one thread (``one_thread``: ``threads=1``, rapidfuzz ``workers=1``):
+uses it (chunks of pairs on every core; the headline ratio) and also restricted to one thread
+(``one_thread``: ``threads=1``, and rapidfuzz ``workers=1`` where a scorer has no compiled
+kernel):
 
 * recordlinkage 0.16's stock :class:`recordlinkage.Compare` over the pairs as a
   ``pd.MultiIndex``, one stock feature per comparison of the spec, the closest stock
@@ -13,7 +14,9 @@ also restricted to one thread (``one_thread``: ``threads=1``, rapidfuzz ``worker
   — no model, no scores — so it does strictly less than bidui's side.
 * bidui: ``Linker.compute_levels`` (level codes of every comparison of the spec) plus the
   scoring: ``Model.weights`` with term-frequency adjustments, their sum, the match probability.
-  The model is fitted beforehand (not timed).
+  Each timed call starts from the records' text: the per-record codes and code points the
+  comparisons read are derived inside the timing, as a nightly linkage derives them once. The
+  model is fitted beforehand (not timed).
 
 Both get one untimed warm-up on a small slice first (imports, caches), then each is timed
 ``REPEATS`` times and the best time counts (``repeat_seconds`` keeps them all). Data sets:
@@ -109,7 +112,7 @@ def time_bidui(linker, model, left: pd.DataFrame, right: pd.DataFrame, li: np.nd
         lf, rf = linker._inputs(left), linker._inputs(right)
         levels = linker.compute_levels(lf, rf, i, j)
         t1 = time.perf_counter()
-        weights = model.weights(levels, linker._tf_u(left, right, i))
+        weights = model.weights(levels, linker._tf_u(lf, rf, i))
         probability = model.probability(weights.sum(axis=1))
         t2 = time.perf_counter()
         return t1 - t0, t2 - t1, probability

@@ -222,20 +222,22 @@ class Linker:
                                                                       strict=True))], iterations
 
     # -- scoring --------------------------------------------------------------------------
-    def _tf_u(self, left: pd.DataFrame, right: pd.DataFrame | None, li: np.ndarray
+    def _tf_u(self, lf: dict[str, np.ndarray], rf: dict[str, np.ndarray], li: np.ndarray
               ) -> list[np.ndarray | None]:
-        """Per pair, the frequency of the left record's value (term-frequency u), looked up
-        once per record and then taken at the pairs."""
+        """Per pair, the frequency of the left record's value (term-frequency u), from the
+        records' value codes (`rf is lf` for deduplication), then taken at the pairs."""
+        encoded = self._encoded(lf, rf)
+        n_records = len(next(iter(lf.values()), ())) + (
+            0 if encoded.dedupe else len(next(iter(rf.values()), ())))
+        floor = 1.0 / max(n_records, 1)
         out: list[np.ndarray | None] = []
         for comparison in self.comparisons:
             if comparison.tf_level() is None:
                 out.append(None)
                 continue
-            column = comparison.tf_value_column()
-            freq = term_frequencies(left[column], None if right is None else right[column])
-            floor = 1.0 / max(len(left) + (0 if right is None else len(right)), 1)
-            per_record = left[column].map(freq).to_numpy(dtype=np.float64, na_value=floor)
-            out.append(np.maximum(np.nan_to_num(per_record, nan=floor), floor)[li])
+            left_codes, right_codes = encoded.codes(comparison.tf_value_column())
+            per_record = term_frequencies(left_codes, None if encoded.dedupe else right_codes)
+            out.append(np.maximum(per_record, floor)[li])
         return out
 
     def run(self, left: pd.DataFrame, right: pd.DataFrame | None = None,
@@ -245,7 +247,7 @@ class Linker:
         rf = lf if right is None else self._inputs(right)
         li, ri, levels, stats = self.executor.candidates_with_levels(self, left, right, lf, rf)
         model = model or self.fit(left, right, levels, lf, rf, li, ri)
-        weights = model.weights(levels, self._tf_u(left, right, li))
+        weights = model.weights(levels, self._tf_u(lf, rf, li))
         match_weight = weights.sum(axis=1)
         probability = model.probability(match_weight)
         forced = self._deterministic(levels, lf, rf, li, ri)

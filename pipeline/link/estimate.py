@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import pandas as pd
 
 from pipeline.link.comparisons import NULL_LEVEL, LevelComparison
 
@@ -146,11 +145,12 @@ def estimate_prior(levels: np.ndarray, u: list[np.ndarray], m: list[np.ndarray],
     return prior
 
 
-def term_frequencies(left: pd.Series, right: pd.Series | None) -> dict[str, float]:
-    """Share of each non-empty value among all records of both sides."""
-    values = left if right is None else pd.concat([left, right], ignore_index=True)
-    values = values[values != ""]
-    if values.empty:
-        return {}
-    counts = values.value_counts()
-    return (counts / counts.sum()).to_dict()
+def term_frequencies(left_codes: np.ndarray, right_codes: np.ndarray | None) -> np.ndarray:
+    """Per left record, the share of its value among the non-empty values of both sides'
+    records (0 where missing), from the records' value codes (dense, -1 for missing)."""
+    codes = left_codes if right_codes is None else np.concatenate([left_codes, right_codes])
+    present = codes[codes >= 0]
+    if not len(present):
+        return np.zeros(len(left_codes))
+    share = np.bincount(present) / len(present)
+    return np.where(left_codes >= 0, share[np.maximum(left_codes, 0)], 0.0)
