@@ -15,21 +15,23 @@ def is_text(values: np.ndarray) -> np.ndarray:
     return np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
 
 
-def joint_codes(arrays: list[np.ndarray], missing: str = "") -> list[np.ndarray]:
+def joint_codes(arrays: list[np.ndarray], missing: str = "", nul_free: bool = False
+                ) -> list[np.ndarray]:
     """Integer codes of several text arrays in one code space (equal values ⇔ equal codes);
-    -1 where the value is `missing`."""
+    -1 where the value is `missing`. `nul_free`: the caller knows no value holds U+0000."""
     sizes = [len(a) for a in arrays]
     stacked = np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
-    codes = factorize(stacked)
+    codes = factorize(stacked, nul_free)
     codes = np.where(stacked == missing, -1, codes).astype(np.int32)
     return np.split(codes, np.cumsum(sizes)[:-1])
 
 
-def factorize(values: np.ndarray) -> np.ndarray:
+def factorize(values: np.ndarray, nul_free: bool = False) -> np.ndarray:
     """Integer codes of the values (equal ⇔ equal). pandas hashes text as C strings, so it
-    takes 'a\x00b' for 'a'; values holding U+0000 are coded by a Python dict instead."""
+    takes 'a\x00b' for 'a'; values holding U+0000 are coded by a Python dict instead
+    (`nul_free`: the caller knows there are none)."""
     try:
-        has_nul = "\x00" in "".join(values)
+        has_nul = not nul_free and "\x00" in "".join(values)
     except TypeError:  # not all text
         has_nul = any(isinstance(v, str) and "\x00" in v for v in values)
     if not has_nul:

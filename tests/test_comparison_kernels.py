@@ -9,7 +9,7 @@ import pytest
 from rapidfuzz import distance, process
 
 from pipeline.link.comparisons import kernels
-from pipeline.link.comparisons.codepoints import code_points, span_codes, text_lengths
+from pipeline.link.comparisons.codepoints import Texts, code_points, span_codes, text_lengths
 from pipeline.link.comparisons.pairs import Encoded, Pairs
 from pipeline.link.estimate import term_frequencies
 from pipeline.textops import joint_codes, slice_text
@@ -51,7 +51,7 @@ def test_kernels_give_rapidfuzz_scores(alphabet: str) -> None:
     rng = np.random.default_rng(sum(map(ord, alphabet)))
     for longest in MAX_LENGTHS:
         left, right, i, j = candidate_like(rng, alphabet, longest)
-        points = code_points([left, right])
+        points = code_points([Texts.of(left), Texts.of(right)])
         assert points is not None
         for scorer, cutoffs in SCORERS:
             kernel = kernels.compiled(scorer)
@@ -72,7 +72,7 @@ def test_kernels_give_rapidfuzz_scores(alphabet: str) -> None:
 def test_code_points_keep_equality_in_the_narrowest_type() -> None:
     left = np.array(["张伟", "", "北京市朝阳区"], dtype=object)
     right = np.array(["张玮", "伟张", "a\U00020000"], dtype=object)
-    a, b = code_points([left, right])
+    a, b = code_points([Texts.of(left), Texts.of(right)])
     assert a.points.dtype == np.uint8 and a.alphabet == b.alphabet == 11
     texts = [*left, *right]
     symbols = [*(a.points[a.offsets[k]:a.offsets[k + 1]] for k in range(3)),
@@ -84,8 +84,8 @@ def test_code_points_keep_equality_in_the_narrowest_type() -> None:
                 assert (text[p] == x[q]) == (coded[p] == y[q])
     wide = np.array(["".join(map(chr, range(0x4E00 + k * 300, 0x4E00 + (k + 1) * 300)))
                      for k in range(2)], dtype=object)
-    assert code_points([wide])[0].points.dtype == np.uint16
-    assert code_points([np.array(["a", None], dtype=object)]) is None
+    assert code_points([Texts.of(wide)])[0].points.dtype == np.uint16
+    assert code_points([Texts.of(np.array(["a", None], dtype=object))]) is None
 
 
 @pytest.mark.parametrize("spans", [((0, 4), (4, 6), (6, 8)), ((0, 15), (6, 14)),
@@ -95,7 +95,7 @@ def test_span_codes_equal_exactly_where_slices_do(spans) -> None:
     for alphabet in ALPHABETS:
         sides = [random_texts(rng, 500, alphabet, 20), random_texts(rng, 300, alphabet, 20)]
         sides[1][:100] = sides[0][:100]
-        coded = span_codes(sides, spans)
+        coded = span_codes([Texts.of(side) for side in sides], spans)
         assert coded is not None
         sliced = joint_codes([slice_text(v, a, b) for v in sides for a, b in spans])
         for got, want in zip(coded, sliced, strict=True):
@@ -105,10 +105,26 @@ def test_span_codes_equal_exactly_where_slices_do(spans) -> None:
         assert pairs["got"].is_unique and pairs["want"].is_unique  # a bijection
 
 
+def test_whole_value_codes_are_dense_and_equal_where_values_are() -> None:
+    rng = np.random.default_rng(3)
+    for alphabet in ALPHABETS:
+        sides = [random_texts(rng, 700, alphabet, 12), random_texts(rng, 500, alphabet, 12)]
+        encoded = Encoded({"v": sides[0]}, {"v": sides[1]})
+        got = np.concatenate(encoded.codes("v"))
+        want = np.concatenate(joint_codes(sides))
+        assert np.array_equal(got == -1, want == -1) and got.max() < 1200
+        pairs = pd.DataFrame({"got": got, "want": want}).drop_duplicates()
+        assert pairs["got"].is_unique and pairs["want"].is_unique
+
+
 def test_span_codes_decline_what_fixed_width_text_cannot_hold() -> None:
-    assert span_codes([np.array(["ab\x00", "ab"], dtype=object)], ((0, 3),)) is None
-    assert span_codes([np.array(["ab", 12], dtype=object)], ((0, 1),)) is None
-    assert span_codes([np.array(["x" * 40], dtype=object)], ((0, 33),)) is None
+    def coded(values: list[object], spans) -> list[np.ndarray] | None:
+        return span_codes([Texts.of(np.array(values, dtype=object))], spans)
+
+    assert coded(["ab\x00", "ab"], ((0, 3),)) is None
+    assert coded(["ab", 12], ((0, 1),)) is None
+    assert coded(["x" * 40], ((0, 33),)) is None
+    assert coded(["x" * 33], ((None, None),)) is None
 
 
 def test_encoded_slices_fall_back_and_agree_on_nul() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -29,13 +30,38 @@ def text_lengths(values: np.ndarray) -> np.ndarray:
         return lengths.fillna(0).to_numpy(dtype=np.int64)
 
 
-def _plain_text(values: np.ndarray) -> bool:
-    """All values are str without U+0000 (which numpy's fixed-width text cannot tell from
-    its padding)."""
-    try:
-        return "\x00" not in "".join(values)
-    except TypeError:
-        return False
+class Texts:
+    """One side's values of a column, with what the encodings below check of them, each
+    worked out once, when first asked for."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values = np.asarray(values, dtype=object)
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> Texts:
+        return cls(values)
+
+    @cached_property
+    def lengths(self) -> np.ndarray:
+        """len() of each value (int64)."""
+        return text_lengths(self.values)
+
+    @cached_property
+    def joined(self) -> str | None:
+        """All values one after another (None unless all are str)."""
+        try:
+            return "".join(self.values)
+        except TypeError:
+            return None
+
+    @cached_property
+    def plain(self) -> bool:
+        """All str, none holding U+0000 (which fixed-width text cannot tell from padding)."""
+        return self.joined is not None and "\x00" not in self.joined
+
+    @property
+    def longest(self) -> int:
+        return int(self.lengths.max(initial=0))
 
 
 def _alphabet(points: np.ndarray) -> tuple[np.ndarray, int]:
@@ -62,30 +88,26 @@ def _joint_codes(parts: list[list[np.ndarray]]) -> list[np.ndarray]:
     return np.split(codes, np.cumsum(sizes)[:-1])
 
 
-def span_codes(arrays: Sequence[np.ndarray], spans: Sequence[tuple[int | None, int | None]]
+def span_codes(texts: Sequence[Texts], spans: Sequence[tuple[int | None, int | None]]
                ) -> list[np.ndarray] | None:
-    """Codes of value[start:stop] for each array and each span (arrays outer, spans inner),
-    all in one code space (equal slices ⇔ equal codes), -1 where the slice is empty. Codes
-    are only for testing equality: they are not dense (a date's slices are their digits
-    packed into an integer).
+    """Codes of value[start:stop] for each side and each span (sides outer, spans inner),
+    all in one code space (equal slices ⇔ equal codes), -1 where the slice is empty. The
+    codes only test equality: a date's slices are its digits packed into an integer.
 
     The same as factorising the sliced strings, from fixed-width code points instead; None
     when the values are too wide (a span reaching past `MAX_SPAN_WIDTH`), are not all text,
-    or hold U+0000 (which fixed-width text cannot tell from padding)."""
-    values = [np.asarray(a, dtype=object) for a in arrays]
-    if not all(map(_plain_text, values)):
+    or hold U+0000."""
+    if not all(side.plain for side in texts):
         return None
-    longest = 0
-    if any(stop is None for _, stop in spans):
-        longest = max((int(text_lengths(v).max(initial=0)) for v in values), default=0)
+    longest = max((side.longest for side in texts), default=0)
     stops = [longest if stop is None else stop for _, stop in spans]
     starts = [min(start or 0, stop) for (start, _), stop in zip(spans, stops, strict=True)]
     reach = max([*stops, 1])
     if reach > MAX_SPAN_WIDTH:
         return None
     # Positions × records: each position of every record is one contiguous row.
-    points = [np.ascontiguousarray(np.asarray(v, dtype=f"U{reach}").view(np.uint32).reshape(
-        len(v), reach).T) for v in values]
+    points = [np.ascontiguousarray(np.asarray(side.values, dtype=f"U{reach}").view(
+        np.uint32).reshape(len(side.values), reach).T) for side in texts]
     table, bits = _alphabet(np.concatenate(points, axis=1) if points else
                             np.zeros((1, 0), dtype=np.uint32))
     per_word = 63 // bits
@@ -115,17 +137,18 @@ class CodePoints:
     alphabet: int
 
 
-def code_points(arrays: Sequence[np.ndarray]) -> list[CodePoints] | None:
-    """Every array's values as `CodePoints`, all in one alphabet: each distinct character
+def code_points(texts: Sequence[Texts]) -> list[CodePoints] | None:
+    """Every side's values as `CodePoints`, all in one alphabet: each distinct character
     becomes a symbol 1…k. Equal characters stay equal and different ones different, so any
     measure that only tests characters for equality (Levenshtein, OSA, Indel, Jaro–Winkler)
     gives the same result on symbols as on the text; a small alphabet keeps the scorers'
-    per-symbol tables small. None when the values are not all text."""
-    values = [np.asarray(a, dtype=object) for a in arrays]
-    every = np.concatenate(values) if values else np.zeros(0, dtype=object)
+    per-symbol tables small. None unless the values are plain text (`Texts.plain`)."""
+    if not all(side.plain for side in texts):
+        return None
     try:
-        points = np.frombuffer("".join(every).encode("utf-32-le"), dtype=np.uint32)
-    except (TypeError, UnicodeError):  # not text, or lone surrogates
+        points = np.frombuffer("".join(side.joined for side in texts).encode("utf-32-le"),
+                               dtype=np.uint32)
+    except UnicodeError:  # lone surrogates
         return None
     present = np.flatnonzero(np.bincount(points)) if len(points) else np.zeros(0, np.int64)
     # The narrowest type that holds the symbols: the scorers read them pair after pair in
@@ -136,10 +159,9 @@ def code_points(arrays: Sequence[np.ndarray]) -> list[CodePoints] | None:
     table[present] = np.arange(1, n + 1, dtype=kind)
     symbols = table[points]
     out, start = [], 0
-    for v in values:
-        lengths = text_lengths(v)
-        offsets = np.zeros(len(v) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
+    for side in texts:
+        offsets = np.zeros(len(side.values) + 1, dtype=np.int64)
+        np.cumsum(side.lengths, out=offsets[1:])
         stop = start + int(offsets[-1])
         out.append(CodePoints(symbols[start:stop], offsets, n))
         start = stop
