@@ -99,6 +99,28 @@ def test_blocking_pair_completeness_on_truth(linked) -> None:
     assert sum(s.new_pairs for s in stats) == len(li)
 
 
+def test_blocking_codes_are_shared_only_by_the_same_frames(linked) -> None:
+    """Passes and EM sessions share each column's codes, factorised once per pair of frames;
+    a pass on other frames never reads them."""
+    from pipeline.link.blocking import BlockPass, ColumnCodes, key_codes
+    from pipeline.link.features import person_features
+    from pipeline.schema import Source
+
+    _, _, normalised = linked
+    union = person_features(normalised[Source.UNION].frame)
+    civil = person_features(normalised[Source.CIVIL].frame)
+    shared = ColumnCodes(union, civil)
+    for columns in (["birth", "surname_py"], ["name_nosep", "birth_year"], ["name_nosep"]):
+        block = BlockPass(columns, 5000)
+        assert np.array_equal(block.positions(union, civil, shared),
+                              block.positions(union, civil))
+    assert set(shared._codes) == {"birth", "surname_py", "name_nosep", "birth_year"}
+    other = union.iloc[::-1].reset_index(drop=True)
+    fresh = key_codes(other, civil, ["birth"], shared)
+    assert np.array_equal(fresh[0], key_codes(other, civil, ["birth"])[0])
+    assert not np.array_equal(fresh[0], key_codes(union, civil, ["birth"], shared)[0])
+
+
 def test_comparisons_run_in_bounded_chunks_with_identical_results(linked) -> None:
     from pipeline.link.engine import Linker
     from pipeline.link.features import person_features

@@ -38,18 +38,38 @@ def _keys(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     return key.mask(missing, "")
 
 
-def key_codes(left: pd.DataFrame, right: pd.DataFrame | None, columns: list[str]
-              ) -> tuple[np.ndarray, np.ndarray]:
+class ColumnCodes:
+    """Each key column's codes over both frames (left then right; -1 where missing),
+    factorised once and shared by every pass and EM session that blocks on the column."""
+
+    def __init__(self, left: pd.DataFrame, right: pd.DataFrame | None) -> None:
+        self.left, self.right = left, right
+        self._codes: dict[str, np.ndarray] = {}
+
+    def __call__(self, column: str) -> np.ndarray:
+        if column not in self._codes:
+            sides = [self.left[column].to_numpy(dtype=object)]
+            if self.right is not None:
+                sides.append(self.right[column].to_numpy(dtype=object))
+            self._codes[column] = np.concatenate(joint_codes(sides)).astype(np.int64)
+        return self._codes[column]
+
+    def of(self, left: pd.DataFrame, right: pd.DataFrame | None) -> bool:
+        """Whether these are the codes of exactly these frames."""
+        return self.left is left and self.right is right
+
+
+def key_codes(left: pd.DataFrame, right: pd.DataFrame | None, columns: list[str],
+              column_codes: ColumnCodes | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Integer block codes for both sides, shared (equal keys ⇔ equal codes); -1 where any key
     column is missing. Integers, not joined strings: hashing 10^6 strings once per column is
     the only string work, and everything after is bincount and argsort on int64."""
     n_left = len(left)
+    if column_codes is None or not column_codes.of(left, right):
+        column_codes = ColumnCodes(left, right)
     combined: np.ndarray | None = None
     for column in columns:
-        sides = [left[column].to_numpy(dtype=object)]
-        if right is not None:
-            sides.append(right[column].to_numpy(dtype=object))
-        codes = np.concatenate(joint_codes(sides)).astype(np.int64)  # -1: missing
+        codes = column_codes(column)
         if combined is None:
             combined = codes
         else:  # re-factorise the pair so the code space stays within the record count
@@ -95,9 +115,10 @@ class BlockPass(BaseIndexAlgorithm):
         self.skipped_blocks = 0
         self.name = "+".join(self.columns)
 
-    def positions(self, left: pd.DataFrame, right: pd.DataFrame | None) -> np.ndarray:
+    def positions(self, left: pd.DataFrame, right: pd.DataFrame | None,
+                  column_codes: ColumnCodes | None = None) -> np.ndarray:
         """Pairs as an (n, 2) array of row positions (dedupe when right is None: i < j)."""
-        codes_left, codes_right = key_codes(left, right, self.columns)
+        codes_left, codes_right = key_codes(left, right, self.columns, column_codes)
         pairs, self.skipped_blocks = block_pairs(codes_left, codes_right, right is None,
                                                  self.max_block_pairs)
         return pairs
@@ -112,11 +133,14 @@ class BlockPass(BaseIndexAlgorithm):
         return pd.MultiIndex.from_arrays([df_a.index[pairs[:, 0]], df_a.index[pairs[:, 1]]])
 
 
-def candidate_pairs(left: pd.DataFrame, right: pd.DataFrame | None, passes: list[BlockPass]
+def candidate_pairs(left: pd.DataFrame, right: pd.DataFrame | None, passes: list[BlockPass],
+                    column_codes: ColumnCodes | None = None
                     ) -> tuple[np.ndarray, np.ndarray, list[PassStats]]:
     """Union of all passes as sorted, unique (left position, right position) arrays."""
     width = max(len(left) if right is None else len(right), 1)
-    per_pass = [block_pass.positions(left, right) for block_pass in passes]
+    if column_codes is None or not column_codes.of(left, right):
+        column_codes = ColumnCodes(left, right)
+    per_pass = [block_pass.positions(left, right, column_codes) for block_pass in passes]
     codes, stats = union_of_passes([p[:, 0] * width + p[:, 1] for p in per_pass],
                                    [(b.name, b.skipped_blocks) for b in passes])
     return codes // width, codes % width, stats

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.link.assign import assign
-from pipeline.link.blocking import BlockPass, PassStats, candidate_pairs
+from pipeline.link.blocking import BlockPass, ColumnCodes, PassStats, candidate_pairs
 from pipeline.link.comparisons import NULL_LEVEL, LevelComparison
 from pipeline.link.comparisons.pairs import Encoded, Pairs
 from pipeline.link.estimate import (
@@ -86,7 +86,8 @@ class LocalExecutor:
                                right: pd.DataFrame | None, lf: dict[str, np.ndarray],
                                rf: dict[str, np.ndarray]
                                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[PassStats]]:
-        li, ri, stats = candidate_pairs(left, right, linker.passes)
+        li, ri, stats = candidate_pairs(left, right, linker.passes,
+                                        linker.column_codes(left, right))
         return li, ri, linker.compute_levels(lf, rf, li, ri), stats
 
 
@@ -97,6 +98,7 @@ class Linker:
         self.threads = max(threads or default_threads(), 1)
         self.executor: PairExecutor = executor or LocalExecutor()
         self._encoding: Encoded | None = None
+        self._column_codes: ColumnCodes | None = None
         self.comparisons: list[LevelComparison] = [c.build() for c in spec.comparisons]
         self.passes = [BlockPass(list(cols), spec.max_block_pairs) for cols in spec.blocking]
 
@@ -139,6 +141,14 @@ class Linker:
                              for a, b in itertools.pairwise(bounds)]:
                     done.result()
         return out
+
+    def column_codes(self, left: pd.DataFrame, right: pd.DataFrame | None) -> ColumnCodes:
+        """The blocking columns' codes for these frames, shared by the candidates' passes
+        and the EM sessions' blocks (kept until the linker sees other frames)."""
+        cached = self._column_codes
+        if cached is None or not cached.of(left, right):
+            cached = self._column_codes = ColumnCodes(left, right)
+        return cached
 
     def _encoded(self, left: dict[str, np.ndarray], right: dict[str, np.ndarray]) -> Encoded:
         cached = self._encoding
@@ -205,7 +215,7 @@ class Linker:
         iterations = []
         for session in training.em_sessions:
             pairs = BlockPass(list(session.block), self.spec.max_block_pairs).positions(
-                left, right)
+                left, right, self.column_codes(left, right))
             active = [k for k, name in enumerate(names) if name not in session.estimate_without]
             if len(pairs) == 0 or not active:
                 continue
