@@ -25,6 +25,7 @@ $(STAMP): requirements.lock pyproject.toml $(ASSETS_LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -c "from pipeline.link.comparisons.kernels import compile_all; compile_all()"
 	mkdir -p $(DOCS_ASSETS) && cp $(ASSETS_LOCK) $(DOCS_ASSETS)/
 	cd $(DOCS_ASSETS) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $(STAMP)

@@ -342,3 +342,22 @@ def compiled(scorer) -> Callable | None:
         distance.OSA.distance: _osa,
         distance.JaroWinkler.normalized_similarity: _jaro_winkler,
     }.get(scorer)
+
+
+def compile_all() -> None:
+    """Compile (or load from the cache) every kernel for one-byte and two-byte symbols, as
+    runs call them; `make install` does this so that no run waits for the compiler."""
+    from pipeline.link.comparisons.codepoints import Texts, code_points
+
+    wide = "".join(chr(0x4E00 + k) for k in range(300))  # over 255 distinct: two bytes
+    for text in ("abc", wide):
+        coded = code_points([Texts.of(np.array([text, text[::-1]], dtype=object))])
+        assert coded is not None
+        left = coded[0]
+        pairs = np.array([0, 1], dtype=np.int64), np.array([1, 0], dtype=np.int64)
+        for scorer, cutoff in ((distance.Indel.normalized_similarity, 0.5),
+                               (distance.Levenshtein.distance, 1),
+                               (distance.OSA.distance, 1),
+                               (distance.JaroWinkler.normalized_similarity, 0.5)):
+            compiled(scorer)(left, left, *pairs, cutoff)  # type: ignore[misc]
+            compiled(scorer)(left, left, *pairs, None)  # type: ignore[misc]
