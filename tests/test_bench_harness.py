@@ -404,6 +404,12 @@ def test_throughput_times_both_on_the_same_subset() -> None:
     assert result["ratio"] == pytest.approx(result["bidui"]["pairs_per_second"]
                                             / result["recordlinkage"]["pairs_per_second"])
     assert len(result["recordlinkage"]["repeat_seconds"]) == throughput.REPEATS
+    assert len(result["bidui"]["repeat_seconds"]) == (throughput.REPEATS
+                                                      * throughput.BIDUI_REPEATS_PER_ROUND)
+    assert result["bidui"]["seconds"] == min(result["bidui"]["repeat_seconds"])
+    assert result["ratio_prepared"] == pytest.approx(
+        result["bidui"]["prepared_pairs_per_second"]
+        / result["recordlinkage"]["pairs_per_second"])
     methods = {f["comparison"]: f["recordlinkage"] for f in result["recordlinkage"]["features"]}
     assert methods["given_name"] == "jarowinkler"
     assert methods["soc_sec_id"] == "levenshtein"
