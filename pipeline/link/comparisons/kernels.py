@@ -66,6 +66,18 @@ def _clear_masks(masks, pa, start, length) -> None:
 
 
 @njit(cache=True, nogil=True)
+def _switch_pattern(masks, pa, oa, start, length, record) -> tuple:
+    """Clear the masks of the pattern pa[start:start + length] and set those of `record`
+    (patterns over 64 characters have none); returns the record's (start, length)."""
+    if length <= 64:
+        _clear_masks(masks, pa, start, length)
+    start, length = oa[record], oa[record + 1] - oa[record]
+    if length <= 64:
+        _set_masks(masks, pa, start, length)
+    return start, length
+
+
+@njit(cache=True, nogil=True)
 def _lcs_long(a, b, row) -> int:
     """Longest common subsequence by dynamic programming (patterns over 64 characters)."""
     lb = len(b)
@@ -95,13 +107,9 @@ def indel_similarity(pa, oa, pb, ob, i, j, alphabet, cutoff):
     current, a0, la, full = -1, 0, 0, np.uint64(0)
     for k in range(len(i)):
         if i[k] != current:
-            if la <= 64:
-                _clear_masks(masks, pa, a0, la)
             current = i[k]
-            a0, la = oa[current], oa[current + 1] - oa[current]
-            if la <= 64:
-                _set_masks(masks, pa, a0, la)
-                full = ~np.uint64(0) if la == 64 else (_ONE << np.uint64(la)) - _ONE
+            a0, la = _switch_pattern(masks, pa, oa, a0, la, current)
+            full = ~np.uint64(0) if la >= 64 else (_ONE << np.uint64(la)) - _ONE
         b0, lb = ob[j[k]], ob[j[k] + 1] - ob[j[k]]
         total = la + lb
         if total == 0:
@@ -180,12 +188,8 @@ def edit_distance(pa, oa, pb, ob, i, j, alphabet, cutoff, transpositions):
     now, a0, la = -1, 0, 0
     for k in range(len(i)):
         if i[k] != now:
-            if la <= 64:
-                _clear_masks(masks, pa, a0, la)
             now = i[k]
-            a0, la = oa[now], oa[now + 1] - oa[now]
-            if la <= 64:
-                _set_masks(masks, pa, a0, la)
+            a0, la = _switch_pattern(masks, pa, oa, a0, la, now)
         b0, lb = ob[j[k]], ob[j[k] + 1] - ob[j[k]]
         if cutoff >= 0 and abs(la - lb) > cutoff:
             out[k] = cutoff + 1
@@ -275,12 +279,8 @@ def jaro_winkler_similarity(pa, oa, pb, ob, i, j, alphabet, cutoff):
     current, a0, lp = -1, 0, 0
     for k in range(len(i)):
         if i[k] != current:
-            if lp <= 64:
-                _clear_masks(masks, pa, a0, lp)
             current = i[k]
-            a0, lp = oa[current], oa[current + 1] - oa[current]
-            if lp <= 64:
-                _set_masks(masks, pa, a0, lp)
+            a0, lp = _switch_pattern(masks, pa, oa, a0, lp, current)
         b0, lt = ob[j[k]], ob[j[k] + 1] - ob[j[k]]
         p, t = pa[a0:a0 + lp], pb[b0:b0 + lt]
         if lp == 0 or lt == 0:
