@@ -1,10 +1,11 @@
 """Per-record work done once, and candidate pairs that read it: what comparisons compare.
 
 A comparison asks of a chunk of pairs for integer codes (equal values ⇔ equal codes, -1 for
-missing), character slices as codes, lengths, or the strings themselves (only for the pairs a
-string scorer still has to look at). `Encoded` derives those arrays once per record, on both
-sides in one code space, and keeps them; `Pairs` gathers them at the pairs' positions. Integer
-comparisons over 10^6 pairs cost milliseconds; Python string comparisons cost seconds.
+missing), character slices as codes, lengths, or the characters themselves (for the pairs a
+string measure still has to score: as code points for the compiled kernels, as strings for
+rapidfuzz). `Encoded` derives those once per record, on both sides in one code space, and
+keeps them (codepoints.py does the work); `Pairs` gathers them at the pairs' positions.
+Integer comparisons over 10^6 pairs cost milliseconds; Python string comparisons cost seconds.
 """
 
 from __future__ import annotations
