@@ -135,6 +135,7 @@ class CodePoints:
     points: np.ndarray  # uint8, uint16 or uint32: the narrowest that holds them
     offsets: np.ndarray  # int64, one more than records
     alphabet: int
+    longest: int  # the longest record (the kernels' scratch rows are this long)
 
 
 def code_points(texts: Sequence[Texts]) -> list[CodePoints] | None:
@@ -163,6 +164,6 @@ def code_points(texts: Sequence[Texts]) -> list[CodePoints] | None:
         offsets = np.zeros(len(side.values) + 1, dtype=np.int64)
         np.cumsum(side.lengths, out=offsets[1:])
         stop = start + int(offsets[-1])
-        out.append(CodePoints(symbols[start:stop], offsets, n))
+        out.append(CodePoints(symbols[start:stop], offsets, n, side.longest))
         start = stop
     return out

@@ -40,17 +40,6 @@ def _popcount(x: np.uint64) -> np.int64:
 
 
 @njit(cache=True, nogil=True)
-def _longest(oa, ob) -> int:
-    """The longest record of either side (scratch rows are this long)."""
-    longest = 1
-    for k in range(len(oa) - 1):
-        longest = max(longest, oa[k + 1] - oa[k])
-    for k in range(len(ob) - 1):
-        longest = max(longest, ob[k + 1] - ob[k])
-    return longest
-
-
-@njit(cache=True, nogil=True)
 def _set_masks(masks, pa, start, length) -> None:
     """masks[symbol] = the positions (bits) of `symbol` in pa[start:start + length] (≤ 64)."""
     bit = _ONE
@@ -96,14 +85,14 @@ def _lcs_long(a, b, row) -> int:
 
 
 @njit(cache=True, nogil=True)
-def indel_similarity(pa, oa, pb, ob, i, j, alphabet, cutoff):
+def indel_similarity(pa, oa, pb, ob, i, j, alphabet, longest, cutoff):
     """Indel normalized similarity, 1 − (la + lb − 2·LCS) / (la + lb), of the pairs
     (record i[k] of side a, record j[k] of side b). The LCS is bit-parallel (Hyyrö) with
     side a's record as the pattern; its bit masks are built once for consecutive pairs of
     the same left record, which is how candidate pairs come (sorted by left)."""
     out = np.zeros(len(i), dtype=np.float32)
     masks = np.zeros(alphabet + 1, dtype=np.uint64)  # per symbol: where it is in a
-    row = np.zeros(_longest(oa, ob) + 1, dtype=np.int64)
+    row = np.zeros(longest + 1, dtype=np.int64)
     current, a0, la, full = -1, 0, 0, np.uint64(0)
     for k in range(len(i)):
         if i[k] != current:
@@ -175,12 +164,12 @@ def _edit_bits(b, masks, la, transpositions) -> int:
 
 
 @njit(cache=True, nogil=True)
-def edit_distance(pa, oa, pb, ob, i, j, alphabet, cutoff, transpositions):
+def edit_distance(pa, oa, pb, ob, i, j, alphabet, longest, cutoff, transpositions):
     """Levenshtein distance, or OSA (optimal string alignment: a swap of neighbours is one
     edit) with `transpositions`, of the pairs (record i[k] of side a, record j[k] of side
     b); cutoff + 1 where it exceeds `cutoff` (unless NO_CUTOFF)."""
     out = np.zeros(len(i), dtype=np.int64)
-    width = _longest(oa, ob) + 1
+    width = longest + 1
     before = np.zeros(width, dtype=np.int64)
     previous = np.zeros(width, dtype=np.int64)
     current = np.zeros(width, dtype=np.int64)
@@ -268,11 +257,11 @@ def _scan_swaps(p, t, p_matched, t_matched) -> int:
 
 
 @njit(cache=True, nogil=True)
-def jaro_winkler_similarity(pa, oa, pb, ob, i, j, alphabet, cutoff):
+def jaro_winkler_similarity(pa, oa, pb, ob, i, j, alphabet, longest, cutoff):
     """Jaro–Winkler similarity (prefix weight 0.1, up to 4 characters) with record i[k] of
     side a as the pattern, as rapidfuzz's JaroWinkler.normalized_similarity(a, b)."""
     out = np.zeros(len(i), dtype=np.float32)
-    width = _longest(oa, ob) + 1
+    width = longest + 1
     p_matched = np.zeros(width, dtype=np.bool_)
     t_matched = np.zeros(width, dtype=np.bool_)
     masks = np.zeros(alphabet + 1, dtype=np.uint64)
@@ -310,9 +299,10 @@ def jaro_winkler_similarity(pa, oa, pb, ob, i, j, alphabet, cutoff):
 
 def _arguments(left, right, i, j) -> tuple:
     # One argument type per call (int64 positions): each new combination compiles anew.
+    # `longest` sizes the scratch rows (either side's longest value, known per record set).
     return (left.points, left.offsets, right.points, right.offsets,
             np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64),
-            max(left.alphabet, right.alphabet))
+            max(left.alphabet, right.alphabet), max(left.longest, right.longest, 1))
 
 
 def _indel(left, right, i, j, cutoff):
@@ -333,15 +323,18 @@ def _jaro_winkler(left, right, i, j, cutoff):
     return jaro_winkler_similarity(*_arguments(left, right, i, j), float(cutoff or 0.0))
 
 
+_COMPILED: dict[Callable, Callable] = {
+    distance.Indel.normalized_similarity: _indel,
+    distance.Levenshtein.distance: _levenshtein,
+    distance.OSA.distance: _osa,
+    distance.JaroWinkler.normalized_similarity: _jaro_winkler,
+}
+
+
 def compiled(scorer) -> Callable | None:
     """The kernel computing rapidfuzz's `scorer` (as `pairwise` calls it), if there is one:
     `(left CodePoints, right CodePoints, left positions, right positions, cutoff) → scores`."""
-    return {
-        distance.Indel.normalized_similarity: _indel,
-        distance.Levenshtein.distance: _levenshtein,
-        distance.OSA.distance: _osa,
-        distance.JaroWinkler.normalized_similarity: _jaro_winkler,
-    }.get(scorer)
+    return _COMPILED.get(scorer)
 
 
 def compile_all() -> None:
@@ -355,9 +348,6 @@ def compile_all() -> None:
         assert coded is not None
         left = coded[0]
         pairs = np.array([0, 1], dtype=np.int64), np.array([1, 0], dtype=np.int64)
-        for scorer, cutoff in ((distance.Indel.normalized_similarity, 0.5),
-                               (distance.Levenshtein.distance, 1),
-                               (distance.OSA.distance, 1),
-                               (distance.JaroWinkler.normalized_similarity, 0.5)):
-            compiled(scorer)(left, left, *pairs, cutoff)  # type: ignore[misc]
-            compiled(scorer)(left, left, *pairs, None)  # type: ignore[misc]
+        for kernel, cutoff in zip(_COMPILED.values(), (0.5, 1, 1, 0.5), strict=True):
+            kernel(left, left, *pairs, cutoff)
+            kernel(left, left, *pairs, None)
