@@ -51,7 +51,7 @@ def test_kernels_give_rapidfuzz_scores(alphabet: str) -> None:
     rng = np.random.default_rng(sum(map(ord, alphabet)))
     for longest in MAX_LENGTHS:
         left, right, i, j = candidate_like(rng, alphabet, longest)
-        points = code_points([Texts.of(left), Texts.of(right)])
+        points = code_points([Texts(left), Texts(right)])
         assert points is not None
         for scorer, cutoffs in SCORERS:
             kernel = kernels.compiled(scorer)
@@ -72,7 +72,7 @@ def test_kernels_give_rapidfuzz_scores(alphabet: str) -> None:
 def test_code_points_keep_equality_in_the_narrowest_type() -> None:
     left = np.array(["张伟", "", "北京市朝阳区"], dtype=object)
     right = np.array(["张玮", "伟张", "a\U00020000"], dtype=object)
-    a, b = code_points([Texts.of(left), Texts.of(right)])
+    a, b = code_points([Texts(left), Texts(right)])
     assert a.points.dtype == np.uint8 and a.alphabet == b.alphabet == 11
     texts = [*left, *right]
     symbols = [*(a.points[a.offsets[k]:a.offsets[k + 1]] for k in range(3)),
@@ -84,8 +84,8 @@ def test_code_points_keep_equality_in_the_narrowest_type() -> None:
                 assert (text[p] == x[q]) == (coded[p] == y[q])
     wide = np.array(["".join(map(chr, range(0x4E00 + k * 300, 0x4E00 + (k + 1) * 300)))
                      for k in range(2)], dtype=object)
-    assert code_points([Texts.of(wide)])[0].points.dtype == np.uint16
-    assert code_points([Texts.of(np.array(["a", None], dtype=object))]) is None
+    assert code_points([Texts(wide)])[0].points.dtype == np.uint16
+    assert code_points([Texts(np.array(["a", None], dtype=object))]) is None
 
 
 @pytest.mark.parametrize("spans", [((0, 4), (4, 6), (6, 8)), ((0, 15), (6, 14)),
@@ -95,7 +95,7 @@ def test_span_codes_equal_exactly_where_slices_do(spans) -> None:
     for alphabet in ALPHABETS:
         sides = [random_texts(rng, 500, alphabet, 20), random_texts(rng, 300, alphabet, 20)]
         sides[1][:100] = sides[0][:100]
-        coded = span_codes([Texts.of(side) for side in sides], spans)
+        coded = span_codes([Texts(side) for side in sides], spans)
         assert coded is not None
         sliced = joint_codes([slice_text(v, a, b) for v in sides for a, b in spans])
         for got, want in zip(coded, sliced, strict=True):
@@ -119,7 +119,7 @@ def test_whole_value_codes_are_dense_and_equal_where_values_are() -> None:
 
 def test_span_codes_decline_what_fixed_width_text_cannot_hold() -> None:
     def coded(values: list[object], spans) -> list[np.ndarray] | None:
-        return span_codes([Texts.of(np.array(values, dtype=object))], spans)
+        return span_codes([Texts(np.array(values, dtype=object))], spans)
 
     assert coded(["ab\x00", "ab"], ((0, 3),)) is None
     assert coded(["ab", 12], ((0, 1),)) is None

@@ -36,10 +36,15 @@ class Texts:
 
     def __init__(self, values: np.ndarray) -> None:
         self.values = np.asarray(values, dtype=object)
+        self._fixed: dict[int, np.ndarray] = {}
 
-    @classmethod
-    def of(cls, values: np.ndarray) -> Texts:
-        return cls(values)
+    def fixed_width(self, width: int) -> np.ndarray:
+        """(n, width) code points: each value's first `width` characters, 0 after its end
+        (so read a longer value's length from `lengths`)."""
+        if width not in self._fixed:
+            fixed = np.asarray(self.values, dtype=f"U{width}")
+            self._fixed[width] = fixed.view(np.uint32).reshape(len(fixed), width)
+        return self._fixed[width]
 
     @cached_property
     def lengths(self) -> np.ndarray:
@@ -106,8 +111,7 @@ def span_codes(texts: Sequence[Texts], spans: Sequence[tuple[int | None, int | N
     if reach > MAX_SPAN_WIDTH:
         return None
     # Positions × records: each position of every record is one contiguous row.
-    points = [np.ascontiguousarray(np.asarray(side.values, dtype=f"U{reach}").view(
-        np.uint32).reshape(len(side.values), reach).T) for side in texts]
+    points = [np.ascontiguousarray(side.fixed_width(reach).T) for side in texts]
     table, bits = _alphabet(np.concatenate(points, axis=1) if points else
                             np.zeros((1, 0), dtype=np.uint32))
     per_word = 63 // bits

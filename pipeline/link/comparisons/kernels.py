@@ -344,7 +344,7 @@ def compile_all() -> None:
 
     wide = "".join(chr(0x4E00 + k) for k in range(300))  # over 255 distinct: two bytes
     for text in ("abc", wide):
-        coded = code_points([Texts.of(np.array([text, text[::-1]], dtype=object))])
+        coded = code_points([Texts(np.array([text, text[::-1]], dtype=object))])
         assert coded is not None
         left = coded[0]
         pairs = np.array([0, 1], dtype=np.int64), np.array([1, 0], dtype=np.int64)

@@ -44,8 +44,8 @@ class Encoded:
     def texts(self, column: str) -> tuple[Texts, Texts]:
         """Both sides' values of a column with their lengths (`Texts`), described once."""
         def derive():
-            left = Texts.of(self.left[column])
-            return left, (left if self.dedupe else Texts.of(self.right[column]))
+            left = Texts(self.left[column])
+            return left, (left if self.dedupe else Texts(self.right[column]))
         return self._cached(("texts", column), derive)
 
     def _sides(self, column: str) -> list[Texts]:
@@ -86,11 +86,8 @@ class Encoded:
         """(n, width) code points of each value (0 pads short values; longer values are cut,
         so read them with `lengths`)."""
         def derive():
-            def of(values):
-                fixed = np.asarray(values, dtype=f"U{width}")
-                return fixed.view(np.uint32).reshape(len(fixed), width)
-            left = of(self.left[column])
-            return left, (left if self.dedupe else of(self.right[column]))
+            left, right = self.texts(column)
+            return left.fixed_width(width), right.fixed_width(width)
         return self._cached(("chars", column, width), derive)
 
     def packed(self, column: str) -> tuple[np.ndarray, np.ndarray]:
