@@ -54,9 +54,13 @@ class ColumnCodes:
             self._codes[column] = np.concatenate(joint_codes(sides)).astype(np.int64)
         return self._codes[column]
 
-    def of(self, left: pd.DataFrame, right: pd.DataFrame | None) -> bool:
-        """Whether these are the codes of exactly these frames."""
-        return self.left is left and self.right is right
+    @classmethod
+    def reuse(cls, cached: ColumnCodes | None, left: pd.DataFrame,
+              right: pd.DataFrame | None) -> ColumnCodes:
+        """`cached` when it holds exactly these frames' codes, else a new, empty one."""
+        if cached is not None and cached.left is left and cached.right is right:
+            return cached
+        return cls(left, right)
 
 
 def key_codes(left: pd.DataFrame, right: pd.DataFrame | None, columns: list[str],
@@ -65,8 +69,7 @@ def key_codes(left: pd.DataFrame, right: pd.DataFrame | None, columns: list[str]
     column is missing. Integers, not joined strings: hashing 10^6 strings once per column is
     the only string work, and everything after is bincount and argsort on int64."""
     n_left = len(left)
-    if column_codes is None or not column_codes.of(left, right):
-        column_codes = ColumnCodes(left, right)
+    column_codes = ColumnCodes.reuse(column_codes, left, right)
     combined: np.ndarray | None = None
     for column in columns:
         codes = column_codes(column)
@@ -138,8 +141,7 @@ def candidate_pairs(left: pd.DataFrame, right: pd.DataFrame | None, passes: list
                     ) -> tuple[np.ndarray, np.ndarray, list[PassStats]]:
     """Union of all passes as sorted, unique (left position, right position) arrays."""
     width = max(len(left) if right is None else len(right), 1)
-    if column_codes is None or not column_codes.of(left, right):
-        column_codes = ColumnCodes(left, right)
+    column_codes = ColumnCodes.reuse(column_codes, left, right)
     per_pass = [block_pass.positions(left, right, column_codes) for block_pass in passes]
     codes, stats = union_of_passes([p[:, 0] * width + p[:, 1] for p in per_pass],
                                    [(b.name, b.skipped_blocks) for b in passes])

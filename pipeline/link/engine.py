@@ -145,10 +145,8 @@ class Linker:
     def column_codes(self, left: pd.DataFrame, right: pd.DataFrame | None) -> ColumnCodes:
         """The blocking columns' codes for these frames, shared by the candidates' passes
         and the EM sessions' blocks (kept until the linker sees other frames)."""
-        cached = self._column_codes
-        if cached is None or not cached.of(left, right):
-            cached = self._column_codes = ColumnCodes(left, right)
-        return cached
+        self._column_codes = ColumnCodes.reuse(self._column_codes, left, right)
+        return self._column_codes
 
     def _encoded(self, left: dict[str, np.ndarray], right: dict[str, np.ndarray]) -> Encoded:
         cached = self._encoding
