@@ -32,6 +32,9 @@ CORPUS = {
     "header_only.csv": (HEADER.encode(), "no data rows"),
     "random.csv": (bytes(range(256)) * 40, None),
     "nul.csv": (b"\x00" * 100, "NUL"),
+    # A NUL deep in the file (past 64 KB), inside a cell: refused with its line.
+    "late_nul.csv": ((HEADER + ROW * 2000).encode() + ROW.replace("张伟", "张\x00伟").encode(),
+                     "the first on line 2002"),
     "utf16.csv": ((HEADER + ROW).encode("utf-16"), "ok"),
     "duplicate_headers.csv": ((HEADER.strip() + ",姓名\n" + ROW.strip() + ",李娜\n").encode(),
                               "ok"),

@@ -78,8 +78,13 @@ def read_raw(path: Path) -> RawTable:
 
 def _read_csv(path: Path) -> RawTable:
     raw = path.read_bytes()
-    if b"\x00" in raw[:65536] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError("the file contains NUL bytes: it is not a CSV text file.",
+    # Anywhere in the file, not only at its start: a NUL in a cell would reach the linker,
+    # whose hashing (pandas') stops reading text at it.
+    nul = raw.find(b"\x00")
+    if nul >= 0 and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        line = raw.count(b"\n", 0, nul) + 1
+        raise InputError(f"the file contains NUL bytes (the first on line {line}): it is not "
+                         "a CSV text file.",
                          "export the sheet again as CSV (UTF-8 or GB18030) or XLSX.",
                          file=str(path))
     encoding = detect_encoding(raw)
