@@ -101,3 +101,5 @@ SOURCE_LABELS: dict[Source, str] = {
 # Provenance columns added by ingest to every row.
 SOURCE_FILE = "source_file"
 SOURCE_ROW = "source_row"
+# The workbook sheet a row came from (None for CSV and Parquet inputs).
+SOURCE_SHEET = "source_sheet"

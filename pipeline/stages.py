@@ -125,10 +125,11 @@ def _quarantine_output(normalised: dict[Source, NormalisedSource]) -> pd.DataFra
     frames = [n.quarantine for n in normalised.values()]
     frame = pd.concat(frames, ignore_index=True, sort=False)
     raw_columns = sorted(c for c in frame.columns if c.startswith("raw_"))
-    frame = frame[["source", "source_file", "source_row", "reason_code", "reason", *raw_columns]]
+    frame = frame[["source", "source_file", "source_sheet", "source_row", "reason_code", "reason",
+                   *raw_columns]]
     for column in raw_columns:
         frame[column] = frame[column].astype("string")
-    return frame.sort_values(["source", "source_file", "source_row"],
+    return frame.sort_values(["source", "source_file", "source_sheet", "source_row"],
                              kind="mergesort").reset_index(drop=True)
 
 

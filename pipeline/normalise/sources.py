@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipeline.normalise.fields import KINDS, Normalised, id_column
-from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_ROW, Source
+from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_ROW, SOURCE_SHEET, Source
 
 PLANS: dict[Source, dict[str, str]] = {
     Source.UNION: {
@@ -117,6 +117,7 @@ def normalise_source(raw: pd.DataFrame, source: Source,
         ROW_KEY: pd.Series([f"{prefix}{i}" for i in range(len(raw))], index=index,
                            dtype="string"),
         SOURCE_FILE: raw[SOURCE_FILE].astype("string"),
+        SOURCE_SHEET: _sheets(raw),
         SOURCE_ROW: raw[SOURCE_ROW].astype("int64"),
     }
     issues: list[tuple[str, pd.Series]] = []
@@ -143,6 +144,13 @@ def normalise_source(raw: pd.DataFrame, source: Source,
     frame = frame.drop(columns="_max_cell_chars")
     return NormalisedSource(source, frame[~bad].reset_index(drop=True),
                             quarantine.reset_index(drop=True))
+
+
+def _sheets(raw: pd.DataFrame) -> pd.Series:
+    """Each row's workbook sheet (string dtype; <NA> for CSV rows or frames without one)."""
+    if SOURCE_SHEET in raw.columns:
+        return raw[SOURCE_SHEET].astype("string")
+    return pd.Series(pd.NA, index=raw.index, dtype="string")
 
 
 def _max_cell_chars(raw: pd.DataFrame, source: Source) -> pd.Series:
@@ -193,6 +201,7 @@ def _quarantine_frame(raw: pd.DataFrame, codes: pd.Series, reasons: pd.Series,
     out = pd.DataFrame({
         "source": pd.Series(source.value, index=raw.index, dtype="string"),
         SOURCE_FILE: raw[SOURCE_FILE].astype("string"),
+        SOURCE_SHEET: _sheets(raw),
         SOURCE_ROW: raw[SOURCE_ROW].astype("int64"),
         REASON_CODE: codes,
         REASON: reasons,
