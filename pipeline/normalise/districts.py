@@ -2,9 +2,14 @@
 
 Two sources of knowledge:
 
-* every six-digit code that has existed in any version of GB/T 2260, parsed from the history
-  table shipped with python-stdnum (``stdnum/cn/loc.dat``). An ID number's prefix is where it
-  was issued and never changes, so abolished codes (110103 崇文区, 110228 密云县) stay valid;
+* every six-digit code that has existed in any version of GB/T 2260: ``data/gbt2260_history.csv``
+  (every code of the Ministry of Civil Affairs' published yearly lists 1981–2024, 6,450 codes
+  with their first and last year; compiled by the CC0 dataset ``yescallop/areacodes``, see
+  ``data/README.md``), united with the history table shipped with python-stdnum
+  (``stdnum/cn/loc.dat``, which adds the 市辖区 pseudo-codes such as 130101 that real ID numbers
+  carry, and lacks 17 published codes such as 330113 临平区, 329012 昆山, 379014 平度). An ID
+  number's prefix is where it was issued and never changes, so abolished codes (110103 崇文区,
+  110228 密云县) stay valid;
 * ``data/beijing_districts.csv``: Beijing's current districts plus their historical codes and
   names, each pointing at the current successor district.
 
@@ -23,6 +28,8 @@ from functools import lru_cache
 from importlib import resources
 
 import pandas as pd
+
+from pipeline.normalise.cell_text import unprotect
 
 _LOC_PROVINCE = re.compile(r"^(\d{2}) province=")
 _LOC_COUNTY = re.compile(r"^\s+(\d{4}) county=")
@@ -61,9 +68,29 @@ def _parse_loc(text: str) -> frozenset[str]:
     return frozenset(codes)
 
 
+HISTORY_FILE = "gbt2260_history.csv"
+
+
+@lru_cache(maxsize=1)
+def published_admin_codes() -> frozenset[str]:
+    """The codes of the published GB/T 2260 lists 1981–2024 (``data/gbt2260_history.csv``).
+
+    Raises RuntimeError when the shipped table is damaged (fewer than 6,000 codes or a
+    code that must be there is missing): better no night than every old ID reported invalid."""
+    path = resources.files("pipeline.normalise") / "data" / HISTORY_FILE
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        codes = frozenset(row["code"].strip() for row in csv.DictReader(handle))
+    if len(codes) < 6000 or any(c not in codes for c in (*_MUST_KNOW, "330113", "329012")):
+        raise RuntimeError(f"pipeline/normalise/data/{HISTORY_FILE} looks incomplete")
+    return codes
+
+
 @lru_cache(maxsize=1)
 def known_admin_codes() -> frozenset[str]:
-    """Every code known in any version of GB/T 2260 (provinces, prefectures, counties)."""
+    """Every code known in any version of GB/T 2260 (provinces, prefectures, counties): the
+    published lists (:func:`published_admin_codes`) and python-stdnum's table.
+
+    Raises RuntimeError when either table looks incomplete."""
     text = (resources.files("stdnum.cn") / "loc.dat").read_text(encoding="utf-8")
     codes = _parse_loc(text)
     missing = [c for c in _MUST_KNOW if c not in codes]
@@ -71,7 +98,7 @@ def known_admin_codes() -> frozenset[str]:
         raise RuntimeError(
             "stdnum/cn/loc.dat looks incomplete; the GB/T 2260 history table is unusable"
         )
-    return codes
+    return codes | published_admin_codes()
 
 
 def admin_code_known(code: str) -> bool:
@@ -146,7 +173,7 @@ def _as_text(value: object) -> str | None:
         if math.isnan(f) or not f.is_integer():
             return None
         return str(int(f))
-    text = unicodedata.normalize("NFKC", str(value))
+    text = unicodedata.normalize("NFKC", unprotect(str(value)))
     return _WHITESPACE.sub("", text) or None
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from pipeline.normalise.cell_text import unprotect
+
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _VALUE = {ch: i for i, ch in enumerate(CHARSET)}
@@ -24,7 +26,7 @@ def clean_uscc(value: object) -> str | None:
     """NFKC, upper-case, whitespace removed; ``None`` for non-text or blank cells."""
     if not isinstance(value, str):
         return None
-    text = _WHITESPACE.sub("", unicodedata.normalize("NFKC", value)).upper()
+    text = _WHITESPACE.sub("", unicodedata.normalize("NFKC", unprotect(value))).upper()
     return text or None
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.normalise.cell_text import ZERO_WIDTH, unprotect
 from pipeline.textops import is_text as text_mask
 
 UNRECOGNISED = "?"
@@ -45,7 +46,9 @@ def _is_missing_scalar(value: object) -> bool:
 
 
 def clean_text(value: object) -> str | None:
-    """NFKC, remove every whitespace character; None when missing, empty or a placeholder.
+    """Protection marks removed (:func:`~pipeline.normalise.cell_text.unprotect`: a leading
+    apostrophe, ``="…"``, tabs, NBSP, zero-width characters), NFKC, every whitespace character
+    removed; None when missing, empty or a placeholder.
 
     Integer-valued floats (Excel turns ``1`` into ``1.0``) are rendered without the ``.0``.
     """
@@ -53,7 +56,7 @@ def clean_text(value: object) -> str | None:
         return None
     if isinstance(value, float | np.floating) and math.isfinite(value) and value == int(value):
         value = int(value)
-    text = _WHITESPACE.sub("", unicodedata.normalize("NFKC", str(value)))
+    text = _WHITESPACE.sub("", unicodedata.normalize("NFKC", unprotect(str(value))))
     if not text or text.upper() in PLACEHOLDERS:
         return None
     return text
@@ -69,11 +72,15 @@ def is_blank(value: object) -> bool:
 SPACE_CLASS = "".join(f"\\x{{{c:x}}}" for c in range(0x110000) if chr(c).isspace())
 _CJK = "[\\x{3400}-\\x{4dbf}\\x{4e00}-\\x{9fff}\\x{20000}-\\x{2ffff}]"
 _PLACEHOLDER_MAX = max(len(p) for p in PLACEHOLDERS)
+# Values `unprotect` may change: a leading apostrophe or `=`, or a zero-width character.
+_PROTECTED = "^['\\x{2018}\\x{2019}\\x{ff07}`=\\x{ff1d}]|[" + "".join(
+    f"\\x{{{ord(c):x}}}" for c in ZERO_WIDTH) + "]"
 
 
 def already_clean(uniques: np.ndarray) -> np.ndarray:
     """True for the values that `clean_text` and `fields._text` return unchanged: text that
-    NFKC leaves as it is, with no white space, not empty and not a placeholder.
+    NFKC leaves as it is, with no white space, no protection mark (`cell_text`), not empty and
+    not a placeholder.
 
     Checked in Arrow's C++ kernels for all values at once, so a column of 10^6 distinct, clean
     ID numbers or names costs no Python call per value. A short value without a CJK character
@@ -95,6 +102,7 @@ def already_clean(uniques: np.ndarray) -> np.ndarray:
     maybe_placeholder = pc.and_(pc.less_equal(length, _PLACEHOLDER_MAX),
                                 pc.invert(pc.match_substring_regex(texts, _CJK)))
     ok = pc.and_(ok, pc.and_(pc.greater(length, 0), pc.invert(maybe_placeholder)))
+    ok = pc.and_(ok, pc.invert(pc.match_substring_regex(texts, _PROTECTED)))
     out[is_text] = ok.to_numpy(zero_copy_only=False)
     return out
 
