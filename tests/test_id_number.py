@@ -188,10 +188,10 @@ def test_future_birth_date_with_as_of() -> None:
 
 
 def test_unknown_prefix_no_exception() -> None:
-    result = check_id(make_id("990101", "19800101"))
+    result = check_id(make_id("750101", "19800101"))
     assert result.unknown_admin_code
     assert result.problem == "admin_code"
-    assert result.admin_code == "990101"
+    assert result.admin_code == "750101"
     assert not result.bad_checksum
 
 
@@ -205,7 +205,7 @@ def test_missing(raw: object) -> None:
 
 
 def test_garbage_is_bad_format() -> None:
-    for raw in ("11010519800101", "11010519800101123Y", "无", "110105198001011234567"):
+    for raw in ("11010519800101", "11010519800101123Y", "110105198001011234567"):
         result = check_id(raw)
         assert result.bad_format, raw
         assert result.problem == "format"
@@ -227,9 +227,9 @@ def test_check_ids_series() -> None:
     out = check_ids(values, as_of=dt.date(2025, 1, 1))
     assert list(out.index) == list(values.index)
     assert list(out.columns) == [
-        "id_norm", "id_valid", "id_missing", "id_bad_format", "id_legacy15",
-        "id_excel_damaged", "id_bad_checksum", "id_bad_birth_date", "id_unknown_admin",
-        "id_problem", "id_birth_date", "id_sex", "id_admin_code",
+        "id_norm", "id_valid", "id_missing", "id_placeholder", "id_bad_format",
+        "id_legacy15", "id_excel_damaged", "id_bad_checksum", "id_bad_birth_date",
+        "id_unknown_admin", "id_problem", "id_birth_date", "id_sex", "id_admin_code", "id_kind",
     ]  # fmt: skip
     assert out["id_norm"].dtype == pd.StringDtype()
     assert out["id_problem"].dtype == pd.StringDtype()

@@ -1,5 +1,10 @@
 """GB 11643 resident ID numbers (公民身份号码): cleaning, validation and Excel-damage detection.
 
+Numbers of the same format that are not resident IDs (residence permits of Hong Kong, Macau and
+Taiwan residents; the 2023 foreigners' permanent-residence number) are valid and carry their
+own ``id_kind``; placeholders typed for an unknown number are invalid and never evidence
+(:mod:`pipeline.normalise.id_kinds` has both rules and their sources).
+
 python-stdnum's ``cn.ric`` is not used for validation: it requires the prefix to have existed in
 the birth year (rejecting real IDs of older people) and raises ``KeyError`` on unknown prefixes.
 An ID's prefix is where it was issued; any code from any version of GB/T 2260 is accepted.
@@ -22,7 +27,16 @@ import numpy as np
 import pandas as pd
 
 from pipeline.normalise.calendar import days_since_epoch, real_dates
-from pipeline.normalise.districts import admin_code_known
+from pipeline.normalise.cell_text import unprotect
+from pipeline.normalise.id_kinds import (
+    id_kind,
+    is_placeholder_15,
+    is_placeholder_18,
+    is_placeholder_text,
+    issuer_code,
+    issuer_known,
+    placeholder_18,
+)
 from pipeline.textops import full_match, is_text
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -52,6 +66,7 @@ class IdCheck:
     raw: str | None
     normalised: str | None
     missing: bool = False
+    placeholder: bool = False
     bad_format: bool = False
     legacy_15: bool = False
     excel_damaged: bool = False
@@ -61,12 +76,14 @@ class IdCheck:
     birth_date: dt.date | None = None
     sex: str | None = None
     admin_code: str | None = None
+    kind: str | None = None  # id_kinds.KINDS, for 18/15-digit numbers
 
     @property
     def problem(self) -> str | None:
         """First problem, in priority order, as a short code; ``None`` if the ID is valid."""
         for flag, code in (
             (self.missing or self.normalised is None, "missing"),
+            (self.placeholder, "placeholder"),
             (self.excel_damaged, "excel_damage"),
             (self.bad_format, "format"),
             (self.bad_checksum, "checksum"),
@@ -115,9 +132,10 @@ def _to_text(raw: object) -> str | None:
 
 
 def clean_id(text: str) -> str:
-    """NFKC, upper-case (x/× → X), whitespace and hyphens removed."""
+    """Protection marks removed (`cell_text.unprotect`: `'…`, `="…"`, tabs, NBSP, zero-width
+    characters), NFKC, upper-case (x/× → X), whitespace and hyphens removed."""
     if not (text.isascii() and text.isdigit()):
-        text = unicodedata.normalize("NFKC", text).replace("×", "X").upper()
+        text = unicodedata.normalize("NFKC", unprotect(text)).replace("×", "X").upper()
         text = _DROP.sub("", text)
         if m := _FLOAT_TEXT.match(text):
             text = m.group(1)
@@ -159,31 +177,37 @@ def _check_scientific(raw: str, text: str, mantissa: str, as_of: dt.date | None)
         normalised=text,
         bad_format=True,
         excel_damaged=True,
-        unknown_admin_code=admin is not None and not admin_code_known(admin),
+        unknown_admin_code=admin is not None and not issuer_known(admin),
         birth_date=birth,
-        admin_code=admin,
+        admin_code=None if admin is None else issuer_code(admin),
+        kind=None if admin is None else id_kind(admin),
     )
 
 
-def _check_18(raw: str, text: str, as_of: dt.date | None, legacy: bool = False) -> IdCheck:
+def _check_18(raw: str, text: str, as_of: dt.date | None, legacy: str | None = None) -> IdCheck:
+    """Check an 18-character number; ``legacy`` is the 15-digit original it was converted from."""
     bad_checksum = check_char(text[:17]) != text[17]
     # Excel keeps 15 significant digits: the last three become 000 and the checksum breaks.
-    damaged = bad_checksum and text.endswith("000") and not legacy
+    damaged = bad_checksum and text.endswith("000") and legacy is None
+    placeholder = is_placeholder_15(legacy) if legacy is not None else is_placeholder_18(text)
     sane = _sane_date(text[6:14], as_of)
     # Rounding may have carried into the birth date if the 15th digit reads 0: don't offer it.
-    birth = None if damaged and text[14] == "0" else sane
+    # A placeholder's "birth date" is no one's.
+    birth = None if (damaged and text[14] == "0") or placeholder else sane
     admin = text[:6]
     return IdCheck(
         raw=raw,
         normalised=text,
-        legacy_15=legacy,
+        placeholder=placeholder,
+        legacy_15=legacy is not None,
         excel_damaged=damaged,
         bad_checksum=bad_checksum,
         bad_birth_date=sane is None,
-        unknown_admin_code=not admin_code_known(admin),
+        unknown_admin_code=not issuer_known(admin),
         birth_date=birth,
         sex=_sex(text[16]) if birth is not None and not damaged else None,
-        admin_code=admin,
+        admin_code=issuer_code(admin),
+        kind=id_kind(admin),
     )
 
 
@@ -199,7 +223,9 @@ def _check_text(raw: str, as_of: dt.date | None) -> IdCheck:
         return _check_18(raw, text, as_of)
     if _ID15.match(text) and _parse_date("19" + text[6:12]) is not None:
         first17 = text[:6] + "19" + text[6:]
-        return _check_18(raw, first17 + check_char(first17), as_of, legacy=True)
+        return _check_18(raw, first17 + check_char(first17), as_of, legacy=text)
+    if (_ID15.match(text) and is_placeholder_15(text)) or is_placeholder_text(text):
+        return IdCheck(raw=raw, normalised=text, bad_format=True, placeholder=True)
     return IdCheck(raw=raw, normalised=text, bad_format=True)
 
 
@@ -213,6 +239,7 @@ def check_id(raw: object, as_of: dt.date | None = None) -> IdCheck:
 
 _BOOL_COLUMNS = {
     "id_missing": "missing",
+    "id_placeholder": "placeholder",
     "id_bad_format": "bad_format",
     "id_legacy15": "legacy_15",
     "id_excel_damaged": "excel_damaged",
@@ -257,30 +284,36 @@ def _check_plain18(texts: np.ndarray, as_of: dt.date | None) -> dict[str, np.nda
     sane = real & (ymd >= low)
     if as_of is not None:
         sane &= ymd <= as_of.year * 10000 + as_of.month * 100 + as_of.day
-    birth_known = sane & ~(damaged & (d[:, 14] == _DIGIT))
+    placeholder = placeholder_18(values, d[:, 17])
+    birth_known = sane & ~(damaged & (d[:, 14] == _DIGIT)) & ~placeholder
     birth = np.where(birth_known, days_since_epoch(year, month, day), _NAT)
-    admin = np.array([t[:6] for t in texts], dtype=object)
-    known_codes = {code: admin_code_known(code) for code in set(admin)}
-    unknown_admin = ~np.fromiter((known_codes[c] for c in admin), dtype=bool, count=n)
+    prefix = np.array([t[:6] for t in texts], dtype=object)
+    issuers = {code: (issuer_known(code), issuer_code(code), id_kind(code))
+               for code in set(prefix)}
+    unknown_admin = ~np.fromiter((issuers[c][0] for c in prefix), dtype=bool, count=n)
+    admin = np.array([issuers[c][1] for c in prefix], dtype=object)
+    kind = np.array([issuers[c][2] for c in prefix], dtype=object)
     sex = np.where(values[:, 16] % 2 == 1, "男", "女").astype(object)
     sex[~birth_known | damaged] = None
     problem = np.full(n, None, dtype=object)
     for flag, code in ((unknown_admin, "admin_code"), (~sane, "birth_date"),
-                       (bad_checksum, "checksum"), (damaged, "excel_damage")):
+                       (bad_checksum, "checksum"), (damaged, "excel_damage"),
+                       (placeholder, "placeholder")):
         problem[flag] = code  # lowest priority first: later (higher) ones overwrite
     false = np.zeros(n, dtype=bool)
     return {
         "normalised": np.asarray(texts, dtype=object), "valid": np.equal(problem, None),
-        "missing": false, "bad_format": false, "legacy_15": false, "excel_damaged": damaged,
+        "missing": false, "placeholder": placeholder, "bad_format": false, "legacy_15": false,
+        "excel_damaged": damaged,
         "bad_checksum": bad_checksum, "bad_birth_date": ~sane,
         "unknown_admin_code": unknown_admin, "problem": problem, "birth": birth, "sex": sex,
-        "admin_code": admin,
+        "admin_code": admin, "kind": kind,
     }
 
 
 def _check_each(checks: list[IdCheck]) -> dict[str, np.ndarray]:
     out = {attr: np.array([getattr(c, attr) for c in checks], dtype=object)
-           for attr in ("normalised", "problem", "sex", "admin_code")}
+           for attr in ("normalised", "problem", "sex", "admin_code", "kind")}
     for attr in ("valid", *_BOOL_COLUMNS.values()):
         out[attr] = np.array([getattr(c, attr) for c in checks], dtype=bool)
     out["birth"] = _birth_days(checks)
@@ -324,6 +357,7 @@ def check_ids(values: pd.Series, as_of: dt.date | None = None) -> pd.DataFrame:
     data["id_birth_date"] = days.view("datetime64[D]").astype("datetime64[ns]")
     data["id_sex"] = strings("sex")
     data["id_admin_code"] = strings("admin_code")
+    data["id_kind"] = strings("kind")
     return pd.DataFrame(data, index=values.index)
 
 
