@@ -20,8 +20,8 @@ ID_FORMAT = r"\d{17}[\dX]"
 ID_FORMAT_RE2 = r"\p{Nd}{17}[\p{Nd}X]"  # the same in RE2: Python's \d is any decimal digit
 PASSTHROUGH = ("sex", "district_code", "street", "address", "phone", "employer")
 # Every column of a normalised frame that person_features reads (when present).
-INPUTS = ("name", "id_norm", "id_valid", "id_excel_damaged", "birth_date", "id_birth_date",
-          "birth_date_source", *PASSTHROUGH)
+INPUTS = ("name", "id_norm", "id_valid", "id_excel_damaged", "id_placeholder", "birth_date",
+          "id_birth_date", "birth_date_source", *PASSTHROUGH)
 
 
 def feature_inputs(frame: pd.DataFrame) -> pd.DataFrame:
@@ -59,6 +59,8 @@ def person_features(frame: pd.DataFrame) -> pd.DataFrame:
 
     id_norm = _text(frame["id_norm"])
     shaped = full_match(id_norm.to_numpy(dtype=object), ID_FORMAT_RE2, ID_FORMAT)
+    if "id_placeholder" in frame.columns:  # a placeholder is no evidence: as if blank
+        shaped &= ~frame["id_placeholder"].fillna(False).to_numpy(dtype=bool)
     out["id"] = id_norm.where(shaped, "")
     out["id_valid"] = np.where(frame["id_valid"].astype(bool), "1", "")
     out["id_x000"] = np.where(frame["id_excel_damaged"].astype(bool) & shaped, "1", "")

@@ -35,8 +35,14 @@ class PeopleLinks:
     blocking: dict[str, list[dict]] = field(default_factory=dict)
 
 
-def _method(pairs: pd.DataFrame) -> np.ndarray:
-    return np.where(pairs["id_number_level"] == "exact", ID_EXACT, PROBABILISTIC)
+def _method(pairs: pd.DataFrame, left: pd.DataFrame, right: pd.DataFrame) -> np.ndarray:
+    """`id_exact` where both ID numbers are valid and equal; else `probabilistic`.
+
+    Equal numbers that are not valid (a shared typo, Excel damage) are evidence the model
+    weighs, never an exact-ID link (placeholders are not even evidence: features.py)."""
+    both_valid = left["id_valid"].to_numpy(dtype=bool) & right["id_valid"].to_numpy(dtype=bool)
+    exact = (pairs["id_number_level"] == "exact").to_numpy(dtype=bool)
+    return np.where(exact & both_valid, ID_EXACT, PROBABILISTIC)
 
 
 def _comparison_columns(pairs: pd.DataFrame) -> list[str]:
@@ -109,7 +115,7 @@ def link_people(union: pd.DataFrame, civil: pd.DataFrame, members: pd.DataFrame 
         "match_probability": pairs["match_probability"].to_numpy(),
         "match_weight": pairs["match_weight"].to_numpy(),
         "decision": pairs["decision"].to_numpy(),
-        "method": _method(pairs),
+        "method": _method(pairs, u_rows, c_rows),
         **{c: pairs[c].to_numpy() for c in _comparison_columns(pairs)},
     })
     frame["name_agrees"] = frame["name_level"] == "exact"
@@ -155,7 +161,7 @@ def link_civil_members(civil: pd.DataFrame, civil_f: pd.DataFrame, members: pd.D
         "match_probability": pairs["match_probability"].to_numpy(),
         "match_weight": pairs["match_weight"].to_numpy(),
         "decision": pairs["decision"].to_numpy(),
-        "method": _method(pairs),
+        "method": _method(pairs, c_rows, m_rows),
     })
     for column in ("civil_row_key", "civil_case_id", "civil_member_no", "member_row_key",
                    "member_id", "decision", "method"):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipeline.normalise.fields import KINDS, Normalised, id_column
+from pipeline.normalise.shared_ids import mark_shared
 from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_ROW, SOURCE_SHEET, Source
 
 PLANS: dict[Source, dict[str, str]] = {
@@ -59,11 +60,13 @@ def _too_long(frame: pd.DataFrame) -> pd.Series:
 
 
 def _no_name_no_id(frame: pd.DataFrame) -> pd.Series:
-    return frame["name"].isna() & frame["id_missing"]
+    """No name, and no ID number or only a placeholder typed for an unknown one."""
+    return frame["name"].isna() & (frame["id_missing"] | frame["id_placeholder"])
 
 
 NO_NAME_NO_ID = QuarantineRule(
-    "no_name_no_id", "姓名和身份证号均为空，无法识别此人：请补填后重新报送", _no_name_no_id)
+    "no_name_no_id", "姓名为空，身份证号也为空或为占位号码（如全为 1 或 0），无法识别此人："
+    "请补填姓名和真实身份证号后重新报送", _no_name_no_id)
 TOO_LONG = QuarantineRule(
     "value_too_long", f"某个单元格超过 {MAX_CELL_CHARS} 个字符，疑为损坏或异常数据：请检查该行",
     _too_long)
@@ -130,6 +133,7 @@ def normalise_source(raw: pd.DataFrame, source: Source,
     frame = pd.DataFrame(columns, index=index)
     frame["_max_cell_chars"] = _max_cell_chars(raw, source)
     frame[ISSUES] = _join_issues(issues, index)
+    mark_shared(frame)  # before the birth date and sex are taken from the ID
     _fill_from_id(frame)
     frame = pd.concat([frame, raw[[c for c in raw.columns if c.startswith("extra:")]]], axis=1)
 
