@@ -1,8 +1,10 @@
 """Person-name normalisation and pinyin keys.
 
-``normalise_name`` makes the two sides' spellings of one name identical: NFKC (full-width
-letters and digits), traditional -> simplified (OpenCC ``t2s`` plus :data:`VARIANTS`), no
-whitespace, one minority-name separator ``·``, Latin letters upper-cased. It never drops
+``normalise_name`` makes the two sides' spellings of one name identical: the private-use code
+points of GBK-era systems mapped to their standard characters (:mod:`gb18030_pua`, e.g. U+E863
+→ 䶮), NFKC (full-width letters and digits), traditional -> simplified (OpenCC ``t2s`` plus
+:data:`VARIANTS`), no whitespace or zero-width characters, one minority-name separator ``·``
+(whatever dot or dash was typed between the parts), Latin letters upper-cased. It never drops
 other characters: unexpected punctuation stays visible for review.
 
 Note that t2s is context-free for single names, so it also folds a few characters that are
@@ -20,6 +22,7 @@ from typing import Any
 import pandas as pd
 from pypinyin import Style, lazy_pinyin
 
+from pipeline.normalise.gb18030_pua import PUA_TO_STANDARD
 from pipeline.normalise.vocab import is_blank, map_unique
 
 SEPARATOR = "\u00b7"  # · MIDDLE DOT, the GB 18030 / GB 2312 A1A4 character read correctly
@@ -28,7 +31,11 @@ SEPARATOR = "\u00b7"  # · MIDDLE DOT, the GB 18030 / GB 2312 A1A4 character rea
 # U+30FB, U+0387 to U+00B7 and the full-width full stop U+FF0E to '.'):
 #   U+00B7 ·  U+2022 •  U+2027 ‧  U+30FB ・ (what gb2312 makes of A1A4)  '.'
 #   U+2219 ∙ and U+22C5 ⋅ (picked from symbol palettes)  U+2E31 ⸱ WORD SEPARATOR MIDDLE DOT
-SEPARATORS = "\u00b7\u2022\u2027\u30fb.\u2219\u22c5\u2e31"
+# and the dashes typed between the parts where the dot is hard to find (阿依古丽-买买提):
+#   '-' (also what NFKC makes of the full-width U+FF0D －)  U+2010 ‐  U+2011 ‑  U+2012 ‒
+#   U+2013 –  U+2014 —  U+2015 ―  U+2212 −
+DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+SEPARATORS = "\u00b7\u2022\u2027\u30fb.\u2219\u22c5\u2e31" + DASHES
 _SEPARATOR_RUN = re.compile("[" + re.escape(SEPARATORS) + "]+")
 
 # Whitespace, plus invisible format characters that ride along from Excel/web copies.
@@ -99,7 +106,7 @@ def normalise_name(raw: object) -> str | None:
     """Canonical form of a person's name, or None when blank."""
     if is_blank(raw):
         return None
-    text = unicodedata.normalize("NFKC", str(raw))
+    text = unicodedata.normalize("NFKC", str(raw).translate(PUA_TO_STANDARD))
     text = _t2s().convert(text).translate(_VARIANT_TABLE)
     text = _INVISIBLE.sub("", text)
     text = _SEPARATOR_RUN.sub(SEPARATOR, text).strip(SEPARATOR)
