@@ -61,12 +61,32 @@ def test_excel_serial(value: object) -> None:
 
 
 def test_excel_serial_1900_leap_bug() -> None:
-    assert from_excel_serial(1) == dt.date(1900, 1, 1)
-    assert from_excel_serial(59) == dt.date(1900, 2, 28)
-    assert from_excel_serial(60) is None  # the fake 1900-02-29
+    # 1–59 are Excel's January–February 1900 (one day off), 60 its fake 1900-02-29: no dates.
+    assert from_excel_serial(1) is None
+    assert from_excel_serial(59) is None
+    assert from_excel_serial(60) is None
+    assert from_excel_serial(60.5) is None
     assert from_excel_serial(61) == dt.date(1900, 3, 1)
+    assert from_excel_serial(62) == dt.date(1900, 3, 2)
     assert from_excel_serial(0) is None
     assert from_excel_serial(80_001) is None
+
+
+@pytest.mark.parametrize("cell", [
+    dt.date(1900, 2, 28),  # what python-calamine shows for a date cell holding serial 60
+    dt.date(1900, 1, 1), dt.datetime(1900, 2, 28, 12, 0), "1900-02-29", "1900-02-28",
+    "1900年1月5日", "19000228", "60", "59", 60, 1, dt.time(0, 0),
+])
+def test_excel_epoch_cells_are_no_date_and_reported(cell: object) -> None:
+    assert parse_date(cell) is None
+    parsed = parse_dates(pd.Series([cell, "2019-03-01"], dtype=object))
+    assert parsed["unparseable"].tolist() == [True, False]
+    assert parsed["value"].isna().tolist() == [True, False]
+
+
+def test_first_real_day_after_the_excel_epoch() -> None:
+    assert parse_date("1900-03-01") == dt.date(1900, 3, 1)
+    assert parse_date(dt.date(1900, 3, 1)) == dt.date(1900, 3, 1)
 
 
 def test_eight_digits_are_yyyymmdd_not_serial() -> None:

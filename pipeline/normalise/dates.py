@@ -23,13 +23,19 @@ from pipeline.textops import is_text
 # Plausibility window for every path; it also keeps results inside datetime64[ns].
 MIN_YEAR = 1900
 MAX_YEAR = 2100
+# Excel's 1900 date system counts a 1900-02-29 that never existed (serial 60, Lotus 1-2-3's
+# leap-year bug, kept by Excel for compatibility: Microsoft KB 214326). Serials 1–59 are
+# January–February 1900, one day off from the true calendar, and 60 is no day at all. No
+# worker, family member or file in these exports dates from then: a cell there is an Excel
+# artefact (a small number typed into a date-formatted cell), so every date before 1900-03-01,
+# from a serial, a date cell (python-calamine shows serial 60 as 1900-02-28) or text, is not a
+# date: reported as a field issue, never evidence.
+MIN_DATE = dt.date(1900, 3, 1)
 
-# Excel serials: 1 = 1900-01-01, 60 = the non-existent 1900-02-29 (Lotus bug), so from 61 on
-# the day count is off by one and the epoch is effectively 1899-12-30.
-MIN_SERIAL = 1
+# Excel serials: from 61 on the day count is off by one (the fake leap day), so the epoch is
+# effectively 1899-12-30.
+MIN_SERIAL = 61
 MAX_SERIAL = 80_000  # 2119-01-10
-_FAKE_LEAP_DAY = 60
-_EPOCH_BEFORE_LEAP = dt.date(1899, 12, 31)
 _EPOCH_AFTER_LEAP = dt.date(1899, 12, 30)
 
 _TIME = r"(?:(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
@@ -47,13 +53,14 @@ def _make_date(year: int, month: int, day: int) -> dt.date | None:
     if not MIN_YEAR <= year <= MAX_YEAR:
         return None
     try:
-        return dt.date(year, month, day)
+        return _in_window(dt.date(year, month, day))
     except ValueError:
         return None
 
 
 def _in_window(day: dt.date) -> dt.date | None:
-    return day if MIN_YEAR <= day.year <= MAX_YEAR else None
+    """``day`` if it lies between 1900-03-01 (:data:`MIN_DATE`) and the end of MAX_YEAR."""
+    return day if day >= MIN_DATE and day.year <= MAX_YEAR else None
 
 
 def from_excel_serial(serial: float) -> dt.date | None:
@@ -61,10 +68,9 @@ def from_excel_serial(serial: float) -> dt.date | None:
     if not math.isfinite(serial):
         return None
     whole = math.floor(serial)
-    if not MIN_SERIAL <= whole <= MAX_SERIAL or whole == _FAKE_LEAP_DAY:
+    if not MIN_SERIAL <= whole <= MAX_SERIAL:  # 1–60: Excel's January–February 1900
         return None
-    epoch = _EPOCH_BEFORE_LEAP if whole < _FAKE_LEAP_DAY else _EPOCH_AFTER_LEAP
-    return epoch + dt.timedelta(days=whole)
+    return _EPOCH_AFTER_LEAP + dt.timedelta(days=whole)
 
 
 def _from_number(value: float) -> dt.date | None:
@@ -130,7 +136,9 @@ def _parse_plain(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for pattern in _PLAIN_PATTERNS:
         matched, (year, month, day) = extract_ints(texts, pattern, ("y", "m", "d"))
         matched &= ~handled
-        good = matched & real_dates(year, month, day) & (year >= MIN_YEAR) & (year <= MAX_YEAR)
+        on_or_after = year * 10000 + month * 100 + day >= (
+            MIN_DATE.year * 10000 + MIN_DATE.month * 100 + MIN_DATE.day)
+        good = matched & real_dates(year, month, day) & on_or_after & (year <= MAX_YEAR)
         days[good] = days_since_epoch(year, month, day)[good]
         handled |= matched
     return handled, days.view("datetime64[D]").astype("datetime64[ns]")
