@@ -39,9 +39,12 @@ def discrepancy_id(code: str, keys: tuple[object, ...]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
-def findings_frame(code: str, severity: str, rows: pd.DataFrame, summary: pd.Series,
-                   as_of: dt.date) -> pd.DataFrame:
-    """Complete a rule's rows (keys, values, amounts it knows) into the SPEC columns."""
+def findings_frame(code: str, severity: str | pd.Series, rows: pd.DataFrame,
+                   summary: pd.Series, as_of: dt.date) -> pd.DataFrame:
+    """Complete a rule's rows (keys, values, amounts it knows) into the SPEC columns.
+
+    ``severity`` is the rule's one severity, or a Series aligned with ``rows`` when it varies
+    by finding (high / medium / low)."""
     out = pd.DataFrame(index=rows.index)
     for column in COLUMNS:
         out[column] = rows[column] if column in rows.columns else pd.NA
