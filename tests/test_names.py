@@ -199,3 +199,37 @@ def test_given_name_not_read_as_phrase_with_surname() -> None:
 def test_pinyin_of_latin_and_lv() -> None:
     assert pinyin_keys("ｊｏｈｎ") == ("john", "john")
     assert pinyin_keys("吕伟") == ("lv3wei3", "lvwei")
+
+
+# --------------------------------------------------------------- GBK-era private-use code points
+def test_pua_table_agrees_with_the_gb18030_2005_codec() -> None:
+    """The 66 characters GB 18030-2005 moved out of the PUA are what Python's gb18030 codec
+    decodes their byte pairs (FE50–FEA0) to; the 14 it left there are mapped by 2022's list."""
+    from pipeline.normalise.gb18030_pua import PUA_TO_STANDARD
+
+    trails = [t for t in range(0x50, 0xA1) if t != 0x7F]
+    assert len(PUA_TO_STANDARD) == len(trails) == 80
+    moved_in_2022 = 0
+    for index, trail in enumerate(trails):
+        pua = 0xE815 + index
+        decoded = ord(bytes([0xFE, trail]).decode("gb18030"))
+        if 0xE000 <= decoded <= 0xF8FF:
+            assert decoded == pua
+            moved_in_2022 += 1
+        else:
+            assert PUA_TO_STANDARD[pua] == decoded, hex(pua)
+    assert moved_in_2022 == 14
+    assert PUA_TO_STANDARD[0xE863] == 0x4DAE  # 䶮
+    assert PUA_TO_STANDARD[0xE81E] == 0x9FB4
+
+
+@pytest.mark.parametrize(("old", "new"), [("刘\ue863", "刘䶮"), ("王\ue81e", "王\u9fb4")])
+def test_private_use_spellings_are_the_standard_name(old: str, new: str) -> None:
+    assert normalise_name(old) == normalise_name(new) == new
+
+
+# --------------------------------------------------------------- dashes as the separator
+@pytest.mark.parametrize("dash", ["-", "‐", "‑", "‒", "–", "—", "―", "－", "−"])
+def test_a_dash_between_minority_name_parts_is_the_separator(dash: str) -> None:
+    assert normalise_name(f"阿依古丽{dash}买买提") == "阿依古丽·买买提"
+    assert normalise_name(f"阿依古丽 {dash} 买买提") == "阿依古丽·买买提"
