@@ -133,6 +133,24 @@ def _quarantine_output(normalised: dict[Source, NormalisedSource]) -> pd.DataFra
                              kind="mergesort").reset_index(drop=True)
 
 
+def _field_issues_output(loaded: dict[Source, Loaded],
+                         normalised: dict[Source, NormalisedSource]) -> pd.DataFrame:
+    """Every source's field issues, each under the header its file really has."""
+    from pipeline.normalise.field_issues import typed
+
+    frames = [n.field_issues for n in normalised.values() if n.field_issues is not None]
+    frame = typed(pd.concat(frames, ignore_index=True)) if frames else typed(pd.DataFrame())
+    written = {(info.path, name): header for item in loaded.values() for info in item.files
+               for name, header in (getattr(info, "headers", None) or {}).items()}
+    if written and len(frame):
+        own = [written.get((file, field)) for file, field in
+               zip(frame["source_file"], frame["field"], strict=True)]
+        frame["header"] = pd.array([o or h for o, h in zip(own, frame["header"], strict=True)],
+                                   dtype="string")
+    return frame.sort_values(["source", "source_file", "source_sheet", "source_row", "field"],
+                             kind="mergesort").reset_index(drop=True)
+
+
 def report(folder: Path, *, loaded: dict[Source, Loaded],
            normalised: dict[Source, NormalisedSource], links: Links,
            tracked: TrackedFindings, checks: ValidationRun, as_of: dt.date, config: dict,
@@ -161,6 +179,8 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
         "discrepancies.parquet": outputs.write_findings_parquet(
             findings, folder / "discrepancies.parquet"),
         "quarantine.parquet": outputs.write_parquet(quarantine, folder / "quarantine.parquet"),
+        "field_issues.parquet": outputs.write_parquet(_field_issues_output(loaded, normalised),
+                                                      folder / "field_issues.parquet"),
     }
     member_links = _member_links_output(links)
     if member_links is not None:

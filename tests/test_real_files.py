@@ -129,6 +129,12 @@ def test_04_each_row_carries_its_sheet() -> None:
 def test_05_excel_1900_02_29_is_no_date_and_no_evidence_against() -> None:
     night = run_night(*case("05"))
     roll = night.roll.set_index("roll_id")
+    issues = night.normalised[stages.Source.UNION].field_issues
+    birth_issues = issues[(issues["field"] == "birth_date")
+                          & issues["source_row"].isin(roll.loc[["HUNT13-A", "HUNT13-B"],
+                                                               "source_row"])]
+    assert birth_issues["reason_code"].tolist() == ["not_a_date", "not_a_date"]
+    assert set(birth_issues["raw_value_masked"]) == {"1900-**-**"}
     for roll_id in ("HUNT13-A", "HUNT13-B", "HUNT13-C"):
         assert "birth_date" in str(roll.loc[roll_id, "field_issues"]), roll_id
         assert roll.loc[roll_id, "birth_date_source"] != "stated"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from pipeline.normalise.field_issues import field_issue_rows
 from pipeline.normalise.fields import KINDS, Normalised, id_column
 from pipeline.normalise.shared_ids import mark_shared
 from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_ROW, SOURCE_SHEET, Source
@@ -109,6 +110,8 @@ class NormalisedSource:
     source: Source
     frame: pd.DataFrame  # usable rows, typed
     quarantine: pd.DataFrame  # unusable rows: provenance, reason, raw values as text
+    # values present but not understood, one row each (field_issues.COLUMNS)
+    field_issues: pd.DataFrame | None = None
 
 
 def normalise_source(raw: pd.DataFrame, source: Source,
@@ -147,7 +150,8 @@ def normalise_source(raw: pd.DataFrame, source: Source,
     quarantine = _quarantine_frame(raw[bad], reason_code[bad], reason[bad], source)
     frame = frame.drop(columns="_max_cell_chars")
     return NormalisedSource(source, frame[~bad].reset_index(drop=True),
-                            quarantine.reset_index(drop=True))
+                            quarantine.reset_index(drop=True),
+                            field_issue_rows(raw, source, PLANS[source], issues))
 
 
 def _sheets(raw: pd.DataFrame) -> pd.Series:

@@ -1,0 +1,107 @@
+"""Values present in an input but not understood: one row each, for the data steward.
+
+SPEC §3 ``field_issues.parquet``: the row keeps its other fields (it is linked and reported as
+usual); the value is treated as blank and never used as evidence. Each issue names where it is
+(source, file, sheet, row, the file's header), why (a reason code and a Chinese reason with the
+fix) and the raw value, masked where it is personal data (a birth date keeps its year only, a
+phone number its first three and last two digits), so the file can be shared with the feed's
+owner without exposing anyone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_ROW, SOURCE_SHEET, Source
+
+COLUMNS = ("source", SOURCE_FILE, SOURCE_SHEET, SOURCE_ROW, "field", "header", "reason_code",
+           "reason", "raw_value_masked")
+MAX_SHOWN_CHARS = 50
+
+# Per normaliser kind (`fields.KINDS`): (reason code, Chinese reason with the fix).
+_VOCAB = "不在可选值内（应为 {}）：请按填报说明更正"
+REASONS: dict[str, tuple[str, str]] = {
+    "date": ("not_a_date", "不是有效日期（如 Excel 的 1900-02-29、1900 年 1–2 月的序号，或无法识别"
+                           "的写法）：请填写真实日期，如 2019-03-01；此值按空白处理"),
+    "int": ("not_an_integer", "不是整数：请填写如 3 的整数；此值按空白处理"),
+    "money": ("not_an_amount",
+              "不是金额：请填写以元为单位的数字，如 1320 或 1320.50；此值按空白处理"),
+    "district": ("unknown_district", "无法识别的区县名称或行政区划代码：请填写如 海淀区 或 110108"),
+    "uscc": ("bad_uscc", "统一社会信用代码格式或校验位错误（GB 32100）：请核对营业执照"),
+    "phone": ("bad_phone", "无法识别的电话号码：请填写 11 位手机号或固定电话"),
+    "assistance": ("not_in_vocabulary", _VOCAB.format("低保/低收入/特困/无")),
+    "roll_status": ("not_in_vocabulary", _VOCAB.format("在档/已脱困")),
+    "case_status": ("not_in_vocabulary", _VOCAB.format("在保/停保/退出")),
+    "person_status": ("not_in_vocabulary", _VOCAB.format("正常/死亡")),
+    "sex": ("not_in_vocabulary", _VOCAB.format("男/女")),
+    "relation": ("not_in_vocabulary", _VOCAB.format("户主/配偶/子女/父母/其他")),
+    "category": ("not_in_vocabulary", _VOCAB.format("深度困难/相对困难/意外致困")),
+}
+_FALLBACK = ("not_understood", "无法识别的值：请核对后更正；此值按空白处理")
+# Fields that are personal data: their raw value is shown masked.
+_YEAR_ONLY = frozenset({"birth_date", "deceased_date"})
+_PHONE = frozenset({"phone"})
+
+
+def cell_text(value: object) -> str | None:
+    """A raw cell as text (dates ISO, whole floats without `.0`); None when missing."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def mask_value(field: str, text: str | None) -> str | None:
+    """The raw value as a steward may see it: personal fields masked, long values cut."""
+    if text is None:
+        return None
+    if field in _YEAR_ONLY:
+        return text[:4] + "".join("*" if ch.isalnum() else ch for ch in text[4:])
+    if field in _PHONE:
+        keep = 3 if len(text) > 6 else 1
+        return text[:keep] + "*" * max(len(text) - keep - 2, 1) + text[-2:]
+    return text if len(text) <= MAX_SHOWN_CHARS else text[:MAX_SHOWN_CHARS] + "…"
+
+
+def field_issue_rows(raw: pd.DataFrame, source: Source, plan: dict[str, str],
+                     masks: list[tuple[str, pd.Series]]) -> pd.DataFrame:
+    """One row per (input row, field) whose non-blank value was not understood.
+
+    ``raw``: the loaded frame (raw cells, provenance); ``plan``: field → normaliser kind;
+    ``masks``: (field, bool Series aligned with ``raw``). The header is the canonical one
+    here; the report stage replaces it with the file's own header when ingest recorded it."""
+    headers = {f.name: f.canonical_header for f in FIELDS[source]}
+    parts = []
+    for field, mask in masks:
+        hit = mask.fillna(False).to_numpy(dtype=bool)
+        if not hit.any():
+            continue
+        rows = raw.loc[hit]
+        code, reason = REASONS.get(plan.get(field, ""), _FALLBACK)
+        sheets = rows[SOURCE_SHEET] if SOURCE_SHEET in rows.columns else None
+        parts.append(pd.DataFrame({
+            "source": source.value,
+            SOURCE_FILE: rows[SOURCE_FILE].astype(str).to_numpy(),
+            SOURCE_SHEET: sheets.to_numpy() if sheets is not None else None,
+            SOURCE_ROW: rows[SOURCE_ROW].to_numpy(dtype="int64"),
+            "field": field,
+            "header": headers.get(field, field),
+            "reason_code": code,
+            "reason": reason,
+            "raw_value_masked": [mask_value(field, cell_text(v)) for v in rows[field]],
+        }))
+    return typed(pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=list(COLUMNS)))
+
+
+def typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The SPEC column order and dtypes (strings, int64 row numbers)."""
+    frame = frame.reindex(columns=list(COLUMNS))
+    for column in COLUMNS:
+        frame[column] = frame[column].astype("int64" if column == SOURCE_ROW else "string")
+    return frame

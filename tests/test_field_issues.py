@@ -1,0 +1,42 @@
+"""field_issues: one row per value present but not understood, masked where personal."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pipeline.normalise.field_issues import COLUMNS, mask_value
+from pipeline.normalise.sources import normalise_source
+from pipeline.schema import Source
+from tests.helpers import raw_frame, valid_id
+
+
+def test_each_value_not_understood_is_one_row_with_its_place_and_reason() -> None:
+    rows = [
+        {"roll_id": "A1", "name": "张伟", "id_number": valid_id("11010519800101123"),
+         "roll_status": "在档", "birth_date": dt.date(1900, 2, 28), "household_size": "三口",
+         "phone": "12345", "claimed_assistance": "城市低保"},
+        {"roll_id": "A2", "name": "李娜", "id_number": valid_id("11010519810101123"),
+         "roll_status": "在档", "birth_date": "1981-01-01", "claimed_assistance": "低保户X"},
+    ]
+    raw = raw_frame(Source.UNION, rows, file="roll.xlsx")
+    raw["source_sheet"] = "朝阳区"
+    issues = normalise_source(raw, Source.UNION, dt.date(2025, 6, 30)).field_issues
+    assert list(issues.columns) == list(COLUMNS)
+    by_field = {(r.source_row, r.field): r for r in issues.itertuples()}
+    assert set(by_field) == {(2, "birth_date"), (2, "household_size"), (2, "phone"),
+                             (3, "claimed_assistance")}
+    birth = by_field[(2, "birth_date")]
+    assert birth.reason_code == "not_a_date" and "1900-02-29" in birth.reason
+    assert birth.raw_value_masked == "1900-**-**"  # the year tells the Excel artefact
+    assert birth.header == "出生日期" and birth.source_sheet == "朝阳区"
+    assert birth.source_file == "roll.xlsx"
+    assert by_field[(3, "claimed_assistance")].reason_code == "not_in_vocabulary"
+    assert by_field[(3, "claimed_assistance")].raw_value_masked == "低保户X"
+    assert by_field[(2, "phone")].raw_value_masked == "1**45"
+
+
+def test_masking_hides_personal_values_only() -> None:
+    assert mask_value("birth_date", "1985年3月12日") == "1985******"
+    assert mask_value("phone", "13800001234") == "138******34"
+    assert mask_value("household_size", "三口") == "三口"
+    assert mask_value("category", "x" * 80).endswith("…")
