@@ -14,17 +14,20 @@ class BiduiError(Exception):
     exit_code = 2
 
     def __init__(self, what: str, fix: str = "", *, file: str | None = None,
-                 row: int | None = None) -> None:
+                 row: int | None = None, sheet: str | None = None) -> None:
         self.what = what
         self.fix = fix
         self.file = file
         self.row = row
+        self.sheet = sheet  # a workbook's sheet name (never a cell value)
         super().__init__(self.paragraph())
 
     def paragraph(self) -> str:
         where = ""
         if self.file:
             where = f"File {self.file}"
+            if self.sheet is not None:
+                where += f", sheet '{self.sheet}'"
             if self.row is not None:
                 where += f", row {self.row}"
             where += ": "

@@ -1,15 +1,22 @@
-"""Read one CSV or XLSX file into rows of cells, with each row's number in the file.
+"""Read one input (CSV, XLSX/XLSM, XLS, ODS, Parquet file or folder) into sheets of raw cells.
 
-This is the I/O edge: everything after it works on in-memory frames. Readers return raw
-cells (text for CSV; typed cells for XLSX, so that Excel date cells and serials survive);
-mapping headers onto fields happens in `pipeline.ingest.load`.
+This is the I/O edge: everything after it works on in-memory arrays. Readers return raw
+cells (text for CSV; typed cells for workbooks and Parquet, so that Excel date cells and
+serials survive) for every sheet of a workbook, hidden ones included, with each sheet's
+merged ranges; which sheets hold data and where their header is is decided in
+`pipeline.ingest.load`.
+
+Before reading, the content is sniffed by its first bytes: a file whose content does not match
+its extension (an HTML page or CSV text saved as `.xls`, an `.xls` renamed `.xlsx`, …) is an
+InputError that says what the file really is and how to fix it.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -18,29 +25,69 @@ import pandas as pd
 
 from pipeline.errors import InputError
 from pipeline.ingest.encoding import detect_encoding
+from pipeline.ingest.headers import Merge
 
+WORKBOOK_SUFFIXES = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods"}
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 CSV_SUFFIXES = {".csv", ".txt"}
+PARQUET_SUFFIXES = {".parquet"}
 # A city's civil-affairs file is ~20 MB, a national roster a few GB split into files; a single
 # input above this is refused rather than risk exhausting memory mid-night.
 MAX_INPUT_BYTES = 4 * 1024**3
+SNIFF_BYTES = 4096
+
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+# What a sniffed content kind is, for messages ("this .xls file is really …").
+KIND_NAMES = {
+    "xlsx": "an Excel .xlsx workbook",
+    "ods": "an OpenDocument .ods spreadsheet",
+    "ole2": "an old-style Office file (a legacy .xls workbook, or a password-protected workbook)",
+    "parquet": "a Parquet file",
+    "pdf": "a PDF document",
+    "html": "an HTML page (a web page saved under a spreadsheet name, as web systems export "
+            "their \"Excel\" files)",
+    "xml2003": "an Excel 2003 XML spreadsheet",
+    "xml": "an XML document",
+    "text": "plain text (CSV)",
+    "zip": "a ZIP archive that is not a workbook",
+    "docx": "a Word document",
+    "binary": "binary data of an unknown kind",
+}
+EXPECTED = {"xlsx": {"xlsx", "damaged-zip"}, "xls": {"ole2"}, "ods": {"ods", "damaged-zip"}}
 
 
 @dataclass
-class RawTable:
-    """Cells of one sheet or CSV file, every record from the top: record i is row i + 1 of the
-    file (readers keep blank and title rows, so the numbering matches what stewards see).
+class RawSheet:
+    """Cells of one sheet (or CSV file, or Parquet dataset), every record from the top: record
+    i is row i + 1 of the file (readers keep blank and title rows, so the numbering matches
+    what stewards see in Excel).
 
     `cells` is a 2-D object array (records × widest record); a short record is padded with
     None, which reads as a blank cell. One array, not a list of lists, so that loading can
-    work a column at a time at 10^6 rows."""
+    work a column at a time at 10^6 rows. `merges` are the sheet's merged ranges in the same
+    coordinates; `header_row` fixes the header's row (Parquet: its column names, row 0)
+    instead of searching for it."""
 
+    name: str | None
     cells: np.ndarray
-    encoding: str | None
-    sheet: str | None
+    visible: bool = True
+    worksheet: bool = True  # False for chart and macro sheets (nothing to read)
+    merges: tuple[Merge, ...] = ()
+    header_row: int | None = None
 
     def head(self, count: int) -> list[list[object]]:
         return self.cells[:count].tolist()
+
+
+@dataclass
+class RawBook:
+    """Every sheet of one input, in workbook order, and how it was read."""
+
+    format: str  # csv, xlsx, xls, ods or parquet
+    encoding: str | None
+    sheets: list[RawSheet] = field(default_factory=list)
 
 
 def grid(rows: list[list[object]]) -> np.ndarray:
@@ -52,31 +99,154 @@ def grid(rows: list[list[object]]) -> np.ndarray:
     return out
 
 
-def read_raw(path: Path) -> RawTable:
-    """Read a CSV or XLSX file; raise InputError naming the file when it cannot be read."""
+def read_book(path: Path) -> RawBook:
+    """Read a CSV, workbook or Parquet input. InputError naming the file when it does not exist,
+    is too large, is of an unknown type, is not what its extension says, or cannot be read."""
     if not path.exists():
         raise InputError("the file does not exist.", "check the path given on the command line.",
                          file=str(path))
+    if path.is_dir():
+        return _read_parquet_folder(path)
     if not path.is_file():
-        raise InputError("this is not a regular file.", "pass a CSV or XLSX file.", file=str(path))
+        raise InputError("this is not a regular file.",
+                         "pass a CSV, XLSX, XLS, ODS or Parquet file.", file=str(path))
+    _check_size(path)
+    suffix = path.suffix.lower()
+    if suffix not in WORKBOOK_SUFFIXES and suffix not in CSV_SUFFIXES | PARQUET_SUFFIXES:
+        raise InputError(f"unknown file type '{suffix}'.",
+                         "pass a .csv, .xlsx, .xls, .ods or .parquet file (or a folder of "
+                         "Parquet files).", file=str(path))
+    kind = sniff(path)
+    if kind == "empty":
+        raise InputError("the file is empty (0 bytes).",
+                         "check that the export finished, then run again.", file=str(path))
+    if suffix in CSV_SUFFIXES:
+        if kind not in ("text", "binary"):
+            raise _mismatch(path, suffix, kind)
+        return _read_csv(path)
+    if suffix in PARQUET_SUFFIXES:
+        if kind != "parquet":
+            raise _mismatch(path, suffix, kind)
+        return _read_parquet([path], path)
+    if kind not in EXPECTED[WORKBOOK_SUFFIXES[suffix]]:
+        raise _mismatch(path, suffix, kind)
+    return _read_workbook(path, WORKBOOK_SUFFIXES[suffix])
+
+
+def _check_size(path: Path) -> None:
     size = path.stat().st_size
     if size > MAX_INPUT_BYTES:
         raise InputError(f"the file is {size / 1024**3:.1f} GiB, above the limit of "
                          f"{MAX_INPUT_BYTES / 1024**3:.0f} GiB for one input.",
                          "split it into several files and pass them all (F...).", file=str(path))
-    suffix = path.suffix.lower()
-    if suffix in XLSX_SUFFIXES:
-        return _read_xlsx(path)
-    if suffix in CSV_SUFFIXES:
-        return _read_csv(path)
-    if suffix == ".xls":
-        raise InputError("the legacy .xls format is not supported.",
-                         "open it in Excel or WPS and save it as .xlsx or CSV.", file=str(path))
-    raise InputError(f"unknown file type '{suffix}'.", "pass a .csv or .xlsx file.",
-                     file=str(path))
 
 
-def _read_csv(path: Path) -> RawTable:
+# -- sniffing ------------------------------------------------------------------------------------
+
+def sniff(path: Path) -> str:
+    """What the file's first bytes say it is: one of KIND_NAMES, `empty`, or `damaged-zip`
+    (starts like a ZIP archive but cannot be opened as one: a truncated workbook)."""
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if not head:
+        return "empty"
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return _zip_kind(path, head)
+    if head.startswith(OLE2_MAGIC):
+        return "ole2"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    return _markup_kind(head) or ("text" if _looks_like_text(head) else "binary")
+
+
+def _zip_kind(path: Path, head: bytes) -> str:
+    """xlsx, ods, docx, zip (another archive) or damaged-zip."""
+    if head[30:38] == b"mimetype" and head[38:38 + len(ODS_MIMETYPE)] == ODS_MIMETYPE:
+        return "ods"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            mimetype = archive.read("mimetype")[:200] if "mimetype" in names else b""
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError):
+        return "damaged-zip"
+    if mimetype.strip() == ODS_MIMETYPE:
+        return "ods"
+    if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+        return "xlsx"
+    if "word/document.xml" in names:
+        return "docx"
+    return "zip"
+
+
+def _markup_kind(head: bytes) -> str | None:
+    """html, xml2003 or xml when the text starts as markup (after a BOM and white space)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head.decode("utf-16", errors="ignore").encode("utf-8")
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip().lower()
+    if not text.startswith(b"<"):
+        return None
+    if b"urn:schemas-microsoft-com:office:spreadsheet" in text or b"excel.sheet" in text:
+        return "xml2003"
+    if text.startswith((b"<!doctype html", b"<html", b"<table", b"<meta", b"<head", b"<body",
+                        b"<style", b"<!--")) or b"<html" in text or b"<table" in text:
+        return "html"
+    if text.startswith(b"<?xml"):
+        return "xml"
+    return None
+
+
+def _looks_like_text(head: bytes) -> bool:
+    """No NUL byte (or a UTF-16 BOM), and the start decodes as UTF-8 or GB18030 (a multi-byte
+    character cut at the end of the sample is allowed)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    if b"\x00" in head:
+        return False
+    return any(detect_encoding(head[:len(head) - cut]) is not None for cut in range(4))
+
+
+def _mismatch(path: Path, suffix: str, kind: str) -> InputError:
+    """The error for a file whose content is not what its extension says."""
+    what = KIND_NAMES.get(kind, KIND_NAMES["binary"])
+    if suffix in WORKBOOK_SUFFIXES:
+        article = "a workbook"
+    elif suffix in PARQUET_SUFFIXES:
+        article = "Parquet data"
+    else:
+        article = "CSV text"
+    return InputError(f"this {suffix} file is not {article}: it is really {what}.",
+                      _MISMATCH_FIX.get(kind, "export the data again from the source system "
+                                              "as .xlsx or CSV, then run again."),
+                      file=str(path))
+
+
+_SAVE_AS_XLSX = ("open it in Excel or WPS and save it as .xlsx (文件 → 另存为 → Excel 工作簿), "
+                 "then pass the .xlsx file.")
+_MISMATCH_FIX = {
+    "xlsx": "rename it to .xlsx, then run again.",
+    "ods": "rename it to .ods, then run again.",
+    "ole2": "if it opens in Excel or WPS without a password, rename it to .xls; if it asks for "
+            "a password, remove the password (save a copy without encryption), then run again.",
+    "parquet": "rename it to .parquet, then run again.",
+    "text": "rename it to .csv (it is already CSV text), then run again.",
+    "html": _SAVE_AS_XLSX,
+    "xml2003": _SAVE_AS_XLSX,
+    "xml": _SAVE_AS_XLSX,
+    "pdf": "a PDF cannot be read as data: export the table from the source system as .xlsx or "
+           "CSV instead.",
+    "zip": "pass the exported workbook itself, not an archive: unpack it first.",
+    "docx": "copy the table into a workbook and save it as .xlsx, or export it again as .xlsx "
+            "or CSV.",
+    "damaged-zip": "the file looks like a damaged workbook: export it again or open it in Excel "
+                   "and save it as .xlsx.",
+}
+
+
+# -- CSV -----------------------------------------------------------------------------------------
+
+def _read_csv(path: Path) -> RawBook:
     raw = path.read_bytes()
     # Anywhere in the file, not only at its start: a NUL in a cell would reach the linker,
     # whose hashing (pandas') stops reading text at it.
@@ -94,7 +264,8 @@ def _read_csv(path: Path) -> RawTable:
     text = raw.decode(encoding)
     if encoding == "utf-16" and text.startswith("\ufeff"):
         text = text[1:]
-    return RawTable(cells=_parse_csv_text(text, path), encoding=encoding, sheet=None)
+    sheet = RawSheet(name=None, cells=_parse_csv_text(text, path))
+    return RawBook(format="csv", encoding=encoding, sheets=[sheet])
 
 
 def _parse_csv_text(text: str, path: Path) -> np.ndarray:
@@ -115,36 +286,109 @@ def _parse_csv_text(text: str, path: Path) -> np.ndarray:
                          file=str(path)) from None
 
 
-def _read_xlsx(path: Path) -> RawTable:
-    from python_calamine import CalamineError, CalamineWorkbook
+# -- workbooks (XLSX, XLSM, XLS, ODS) ------------------------------------------------------------
 
+def _read_workbook(path: Path, workbook_format: str) -> RawBook:
+    """Every sheet of a workbook, via python-calamine (which reads all three formats)."""
+    from python_calamine import CalamineWorkbook, PasswordError
+
+    fix = (f"check that it is a complete .{workbook_format} file; open it in Excel or WPS and "
+           "save it again.")
     try:
         workbook = CalamineWorkbook.from_path(str(path))
-        visible = [m.name for m in workbook.sheets_metadata if str(m.visible).endswith("Visible")]
-        names = visible or workbook.sheet_names
-        if not names:
-            raise InputError("the workbook has no sheets.", "pass the exported roll as XLSX.",
-                             file=str(path))
-        # The first visible sheet with any content holds the data.
-        for name in names:
-            sheet = workbook.get_sheet_by_name(name)
-            rows = sheet.to_python(skip_empty_area=False)
-            if any(any(cell not in ("", None) for cell in row) for row in rows):
-                break
-        else:
-            rows, name = [], names[0]
-    except InputError:
-        raise
-    except (CalamineError, OSError, ValueError) as error:
-        raise InputError(f"the workbook cannot be read ({type(error).__name__}).",
-                         "check that it is a complete .xlsx file; open it in Excel and save again.",
+        sheets = [_read_sheet(workbook, meta) for meta in workbook.sheets_metadata]
+    except PasswordError:
+        raise InputError("the workbook is password-protected.",
+                         "save a copy without the password (文件 → 信息 → 保护工作簿), then pass "
+                         "that copy.", file=str(path)) from None
+    except Exception as error:  # calamine raises a variety of zip/xml/BIFF errors on damage
+        raise InputError(f"the workbook cannot be read ({type(error).__name__}).", fix,
                          file=str(path)) from None
-    except Exception as error:  # calamine raises a variety of zip/xml errors on damaged files
-        raise InputError(f"the workbook cannot be read ({type(error).__name__}).",
-                         "check that it is a complete .xlsx file; open it in Excel and save again.",
-                         file=str(path)) from None
-    return RawTable(cells=grid(rows), encoding=None, sheet=name)
+    if not sheets:
+        raise InputError("the workbook has no sheets.", fix, file=str(path))
+    return RawBook(format=workbook_format, encoding=None, sheets=sheets)
 
+
+def _read_sheet(workbook, meta) -> RawSheet:
+    """One sheet's cells from A1 (blank leading rows and columns kept) and merged ranges."""
+    from python_calamine import SheetTypeEnum, SheetVisibleEnum
+
+    visible = meta.visible == SheetVisibleEnum.Visible
+    if meta.typ != SheetTypeEnum.WorkSheet:
+        return RawSheet(meta.name, grid([]), visible=visible, worksheet=False)
+    sheet = workbook.get_sheet_by_name(meta.name)
+    rows = sheet.to_python(skip_empty_area=False)
+    merges = tuple((top, left, bottom, right) for (top, left), (bottom, right)
+                   in (sheet.merged_cell_ranges or ()))
+    return RawSheet(meta.name, grid(rows), visible=visible, merges=merges)
+
+
+# -- Parquet -------------------------------------------------------------------------------------
+
+def parquet_files(folder: Path) -> list[Path]:
+    """The data files of a Parquet folder, in path order (hidden and `_` files skipped, as
+    Arrow and Spark do: `_SUCCESS`, `_common_metadata`, `.crc`)."""
+    return sorted(p for p in folder.rglob("*") if p.is_file()
+                  and not any(part.startswith((".", "_"))
+                              for part in p.relative_to(folder).parts))
+
+
+def _read_parquet_folder(folder: Path) -> RawBook:
+    files = parquet_files(folder)
+    if not files:
+        raise InputError("this is a folder without data files.",
+                         "pass a CSV, XLSX, XLS, ODS or Parquet file, or a folder of Parquet "
+                         "files (a partitioned dataset).", file=str(folder))
+    for item in files:
+        _check_size(item)
+        if sniff(item) != "parquet":
+            raise InputError(f"the folder holds a file that is not Parquet "
+                             f"({item.relative_to(folder)}).",
+                             "a folder input must hold only the Parquet files of one dataset: "
+                             "move other files out of it.", file=str(folder))
+    return _read_parquet(files, folder)
+
+
+def _read_parquet(files: list[Path], base: Path) -> RawBook:
+    """A Parquet file or partitioned folder (hive `key=value` folders become columns) as one
+    sheet whose row 0 is the column names: record i + 1 is the dataset's row i."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    try:
+        if base.is_dir():
+            dataset = ds.dataset([str(f) for f in files], format="parquet",
+                                 partitioning=ds.partitioning(flavor="hive"),
+                                 partition_base_dir=str(base))
+        else:
+            dataset = ds.dataset(str(base), format="parquet")
+        table = dataset.to_table()
+    except (pa.ArrowException, OSError, ValueError) as error:
+        raise InputError(f"the Parquet data cannot be read ({type(error).__name__}).",
+                         "check that the export finished and that every file of the folder has "
+                         "the same columns, then run again.", file=str(base)) from None
+    cells = np.empty((table.num_rows + 1, table.num_columns), dtype=object)
+    cells[0, :] = table.column_names
+    for position, column in enumerate(table.columns):
+        cells[1:, position] = _arrow_cells(column)
+    return RawBook(format="parquet", encoding=None,
+                   sheets=[RawSheet(name=None, cells=cells, header_row=0)])
+
+
+def _arrow_cells(column) -> np.ndarray:
+    """An Arrow column as Python cells (str, int, float, date, datetime, Decimal; None for
+    null). Integers stay exact (never float with NaN for nulls)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(column.type):
+        column = pc.cast(column, column.type.value_type)
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return column.to_numpy(zero_copy_only=False)
+    return np.fromiter(column.to_pylist(), dtype=object, count=len(column))
+
+
+# -- cells ---------------------------------------------------------------------------------------
 
 def cell_to_id_text(value: object) -> str | None:
     """Text of an ID-like cell. Numeric cells are what Excel does to long numbers.
