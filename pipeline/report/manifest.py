@@ -30,7 +30,11 @@ def package_versions() -> dict[str, str]:
 
 def account_rows(files: list[FileInfo], usable: pd.DataFrame, quarantined: pd.DataFrame,
                  linked_keys: set[str]) -> list[dict]:
-    """Per file: rows read = linked + unlinked + quarantined, and whether that holds."""
+    """One manifest entry per input file: what it is, every sheet read or skipped (and why),
+    and its rows: read = linked + unlinked + quarantined + non-data, `balanced` if that holds.
+
+    `sheet` and `header_row` are those of the first sheet read (kept for older readers);
+    `sheets` lists them all. Blank rows are counted apart, outside the accounting."""
     out = []
     for info in files:
         mine = usable[usable[SOURCE_FILE] == info.path]
@@ -39,27 +43,41 @@ def account_rows(files: list[FileInfo], usable: pd.DataFrame, quarantined: pd.Da
         unlinked = len(mine) - linked
         out.append({
             "source": info.source, "path": info.path, "sha256": info.sha256,
-            "size_bytes": info.size_bytes, "encoding": info.encoding, "sheet": info.sheet,
-            "header_row": info.header_row, "rows_read": info.rows_read,
+            "size_bytes": info.size_bytes, "format": info.format, "encoding": info.encoding,
+            "sheet": info.sheet, "header_row": info.header_row,
+            "sheets": [sheet.manifest() for sheet in info.sheets],
+            "rows_read": info.rows_read,
             "rows_linked": linked, "rows_unlinked": unlinked,
             "rows_quarantined": quarantine_count,
+            "rows_non_data": info.rows_non_data, "non_data": dict(info.non_data),
             "blank_rows_skipped": info.blank_rows_skipped,
             "extra_columns": info.extra_columns, "duplicate_columns": info.duplicate_columns,
-            "balanced": info.rows_read == linked + unlinked + quarantine_count,
+            "balanced": info.rows_read == linked + unlinked + quarantine_count
+            + info.rows_non_data,
         })
     return out
 
 
-def totals_by_source(inputs: list[dict]) -> dict[str, dict[str, int | bool]]:
-    totals: dict[str, dict[str, int | bool]] = {}
+COUNTS = ("rows_read", "rows_linked", "rows_unlinked", "rows_quarantined", "rows_non_data")
+
+
+def totals_by_source(inputs: list[dict]) -> dict[str, dict]:
+    """Per source: the files' counts added up (non-data rows by kind too), and whether rows
+    read = linked + unlinked + quarantined + non-data."""
+    totals: dict[str, dict] = {}
     for source in Source:
         rows = [i for i in inputs if i["source"] == source.value]
         if not rows:
             continue
-        total = {k: sum(r[k] for r in rows) for k in
-                 ("rows_read", "rows_linked", "rows_unlinked", "rows_quarantined")}
+        total: dict = {k: sum(int(r.get(k, 0)) for r in rows) for k in COUNTS}
+        non_data: dict[str, int] = {}
+        for row in rows:
+            for kind, count in (row.get("non_data") or {}).items():
+                non_data[kind] = non_data.get(kind, 0) + int(count)
+        total["non_data"] = non_data
         total["balanced"] = total["rows_read"] == (
-            total["rows_linked"] + total["rows_unlinked"] + total["rows_quarantined"])
+            total["rows_linked"] + total["rows_unlinked"] + total["rows_quarantined"]
+            + total["rows_non_data"])
         totals[source.value] = total
     return totals
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_LABELS, SOURCE_ROW, Source
+from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_LABELS, SOURCE_ROW, SOURCE_SHEET, Source
 from pipeline.validate.runner import Failure, ValidationRun, raise_on_critical
 
 INPUT_SUITES = {Source.UNION: "union_roll", Source.CIVIL: "civil_exchange",
@@ -45,13 +45,27 @@ def input_view(raw: pd.DataFrame, typed: pd.DataFrame, source: Source) -> pd.Dat
             view[spec.name] = pd.Series(map_unique(raw[spec.name], clean_text,
                                                    identity_when_clean=True),
                                         index=raw.index, dtype="string")
-    keys = pd.MultiIndex.from_arrays([raw[SOURCE_FILE].astype(str), raw[SOURCE_ROW]])
-    by_key = typed.set_index([typed[SOURCE_FILE].astype(str), typed[SOURCE_ROW]])
+    # A row is (file, sheet, row): one file's sheets share row numbers.
+    keys = pd.MultiIndex.from_arrays([raw[SOURCE_FILE].astype(str), _sheet_key(raw),
+                                      raw[SOURCE_ROW]])
+    by_key = typed.set_index([typed[SOURCE_FILE].astype(str), _sheet_key(typed),
+                              typed[SOURCE_ROW]])
     for column in TYPED[source]:
         if column in by_key.columns:
             view[column] = by_key[column].reindex(keys).to_numpy()
             view[column] = view[column].astype(by_key[column].dtype)
     return view.reset_index(drop=True)
+
+
+def _sheet_key(frame: pd.DataFrame) -> pd.Series:
+    """The sheet of each row as text ("" for CSV and Parquet rows, or no sheet column)."""
+    if SOURCE_SHEET not in frame.columns:
+        return pd.Series("", index=frame.index, dtype=object)
+    sheets = frame[SOURCE_SHEET].astype(object)
+    missing = sheets.isna()
+    if missing.all():
+        return pd.Series("", index=frame.index, dtype=object)
+    return sheets.where(~missing, "").astype(str)
 
 
 def night_over_night_frame(loaded: dict, last_good: dict) -> pd.DataFrame:
@@ -117,12 +131,15 @@ def outputs_frames(links: pd.DataFrame, findings: pd.DataFrame,
             rows.append({"level": level, "source": item["source"], "path": item["path"],
                          "rows_read": item["rows_read"], "rows_linked": item["rows_linked"],
                          "rows_unlinked": item["rows_unlinked"],
-                         "rows_quarantined": item["rows_quarantined"]})
+                         "rows_quarantined": item["rows_quarantined"],
+                         "rows_non_data": item.get("rows_non_data", 0)})
     accounting = pd.DataFrame(rows, columns=["level", "source", "path", "rows_read",
                                              "rows_linked", "rows_unlinked",
-                                             "rows_quarantined"])
+                                             "rows_quarantined", "rows_non_data"])
+    # Footers and template rows were read but are no data: they close the accounting.
     accounting["rows_accounted"] = (accounting["rows_linked"] + accounting["rows_unlinked"]
-                                    + accounting["rows_quarantined"])
+                                    + accounting["rows_quarantined"]
+                                    + accounting["rows_non_data"])
     return {"links": links, "discrepancies": findings, "manifest": accounting}
 
 
