@@ -48,6 +48,9 @@ FOOTER_MARKERS = ("合计", "总计", "小计", "制表人", "制表", "填表�
                   "注：", "注:", "说明", "备注：", "备注:")
 FOOTER_PATTERN = f"^[{SPACE_CLASS}]*(" + "|".join(FOOTER_MARKERS) + ")"
 WHOLE_NUMBER_PATTERN = f"^[{SPACE_CLASS}]*[0-9]+[{SPACE_CLASS}]*$"
+COUNT_UNITS = "户人名个份条"
+COUNT_PATTERN = (f"^[{SPACE_CLASS}]*[0-9]{{1,6}}(\\.[0-9]+)?[{SPACE_CLASS}]*[{COUNT_UNITS}]?"
+                 f"[{SPACE_CLASS}]*$")
 FOOTER, SERIAL_ONLY = "footer", "serial_only"
 
 
@@ -406,18 +409,34 @@ def non_data_rows(columns: list[pd.Series], present: list[np.ndarray], keep: np.
         cells_present += here
         single[here] = values[here]
         text = here & is_text(values)
+        mark = np.zeros(len(candidates), dtype=bool)
         if text.any():
-            mark = np.zeros(len(candidates), dtype=bool)
             mark[text] = _match(values[text], FOOTER_PATTERN, _is_footer_text)
             marked |= mark
+        if position in (name_at, id_at):
+            # A marker or a count ("3户", 42) where a footer puts it is no name and no ID.
+            not_person = mark | _count_cells(values, here, text)
             if position == name_at:
-                named &= ~mark
-            if position == id_at:
-                identified &= ~mark
+                named &= ~not_person
+            else:
+                identified &= ~not_person
     footer[candidates] = marked & ~named & ~identified
     one = (cells_present == 1) & ~footer[candidates]
     serial[candidates[one]] = _whole_numbers(single[one])
     return {FOOTER: footer, SERIAL_ONLY: serial}
+
+
+def _count_cells(values: np.ndarray, here: np.ndarray, text: np.ndarray) -> np.ndarray:
+    """True for present cells holding a count: a number below 10^6, or text such as `42`,
+    `3户`, `12 人` (no ID number or name looks like that)."""
+    out = np.zeros(len(values), dtype=bool)
+    if text.any():
+        out[text] = _match(values[text], COUNT_PATTERN, _is_count_text)
+    for index in np.flatnonzero(here & ~text):
+        value = values[index]
+        out[index] = isinstance(value, int | float | np.number) and not isinstance(value, bool) \
+            and bool(abs(value) < 1e6)
+    return out
 
 
 def _whole_numbers(values: np.ndarray) -> np.ndarray:
@@ -462,6 +481,14 @@ def blank_texts(texts: np.ndarray) -> np.ndarray:
 
 def _is_footer_text(text: str) -> bool:
     return text.lstrip().startswith(FOOTER_MARKERS)
+
+
+def _is_count_text(text: str) -> bool:
+    digits = text.strip()
+    digits = (digits[:-1] if digits.endswith(tuple(COUNT_UNITS)) else digits).strip()
+    whole, _, fraction = digits.partition(".")
+    return whole.isascii() and whole.isdigit() and len(whole) <= 6 and \
+        (not fraction or (fraction.isascii() and fraction.isdigit()))
 
 
 def _is_digit_text(text: str) -> bool:
