@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.link.comparisons import NULL_LEVEL
+from pipeline.link.comparisons import KINDS, NULL_LEVEL, ComparisonLevel
 from pipeline.link.comparisons.generic import DateYmd, EditDistance, JaroWinkler
 from pipeline.link.comparisons.id_gb11643 import ResidentId
 from pipeline.link.comparisons.name_zh import ChineseName
@@ -19,7 +19,7 @@ def name_levels(pairs: list[tuple[str, str]]) -> list[str]:
     right = pd.DataFrame({"name": normalise_names(pd.Series([b for _, b in pairs]))})
     comparison = ChineseName("name", "name", jaro_winkler=0.88)
     lf, rf = name_features(left), name_features(right)
-    codes = comparison.levels(lf, rf)
+    codes = comparison.compare_aligned(lf, rf)
     return [("null" if c == NULL_LEVEL else comparison.level_names[c]) for c in codes]
 
 
@@ -60,7 +60,8 @@ def id_levels(pairs: list[tuple[str, str]]) -> list[str]:
         return {c: f[c].to_numpy(dtype=object) for c in f.columns}
 
     comparison = ResidentId("id_number", "id")
-    codes = comparison.levels(features([a for a, _ in pairs]), features([b for _, b in pairs]))
+    codes = comparison.compare_aligned(features([a for a, _ in pairs]),
+                                       features([b for _, b in pairs]))
     return [("null" if c == NULL_LEVEL else comparison.level_names[c]) for c in codes]
 
 
@@ -89,19 +90,21 @@ def test_date_levels() -> None:
                     dtype=object)
     right = np.array(["19900102", "19900201", "19910102", "19900515", "19851111", "19900102"],
                      dtype=object)
-    codes = comparison.levels({"birth": left}, {"birth": right})
+    codes = comparison.compare_aligned({"birth": left}, {"birth": right})
     assert [comparison.level_names[c] if c >= 0 else "null" for c in codes] == [
         "exact", "near", "near", "year", "else", "null"]
 
 
 def test_threshold_comparisons_used_by_febrl() -> None:
     jw = JaroWinkler("n", "n", thresholds=[0.92, 0.8])
-    codes = jw.levels({"n": np.array(["jonathan", "jonathan", "jonathan"], dtype=object)},
-                      {"n": np.array(["jonathan", "jonathon", "mary"], dtype=object)})
+    codes = jw.compare_aligned(
+        {"n": np.array(["jonathan", "jonathan", "jonathan"], dtype=object)},
+        {"n": np.array(["jonathan", "jonathon", "mary"], dtype=object)})
     assert list(codes) == [0, 1, 3]
     ed = EditDistance("s", "s", distances=[1, 2])
-    codes = ed.levels({"s": np.array(["1234567", "1234567", "1234567"], dtype=object)},
-                      {"s": np.array(["1234576", "1234000", "7654321"], dtype=object)})
+    codes = ed.compare_aligned(
+        {"s": np.array(["1234567", "1234567", "1234567"], dtype=object)},
+        {"s": np.array(["1234576", "1234000", "7654321"], dtype=object)})
     assert list(codes) == [1, 3, 3]
 
 
@@ -136,3 +139,40 @@ def test_within_one_edit_agrees_with_rapidfuzz_osa() -> None:
     expected = [distance.OSA.distance(a, b) <= 1 for a, b in zip(left, right, strict=True)]
     assert got.tolist() == expected
     assert 0.2 < np.mean(expected) < 0.9  # both answers are well represented
+
+
+def test_levels_are_objects_with_names_labels_and_tf() -> None:
+    """A level is one object; the names are what specs and outputs have always used, and
+    term frequency applies to the exact level (never to ID numbers) when a spec sets tf."""
+    params = {"jaro_winkler": {"thresholds": [0.92, 0.8]},
+              "similarity": {"thresholds": [0.9, 0.6]},
+              "edit_distance": {"distances": [1, 2]}}
+    names = {}
+    for kind, cls in KINDS.items():
+        comparison = cls("c", "c", tf=True, **params.get(kind, {}))
+        assert all(isinstance(level, ComparisonLevel) for level in comparison.levels)
+        assert all(level.label_zh and level.description for level in comparison.levels)
+        assert comparison.level_names == tuple(level.name for level in comparison.levels)
+        assert len(set(comparison.level_names)) == len(comparison.level_names)
+        names[kind] = comparison.level_names
+        assert comparison.tf_level() == (None if kind == "id_gb11643" else 0)
+        assert cls("c", "c", **params.get(kind, {})).tf_level() is None
+        if cls.LEVELS:
+            assert comparison.levels == cls.LEVELS
+    assert names == {
+        "exact": ("exact", "else"),
+        "date_ymd": ("exact", "near", "year", "else"),
+        "jaro_winkler": ("exact", ">=0.92", ">=0.8", "else"),
+        "similarity": ("exact", ">=0.9", ">=0.6", "else"),
+        "edit_distance": ("exact", "<=1", "<=2", "else"),
+        "name_zh": ("exact", "pinyin_tone", "pinyin", "one_edit", "jaro_winkler", "else"),
+        "id_gb11643": ("exact", "one_edit", "first15", "birth_part", "differs_unverified",
+                       "differs_valid"),
+    }
+    assert ChineseName("name", "name").levels[3].label_zh == "相差一个字"
+    assert ResidentId("id", "id").levels[1].label_zh == "相差一位或相邻两位互换"
+
+
+def test_fixed_m_reads_level_names() -> None:
+    comparison = ResidentId("id_number", "id", fixed_m={"differs_valid": 0.001})
+    assert comparison.fixed_m() == {5: 0.001}

@@ -1,12 +1,13 @@
 """The comparison library: each kind a small class; a model spec names them by kind.
 
-Adding a comparison: write a `LevelComparison` subclass (its LEVELS, `inputs()`, `levels()`),
-register it in KINDS, add its test beside the others.
+Adding a comparison: write a `LevelComparison` subclass (its LEVELS as `ComparisonLevel`s,
+`inputs()`, `compare()`), register it in KINDS, add its test beside the others; to use it
+inside recordlinkage, give it a preparer in recordlinkage_feature.py.
 """
 
 from __future__ import annotations
 
-from pipeline.link.comparisons.base import NULL_LEVEL, LevelComparison
+from pipeline.link.comparisons.base import NULL_LEVEL, ComparisonLevel, LevelComparison
 from pipeline.link.comparisons.generic import (
     DateYmd,
     EditDistance,
@@ -27,4 +28,4 @@ KINDS: dict[str, type[LevelComparison]] = {
     "id_gb11643": ResidentId,
 }
 
-__all__ = ["KINDS", "NULL_LEVEL", "LevelComparison"]
+__all__ = ["KINDS", "NULL_LEVEL", "ComparisonLevel", "LevelComparison"]

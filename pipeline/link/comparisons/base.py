@@ -1,22 +1,26 @@
-"""A multi-level comparison: recordlinkage's comparison extension point, returning level codes.
+"""A multi-level comparison: an ordered tuple of levels, and `compare()` giving level codes.
 
 Each comparison maps a pair of records to one level code: 0 is the strongest agreement, the
 last level is "else", and `NULL_LEVEL` (-1) means "no evidence" (a value missing or unusable on
-either side), which contributes a Bayes factor of 1. Because it subclasses
-`recordlinkage.base.BaseCompareFeature`, a comparison can be added to `recordlinkage.Compare`
-like any stock feature; the engine calls `compare()` on chunks of candidate `Pairs`, which read
-per-record codes computed once (pairs.py), and runs string scorers only on the pairs whose
-level is still undecided.
+either side), which contributes a Bayes factor of 1. A level is one object (`ComparisonLevel`:
+name, Chinese label, whether term-frequency adjustment applies, what its condition tests);
+the conditions themselves are evaluated in `compare()`, vectorised over a chunk of candidate
+`Pairs` in the order of the levels (`first_true`), because later levels reuse what earlier ones
+computed and string scorers run only on the pairs still undecided. The engine calls
+`compare()` on chunks of pairs that read per-record codes computed once (pairs.py).
+
+To use a comparison inside `recordlinkage.Compare` (raw records in, higher = more similar
+out), wrap it: `recordlinkage_feature.as_recordlinkage`, or `pipeline.link.comparison_library`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from rapidfuzz import distance, process
-from recordlinkage.base import BaseCompareFeature
 
 from pipeline.link.comparisons import kernels
 from pipeline.link.comparisons.pairs import Pairs
@@ -24,36 +28,68 @@ from pipeline.link.comparisons.pairs import Pairs
 NULL_LEVEL = -1
 
 
-class LevelComparison(BaseCompareFeature):
-    """Base class: subclasses define LEVELS, `inputs()` and `compare()`."""
+@dataclass(frozen=True)
+class ComparisonLevel:
+    """One level of a comparison.
 
-    LEVELS: tuple[str, ...] = ()
-    # Level names whose u-probability is replaced by the value's term frequency.
-    TF_LEVELS: tuple[str, ...] = ("exact",)
+    `name` is how specs (`fixed_m`, deterministic rules), outputs (`<comparison>_level`) and the
+    model file name it; `label_zh` says it to an analyst; `tf` marks the level whose
+    u-probability is replaced by the value's term frequency when the comparison is declared
+    with `tf: true`; `description` states the condition, which the comparison's `compare()`
+    evaluates (vectorised, in the order of its levels: a pair takes the first level whose
+    condition holds; the last level takes every pair left)."""
+
+    name: str
+    label_zh: str
+    tf: bool = False
+    description: str = ""
+
+
+# The level of a pair with no evidence (NULL_LEVEL): not one of a comparison's levels.
+NULL = ComparisonLevel("null", "缺失，无证据", description="a value missing on either side")
+
+
+# The last level of most comparisons.
+ELSE = ComparisonLevel("else", "不一致", description="none of the levels above")
+
+
+class LevelComparison:
+    """Base class: subclasses define LEVELS (or `levels` when parameters make them),
+    `inputs()` and `compare()`."""
+
+    LEVELS: tuple[ComparisonLevel, ...] = ()
 
     def __init__(self, name: str, column: str, *, tf: bool = False, **params: object) -> None:
         self.name = name
         self.column = column
         self.tf = tf
         self.params = params
-        inputs = list(self.inputs())
-        super().__init__(inputs, inputs, label=name)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} on {self.column!r}>"
 
     # What the comparison reads from each record: derived feature columns (see features.py).
     def inputs(self) -> Sequence[str]:
         return (self.column,)
 
     def compare(self, pairs: Pairs) -> np.ndarray:
-        """Level codes (int8) for a chunk of candidate pairs."""
+        """Level codes (int8) for a chunk of candidate pairs: the index into `levels`, or
+        NULL_LEVEL."""
         raise NotImplementedError
 
-    def levels(self, left: dict[str, np.ndarray], right: dict[str, np.ndarray]) -> np.ndarray:
+    def compare_aligned(self, left: dict[str, np.ndarray], right: dict[str, np.ndarray]
+                        ) -> np.ndarray:
         """Level codes for aligned arrays: pair k is left[...][k] against right[...][k]."""
         return self.compare(Pairs.aligned(left, right))
 
     @property
-    def level_names(self) -> tuple[str, ...]:
+    def levels(self) -> tuple[ComparisonLevel, ...]:
+        """This comparison's levels, strongest agreement first, "else" last."""
         return self.LEVELS
+
+    @property
+    def level_names(self) -> tuple[str, ...]:
+        return tuple(level.name for level in self.levels)
 
     def fixed_m(self) -> dict[int, float]:
         """m-probabilities pinned by the spec (`fixed_m: {level: m}`), by level index."""
@@ -65,23 +101,11 @@ class LevelComparison(BaseCompareFeature):
         """The level index whose u is adjusted by term frequency, if tf is on."""
         if not self.tf:
             return None
-        for name in self.TF_LEVELS:
-            if name in self.level_names:
-                return self.level_names.index(name)
-        return None
+        return next((k for k, level in enumerate(self.levels) if level.tf), None)
 
     def tf_value_column(self) -> str:
         """The feature whose value frequencies drive the term-frequency adjustment."""
         return self.column
-
-    # recordlinkage's Compare calls this with the left inputs then the right inputs.
-    def _compute_vectorized(self, *columns):
-        n = len(self.inputs())
-        left = {c: np.asarray(v, dtype=object) for c, v in zip(self.inputs(), columns[:n],
-                                                                 strict=True)}
-        right = {c: np.asarray(v, dtype=object) for c, v in zip(self.inputs(), columns[n:],
-                                                                  strict=True)}
-        return self.levels(left, right)
 
 
 SCORER_WORKERS = -1  # every core

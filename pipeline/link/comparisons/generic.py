@@ -6,6 +6,8 @@ import numpy as np
 from rapidfuzz import distance
 
 from pipeline.link.comparisons.base import (
+    ELSE,
+    ComparisonLevel,
     LevelComparison,
     first_true,
     scored,
@@ -15,12 +17,13 @@ from pipeline.link.comparisons.base import (
 from pipeline.link.comparisons.pairs import Pairs
 
 NOT_SCORED = np.inf  # distance where no scorer ran (the level was decided without it)
+EXACT = ComparisonLevel("exact", "完全一致", tf=True, description="equal values")
 
 
 class Exact(LevelComparison):
     """exact / else (sex, district, postcode …)."""
 
-    LEVELS = ("exact", "else")
+    LEVELS = (EXACT, ELSE)
 
     def compare(self, pairs: Pairs) -> np.ndarray:
         return first_true([pairs.same(self.column)], len(pairs),
@@ -35,7 +38,14 @@ class DateYmd(LevelComparison):
     compares: counting the same digits twice would break the independence the model assumes.
     """
 
-    LEVELS = ("exact", "near", "year", "else")
+    LEVELS = (
+        ComparisonLevel("exact", "完全一致", tf=True, description="same date"),
+        ComparisonLevel("near", "日月互换或相差一处",
+                        description="day and month swapped, or one of year, month, day "
+                                    "different, or one digit or one swap of neighbours apart"),
+        ComparisonLevel("year", "同年", description="same year"),
+        ELSE,
+    )
 
     def inputs(self):
         extra = list((self.params.get("null_when_both") or {}).keys())
@@ -61,14 +71,17 @@ class _Thresholds(LevelComparison):
     """exact / score ≥ each threshold (descending) / else."""
 
     SCORER = staticmethod(distance.JaroWinkler.normalized_similarity)
+    SCORE_NAME = "Jaro–Winkler similarity"
 
     @property
     def thresholds(self) -> list[float]:
         return [float(t) for t in self.params.get("thresholds", [0.92, 0.8])]
 
     @property
-    def level_names(self) -> tuple[str, ...]:
-        return ("exact", *[f">={t}" for t in self.thresholds], "else")
+    def levels(self) -> tuple[ComparisonLevel, ...]:
+        return (EXACT, *[ComparisonLevel(f">={t}", f"相似度≥{t}",
+                                         description=f"{self.SCORE_NAME} at least {t}")
+                         for t in self.thresholds], ELSE)
 
     def compare(self, pairs: Pairs) -> np.ndarray:
         c = self.column
@@ -87,6 +100,7 @@ class Similarity(_Thresholds):
     """Character similarity (Indel ratio): Chinese streets, addresses, employers."""
 
     SCORER = staticmethod(distance.Indel.normalized_similarity)
+    SCORE_NAME = "character similarity (Indel)"
 
 
 class EditDistance(LevelComparison):
@@ -97,8 +111,12 @@ class EditDistance(LevelComparison):
         return [int(d) for d in self.params.get("distances", [1, 2])]
 
     @property
-    def level_names(self) -> tuple[str, ...]:
-        return ("exact", *[f"<={d}" for d in self.distances], "else")
+    def levels(self) -> tuple[ComparisonLevel, ...]:
+        return (EXACT, *[ComparisonLevel(f"<={d}", f"相差不超过{d}个字符",
+                                         description=f"at most {d} edits (optimal string "
+                                                     "alignment: swaps of neighbours count "
+                                                     "one)")
+                         for d in self.distances], ELSE)
 
     def compare(self, pairs: Pairs) -> np.ndarray:
         c = self.column

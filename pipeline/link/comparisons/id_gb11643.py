@@ -14,14 +14,35 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from pipeline.link.comparisons.base import LevelComparison, first_true, within_one_edit
+from pipeline.link.comparisons.base import (
+    ComparisonLevel,
+    LevelComparison,
+    first_true,
+    within_one_edit,
+)
 from pipeline.link.comparisons.pairs import Pairs
 
 
 class ResidentId(LevelComparison):
-    LEVELS = ("exact", "one_edit", "first15", "birth_part", "differs_unverified",
-              "differs_valid")
-    TF_LEVELS = ()
+    """GB 11643 resident ID numbers. No level is term-frequency adjusted (an ID is unique);
+    `fixed_m: {differs_valid: …}` pins how rarely two valid, different numbers are one person."""
+
+    LEVELS = (
+        ComparisonLevel("exact", "完全一致", description="same number (18-character form)"),
+        ComparisonLevel("one_edit", "相差一位或相邻两位互换",
+                        description="one digit or one swap of neighbouring digits apart, at "
+                                    "least one side not a valid number (unverified)"),
+        ComparisonLevel("first15", "前15位相同（Excel损坏）",
+                        description="same first 15 digits, one side damaged by Excel (…000), "
+                                    "at least one side unverified"),
+        ComparisonLevel("birth_part", "出生日期码相同",
+                        description="same birth-date digits (7–14), at least one side "
+                                    "unverified"),
+        ComparisonLevel("differs_unverified", "不同（至少一方未通过校验）",
+                        description="different numbers, at least one side unverified"),
+        ComparisonLevel("differs_valid", "不同（双方均有效）",
+                        description="two valid, different numbers: strong evidence against"),
+    )
 
     def inputs(self) -> Sequence[str]:
         c = self.column

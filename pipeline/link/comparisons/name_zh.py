@@ -15,6 +15,8 @@ import numpy as np
 from rapidfuzz import distance
 
 from pipeline.link.comparisons.base import (
+    ELSE,
+    ComparisonLevel,
     LevelComparison,
     first_true,
     scored,
@@ -24,7 +26,24 @@ from pipeline.link.comparisons.pairs import Pairs
 
 
 class ChineseName(LevelComparison):
-    LEVELS = ("exact", "pinyin_tone", "pinyin", "one_edit", "jaro_winkler", "else")
+    """Names; `jaro_winkler` (default 0.88) is the threshold of the Jaro–Winkler level.
+    With `tf: true`, agreeing exactly on a common name (王伟) weighs less than on a rare one."""
+
+    LEVELS = (
+        ComparisonLevel("exact", "完全一致", tf=True,
+                        description="same name after normalisation, minority separator removed"),
+        ComparisonLevel("pinyin_tone", "读音相同（声调相同）",
+                        description="same pinyin with tone numbers (homophones: 张伟 / 章伟)"),
+        ComparisonLevel("pinyin", "拼音相同（声调不同）",
+                        description="same pinyin without tones (王芳 / 汪芳)"),
+        ComparisonLevel("one_edit", "相差一个字",
+                        description="one character substituted, added or removed, names of "
+                                    "two or more characters (张伟 / 张玮)"),
+        ComparisonLevel("jaro_winkler", "拼音相近",
+                        description="Jaro–Winkler similarity of the toneless pinyin at least "
+                                    "the `jaro_winkler` threshold"),
+        ELSE,
+    )
 
     def inputs(self) -> Sequence[str]:
         c = self.column
