@@ -140,11 +140,13 @@ def _field_issues_output(loaded: dict[Source, Loaded],
 
     frames = [n.field_issues for n in normalised.values() if n.field_issues is not None]
     frame = typed(pd.concat(frames, ignore_index=True)) if frames else typed(pd.DataFrame())
-    written = {(info.path, name): header for item in loaded.values() for info in item.files
-               for name, header in (getattr(info, "headers", None) or {}).items()}
+    written = {(info.path, sheet.name, name): header
+               for item in loaded.values() for info in item.files for sheet in info.sheets
+               for name, header in sheet.headers.items()}
     if written and len(frame):
-        own = [written.get((file, field)) for file, field in
-               zip(frame["source_file"], frame["field"], strict=True)]
+        sheets = frame["source_sheet"].astype(object).where(frame["source_sheet"].notna(), None)
+        own = [written.get((file, sheet, field)) for file, sheet, field in
+               zip(frame["source_file"], sheets, frame["field"], strict=True)]
         frame["header"] = pd.array([o or h for o, h in zip(own, frame["header"], strict=True)],
                                    dtype="string")
     return frame.sort_values(["source", "source_file", "source_sheet", "source_row", "field"],
