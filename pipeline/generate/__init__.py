@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .constants import REFERENCE_DATE
+from .kinds import plant_kinds
 from .plant import plant
 from .population import World, build_world
 from .render import Rendered, render
@@ -42,6 +43,7 @@ def build(households: int = 500, seed: int = 42) -> Generated:
         raise ValueError("households must be at least 10")
     world = build_world(seed, households)
     plant(world, seed)
+    plant_kinds(world, seed)
     build_roster(world, seed)
     rendered = render(world, seed)
     truth = compute_truth(world, rendered)
@@ -58,6 +60,11 @@ def build(households: int = 500, seed: int = 42) -> Generated:
         "truth": {k: len(v) for k, v in truth.items()},
         "discrepancies": {c: int(counts.get(c, 0)) for c in CODES},
         "roll_id_kinds": dict(sorted(Counter(rendered.roll_id_kind).items())),
+        "civil_id_kinds": dict(sorted(Counter(rendered.civil_id_kind).items())),
+        "member_id_kinds": dict(sorted(Counter(rendered.member_id_kind).items())),
+        "roll_name_kinds": dict(sorted(Counter(rendered.roll_name_kind).items())),
+        "roll_birth_kinds": dict(sorted(Counter(rendered.roll_birth_kind).items())),
+        "roll_layout": rendered.layout.meta(),
         "roll_status": dict(sorted(Counter(world.roll["roll_status"].tolist()).items())),
         "civil_cases": int(world.civil["case_id"].nunique()),
     }
@@ -69,7 +76,7 @@ def generate(out_dir: Path, households: int = 500, seed: int = 42) -> dict:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     g = build(households, seed)
-    write_roll_xlsx(g.rendered.roll, out_dir / ROLL_FILE)
+    write_roll_xlsx(g.rendered.roll, out_dir / ROLL_FILE, g.rendered.layout)
     write_civil_csv(g.rendered.civil, out_dir / CIVIL_FILE)
     write_members_csv(g.rendered.members, out_dir / MEMBERS_FILE)
     write_truth(g.truth, g.meta, out_dir / "truth")

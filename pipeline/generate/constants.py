@@ -154,10 +154,122 @@ ROLL_ID_RATES: dict[str, float] = {
 }
 ROLL_LOWER_X_SHARE = 0.25  # share of X-ending roll IDs written with a lower-case x (≈2% of rows)
 
+# Kinds of roll-side ID (truth/roll_id_kinds.csv): how the roll wrote the number, or what
+# kind of number it is. INVALID_ID_KINDS are INVALID_ID on a 在档 row ("shared": every row
+# carrying a number shared by different people, the owner's too).
 INVALID_ID_KINDS: frozenset[str] = frozenset(
-    {"typo", "transposition", "excel_e17", "excel_000", "blank"}
+    {"typo", "transposition", "excel_e17", "excel_000", "blank",
+     "placeholder", "shared", "unpublished_prefix"}
 )
+PROTECTION_KINDS: tuple[str, ...] = ("apostrophe", "text_formula", "invisible_chars")
+PERSON_CLASSES: tuple[str, ...] = (
+    "permit_hk", "permit_mo", "permit_tw", "foreign_pr", "historic_prefix", "unpublished_prefix")
 ID_KINDS: tuple[str, ...] = (
-    "valid", "lowercase_x", "fullwidth", "spaces", "legacy15",
+    "valid", "lowercase_x", "fullwidth", "spaces", "legacy15", *PROTECTION_KINDS,
+    "permit_hk", "permit_mo", "permit_tw", "foreign_pr", "historic_prefix",
     "typo", "transposition", "excel_e17", "excel_000", "blank",
+    "unpublished_prefix", "placeholder", "shared",
 )
+
+# ---------------------------------------------------------------- SPEC §1.4: kinds of number
+
+# Residence permits of Hong Kong, Macau and Taiwan residents (港澳台居民居住证, 国办发〔2018〕81号):
+# the GB 11643 format with these fixed prefixes.
+PERMIT_PREFIXES: dict[str, str] = {"permit_hk": "810000", "permit_mo": "820000",
+                                   "permit_tw": "830000"}
+
+# The 2023 foreigners' permanent-residence number (外国人永久居留身份证, National Immigration
+# Administration, 2023): 9, a two-digit province (GB/T 2260 NN0000), a three-digit nationality
+# (GB/T 2659 / ISO 3166-1 numeric), birth date, sequence, MOD 11-2 check character.
+FOREIGN_PROVINCES: tuple[tuple[str, float], ...] = (("11", 0.8), ("31", 0.1), ("44", 0.1))
+FOREIGN_NATIONALITIES: tuple[tuple[str, float], ...] = (
+    ("410", 0.30),  # Korea
+    ("840", 0.15),  # United States
+    ("392", 0.12),  # Japan
+    ("643", 0.10),  # Russia
+    ("704", 0.08),  # Viet Nam
+    ("496", 0.06),  # Mongolia
+    ("104", 0.05),  # Myanmar
+    ("276", 0.05),  # Germany
+    ("250", 0.05),  # France
+    ("826", 0.04),  # United Kingdom
+)
+
+# Codes of the published GB/T 2260 lists 1981–2024 (shared/data/gbt2260_history.csv) that
+# python-stdnum's cn/loc.dat lacks: real issuing places a naive validator rejects.
+HISTORIC_PREFIXES: tuple[str, ...] = (
+    "132733", "229006", "230834", "329012", "329013", "330113", "330114", "339011", "340511",
+    "360411", "369001", "370719", "370819", "379013", "379014", "419007", "620925",
+)
+
+# Plausible six-digit prefixes that no published GB/T 2260 list holds (local assignments of
+# development zones and reclamation areas); checked against the history in the tests.
+UNPUBLISHED_PREFIXES: tuple[str, ...] = (
+    "110190", "110290", "130191", "210190", "232790", "370190", "410190", "440390", "510190",
+)
+
+# How clerks fill an ID cell when the number is unknown (SPEC §1.4 placeholders), weighted.
+PLACEHOLDER_FORMS: tuple[tuple[str, float], ...] = (
+    ("repeat_1", 30), ("repeat_0", 15), ("repeat_other", 5), ("ascending", 8),
+    ("descending", 4), ("prefix_zeros", 16), ("zero_birth", 11), ("zero_sequence", 11),
+)
+
+# Roll rows (count = max(1, round(rate × roll rows))) and other people (rate per person) whose
+# number is of each kind. "shared" counts rows (pairs of rows share one number).
+ROLL_KIND_RATES: dict[str, float] = {
+    "permit_hk": 0.0008,
+    "permit_mo": 0.0004,
+    "permit_tw": 0.0008,
+    "foreign_pr": 0.001,
+    "historic_prefix": 0.0015,
+    "unpublished_prefix": 0.0015,
+    "placeholder": 0.003,
+    "shared": 0.002,
+}
+PERSON_CLASS_RATES: dict[str, float] = {  # civil and roster people who are not roll workers
+    "permit_hk": 0.0008,
+    "permit_mo": 0.0004,
+    "permit_tw": 0.0008,
+    "foreign_pr": 0.001,
+    "historic_prefix": 0.0015,
+    "unpublished_prefix": 0.0015,
+}
+CIVIL_PLACEHOLDER_RATE = 0.003  # civil persons with a placeholder number
+CIVIL_SHARED_RATE = 0.0015  # civil households whose 户主's number was copied onto a member
+CIVIL_WORKER_ID_RATE = 0.002  # linked roll workers whose civil row has a placeholder / copy
+
+# Text protection marks on otherwise plain ID cells (SPEC §1.4): ', ="…", tab / NBSP / ZW.
+ROLL_PROTECTION_RATES: dict[str, float] = {
+    "apostrophe": 0.008, "text_formula": 0.004, "invisible_chars": 0.008}
+CIVIL_PROTECTION_RATES: dict[str, float] = {
+    "apostrophe": 0.02, "text_formula": 0.012, "invisible_chars": 0.015}
+MEMBER_PROTECTION_RATES: dict[str, float] = {
+    "apostrophe": 0.01, "text_formula": 0.008, "invisible_chars": 0.01}
+# Invisible characters that ride along (trailing tab of an export, NBSP or zero-width space of a
+# web copy, word joiner, a BOM inside a cell) as (where, characters, weight).
+INVISIBLE_FORMS: tuple[tuple[str, str, float], ...] = (
+    ("end", "\t", 30), ("end", "\u00a0", 20), ("end", "\u200b", 15), ("start", "\u200b", 10),
+    ("start", "\u00a0", 5), ("start", "\ufeff", 5), ("inner", "\u200b", 5),
+    ("end", "\u2060", 5), ("start", "\t", 5),
+)
+
+# Names (SPEC §1.4): minority names with a dash for the separator on the roll, and names with a
+# character GBK-era systems stored at a private-use code point, on one side.
+DASH_NAME_RATE = 0.003  # roll rows (count as above) of linked minority workers, typed with dashes
+PUA_NAME_RATE = 0.002  # linked workers whose name holds a character such as 䶮
+DASHES: tuple[str, ...] = ("-", "‐", "–", "—", "－")
+# Name characters and the given names built with them: 䶮 (yǎn, GBK FE9F) and 䜣 (xīn, FE80).
+PUA_NAME_GIVEN: tuple[str, ...] = ("䶮", "䶮", "䶮", "䜣", "䜣然", "子䶮")
+
+# Excel's 1900 leap-year bug: serial 60 shows as 1900-02-29, a day that never existed.
+SERIAL60_RATE = 0.001  # roll rows whose 出生日期 cell holds serial 60 with a date style
+EXCEL_FAKE_LEAP_DAY = 60
+
+# Layout of the roll workbook (per data sheet unless said otherwise).
+LAYOUT_P_TITLE = 0.85  # a title row and a note row above the header
+LAYOUT_P_TWO_ROW_HEADER = 0.4  # group cells merged across, single headers merged down
+LAYOUT_P_SERIAL_COLUMN = 0.5  # per file: a leading 序号 column on every data sheet
+LAYOUT_P_TEMPLATE_ROWS = 0.35  # 1–4 rows holding only a serial number after the data
+LAYOUT_P_BLANK_BEFORE_FOOTER = 0.2
+LAYOUT_P_SIGNATURE = 0.5  # a 制表人 / 审核人 row below 合计
+LAYOUT_P_INSTRUCTIONS_FIRST = 0.5  # per file: 填表说明 before (else after) the data sheets

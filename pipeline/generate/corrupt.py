@@ -5,6 +5,7 @@ Scalar helpers take a ``random.Random``; the roster uses the vectorised paths.
 
 from __future__ import annotations
 
+import bisect
 import random
 from datetime import date
 
@@ -12,23 +13,35 @@ import numpy as np
 import opencc
 
 from . import names as nm
-from .constants import DISTRICTS, OLD_CODES, ROLL_ID_RATES, ROLL_LOWER_X_SHARE
+from .constants import (
+    DISTRICTS,
+    INVISIBLE_FORMS,
+    OLD_CODES,
+    PROTECTION_KINDS,
+    ROLL_ID_RATES,
+    ROLL_LOWER_X_SHARE,
+    ROLL_PROTECTION_RATES,
+)
 from .dates import EXCEL_OFFSET, to_date
 from .identity import id_check_char, to_legacy15
 
 _S2T = opencc.OpenCC("s2t")
 FULLWIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
-BENIGN_KINDS = ("valid", "lowercase_x", "fullwidth", "spaces", "legacy15")
+BENIGN_KINDS = ("valid", "lowercase_x", "fullwidth", "spaces", "legacy15", *PROTECTION_KINDS)
+_ROLL_RATES = {**ROLL_ID_RATES, **ROLL_PROTECTION_RATES}
+_INVISIBLE_CUM = np.cumsum([w for _, _, w in INVISIBLE_FORMS]).tolist()
 
 
 # ---------------------------------------------------------------- IDs
 
 
 def roll_id_kind(r: random.Random, id18: str, birth_year: int, force_valid: bool) -> str:
+    """How the roll writes a plain resident ID: one draw over ROLL_ID_RATES, then the text
+    protection marks; ``force_valid`` keeps it benign."""
     u = r.random()
     kind = "valid"
     acc = 0.0
-    for k, rate in ROLL_ID_RATES.items():
+    for k, rate in _ROLL_RATES.items():
         acc += rate
         if u < acc:
             kind = k
@@ -76,7 +89,36 @@ def apply_id_kind(r: random.Random, id18: str, kind: str) -> tuple[str | float, 
         return damaged, kind
     if kind == "blank":
         return "", kind
+    if kind in PROTECTION_KINDS:
+        return protect(r, id18, kind), kind
     raise ValueError(kind)
+
+
+def protect(r: random.Random, text: str, kind: str) -> str:
+    """``text`` with a protection mark (SPEC §1.4): a leading apostrophe, Excel's text-formula
+    wrapper ``="…"``, or an invisible character (tab, NBSP, zero-width) around or inside."""
+    if kind == "apostrophe":
+        return "'" + text
+    if kind == "text_formula":
+        return f'="{text}"'
+    if kind == "invisible_chars":
+        i = min(bisect.bisect_right(_INVISIBLE_CUM, r.random() * _INVISIBLE_CUM[-1]),
+                len(INVISIBLE_FORMS) - 1)
+        where, chars, _ = INVISIBLE_FORMS[i]
+        if where == "start":
+            return chars + text
+        if where == "inner":
+            j = r.randint(1, len(text) - 1)
+            return text[:j] + chars + text[j:]
+        return text + chars
+    raise ValueError(kind)
+
+
+def protection_marks(rng: np.random.Generator, n: int, rates: dict[str, float]) -> list[str]:
+    """For ``n`` cells at once: the protection mark each gets ('' for none)."""
+    cum = np.cumsum(list(rates.values()))
+    which = np.searchsorted(cum, rng.random(n), side="right")  # len(rates): no mark
+    return np.array([*rates, ""], dtype=object)[which].tolist()
 
 
 def side_id(r: random.Random, id18: str, birth_year: int, typo: float, legacy: float,

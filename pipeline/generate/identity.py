@@ -6,10 +6,10 @@ Vectorised where the generator makes many (roster scale); scalar helpers for val
 from __future__ import annotations
 
 import random
-import unicodedata
-from datetime import date
 
 import numpy as np
+
+from .idcheck import check_id
 
 ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 ID_CHECK = "10X98765432"
@@ -43,36 +43,16 @@ def id_strings(body: np.ndarray) -> list[str]:
     return [f"{b:017d}{c}" for b, c in zip(body.tolist(), chk.tolist(), strict=True)]
 
 
-def _valid_ymd(y: int, m: int, d: int) -> bool:
-    try:
-        date(y, m, d)
-    except ValueError:
-        return False
-    return y >= 1900
-
-
 def normalise_id(raw: object) -> str | None:
-    """Canonical 18-char ID if ``raw`` is a valid ID after benign normalisation, else None.
+    """Canonical 18-char number if ``raw`` is a valid ID after cleaning, else None.
 
-    Benign: NFKC (full-width digits), inner/outer whitespace, lower-case x, legacy 15 digits
-    with a valid 6-digit date. Everything else (bad checksum, Excel damage, blank) -> None.
+    Cleaning and validity as the truth decides them (:func:`idcheck.check_id`): protection
+    marks, NFKC, white space, hyphens, lower-case x and legacy 15 digits are benign; a bad
+    check character, Excel damage, an impossible date, an unpublished prefix, a placeholder or
+    a blank is not. Residence permits and foreigners' permanent-residence numbers are valid.
     """
-    if raw is None:
-        return None
-    s = unicodedata.normalize("NFKC", str(raw))
-    s = "".join(s.split()).upper()
-    if len(s) == 15 and s.isdigit():
-        if not _valid_ymd(1900 + int(s[6:8]), int(s[8:10]), int(s[10:12])):
-            return None
-        body = s[:6] + "19" + s[6:]
-        return body + id_check_char(body)
-    if len(s) != 18 or not s[:17].isdigit() or s[17] not in "0123456789X":
-        return None
-    if not _valid_ymd(int(s[6:10]), int(s[10:12]), int(s[12:14])):
-        return None
-    if id_check_char(s[:17]) != s[17]:
-        return None
-    return s
+    verdict = check_id(raw if raw is None or isinstance(raw, str) else str(raw))
+    return verdict.canonical if verdict.status == "valid" else None
 
 
 def to_legacy15(id18: str) -> str:

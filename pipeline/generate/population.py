@@ -277,6 +277,12 @@ def assign_prefixes(rng: np.random.Generator, persons: pd.DataFrame) -> np.ndarr
     return base
 
 
+def _no_zero_sequence(seq: np.ndarray) -> np.ndarray:
+    """Sequence 000 is what clerks type for an unknown one (a placeholder, SPEC §1.4): real
+    numbers never carry it, so a drawn 000 (a woman's) becomes 998."""
+    return np.where(seq == 0, 998, seq)
+
+
 def assign_ids(rng: np.random.Generator, persons: pd.DataFrame) -> list[str]:
     prefix = persons["prefix"].astype("int64").to_numpy()
     birth = persons["birth"].to_numpy().astype("int64").astype("datetime64[D]")
@@ -284,14 +290,14 @@ def assign_ids(rng: np.random.Generator, persons: pd.DataFrame) -> list[str]:
     ymdn = idx.year.to_numpy() * 10000 + idx.month.to_numpy() * 100 + idx.day.to_numpy()
     male = persons["male"].to_numpy()
     n = len(persons)
-    seq = rng.integers(0, 500, n) * 2 + male.astype("int64")
+    seq = _no_zero_sequence(rng.integers(0, 500, n) * 2 + male.astype("int64"))
     body = id_bodies(prefix, ymdn, seq)
     for _ in range(50):
         dup = pd.Series(body).duplicated().to_numpy()
         if not dup.any():
             break
         k = int(dup.sum())
-        seq[dup] = rng.integers(0, 500, k) * 2 + male[dup].astype("int64")
+        seq[dup] = _no_zero_sequence(rng.integers(0, 500, k) * 2 + male[dup].astype("int64"))
         body = id_bodies(prefix, ymdn, seq)
     else:  # pragma: no cover - astronomically unlikely
         raise RuntimeError("could not make IDs unique")

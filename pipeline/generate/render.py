@@ -10,8 +10,16 @@ import pandas as pd
 
 from . import corrupt as cx
 from . import names as nm
-from .constants import DISTRICTS
+from .constants import (
+    CIVIL_PROTECTION_RATES,
+    DASHES,
+    DISTRICTS,
+    EXCEL_FAKE_LEAP_DAY,
+    MEMBER_PROTECTION_RATES,
+)
+from .idcheck import DateSerial, standard_to_pua
 from .identity import break_uscc
+from .layout import RollLayout, plan_layout
 from .population import World
 
 ROLL_HEADERS = (
@@ -27,6 +35,8 @@ CIVIL_HEADERS = (
 )
 MEMBER_HEADERS = ("会员编号", "姓名", "公民身份号码", "工作单位", "基层工会", "所属区", "入会日期")
 REMARKS = ("", "", "", "", "", "", "已核实", "待复核", "电话空号", "本人签字确认", "材料齐全")
+# The roll and the roster type minority-name separators of every kind, dashes included.
+ROLL_SEPARATORS = (*nm.MINORITY_SEPARATORS, "-", "—", "－")
 
 
 @dataclass
@@ -41,42 +51,75 @@ class Rendered:
     civil_id_written: list[str]
     civil_name_written: list[str]
     member_id_kind: list[str]
+    roll_name_kind: list[str]  # standard, dash_separator, pua_roll, pua_civil
+    roll_birth_kind: list[str]  # stated, excel_1900_02_29
+    layout: RollLayout
 
 
 def render(world: World, seed: int) -> Rendered:
     r = random.Random(seed * 31 + 303)
-    roll_out, kinds, id_txt, names_w = _render_roll(r, world)
-    civil_out, c_kinds, c_ids, c_names = _render_civil(r, world)
+    roll_out, kinds, id_txt, names_w, name_kinds, birth_kinds = _render_roll(r, world)
+    civil_out, c_kinds, c_ids, c_names = _render_civil(r, world, seed)
     members_out, m_kinds = _render_members(r, world, seed)
+    layout = plan_layout(random.Random(seed * 37 + 707), world.roll["filing_district"].tolist())
     return Rendered(roll_out, civil_out, members_out, kinds, id_txt, names_w,
-                    c_kinds, c_ids, c_names, m_kinds)
+                    c_kinds, c_ids, c_names, m_kinds, name_kinds, birth_kinds, layout)
+
+
+def _roll_id(r: random.Random, row, id18: str, birth_year: int) -> tuple[object, str, str]:
+    """(cell value, textual form, kind) of a roll row's ID: a planted kind as planned, else a
+    random writing of the worker's own number."""
+    if row.id_plan:
+        value = row.id_override or id18
+        return value, value, row.id_plan
+    kind = cx.roll_id_kind(r, id18, birth_year, bool(row.force_valid_id))
+    id_val, kind = cx.apply_id_kind(r, id18, kind)
+    text = str(id_val)
+    if kind == "excel_000" and r.random() < 0.7:
+        id_val = float(int(id_val))  # a numeric cell: Excel kept 15 significant digits
+    return id_val, text, kind
+
+
+def _roll_name(r: random.Random, row, name: str) -> tuple[str, str]:
+    """(written name, name kind) of a roll row."""
+    if row.name_form == "dash":
+        return name.replace("·", r.choice(DASHES)), "dash_separator"
+    if row.name_form == "pua_roll":
+        return standard_to_pua(name), "pua_roll"
+    if row.name_form == "pua_civil":
+        return name, "pua_civil"
+    if row.name_variant != "none":
+        return cx.name_variant(r, name, row.name_variant), "standard"
+    written = cx.corrupt_name(r, name, trad=0.02, space=0.01, full=0.005,
+                              homophone=0.0 if row.id_plan else 0.005, guo=0.15,
+                              separators=ROLL_SEPARATORS)
+    dashed = nm.is_minority(name) and any(d in written for d in DASHES)
+    return written, "dash_separator" if dashed else "standard"
 
 
 def _render_roll(r: random.Random, world: World):
     persons, employers = world.persons, world.employers
     emp_names = employers["employer"].tolist()
     emp_uscc = employers["uscc"].tolist()
-    rows, kinds, id_txt, names_w = [], [], [], []
+    rows, kinds, id_txt, names_w, name_kinds, birth_kinds = [], [], [], [], [], []
     p_id = persons["id18"].tolist()
     p_by = persons["birth_year"].tolist()
     p_name = persons["name"].tolist()
     p_male = persons["male"].tolist()
     p_birth = persons["birth"].tolist()
     for row in world.roll.itertuples(index=False):
-        id18, by = p_id[row.pid], int(p_by[row.pid])
-        kind = cx.roll_id_kind(r, id18, by, bool(row.force_valid_id))
-        id_val, kind = cx.apply_id_kind(r, id18, kind)
+        id_val, text, kind = _roll_id(r, row, p_id[row.pid], int(p_by[row.pid]))
         kinds.append(kind)
-        id_txt.append(str(id_val))
-        if kind == "excel_000" and r.random() < 0.7:
-            id_val = float(int(id_val))  # a numeric cell: Excel kept 15 significant digits
-        name = p_name[row.pid]
-        if row.name_variant != "none":
-            name = cx.name_variant(r, name, row.name_variant)
-        else:
-            name = cx.corrupt_name(r, name, trad=0.02, space=0.01, full=0.005, homophone=0.005,
-                                   guo=0.15, separators=nm.MINORITY_SEPARATORS)
+        id_txt.append(text)
+        name, name_kind = _roll_name(r, row, p_name[row.pid])
         names_w.append(name)
+        name_kinds.append(name_kind)
+        if row.birth_serial60:
+            birth: object = DateSerial(EXCEL_FAKE_LEAP_DAY)
+            birth_kinds.append("excel_1900_02_29")
+        else:
+            birth = cx.fmt_date(r, int(p_birth[row.pid]), cx.ROLL_DATE_STYLES)
+            birth_kinds.append("stated")
         uscc = emp_uscc[row.employer_idx]
         if row.uscc_broken:
             uscc = break_uscc(uscc)
@@ -89,8 +132,7 @@ def _render_roll(r: random.Random, world: World):
         income = row.income
         income_out: object = int(income) if float(income).is_integer() else income
         rows.append((
-            row.roll_id, name, id_val, "男" if p_male[row.pid] else "女",
-            cx.fmt_date(r, int(p_birth[row.pid]), cx.ROLL_DATE_STYLES),
+            row.roll_id, name, id_val, "男" if p_male[row.pid] else "女", birth,
             cx.fmt_phone(r, row.phone), emp_names[row.employer_idx], uscc,
             cx.fmt_district(r, row.filing_district), row.street, address,
             int(row.household_size), income_out, row.category, row.cause, claimed,
@@ -99,24 +141,39 @@ def _render_roll(r: random.Random, world: World):
             and not pd.isna(row.exit_day) else "",
             row.filing_union, r.choice(REMARKS),
         ))
-    return pd.DataFrame(rows, columns=list(ROLL_HEADERS)), kinds, id_txt, names_w
+    return (pd.DataFrame(rows, columns=list(ROLL_HEADERS)), kinds, id_txt, names_w, name_kinds,
+            birth_kinds)
 
 
-def _render_civil(r: random.Random, world: World):
+def _render_civil(r: random.Random, world: World, seed: int):
     civil, persons = world.civil, world.persons
     ids = persons["id18"].to_numpy()
     bys = persons["birth_year"].to_numpy()
+    classes = persons["id_class"].to_numpy(dtype=object)
+    marks = cx.protection_marks(np.random.default_rng(seed + 505), len(civil),
+                                CIVIL_PROTECTION_RATES)
     rows, kinds, id_txt, names_w = [], [], [], []
-    for row in civil.itertuples(index=False):
-        if row.force_valid_id:
+    for row, mark in zip(civil.itertuples(index=False), marks, strict=True):
+        id_class = classes[row.pid]
+        if row.id_plan:
+            id_val, kind = row.id_override or ids[row.pid], row.id_plan
+        elif row.force_valid_id:
             id_val, kind = ids[row.pid], "valid"
+        elif id_class != "resident":
+            id_val, kind = ids[row.pid], id_class
+        elif mark:
+            id_val, kind = cx.protect(r, ids[row.pid], mark), mark
         else:
             id_val, kind = cx.side_id(r, ids[row.pid], int(bys[row.pid]), typo=0.003,
                                       legacy=0.005, lower_x=0.3)
         kinds.append(kind)
         id_txt.append(id_val)
-        name = cx.corrupt_name(r, row.name, trad=0.01, space=0.005, full=0.0, homophone=0.002,
-                               guo=0.0, separators=("·", "·", "·", "•"))
+        if row.name_pua:
+            name = standard_to_pua(row.name)
+        else:
+            name = cx.corrupt_name(r, row.name, trad=0.01, space=0.005, full=0.0,
+                                   homophone=0.002 if id_class == "resident" else 0.0,
+                                   guo=0.0, separators=("·", "·", "·", "•"))
         names_w.append(name)
         exit_day = "" if row.exit_day is None or pd.isna(row.exit_day) else row.exit_day
         dec = "" if row.deceased_day is None or pd.isna(row.deceased_day) else row.deceased_day
@@ -159,7 +216,7 @@ def _render_members(r: random.Random, world: World, seed: int):
     minority = np.array(["·" in s for s in names])
     for i in np.flatnonzero((un < 0.035) | minority).tolist():
         names[i] = cx.corrupt_name(r, names[i], trad=0.57, space=0.29, full=0.03,
-                                   homophone=0.08, guo=0.3, separators=nm.MINORITY_SEPARATORS)
+                                   homophone=0.08, guo=0.3, separators=ROLL_SEPARATORS)
     emp = roster["employer_idx"].to_numpy()
     emp_name = employers["employer"].to_numpy()[emp]
     suffix = np.where(rng.random(n) < 0.7, "工会", "工会委员会")
@@ -175,4 +232,19 @@ def _render_members(r: random.Random, world: World, seed: int):
         "所属区": district,
         "入会日期": cx.fmt_dates_vectorised(rng, roster["join"].to_numpy()),
     })
+    _member_id_kinds(r, rng, out, kinds, persons["id_class"].to_numpy()[pid])
     return out, kinds
+
+
+def _member_id_kinds(r: random.Random, rng: np.random.Generator, out: pd.DataFrame,
+                     kinds: list[str], classes: np.ndarray) -> None:
+    """Roster IDs: the kind of number of plain ones, and protection marks on a few (in place)."""
+    for i in np.flatnonzero(classes != "resident").tolist():
+        if kinds[i] == "valid":
+            kinds[i] = classes[i]
+    marks = cx.protection_marks(rng, len(kinds), MEMBER_PROTECTION_RATES)
+    column = out["公民身份号码"].tolist()
+    for i, mark in enumerate(marks):
+        if mark and kinds[i] in ("valid", "lowercase_x"):
+            column[i], kinds[i] = cx.protect(r, column[i], mark), mark
+    out["公民身份号码"] = column

@@ -19,15 +19,21 @@ def build_roster(world: World, seed: int) -> None:
     n_civil = len(civil)
     n_emp = len(world.employers)
 
+    # Civil people whose civil number is a placeholder or a copy (kinds.py) are kept off the
+    # roster: with no usable number and no birth date on either side, nothing could link them.
+    no_number = np.zeros(len(persons), dtype=bool)
+    if "id_plan" in civil.columns:
+        no_number[civil["pid"].to_numpy(dtype="int64")[civil["id_plan"].to_numpy() != ""]] = True
     first = roll.drop_duplicates("pid", keep="first")
+    first = first[~no_number[first["pid"].to_numpy(dtype="int64")]]
     worker_pid = first["pid"].to_numpy(dtype="int64")
     worker_emp = first["employer_idx"].to_numpy(dtype="int64")
 
     is_worker = np.zeros(len(persons), dtype=bool)
-    is_worker[worker_pid] = True
+    is_worker[roll["pid"].to_numpy(dtype="int64")] = True
     by = persons["birth_year"].to_numpy()
     civ_ok = ((civil["person_status"].to_numpy() == "正常") & ~is_worker[:n_civil]
-              & (by[:n_civil] >= 1962) & (by[:n_civil] <= 2004))
+              & ~no_number[:n_civil] & (by[:n_civil] >= 1962) & (by[:n_civil] <= 2004))
     civ_pick = np.flatnonzero(civ_ok & (rng.random(n_civil) < CIVIL_MEMBER_RATE))
     other = np.flatnonzero(persons["kind"].to_numpy() == "roster").astype("int64")
 

@@ -1,14 +1,17 @@
 """File writers: the roll XLSX (byte-deterministic), GB18030 and UTF-8-BOM CSVs, truth files.
 
-The XLSX is written directly as SpreadsheetML (inline strings, one date style, one text style):
-openpyxl needs ~15 s for 20k rows and stamps the current time into the file; this takes ~1 s,
-and every zip entry and core property carries the fixed REFERENCE_DATE.
+The XLSX is written directly as SpreadsheetML (inline strings; a date, a text, a header and a
+title style; several sheets, merged cells): openpyxl needs ~15 s for 20k rows and stamps the
+current time into the file; this takes ~1 s, and every zip entry and core property carries the
+fixed REFERENCE_DATE.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import json
 import zipfile
 from datetime import date, datetime
@@ -17,6 +20,18 @@ from xml.sax.saxutils import escape
 
 import pandas as pd
 
+from .idcheck import DateSerial
+from .layout import (
+    FOOTER_LABEL,
+    HEADER_GROUPS,
+    INSTRUCTIONS,
+    INSTRUCTIONS_SHEET,
+    SERIAL_HEADER,
+    SUM_HEADER,
+    RollLayout,
+    SheetPlan,
+    single_sheet,
+)
 from .render import ROLL_DATE_COLUMNS
 
 FIXED_DT = datetime(2026, 6, 30, 0, 0, 0)
@@ -29,20 +44,29 @@ _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _CT = "application/vnd.openxmlformats-officedocument."
+# Cell styles (cellXfs): 0 general, 1 date, 2 text (@), 3 header, 4 title.
+DATE_STYLE, TEXT_STYLE, HEADER_STYLE, TITLE_STYLE = 1, 2, 3, 4
 
-CONTENT_TYPES = (
-    _XML + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships'
-    '+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-    f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}spreadsheetml.sheet.main+xml"/>'
-    f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{_CT}spreadsheetml.worksheet'
-    '+xml"/>'
-    f'<Override PartName="/xl/styles.xml" ContentType="{_CT}spreadsheetml.styles+xml"/>'
-    '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.'
-    'core-properties+xml"/>'
-    f'<Override PartName="/docProps/app.xml" ContentType="{_CT}extended-properties+xml"/>'
-    "</Types>"
-)
+
+def content_types(n_sheets: int) -> str:
+    """[Content_Types].xml for ``n_sheets`` worksheets."""
+    sheets = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{k}.xml" ContentType="{_CT}spreadsheetml.'
+        'worksheet+xml"/>' for k in range(1, n_sheets + 1))
+    return (
+        _XML + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}spreadsheetml.sheet.main+xml"/>'
+        f'{sheets}'
+        f'<Override PartName="/xl/styles.xml" ContentType="{_CT}spreadsheetml.styles+xml"/>'
+        '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-'
+        'package.core-properties+xml"/>'
+        f'<Override PartName="/docProps/app.xml" ContentType="{_CT}extended-properties+xml"/>'
+        "</Types>"
+    )
+
+
 ROOT_RELS = (
     _XML + f'<Relationships xmlns="{_PKG_REL}">'
     f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/>'
@@ -51,26 +75,41 @@ ROOT_RELS = (
     f'<Relationship Id="rId3" Type="{_REL}/extended-properties" Target="docProps/app.xml"/>'
     "</Relationships>"
 )
-WORKBOOK = (
-    _XML + f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>'
-    f'<sheet name="{ROLL_SHEET}" sheetId="1" r:id="rId1"/></sheets></workbook>'
-)
-WORKBOOK_RELS = (
-    _XML + f'<Relationships xmlns="{_PKG_REL}">'
-    f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
-    f'<Relationship Id="rId2" Type="{_REL}/styles" Target="styles.xml"/></Relationships>'
-)
+
+
+def workbook_xml(names: list[str]) -> str:
+    """xl/workbook.xml listing the sheets in order."""
+    sheets = "".join(f'<sheet name="{escape(n)}" sheetId="{k}" r:id="rId{k}"/>'
+                     for k, n in enumerate(names, start=1))
+    return _XML + f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>{sheets}</sheets></workbook>'
+
+
+def workbook_rels(n_sheets: int) -> str:
+    """xl/_rels/workbook.xml.rels: the sheets, then the styles."""
+    sheets = "".join(f'<Relationship Id="rId{k}" Type="{_REL}/worksheet" '
+                     f'Target="worksheets/sheet{k}.xml"/>' for k in range(1, n_sheets + 1))
+    return (_XML + f'<Relationships xmlns="{_PKG_REL}">{sheets}'
+            f'<Relationship Id="rId{n_sheets + 1}" Type="{_REL}/styles" Target="styles.xml"/>'
+            "</Relationships>")
+
+
 STYLES = (
     _XML + f'<styleSheet xmlns="{_MAIN}">'
     '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/></numFmts>'
-    '<fonts count="1"><font><sz val="11"/><name val="宋体"/></font></fonts>'
+    '<fonts count="3"><font><sz val="11"/><name val="宋体"/></font>'
+    '<font><b/><sz val="11"/><name val="宋体"/></font>'
+    '<font><b/><sz val="16"/><name val="宋体"/></font></fonts>'
     '<fills count="2"><fill><patternFill patternType="none"/></fill>'
     '<fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" '
+    'applyAlignment="1"><alignment horizontal="center" vertical="center" wrapText="1"/></xf>'
+    '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1" '
+    'applyAlignment="1"><alignment horizontal="center" vertical="center"/></xf>'
     '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
     "</cellStyles></styleSheet>"
 )
@@ -99,42 +138,147 @@ def _col(i: int) -> str:
     return s
 
 
-def _cell(ref: str, v: object, text_style: bool) -> str:
+def _cell(ref: str, v: object, text_style: bool, style: int = 0) -> str:
+    """One <c> element ('' for an empty value). ``style`` applies to text cells."""
     if v is None or (isinstance(v, str) and v == ""):
         return ""
+    if isinstance(v, DateSerial):  # a date cell given by its serial (60 = Excel's 1900-02-29)
+        return f'<c r="{ref}" s="{DATE_STYLE}"><v>{v.serial}</v></c>'
     if isinstance(v, date):
-        return f'<c r="{ref}" s="1"><v>{(v - _EXCEL_EPOCH).days}</v></c>'
+        return f'<c r="{ref}" s="{DATE_STYLE}"><v>{(v - _EXCEL_EPOCH).days}</v></c>'
     if isinstance(v, bool):
         return f'<c r="{ref}" t="b"><v>{int(v)}</v></c>'
     if isinstance(v, int | float):
         return f'<c r="{ref}"><v>{v!r}</v></c>'
-    style = ' s="2"' if text_style else ""
-    return (f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{escape(str(v))}'
+    s = f' s="{TEXT_STYLE}"' if text_style else (f' s="{style}"' if style else "")
+    return (f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{escape(str(v))}'
             "</t></is></c>")
 
 
-def sheet_xml(df: pd.DataFrame) -> str:
-    cols = [_col(i) for i in range(len(df.columns))]
-    id_col = list(df.columns).index(ID_HEADER) if ID_HEADER in df.columns else -1
-    parts = [_XML, f'<worksheet xmlns="{_MAIN}"><sheetData>']
-    header = "".join(_cell(f"{c}1", h, False) for c, h in zip(cols, df.columns, strict=True))
-    parts.append(f'<row r="1">{header}</row>')
-    for n, values in enumerate(df.itertuples(index=False, name=None), start=2):
-        cells = "".join(_cell(f"{c}{n}", v, j == id_col)
-                        for j, (c, v) in enumerate(zip(cols, values, strict=True)))
-        parts.append(f'<row r="{n}">{cells}</row>')
-    parts.append("</sheetData></worksheet>")
-    return "".join(parts)
+def _row(n: int, cells: str) -> str:
+    return f'<row r="{n}">{cells}</row>'
 
 
-def write_roll_xlsx(df: pd.DataFrame, path: Path) -> None:
+class _SheetWriter:
+    """Rows of one worksheet, numbered as they are added, and its merged ranges."""
+
+    def __init__(self, columns: list[str]) -> None:
+        self.cols = [_col(i) for i in range(len(columns))]
+        self.parts: list[str] = []
+        self.merges: list[str] = []
+        self.n = 0
+
+    def add(self, values: list[object], style: int = 0, text_col: int = -1) -> int:
+        self.n += 1
+        cells = "".join(_cell(f"{c}{self.n}", v, j == text_col, style)
+                        for j, (c, v) in enumerate(zip(self.cols, values, strict=False)))
+        self.parts.append(_row(self.n, cells))
+        return self.n
+
+    def merge(self, first_col: int, first_row: int, last_col: int, last_row: int) -> None:
+        self.merges.append(f"{self.cols[first_col]}{first_row}:{self.cols[last_col]}{last_row}")
+
+    def xml(self) -> str:
+        merged = ""
+        if self.merges:
+            merged = (f'<mergeCells count="{len(self.merges)}">'
+                      + "".join(f'<mergeCell ref="{m}"/>' for m in self.merges) + "</mergeCells>")
+        return (_XML + f'<worksheet xmlns="{_MAIN}"><sheetData>' + "".join(self.parts)
+                + f"</sheetData>{merged}</worksheet>")
+
+
+def _header(w: _SheetWriter, columns: list[str], two_rows: bool) -> None:
+    """One header row, or two: group cells merged across, single headers merged down."""
+    if not two_rows:
+        w.add(list(columns), HEADER_STYLE)
+        return
+    group_of = {h: g for g, hs in HEADER_GROUPS for h in hs}
+    top: list[object] = []
+    bottom: list[object] = []
+    previous = None
+    for h in columns:
+        g = group_of.get(h)
+        top.append(h if g is None else (g if g != previous else None))
+        bottom.append(None if g is None else h)
+        previous = g
+    first = w.add(top, HEADER_STYLE)
+    w.add(bottom, HEADER_STYLE)
+    j = 0
+    while j < len(columns):
+        g = group_of.get(columns[j])
+        if g is None:
+            w.merge(j, first, j, first + 1)
+            j += 1
+            continue
+        k = j
+        while k + 1 < len(columns) and group_of.get(columns[k + 1]) == g:
+            k += 1
+        if k > j:
+            w.merge(j, first, k, first)
+        j = k + 1
+
+
+def sheet_xml(df: pd.DataFrame, plan: SheetPlan | None = None, serial_column: bool = False,
+              rows: list[tuple] | None = None) -> str:
+    """One data sheet of the roll: title and note, header(s), data, template rows, footers."""
+    plan = plan or single_sheet(len(df), ROLL_SHEET).sheets[0]
+    rows = rows if rows is not None else list(df.itertuples(index=False, name=None))
+    columns = ([SERIAL_HEADER] if serial_column else []) + list(df.columns)
+    width = len(columns)
+    lead = [None] if serial_column else []
+    id_col = columns.index(ID_HEADER) if ID_HEADER in columns else -1
+    sum_col = list(df.columns).index(SUM_HEADER)
+    w = _SheetWriter(columns)
+    for text, style in ((plan.title, TITLE_STYLE), (plan.note, 0)):
+        if text is not None:
+            n = w.add([text], style)
+            w.merge(0, n, width - 1, n)
+    _header(w, columns, plan.two_row_header)
+    total = 0
+    for k, i in enumerate(plan.rows, start=1):
+        values = rows[i]
+        total += int(values[sum_col])
+        w.add(([k] if serial_column else []) + list(values), text_col=id_col)
+    for k in range(len(plan.rows) + 1, len(plan.rows) + 1 + plan.template_rows):
+        w.add([k])  # a pre-numbered template row: 序号 only, or a bare number in column A
+    if plan.blank_before_footer:
+        w.add([])
+    footer: list[object] = [None] * width
+    footer[0] = FOOTER_LABEL
+    footer[len(lead) + sum_col] = total
+    w.add(footer)
+    if plan.signature is not None:
+        w.add([plan.signature])
+    return w.xml()
+
+
+def instructions_xml() -> str:
+    """The 填表说明 sheet: text only, one line per row, no header."""
+    w = _SheetWriter(["A"])
+    for line in INSTRUCTIONS:
+        w.add([line])
+    return w.xml()
+
+
+def write_roll_xlsx(df: pd.DataFrame, path: Path, layout: RollLayout | None = None) -> None:
+    """The roll workbook: the data sheets of ``layout`` (default: one plain sheet) and its
+    instructions sheet."""
     assert all(c in df.columns for c in ROLL_DATE_COLUMNS)
-    entries = (
-        ("[Content_Types].xml", CONTENT_TYPES), ("_rels/.rels", ROOT_RELS),
+    layout = layout or single_sheet(len(df), ROLL_SHEET)
+    rows = list(df.itertuples(index=False, name=None))
+    sheets = [(p.name, sheet_xml(df, p, layout.serial_column, rows)) for p in layout.sheets]
+    if layout.instructions == "first":
+        sheets.insert(0, (INSTRUCTIONS_SHEET, instructions_xml()))
+    elif layout.instructions == "last":
+        sheets.append((INSTRUCTIONS_SHEET, instructions_xml()))
+    entries = [
+        ("[Content_Types].xml", content_types(len(sheets))), ("_rels/.rels", ROOT_RELS),
         ("docProps/app.xml", APP), ("docProps/core.xml", CORE),
-        ("xl/workbook.xml", WORKBOOK), ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS),
-        ("xl/styles.xml", STYLES), ("xl/worksheets/sheet1.xml", sheet_xml(df)),
-    )
+        ("xl/workbook.xml", workbook_xml([n for n, _ in sheets])),
+        ("xl/_rels/workbook.xml.rels", workbook_rels(len(sheets))),
+        ("xl/styles.xml", STYLES),
+        *((f"xl/worksheets/sheet{k}.xml", x) for k, (_, x) in enumerate(sheets, start=1)),
+    ]
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for name, text in entries:
@@ -145,20 +289,54 @@ def write_roll_xlsx(df: pd.DataFrame, path: Path) -> None:
     path.write_bytes(out.getvalue())
 
 
-def _write_csv(df: pd.DataFrame, path: Path, encoding: str, newline: str) -> None:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator=newline)
-    w.writerow(list(df.columns))
-    w.writerows(df.itertuples(index=False, name=None))
-    path.write_bytes(buf.getvalue().encode(encoding))
+# Stands for '"' inside a text formula while the csv module writes (it would quote the cell).
+_RAW_QUOTE = "\x01"
+CIVIL_ID_HEADER = "身份证号"
+MEMBER_ID_HEADER = "公民身份号码"
+
+
+def _raw_formula(value: object) -> object:
+    """A text formula as exporters write it into a CSV: =, quote, digits, quote, unquoted as
+    a field (the csv module would escape it as a quoted field with doubled quotes); both
+    spellings read back as the same cell text."""
+    if (isinstance(value, str) and value.startswith('="') and value.endswith('"')
+            and not any(ch in value[2:-1] for ch in '",\r\n')):
+        return "=" + _RAW_QUOTE + value[2:-1] + _RAW_QUOTE
+    return value
+
+
+CSV_CHUNK_ROWS = 100_000  # rows per piece: the whole roster as one Python string is ~0.5 GB
+
+
+def _write_csv(df: pd.DataFrame, path: Path, encoding: str, newline: str,
+               formula_column: str | None = None) -> None:
+    """``df`` as CSV (minimal quoting), written in pieces; text formulas of
+    ``formula_column`` unquoted (:func:`_raw_formula`)."""
+    columns = [df[c].tolist() for c in df.columns]
+    if formula_column is not None:
+        values = columns[list(df.columns).index(formula_column)]
+        for i, v in enumerate(values):
+            if isinstance(v, str) and v[:2] == '="':
+                values[i] = _raw_formula(v)
+    encoder = codecs.getincrementalencoder(encoding)()
+    rows = zip(*columns, strict=True)
+    with path.open("wb") as fh:
+        for start in range(0, max(len(df), 1), CSV_CHUNK_ROWS):
+            buf = io.StringIO()
+            w = csv.writer(buf, lineterminator=newline)
+            if start == 0:
+                w.writerow(list(df.columns))
+            w.writerows(itertools.islice(rows, CSV_CHUNK_ROWS))
+            fh.write(encoder.encode(buf.getvalue().replace(_RAW_QUOTE, '"')))
+        fh.write(encoder.encode("", final=True))
 
 
 def write_civil_csv(df: pd.DataFrame, path: Path) -> None:
-    _write_csv(df, path, "gb18030", "\r\n")
+    _write_csv(df, path, "gb18030", "\r\n", CIVIL_ID_HEADER)
 
 
 def write_members_csv(df: pd.DataFrame, path: Path) -> None:
-    _write_csv(df, path, "utf-8-sig", "\n")
+    _write_csv(df, path, "utf-8-sig", "\n", MEMBER_ID_HEADER)
 
 
 def write_truth(truth: dict[str, pd.DataFrame], meta: dict, truth_dir: Path) -> None:
@@ -177,14 +355,29 @@ Computed from the final generated data (not from planting intentions). Reference
 (the as-of for every rule) is in `meta.json` (`reference_date`, 2026-06-30); run the pipeline
 with `--as-of 2026-06-30` to compare.
 
-- `links.csv` — `union_roll_id, civil_case_id, civil_member_no, id_kind`: every true link of a
-  roll row (在档 or 已脱困) to the civil person who is that worker. Roll rows absent here have no
-  civil counterpart. Duplicate roll entries each link to the same civil person.
+- `links.csv` — `union_roll_id, civil_case_id, civil_member_no, id_kind, civil_id_kind,
+  name_kind, birth_kind`: every true link of a roll row (在档 or 已脱困) to the civil person who
+  is that worker, whatever either side wrote for the ID. Roll rows absent here have no civil
+  counterpart. Duplicate roll entries each link to the same civil person. `id_kind` /
+  `civil_id_kind`: how each side wrote the number (below); `name_kind`: standard,
+  dash_separator (the roll typed a dash between a minority name's parts), pua_roll / pua_civil
+  (that side wrote a GBK-era private-use code point, e.g. U+E863 for 䶮); `birth_kind`: stated,
+  or excel_1900_02_29 (the roll's 出生日期 cell holds Excel serial 60: no date).
 - `member_links.csv` — `civil_case_id, civil_member_no, member_id`: every civil person who is on
   the union roster.
-- `roll_id_kinds.csv` — `union_roll_id, id_kind, roll_status` for every roll row. `id_kind` is how
-  the roll wrote the ID: valid, lowercase_x, fullwidth, spaces, legacy15 (all valid after
-  normalisation) or typo, transposition, excel_e17, excel_000, blank (invalid).
+- `roll_id_kinds.csv` — `union_roll_id, id_kind, roll_status, source_sheet, source_row,
+  name_kind, birth_kind` for every roll row; `source_sheet` / `source_row` are where the row is
+  in `union_roll.xlsx` (Excel row number, title and header rows counted). `id_kind`:
+  - valid after cleaning: valid, lowercase_x, fullwidth, spaces, legacy15; apostrophe
+    (`'110105…`), text_formula (`="110105…"`), invisible_chars (tab, NBSP, zero-width
+    characters); permit_hk / permit_mo / permit_tw (810000 / 820000 / 830000 residence
+    permits), foreign_pr (2023 foreigners' permanent-residence number, first digit 9),
+    historic_prefix (a code of the published GB/T 2260 lists 1981–2024 that python-stdnum
+    lacks, e.g. 330113, 329012, 379014);
+  - INVALID_ID: typo, transposition, excel_e17, excel_000, blank; unpublished_prefix (sound
+    but in no published list); placeholder (`111111111111111111`, `000000000000000000`,
+    `123456789012345678`, a prefix then zeros, an all-zero birth date or sequence); shared
+    (a number carried by two workers of different names and birth dates: both rows).
 - `discrepancies.csv` — `type, union_roll_id, civil_case_id, civil_member_no, member_id`, one row
   per true finding (empty string = not applicable). Key per type: roll codes are keyed on
   `(type, union_roll_id)`; the civil columns are filled for the civil-comparison codes
@@ -192,11 +385,22 @@ with `--as-of 2026-06-30` to compare.
   DECEASED, ID_NAME_CONFLICT) and empty for CLAIMED_ASSISTANCE_NOT_FOUND, DUPLICATE_ROLL_ENTRY,
   INVALID_ID, CATEGORY_INCONSISTENT. NOT_ON_HARDSHIP_ROLL is keyed on `(type, member_id)` and
   also carries the civil person. POSSIBLE_MATCH_REVIEW has no truth.
-- `meta.json` — seed, households, reference date, row counts per file, finding counts per code.
+- `meta.json` — seed, households, reference date, row counts per file (`union_roll.xlsx`:
+  people rows), finding counts per code, kinds of ID per file, the roll's name and birth-date
+  kinds, and `roll_layout`: per data sheet its data, title, header, template (serial number
+  only), blank and footer (合计, 制表人) rows; `non_data_rows` = template + footer rows.
 
-Rules used: CATEGORY_INCONSISTENT = 深度困难 with income ≥ 1320, or 相对困难 with income ≥ 2640
-(all other rows are consistent under both the 1,170 and the 1,320 standard). ID_NAME_CONFLICT
-compares names after NFKC, whitespace removal, separators ·•‧・. unified, OpenCC t2s, 囯→国; a
-homophone given name (张伟/张玮) is a real conflict. INVALID_ID = the written roll ID is not valid
-after NFKC, whitespace removal, upper-casing x and upgrading legacy 15-digit IDs.
+Rules used: an ID cell is cleaned (NFKC; zero-width characters, a `="…"` wrapper, a leading
+`'`, white space and hyphens removed; x upper-cased). Valid: a resident ID (MOD 11-2 check
+character, real birth date 1900 … reference date, prefix in any published GB/T 2260 list
+1981–2024), a legacy 15-digit one with a real date, a residence permit (810000 / 820000 /
+830000), a foreigners' permanent-residence number (9, a published NN0000 province, nationality,
+birth date, sequence, check character). INVALID_ID = the roll ID is not valid, or is shared in
+the roll by rows whose names differ and whose birth dates differ (or are not both stated).
+CATEGORY_INCONSISTENT = 深度困难 with income ≥ 1320, or 相对困难 with income ≥ 2640 (all other
+rows are consistent under both the 1,170 and the 1,320 standard). ID_NAME_CONFLICT = both sides
+valid, not shared in their file, equal, and the names differ after GBK private-use code points
+are mapped to their standard characters, NFKC, white-space and zero-width removal, separators
+·•‧・. and dashes between a name's parts unified, OpenCC t2s, 囯→国; a homophone given name
+(张伟/张玮) is a real conflict.
 """
