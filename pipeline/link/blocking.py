@@ -111,12 +111,13 @@ def block_pairs(codes_left: np.ndarray, codes_right: np.ndarray, dedupe: bool,
 class BlockPass(BaseIndexAlgorithm):
     """Pairs whose `columns` all agree (and are present)."""
 
-    def __init__(self, columns: list[str], max_block_pairs: int = 5000) -> None:
+    def __init__(self, columns: list[str], max_block_pairs: int = 5000,
+                 name: str | None = None) -> None:
         super().__init__()
         self.columns = list(columns)
         self.max_block_pairs = max_block_pairs
         self.skipped_blocks = 0
-        self.name = "+".join(self.columns)
+        self.name = name or "+".join(self.columns)  # the spec's rule name, in the statistics
 
     def positions(self, left: pd.DataFrame, right: pd.DataFrame | None,
                   column_codes: ColumnCodes | None = None) -> np.ndarray:

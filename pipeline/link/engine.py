@@ -100,7 +100,8 @@ class Linker:
         self._encoding: Encoded | None = None
         self._column_codes: ColumnCodes | None = None
         self.comparisons: list[LevelComparison] = [c.build() for c in spec.comparisons]
-        self.passes = [BlockPass(list(cols), spec.max_block_pairs) for cols in spec.blocking]
+        self.passes = [BlockPass(list(rule.columns), spec.max_block_pairs, name=rule.name)
+                       for rule in spec.blocking]
 
     @property
     def dedupe(self) -> bool:
@@ -212,7 +213,7 @@ class Linker:
         count = [0] * len(m0)
         iterations = []
         for session in training.em_sessions:
-            pairs = BlockPass(list(session.block), self.spec.max_block_pairs).positions(
+            pairs = BlockPass(list(session.block.columns), self.spec.max_block_pairs).positions(
                 left, right, self.column_codes(left, right))
             active = [k for k, name in enumerate(names) if name not in session.estimate_without]
             if len(pairs) == 0 or not active:
