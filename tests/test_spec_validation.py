@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -272,3 +273,49 @@ def test_level_names_accessor_reads_names_or_level_objects() -> None:
         LEVELS = (Level("exact"), Level("else"))
 
     assert level_names(Names()) == level_names(Objects()) == ("exact", "else")
+
+
+def _tiny_spec(sessions: list[dict]) -> ModelSpec:
+    return spec_from_dict({
+        "name": "tiny", "blocking": [{"name": "same_a", "columns": ["a"]}, ["b"]],
+        "comparisons": [{"name": "a", "kind": "exact", "column": "a"},
+                        {"name": "b", "kind": "exact", "column": "b"},
+                        {"name": "c", "kind": "exact", "column": "c"}],
+        "training": {"u_sample_pairs": 2000, "em_sessions": sessions}})
+
+
+def test_model_records_each_em_session_and_averages_them() -> None:
+    from pipeline.link.engine import Linker
+
+    rng = np.random.default_rng(3)
+    n = 60
+    left = pd.DataFrame({col: rng.integers(0, 6, n).astype(str) for col in "abc"}).astype(object)
+    right = left.copy()
+    right.loc[::3, "c"] = "x"
+    spec = _tiny_spec([{"block": "same_a", "estimate_without": ["a"]},
+                       {"block": ["b"], "estimate_without": ["b"]}])
+    model = Linker(spec, threads=1).run(left, right).model.as_dict()
+    sessions = model["training"]["em_sessions"]
+    assert [s["block"] for s in sessions] == [{"name": "same_a", "columns": ["a"]},
+                                              {"name": "b", "columns": ["b"]}]
+    assert [s["estimated"] for s in sessions] == [["b", "c"], ["a", "c"]]
+    assert [s["iterations"] for s in sessions] == model["training"]["em_iterations"]
+    final = {c["name"]: [lv["m"] for lv in c["levels"]] for c in model["comparisons"]}
+    # c was estimated by both sessions: the model's m is their mean.
+    mean_c = np.mean([list(s["m"]["c"].values()) for s in sessions], axis=0)
+    assert np.allclose(final["c"], mean_c)
+    assert np.allclose(final["b"], list(sessions[0]["m"]["b"].values()))
+    assert list(sessions[0]["m"]["b"]) == ["exact", "else"]
+
+
+def test_one_em_over_all_candidates_is_recorded_as_one_session() -> None:
+    from pipeline.link.engine import Linker
+
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({col: rng.integers(0, 5, 40).astype(str) for col in "abc"}
+                         ).astype(object)
+    model = Linker(_tiny_spec([]), threads=1).run(frame, frame.copy()).model.as_dict()
+    (session,) = model["training"]["em_sessions"]
+    assert session["block"] is None and session["estimated"] == ["a", "b", "c"]
+    final = {c["name"]: [lv["m"] for lv in c["levels"]] for c in model["comparisons"]}
+    assert all(np.allclose(final[k], list(session["m"][k].values())) for k in final)

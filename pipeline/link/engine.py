@@ -170,12 +170,13 @@ class Linker:
                        len(left), n_right, training.u_sample_pairs, training.seed)
         m0 = [pin(initial_m(len(c.level_names)), c.fixed_m()) for c in self.comparisons]
         if training.em_sessions:
-            m, iterations = self._em_sessions(left, right, lf, rf, u, m0, known)
+            m, iterations, sessions = self._em_sessions(left, right, lf, rf, u, m0, known)
             prior_candidates = estimate_prior(levels, u, m)
         else:
             m, prior_candidates, iterations = expectation_maximisation(
                 levels, u, m0, max_iterations=training.em_max_iterations,
                 tolerance=training.em_tolerance, fixed=[c.fixed_m() for c in self.comparisons])
+            sessions = [self._session_record(None, len(levels), range(len(m)), m, iterations)]
         total_pairs = len(left) * (len(left) - 1) / 2 if right is None else len(left) * len(right)
         expected_matches = prior_candidates * len(levels)
         prior = float(np.clip(expected_matches / max(total_pairs, 1), 1e-12, 0.5))
@@ -183,7 +184,8 @@ class Linker:
                   for k, c in enumerate(self.comparisons)]
         return Model(params, prior, prior_candidates,
                      {"em_iterations": iterations, "candidate_pairs": len(levels),
-                      "u_sample_pairs": int(min(training.u_sample_pairs, total_pairs))})
+                      "u_sample_pairs": int(min(training.u_sample_pairs, total_pairs)),
+                      "em_sessions": sessions})
 
     def _levels_of(self, pairs: np.ndarray, lf: dict[str, np.ndarray],
                    rf: dict[str, np.ndarray],
@@ -205,18 +207,21 @@ class Linker:
         return out
 
     def _em_sessions(self, left, right, lf, rf, u, m0, known=None
-                     ) -> tuple[list[np.ndarray], list[int]]:
-        """m per comparison: the mean of the sessions that estimated it."""
+                     ) -> tuple[list[np.ndarray], list[int], list[dict]]:
+        """m per comparison: the mean of the sessions that estimated it; and each session's
+        own record (`_session_record`), as Splink keeps its training sessions."""
         training = self.spec.training
         names = [c.name for c in self.comparisons]
         total = [np.zeros_like(x) for x in m0]
         count = [0] * len(m0)
         iterations = []
+        sessions = []
         for session in training.em_sessions:
             pairs = BlockPass(list(session.block.columns), self.spec.max_block_pairs).positions(
                 left, right, self.column_codes(left, right))
             active = [k for k, name in enumerate(names) if name not in session.estimate_without]
             if len(pairs) == 0 or not active:
+                sessions.append(self._session_record(session.block, len(pairs), [], [], 0))
                 continue
             levels = self._levels_of(pairs, lf, rf, known)[:, active]
             m, _prior, steps = expectation_maximisation(
@@ -224,11 +229,24 @@ class Linker:
                 max_iterations=training.em_max_iterations, tolerance=training.em_tolerance,
                 fixed=[self.comparisons[k].fixed_m() for k in active])
             iterations.append(steps)
+            sessions.append(self._session_record(session.block, len(pairs), active, m, steps))
             for position, k in enumerate(active):
                 total[k] += m[position]
                 count[k] += 1
-        return [t / n if n else m0[k] for k, (t, n) in enumerate(zip(total, count,
-                                                                      strict=True))], iterations
+        return [t / n if n else m0[k] for k, (t, n) in enumerate(zip(total, count, strict=True))
+                ], iterations, sessions
+
+    def _session_record(self, block, pairs: int, active, m, iterations: int) -> dict:
+        """One EM session for link_model.json: its blocking rule (None: all candidate pairs),
+        pairs, the comparisons it estimated with their m per level, and its iterations."""
+        comparisons = [self.comparisons[k] for k in active]
+        return {"block": None if block is None else {"name": block.name,
+                                                     "columns": list(block.columns)},
+                "pairs": int(pairs), "estimated": [c.name for c in comparisons],
+                "m": {c.name: {str(level): float(value) for level, value in
+                               zip(c.level_names, m[position], strict=True)}
+                      for position, c in enumerate(comparisons)},
+                "iterations": int(iterations)}
 
     # -- scoring --------------------------------------------------------------------------
     def _tf_u(self, lf: dict[str, np.ndarray], rf: dict[str, np.ndarray], li: np.ndarray
