@@ -1,8 +1,12 @@
 """Score a run's outputs against a generator's `truth/` folder: precision, recall, F1.
 
 Links are scored on `match` decisions as (roll id, case id, member no) triples, with recall
-broken down by the kind of roll-side ID (valid, typo, legacy, Excel-damaged, blank …) and
-precision by linking method. Findings are scored per code on the code's entity key.
+broken down by the kind of roll-side ID (valid, typo, legacy, Excel-damaged, blank, permits,
+placeholders, shared numbers …) and by every other ``*_kind`` column the truth's links carry
+(civil-side ID, name spelling, birth-date cell), and precision by linking method. Findings are
+scored per code on the code's entity key; INVALID_ID is also compared row by row per kind of
+roll-side ID (truth/roll_id_kinds.csv), so a kind the pipeline wrongly calls invalid (or
+wrongly accepts) shows by name.
 """
 
 from __future__ import annotations
@@ -19,6 +23,13 @@ MEMBER_LINK_KEY = ("civil_case_id", "civil_member_no", "member_id")
 FINDING_KEYS: dict[str, tuple[str, ...]] = {"NOT_ON_HARDSHIP_ROLL": ("member_id",)}
 DEFAULT_FINDING_KEY = ("union_roll_id",)
 UNTRUTHED_CODES = ("POSSIBLE_MATCH_REVIEW",)
+ROLL_ID_KIND = "id_kind"  # reported as recall_by_id_kind (the headline breakdown)
+KIND_TITLES: dict[str, str] = {
+    "id_kind": "roll-side ID kind",
+    "civil_id_kind": "civil-side ID kind",
+    "name_kind": "roll name kind",
+    "birth_kind": "roll birth-date kind",
+}
 
 
 def prf(predicted: set, actual: set) -> dict[str, float | int]:
@@ -59,13 +70,43 @@ def score_links(links: pd.DataFrame, truth: pd.DataFrame) -> dict:
         str(method): prf(_tuples(group, LINK_KEY), actual)
         for method, group in matches.groupby("method")
     }
-    if "id_kind" in truth.columns:
-        predicted = _tuples(matches, LINK_KEY)
-        scores["recall_by_id_kind"] = {
-            str(kind): prf(predicted & _tuples(group, LINK_KEY), _tuples(group, LINK_KEY))["recall"]
-            for kind, group in truth.groupby("id_kind")
-        }
+    predicted = _tuples(matches, LINK_KEY)
+    by_kind = {column: _recall_by(predicted, truth, column) for column in truth.columns
+               if column.endswith("_kind")}
+    if ROLL_ID_KIND in by_kind:
+        scores["recall_by_id_kind"] = by_kind.pop(ROLL_ID_KIND)
+    if by_kind:
+        scores["recall_by_kind"] = by_kind
     return scores
+
+
+def _recall_by(predicted: set, truth: pd.DataFrame, column: str) -> dict[str, float]:
+    """Recall of the true links of each value of ``column``."""
+    return {
+        str(kind): prf(predicted & _tuples(group, LINK_KEY), _tuples(group, LINK_KEY))["recall"]
+        for kind, group in truth.groupby(column)
+    }
+
+
+def invalid_id_by_kind(findings: pd.DataFrame, truth: pd.DataFrame,
+                       kinds: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Per kind of roll-side ID, over 在档 roll rows: how many rows, how many are INVALID_ID in
+    truth and in the run, and on how many rows the two agree."""
+    active = kinds[kinds["roll_status"] == "在档"]
+    run = {rid for (rid,) in _tuples(findings[findings["type"] == "INVALID_ID"],
+                                     DEFAULT_FINDING_KEY)}
+    true = {rid for (rid,) in _tuples(truth[truth["type"] == "INVALID_ID"],
+                                      DEFAULT_FINDING_KEY)}
+    out = {}
+    for kind, group in active.groupby(ROLL_ID_KIND):
+        rows = group["union_roll_id"].astype(str).tolist()
+        out[str(kind)] = {
+            "rows": len(rows),
+            "truth": sum(r in true for r in rows),
+            "run": sum(r in run for r in rows),
+            "agree": sum((r in true) == (r in run) for r in rows),
+        }
+    return out
 
 
 def score_findings(findings: pd.DataFrame, truth: pd.DataFrame) -> dict:
@@ -83,12 +124,16 @@ def score_findings(findings: pd.DataFrame, truth: pd.DataFrame) -> dict:
 
 
 def evaluate_run(run: Path, truth: Path) -> dict:
+    findings = _read_parquet(run / "discrepancies.parquet")
+    true_findings = _read_csv(truth / "discrepancies.csv")
     scores = {
         "links": score_links(_read_parquet(run / "links.parquet"),
                              _read_csv(truth / "links.csv")),
-        "discrepancies": score_findings(_read_parquet(run / "discrepancies.parquet"),
-                                        _read_csv(truth / "discrepancies.csv")),
+        "discrepancies": score_findings(findings, true_findings),
     }
+    if (truth / "roll_id_kinds.csv").exists():
+        scores["invalid_id_by_kind"] = invalid_id_by_kind(
+            findings, true_findings, _read_csv(truth / "roll_id_kinds.csv"))
     member_links = run / "member_links.parquet"
     if member_links.exists() and (truth / "member_links.csv").exists():
         predicted = _read_parquet(member_links)
@@ -115,8 +160,17 @@ def format_scores(scores: dict) -> str:
             lines.append(f"{code:32s} count {s['count']} (no truth: clerical review)")
         else:
             row(code, s)
+    breakdowns = {}
     if "recall_by_id_kind" in scores["links"]:
-        lines.append("link recall by roll-side ID kind:")
-        for kind, recall in scores["links"]["recall_by_id_kind"].items():
+        breakdowns[ROLL_ID_KIND] = scores["links"]["recall_by_id_kind"]
+    breakdowns.update(scores["links"].get("recall_by_kind", {}))
+    for column, recalls in breakdowns.items():
+        lines.append(f"link recall by {KIND_TITLES.get(column, column)}:")
+        for kind, recall in recalls.items():
             lines.append(f"  {kind:30s} {recall:.4f}")
+    if "invalid_id_by_kind" in scores:
+        lines.append("INVALID_ID by roll-side ID kind (在档 rows):  rows  truth    run  agree")
+        for kind, c in scores["invalid_id_by_kind"].items():
+            lines.append(f"  {kind:30s} {c['rows']:>10} {c['truth']:>6} {c['run']:>6} "
+                         f"{c['agree']:>6}")
     return "\n".join(lines)
