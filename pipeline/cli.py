@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from pipeline.config import today_in
+from pipeline.config import load_config, today_in
 from pipeline.errors import BiduiError, InputError
 
 INTERNAL_ERROR_EXIT = 70
@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, required=True, metavar="DIR",
                      help="output folder; replaced as a whole when the night succeeds")
     run.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD",
-                     help="the night's date (default: today in Asia/Shanghai)")
+                     help="the night's date (default: today in the configuration's "
+                          "timezone, Asia/Shanghai)")
     run.add_argument("--config", type=Path, default=None, metavar="FILE",
                      help="YAML merged over pipeline/config/defaults.yaml")
     run.add_argument("--pseudonymise", action="store_true",
@@ -86,6 +87,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.dask_address and args.engine != "dask":
         raise InputError("--dask-address is given but the engine is local.",
                          "add --engine dask to use that cluster, or drop --dask-address.")
+    # The configuration and the linking specs it names are validated before any work (and
+    # before Prefect starts): a bad one exits 2 naming the file, the key and the fix.
+    config = load_config(args.config)
     from flows.settings import apply_offline_settings
 
     apply_offline_settings()
@@ -98,7 +102,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from pipeline.pseudonymise import load_key
 
         load_key(args.key_file)  # refuse to start (before Prefect) without a key
-    as_of = args.as_of or today_in()
+    as_of = args.as_of or today_in(config["timezone"])
     state = nightly(union=args.union, civil=args.civil, members=args.members, out=args.out,
                     as_of=as_of, config_path=args.config, state_dir=args.state,
                     pseudonymise=args.pseudonymise, key_file=args.key_file,
