@@ -11,7 +11,8 @@ Runs after plant.py (findings) and before the roster is drawn. It changes the wo
   placeholder, or the 户主's number copied onto a family member);
 * linked workers whose name holds a character GBK-era systems stored at a private-use code
   point (one side writes it so), or a minority name the roll types with a dash;
-* roll 出生日期 cells holding Excel serial 60.
+* roll 出生日期 cells holding Excel serial 60;
+* at least one roll row per text protection mark (render adds more at their rates).
 
 Counts on the roll are ``max(1, round(rate × roll rows))`` so that small sets hold every kind;
 other people get the per-person rates. Rows planted here are never rows of another planted
@@ -43,12 +44,14 @@ from .constants import (
     PERSON_CLASS_RATES,
     PERSON_CLASSES,
     PLACEHOLDER_FORMS,
+    PROTECTION_KINDS,
     PUA_NAME_GIVEN,
     PUA_NAME_RATE,
     ROLL_KIND_RATES,
     SERIAL60_RATE,
     UNPUBLISHED_PREFIXES,
 )
+from .corrupt import protect
 from .idcheck import id_check_char
 from .population import World
 
@@ -226,6 +229,7 @@ def plant_kinds(world: World, seed: int) -> None:
     _plant_roll_placeholders(r, world, pool, unique, n_roll)
     _plant_roll_shared(r, world, pool, unique, n_roll)
     _plant_serial60(world, pool, n_roll)
+    _plant_roll_protection(r, world, pool)
     _plant_civil_worker_ids(r, world, pool, unique, n_roll)
     _plant_civil_placeholders(r, rng, world)
     _plant_civil_shared(r, rng, world)
@@ -367,6 +371,17 @@ def _plant_serial60(world: World, pool: RowPool, n_roll: int) -> None:
     for i in pool.take(count_on_roll(SERIAL60_RATE, n_roll)):
         world.roll.at[i, "birth_serial60"] = True
         world.roll.at[i, "force_valid_id"] = True
+
+
+def _plant_roll_protection(r: random.Random, world: World, pool: RowPool) -> None:
+    """One roll row per text protection mark, so that small rolls hold each; render adds
+    more at ROLL_PROTECTION_RATES."""
+    roll, ids = world.roll, world.persons["id18"].to_numpy()
+    pids = roll["pid"].to_numpy()
+    for kind in PROTECTION_KINDS:
+        for i in pool.take(1):
+            roll.at[i, "id_plan"] = kind
+            roll.at[i, "id_override"] = protect(r, ids[pids[i]], kind)
 
 
 def _plant_civil_worker_ids(r: random.Random, world: World, pool: RowPool, unique: set[int],
