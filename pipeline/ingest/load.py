@@ -277,8 +277,8 @@ def _any_present(cells: np.ndarray) -> bool:
 def _hidden_sheet_error(raw: RawSheet, header: Header, source: Source,
                         path: Path) -> InputError:
     return InputError(f"this sheet is hidden, but its header (row {header.rows[0]}) has every "
-                      f"required column of the {SOURCE_LABELS[source]}: its rows would be "
-                      "read without anyone seeing them.",
+                      f"required column of the {SOURCE_LABELS[source]}: rows nobody sees in "
+                      "the workbook are neither read nor skipped silently.",
                       "unhide the sheet (right-click a sheet tab → 取消隐藏) if its rows belong "
                       "to this input, or delete it if it is an old copy, then run again.",
                       file=str(path), sheet=raw.name)
