@@ -3,6 +3,11 @@
 Public API: ``generate(out_dir, households=500, seed=42) -> dict`` (used by
 ``bidui generate``) and ``build(households, seed)`` (the in-memory world, for tests).
 Output is byte-for-byte deterministic for a seed, whatever today's date.
+
+Steps: population.py (the clean world) → plant.py (findings) → kinds.py (the SPEC §1.4 kinds:
+permits, foreigners' numbers, historic / unpublished prefixes, placeholders, shared numbers,
+dashed and GBK-era names, Excel serial 60) → roster.py → render.py (written values, layout.py's
+workbook plan) → truth.py (read back with idcheck.py) → writers.py.
 """
 
 from __future__ import annotations
