@@ -63,11 +63,14 @@ def test_run_publishes_a_complete_accounted_output_set(bidui_cli, generated, tmp
     for source, totals in accounting.items():
         assert totals["balanced"], source
         assert totals["rows_read"] == (totals["rows_linked"] + totals["rows_unlinked"]
-                                       + totals["rows_quarantined"])
+                                       + totals["rows_quarantined"] + totals["rows_non_data"])
         assert totals["rows_linked"] > 0
     meta = json.loads((generated / "truth" / "meta.json").read_text("utf-8"))
     assert accounting["civil"]["rows_read"] == meta["files"]["civil_exchange.csv"]
-    assert accounting["union"]["rows_read"] == meta["files"]["union_roll.xlsx"]
+    union = accounting["union"]
+    # The generated roll has footers and template rows (the generator's layout counts them).
+    assert union["rows_non_data"] == meta["roll_layout"]["non_data_rows"] > 0
+    assert union["rows_read"] - union["rows_non_data"] == meta["files"]["union_roll.xlsx"]
     assert set(manifest["timings_seconds"]) == {"ingest", "normalise", "link", "validate",
                                                 "detect", "report"}
     links = pd.read_parquet(out / "links.parquet")

@@ -23,7 +23,7 @@ from pipeline.report.manifest import account_rows, totals_by_source
 from pipeline.schema import SOURCE_SHEET, UNION_FIELDS, Source
 
 DATA = Path(__file__).parent / "data"
-CASES = Path(__file__).resolve().parents[1].parent / "shared" / "cases"
+CASES = Path(__file__).resolve().parent / "cases"  # copied from shared/cases
 HEADER = ["档案编号", "姓名", "身份证号", "出生日期", "档案状态"]
 ID_A, ID_B, ID_C = "110105199001011237", "11010519900101123X", "110108198505052341"
 
@@ -499,3 +499,59 @@ def test_validation_view_tells_apart_rows_of_two_sheets_with_the_same_number(
     assert len(view) == len(raw)
     assert view["birth_date"].iloc[-1] == pd.Timestamp("1980-05-05")
     assert view["birth_date"].iloc[3] == pd.Timestamp("1990-01-01")
+
+
+# -- merged cells in the data, headers repeated on every page ------------------------------------
+
+def test_a_household_key_merged_down_belongs_to_every_member(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["家庭编号", "成员序号", "姓名", "身份证号", "保障类别", "区划代码", "保障状态"])
+    for member, (name, number) in enumerate((("张伟", ID_A), ("李娜", ID_B), ("张小", ID_C)), 1):
+        sheet.append(["BJ001" if member == 1 else None, member, name, number, "低保", "110105",
+                      "在保" if member == 1 else None])
+    sheet.append(["BJ002", 1, "王芳", "110101198001011234", "低保", "110101", "在保"])
+    sheet.merge_cells("A2:A4")
+    sheet.merge_cells("G2:G4")
+    sheet.append(["合计", None, None, None, None, None, None])
+    sheet.merge_cells("A6:C6")  # across one row: not copied sideways
+    path = tmp_path / "civil.xlsx"
+    workbook.save(path)
+    frame, info = load_file(path, Source.CIVIL)
+    assert list(frame["case_id"]) == ["BJ001", "BJ001", "BJ001", "BJ002"]
+    assert list(frame["case_status"]) == ["在保"] * 4
+    assert list(frame["name"]) == ["张伟", "李娜", "张小", "王芳"]
+    assert info.non_data == {"footer": 1}
+
+
+def test_a_header_repeated_on_every_page_is_a_non_data_row(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER)
+    rows = roll_rows("GH", 4)
+    sheet.append(rows[0])
+    sheet.append(rows[1])
+    sheet.append(HEADER)  # page 2
+    sheet.append(rows[2])
+    sheet.append(rows[3])
+    path = tmp_path / "roll.xlsx"
+    workbook.save(path)
+    frame, info = load_file(path, Source.UNION)
+    assert list(frame["roll_id"]) == ["GH1", "GH2", "GH3", "GH4"]
+    assert list(frame["source_row"]) == [2, 3, 5, 6]
+    assert info.non_data == {"repeated_header": 1} and info.rows_read == 5
+
+
+def test_a_two_row_header_repeated_mid_sheet_is_non_data(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    merged_header_sheet(sheet, roll_rows("GH", 2))
+    sheet.append(["档案号", "职工基本信息", None, None, "档案状态", "备注"])
+    sheet.append([None, "职工姓名", "公民身份号码(必填)", "出生日期", None, None])
+    for row in roll_rows("HX", 2):
+        sheet.append(row)
+    path = tmp_path / "roll.xlsx"
+    workbook.save(path)
+    frame, info = load_file(path, Source.UNION)
+    assert list(frame["roll_id"]) == ["GH1", "GH2", "HX1", "HX2"]
+    assert info.non_data == {"repeated_header": 2}

@@ -80,7 +80,8 @@ def test_pseudonymised_night_holds_no_full_id_and_owner_only_files(bidui_cli, in
     assert result.returncode == 0, result.stderr
     for path in out.glob("*.parquet"):
         frame = pd.read_parquet(path)
-        text = frame.astype("string").fillna("").to_csv()
+        # Text columns: a probability's decimals (0.029087801926311337) are no ID number.
+        text = frame.select_dtypes(exclude="floating").astype("string").fillna("").to_csv()
         assert not FULL_ID.search(text), path.name
     quarantine = pd.read_parquet(out / "quarantine.parquet")
     assert quarantine["raw_id_number"].str.startswith("hm_").all()

@@ -51,7 +51,7 @@ WHOLE_NUMBER_PATTERN = f"^[{SPACE_CLASS}]*[0-9]+[{SPACE_CLASS}]*$"
 COUNT_UNITS = "户人名个份条"
 COUNT_PATTERN = (f"^[{SPACE_CLASS}]*[0-9]{{1,6}}(\\.[0-9]+)?[{SPACE_CLASS}]*[{COUNT_UNITS}]?"
                  f"[{SPACE_CLASS}]*$")
-FOOTER, SERIAL_ONLY = "footer", "serial_only"
+FOOTER, SERIAL_ONLY, REPEATED_HEADER = "footer", "serial_only", "repeated_header"
 
 
 @dataclass
@@ -324,8 +324,9 @@ def _read_data_sheet(raw: RawSheet, header: Header, fields: tuple[Field, ...],
                      path: str) -> tuple[pd.DataFrame, SheetInfo]:
     """A data sheet's data rows as a frame, and its SheetInfo."""
     header_map = header.header_map
-    frame, blank, non_data = _frame_from_rows(raw.cells, header.last_row, header_map, fields,
-                                              path, raw.name)
+    cells = fill_down_merged(raw.cells, raw.merges, below=header.last_row)
+    frame, blank, non_data = _frame_from_rows(cells, header.last_row, header_map, fields,
+                                              path, raw.name, header)
     rows_non_data = sum(non_data.values())
     info = SheetInfo(
         name=raw.name, status="read", header_rows=header.rows,
@@ -338,8 +339,30 @@ def _read_data_sheet(raw: RawSheet, header: Header, fields: tuple[Field, ...],
     return frame, info
 
 
+def fill_down_merged(cells: np.ndarray, merges: tuple, below: int) -> np.ndarray:
+    """`cells` with every range merged over several data rows (below row index `below`) filled
+    down from its first row, column by column: a 家庭编号, 家庭住址 or 家庭人口 merged over a
+    household's members belongs to each member's row. Ranges merged across columns within
+    one row (a 合计 spanning three columns) are left as they are: copying a cell sideways
+    would put one field's value into another field. Returns `cells` itself when nothing is
+    merged below the header (no copy)."""
+    down = [m for m in merges if m[2] > m[0] and m[2] > below]
+    if not down:
+        return cells
+    cells = cells.copy()
+    for first_row, first_col, last_row, last_col in down:
+        start = max(first_row, below + 1)
+        if start > first_row:  # a range reaching up into the header: its data part only
+            continue
+        last_row = min(last_row, len(cells) - 1)
+        last_col = min(last_col, cells.shape[1] - 1)
+        for column in range(first_col, last_col + 1):
+            cells[first_row + 1:last_row + 1, column] = cells[first_row, column]
+    return cells
+
+
 def _frame_from_rows(cells: np.ndarray, header_index: int, header_map: HeaderMap,
-                     fields: tuple, path: str, sheet: str | None
+                     fields: tuple, path: str, sheet: str | None, header: Header | None = None
                      ) -> tuple[pd.DataFrame, int, dict[str, int]]:
     """The data records below the header as a frame, a column at a time; the blank records
     skipped; the non-data records by kind.
@@ -353,6 +376,10 @@ def _frame_from_rows(cells: np.ndarray, header_index: int, header_map: HeaderMap
     present = [_present_cells(column) for column in columns]
     keep = np.logical_or.reduce(present) if present else np.zeros(len(body), dtype=bool)
     kinds = non_data_rows(columns, present, keep, header_map)
+    if header is not None:
+        repeated = repeated_header_rows(body, cells, header) & keep
+        kinds = {kind: mask & ~repeated for kind, mask in kinds.items()}
+        kinds[REPEATED_HEADER] = repeated
     data = keep.copy()
     for mask in kinds.values():
         data &= ~mask
@@ -424,6 +451,42 @@ def non_data_rows(columns: list[pd.Series], present: list[np.ndarray], keep: np.
     one = (cells_present == 1) & ~footer[candidates]
     serial[candidates[one]] = _whole_numbers(single[one])
     return {FOOTER: footer, SERIAL_ONLY: serial}
+
+
+def repeated_header_rows(body: np.ndarray, cells: np.ndarray, header: Header) -> np.ndarray:
+    """Records below the header that repeat a header row: exports printed page by page (Excel's
+    "rows to repeat at top", report systems) carry the header again on every page.
+
+    A record repeats header row h when every cell h holds is equal in the record and the
+    record holds nothing else; or when its name and ID number cells are the header's own
+    column names (a repeated lower row of a two-row header). One vectorised comparison per
+    header row on one column picks the few candidates; only those are checked further."""
+    out = np.zeros(len(body), dtype=bool)
+    if not len(body):
+        return out
+    for row in range(header.first_row, header.last_row + 1):
+        expected = list(cells[row])
+        held = [c for c, v in enumerate(expected) if not _blank_cell(v) and c < body.shape[1]]
+        if not held:
+            continue
+        candidates = np.flatnonzero(body[:, held[0]] == expected[held[0]])
+        for index in candidates:
+            record = body[index]
+            out[index] = all(
+                record[c] == expected[c] if c in held else _blank_cell(record[c])
+                for c in range(body.shape[1]))
+    positions = [header.header_map.field_columns.get(f) for f in ("name", "id_number")]
+    if all(p is not None and p < body.shape[1] and p < len(header.cells) for p in positions):
+        named = np.ones(len(body), dtype=bool)
+        for position in positions:
+            named &= body[:, position] == header.cells[position]
+        out |= named
+    return out
+
+
+def _blank_cell(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or (
+        isinstance(value, float) and value != value)
 
 
 def _count_cells(values: np.ndarray, here: np.ndarray, text: np.ndarray) -> np.ndarray:
