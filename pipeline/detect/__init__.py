@@ -1,41 +1,26 @@
 """Detect: each discrepancy code of SPEC §4 is a small rule in `pipeline.detect.rules`.
 
-Adding a rule: write `rules/<code>.py` with CODE, SEVERITY and `detect(ctx)`, list it in RULES,
-add its test beside the others, and document it in docs/discrepancies.md.
+Adding a rule: write `rules/<code>.py` declaring CODE, SEVERITY, LABEL_ZH, KEYS, MONEY,
+TRUTH_KEY and `detect(ctx)`, add its name to `RULE_MODULES` in `rules/__init__.py` (the
+registry every other place reads), add its test beside the others, regenerate the table of
+docs/discrepancies.md (`python -m pipeline.detect.docs`) and describe the code there.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.detect.finding import COLUMNS, DetectContext, empty_findings
-from pipeline.detect.rules import (
-    assistance_ended,
-    assistance_type_mismatch,
-    category_inconsistent,
-    claimed_assistance_not_found,
-    deceased,
-    duplicate_roll_entry,
-    household_size_mismatch,
-    id_name_conflict,
-    invalid_id,
-    not_on_hardship_roll,
-    possible_match_review,
-    unclaimed_assistance,
-)
+from pipeline.detect.finding import COLUMNS, SEVERITIES, DetectContext, empty_findings
 
-RULES = (
-    invalid_id, duplicate_roll_entry, id_name_conflict, claimed_assistance_not_found,
-    assistance_ended, assistance_type_mismatch, unclaimed_assistance, household_size_mismatch,
-    deceased, not_on_hardship_roll, category_inconsistent, possible_match_review,
-)
+# Not `import rules`: the name `pipeline.detect.rules` stays the registry package.
+from pipeline.detect.rules import rules as registered_rules
 
-SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+SEVERITY_ORDER = {severity: i for i, severity in enumerate(SEVERITIES)}
 
 
 def detect_all(ctx: DetectContext) -> pd.DataFrame:
-    """Every rule's findings, sorted deterministically (severity, type, keys)."""
-    frames = [rule.detect(ctx) for rule in RULES]
+    """Every registered rule's findings, sorted deterministically (severity, type, keys)."""
+    frames = [rule.detect(ctx) for rule in registered_rules()]
     frames = [f for f in frames if not f.empty]
     if not frames:
         return empty_findings()
@@ -47,4 +32,4 @@ def detect_all(ctx: DetectContext) -> pd.DataFrame:
     return findings.reset_index(drop=True)[list(COLUMNS)]
 
 
-__all__ = ["RULES", "DetectContext", "detect_all"]
+__all__ = ["DetectContext", "detect_all"]

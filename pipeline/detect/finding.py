@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 KEY_COLUMNS = ("union_roll_id", "civil_case_id", "civil_member_no", "member_id")
+SEVERITIES = ("high", "medium", "low")  # most to least urgent
 COLUMNS = (
     "discrepancy_id", "type", "severity", *KEY_COLUMNS, "district_code", "union_value",
     "civil_value", "match_probability", "amount_at_risk_yuan", "summary", "status",

@@ -26,6 +26,10 @@ from pipeline.detect.finding import DetectContext, findings_frame
 
 CODE = "ASSISTANCE_ENDED"
 SEVERITY = "high"
+LABEL_ZH = "民政救助已停止"
+KEYS = ("union_roll_id", "civil_case_id")
+MONEY = "at_risk"
+TRUTH_KEY = ("union_roll_id",)
 
 
 def detect(ctx: DetectContext) -> pd.DataFrame:

@@ -26,6 +26,10 @@ from pipeline.detect.finding import DetectContext, findings_frame
 
 CODE = "CATEGORY_INCONSISTENT"
 SEVERITY = "medium"
+LABEL_ZH = "困难类别与收入不符"
+KEYS = ("union_roll_id",)
+MONEY = None
+TRUTH_KEY = ("union_roll_id",)
 
 # Category → the multiple of the standard its income must stay below.
 CEILING = {"深度困难": 1, "相对困难": 2}

@@ -27,6 +27,10 @@ from pipeline.detect.finding import DetectContext, findings_frame
 
 CODE = "CLAIMED_ASSISTANCE_NOT_FOUND"
 SEVERITY = "high"
+LABEL_ZH = "声称享受救助但民政无记录"
+KEYS = ("union_roll_id",)
+MONEY = "at_risk"
+TRUTH_KEY = ("union_roll_id",)
 
 
 def detect(ctx: DetectContext) -> pd.DataFrame:

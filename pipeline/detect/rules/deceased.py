@@ -17,6 +17,10 @@ from pipeline.detect.finding import DetectContext, findings_frame
 
 CODE = "DECEASED"
 SEVERITY = "high"
+LABEL_ZH = "民政记录已死亡"
+KEYS = ("union_roll_id", "civil_case_id", "civil_member_no")
+MONEY = "at_risk"
+TRUTH_KEY = ("union_roll_id",)
 
 
 def detect(ctx: DetectContext) -> pd.DataFrame:

@@ -17,6 +17,10 @@ from pipeline.detect.finding import DetectContext, findings_frame
 
 CODE = "DUPLICATE_ROLL_ENTRY"
 SEVERITY = "high"
+LABEL_ZH = "重复建档"
+KEYS = ("union_roll_id",)
+MONEY = "at_risk"
+TRUTH_KEY = ("union_roll_id",)
 
 
 def detect(ctx: DetectContext) -> pd.DataFrame:

@@ -17,6 +17,10 @@ from pipeline.detect.finding import DetectContext, findings_frame
 
 CODE = "HOUSEHOLD_SIZE_MISMATCH"
 SEVERITY = "medium"
+LABEL_ZH = "家庭人口不一致"
+KEYS = ("union_roll_id", "civil_case_id")
+MONEY = None
+TRUTH_KEY = ("union_roll_id",)
 
 
 def detect(ctx: DetectContext) -> pd.DataFrame:

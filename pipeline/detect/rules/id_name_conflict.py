@@ -12,6 +12,10 @@ from pipeline.detect.finding import DetectContext, findings_frame
 
 CODE = "ID_NAME_CONFLICT"
 SEVERITY = "high"
+LABEL_ZH = "身份证号与姓名不符"
+KEYS = ("union_roll_id", "civil_case_id", "civil_member_no")
+MONEY = None
+TRUTH_KEY = ("union_roll_id",)
 
 
 def detect(ctx: DetectContext) -> pd.DataFrame:

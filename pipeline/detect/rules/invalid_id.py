@@ -18,6 +18,10 @@ from pipeline.detect.finding import DetectContext, findings_frame
 
 CODE = "INVALID_ID"
 SEVERITY = "medium"
+LABEL_ZH = "身份证号无效"
+KEYS = ("union_roll_id",)
+MONEY = None
+TRUTH_KEY = ("union_roll_id",)
 # Problems after which the number may still be correct.
 LOW_SEVERITY_PROBLEMS = frozenset({"admin_code"})
 

@@ -17,6 +17,10 @@ from pipeline.detect.finding import DetectContext, findings_frame
 
 CODE = "POSSIBLE_MATCH_REVIEW"
 SEVERITY = "low"
+LABEL_ZH = "疑似匹配待人工核查"
+KEYS = ("union_roll_id", "civil_case_id", "civil_member_no")
+MONEY = None
+TRUTH_KEY = None
 
 
 def _disagreements(links: pd.DataFrame) -> pd.Series:

@@ -17,6 +17,10 @@ from pipeline.detect.finding import DetectContext, findings_frame
 
 CODE = "UNCLAIMED_ASSISTANCE"
 SEVERITY = "medium"
+LABEL_ZH = "享受救助但档案未登记"
+KEYS = ("union_roll_id", "civil_case_id")
+MONEY = "outreach"  # the roll says 无: help the household may be owed, not a payment made
+TRUTH_KEY = ("union_roll_id",)
 
 
 def detect(ctx: DetectContext) -> pd.DataFrame:
