@@ -29,6 +29,7 @@ import pandas as pd
 import pipeline.validate.custom_expectations  # noqa: F401
 from pipeline.errors import GateError
 from pipeline.validate import docs_assets
+from pipeline.validate.derived import derived_parameters, fill
 from pipeline.validate.settings import CRITICAL, WARNING, ValidationSettings
 
 SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations" / "suites"
@@ -41,6 +42,12 @@ log = logging.getLogger(__name__)
 
 def suite_json(name: str, suites_dir: Path = SUITES_DIR) -> dict:
     return json.loads((suites_dir / f"{name}.json").read_text("utf-8"))
+
+
+def suite_document(name: str, suites_dir: Path = SUITES_DIR) -> dict:
+    """The suite as the night runs it: its JSON with the parameters the code defines filled in
+    (the discrepancy codes' lists from the rule registry, `pipeline/validate/derived.py`)."""
+    return fill(suite_json(name, suites_dir), derived_parameters(name))
 
 
 @dataclass
@@ -110,10 +117,12 @@ class ValidationRun:
     # -- suites --------------------------------------------------------------------------------
 
     def load_suite(self, name: str):
-        """Copy the repository's suite into the project and load it, with the configured
-        severities and `mostly` applied (saved in the temporary project only)."""
+        """Copy the repository's suite into the project (derived parameters filled in) and
+        load it, with the configured severities and `mostly` applied (saved in the temporary
+        project only)."""
         target = self.root / "gx" / "expectations" / f"{name}.json"
-        shutil.copyfile(self.suites_dir / f"{name}.json", target)
+        target.write_text(json.dumps(suite_document(name, self.suites_dir), ensure_ascii=False,
+                                     indent=2), encoding="utf-8")
         suite = self.context.suites.get(name)
         for expectation in suite.expectations:
             check = (expectation.meta or {}).get("check", expectation.expectation_type)
