@@ -15,14 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.detect.rules import rules
 from pipeline.errors import InputError
 
 LINK_KEY = ("union_roll_id", "civil_case_id", "civil_member_no")
 MEMBER_LINK_KEY = ("civil_case_id", "civil_member_no", "member_id")
-# The entity a finding is about, per code (SPEC §4); default: the roll entry.
-FINDING_KEYS: dict[str, tuple[str, ...]] = {"NOT_ON_HARDSHIP_ROLL": ("member_id",)}
+# The entity a finding of a code outside the rule registry is scored on: the roll entry.
 DEFAULT_FINDING_KEY = ("union_roll_id",)
-UNTRUTHED_CODES = ("POSSIBLE_MATCH_REVIEW",)
 ROLL_ID_KIND = "id_kind"  # reported as recall_by_id_kind (the headline breakdown)
 KIND_TITLES: dict[str, str] = {
     "id_kind": "roll-side ID kind",
@@ -109,14 +108,25 @@ def invalid_id_by_kind(findings: pd.DataFrame, truth: pd.DataFrame,
     return out
 
 
+def finding_keys() -> dict[str, tuple[str, ...] | None]:
+    """Every discrepancy code of the rule registry, in its order, with the entity a finding is
+    scored on against the truth (the rule's TRUTH_KEY: the roll entry, or the roster member for
+    NOT_ON_HARDSHIP_ROLL); None when the generator plants no truth for the code (clerical
+    review): its findings are counted."""
+    return {rule.code: rule.truth_key for rule in rules()}
+
+
 def score_findings(findings: pd.DataFrame, truth: pd.DataFrame) -> dict:
+    """Per code (every registered code, then any other code seen, sorted): precision, recall
+    and F1 on the code's entity, or the count of findings of a code without truth."""
     scores: dict[str, dict] = {}
-    codes = sorted(set(truth["type"]) | set(findings["type"].dropna().astype(str)))
-    for code in codes:
-        if code in UNTRUTHED_CODES:
+    keys = finding_keys()
+    seen = set(truth["type"].astype(str)) | set(findings["type"].dropna().astype(str))
+    for code in [*keys, *sorted(seen - set(keys))]:
+        key = keys.get(code, DEFAULT_FINDING_KEY)
+        if key is None:
             scores[code] = {"count": int((findings["type"] == code).sum())}
             continue
-        key = FINDING_KEYS.get(code, DEFAULT_FINDING_KEY)
         predicted = _tuples(findings[findings["type"] == code], key)
         actual = _tuples(truth[truth["type"] == code], key)
         scores[code] = prf(predicted, actual)

@@ -13,6 +13,8 @@ from collections import Counter
 import opencc
 import pandas as pd
 
+from pipeline.detect.rules import codes_where
+
 from .constants import DIBAO_STANDARD
 from .idcheck import check_id, gbk_pua_map, parse_written_date
 from .population import World
@@ -23,11 +25,9 @@ _T2S = opencc.OpenCC("t2s")
 _SEP = re.compile(r"\s*[·•‧・.．\-‐‑‒–—―－]+\s*")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 VARIANTS = str.maketrans({"囯": "国"})
-CODES = (
-    "CLAIMED_ASSISTANCE_NOT_FOUND", "ASSISTANCE_ENDED", "ASSISTANCE_TYPE_MISMATCH",
-    "UNCLAIMED_ASSISTANCE", "HOUSEHOLD_SIZE_MISMATCH", "DECEASED", "DUPLICATE_ROLL_ENTRY",
-    "NOT_ON_HARDSHIP_ROLL", "INVALID_ID", "ID_NAME_CONFLICT", "CATEGORY_INCONSISTENT",
-)
+# The codes the truth plants, in the rule registry's (SPEC §4) order: every rule with a
+# TRUTH_KEY (POSSIBLE_MATCH_REVIEW has none: the clerical band depends on the model).
+CODES = codes_where(lambda rule: rule.truth_key is not None)
 DISC_COLUMNS = ["type", "union_roll_id", "civil_case_id", "civil_member_no", "member_id"]
 ROLL_BIRTH_HEADER = "出生日期"
 

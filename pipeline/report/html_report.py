@@ -11,22 +11,21 @@ import html
 
 import pandas as pd
 
+from pipeline.detect.rules import codes_where, rules
 from pipeline.normalise.districts import district_name
 
-CODE_LABELS = {
-    "CLAIMED_ASSISTANCE_NOT_FOUND": "声称享受救助但民政无记录",
-    "ASSISTANCE_ENDED": "民政救助已停止",
-    "ASSISTANCE_TYPE_MISMATCH": "救助类别不一致",
-    "UNCLAIMED_ASSISTANCE": "享受救助但档案未登记",
-    "HOUSEHOLD_SIZE_MISMATCH": "家庭人口不一致",
-    "DECEASED": "民政记录已死亡",
-    "DUPLICATE_ROLL_ENTRY": "重复建档",
-    "NOT_ON_HARDSHIP_ROLL": "低保家庭会员未建档",
-    "INVALID_ID": "身份证号无效",
-    "ID_NAME_CONFLICT": "身份证号与姓名不符",
-    "CATEGORY_INCONSISTENT": "困难类别与收入不符",
-    "POSSIBLE_MATCH_REVIEW": "疑似匹配待人工核查",
-}
+
+def code_labels() -> dict[str, str]:
+    """Each discrepancy code's Chinese label (its rule's LABEL_ZH), in registry order."""
+    return {rule.code: rule.label_zh for rule in rules()}
+
+
+def money_codes(kind: str) -> frozenset[str]:
+    """The codes whose amount is money at risk (`at_risk`: payments that may be wrong) or
+    outreach potential (`outreach`: help that may be owed), as their rules declare (MONEY)."""
+    return frozenset(codes_where(lambda rule: rule.money == kind))
+
+
 SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低"}
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 TOP_FINDINGS = 30
@@ -90,6 +89,8 @@ def render_report(manifest: dict, findings: pd.DataFrame, people: pd.DataFrame,
                   resolved: pd.DataFrame | None = None) -> str:
     """The page. `people`: union_roll_id → name_masked, id_masked (for the top findings)."""
     as_of = manifest["as_of"]
+    labels = code_labels()
+    # One figure for money at risk and outreach together (money_codes tells them apart).
     money = float(findings["amount_at_risk_yuan"].fillna(0).sum()) if len(findings) else 0.0
     new = int((findings["status"] == "new").sum()) if len(findings) else 0
     resolved_count = 0 if resolved is None else len(resolved)
@@ -101,7 +102,7 @@ def render_report(manifest: dict, findings: pd.DataFrame, people: pd.DataFrame,
                                            money=("amount_at_risk_yuan", "sum")) \
         if len(findings) else pd.DataFrame(columns=["n", "money"])
     by_code = by_code.sort_values("n", ascending=False)
-    code_rows = [(CODE_LABELS.get(code, code), code, int(r.n), _yuan(float(r.money or 0)))
+    code_rows = [(labels.get(code, code), code, int(r.n), _yuan(float(r.money or 0)))
                  for code, r in by_code.iterrows()]
     by_severity = findings["severity"].value_counts() if len(findings) else pd.Series(dtype=int)
     severity_items = [(SEVERITY_LABELS[s], float(by_severity.get(s, 0)))
@@ -120,7 +121,7 @@ def render_report(manifest: dict, findings: pd.DataFrame, people: pd.DataFrame,
         who = masked.loc[roll] if isinstance(roll, str) and roll in masked.index else None
         top_rows.append((
             SEVERITY_LABELS.get(f["severity"], f["severity"]),
-            CODE_LABELS.get(f["type"], f["type"]), roll if isinstance(roll, str) else "",
+            labels.get(f["type"], f["type"]), roll if isinstance(roll, str) else "",
             "" if who is None else who["name_masked"], "" if who is None else who["id_masked"],
             f["summary"], "" if pd.isna(f["amount_at_risk_yuan"]) else
             _yuan(float(f["amount_at_risk_yuan"])), "新" if f["status"] == "new" else "持续"))
