@@ -40,3 +40,6 @@ def test_masking_hides_personal_values_only() -> None:
     assert mask_value("phone", "13800001234") == "138******34"
     assert mask_value("household_size", "三口") == "三口"
     assert mask_value("category", "x" * 80).endswith("…")
+    # An ID-shaped value in any field (a worker's ID typed as the employer's code) is masked.
+    assert mask_value("employer_uscc", "110105199001011234") == "110105********1234"
+    assert mask_value("employer_uscc", "91110108MA01ABCD1X") == "91110108MA01ABCD1X"

@@ -11,6 +11,7 @@ owner without exposing anyone.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 
@@ -43,6 +44,9 @@ _FALLBACK = ("not_understood", "无法识别的值：请核对后更正；此值
 # Fields that are personal data: their raw value is shown masked.
 _YEAR_ONLY = frozenset({"birth_date", "deceased_date"})
 _PHONE = frozenset({"phone"})
+# Anything shaped like an ID number, in any field (a worker's ID typed into the USCC column):
+# masked as ID numbers are everywhere else (issuing place and last four kept).
+_ID_SHAPED = re.compile(r"(?<![0-9A-Za-z])([0-9]{6})([0-9]{5,8})([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
 
 
 def cell_text(value: object) -> str | None:
@@ -65,6 +69,7 @@ def mask_value(field: str, text: str | None) -> str | None:
     if field in _PHONE:
         keep = 3 if len(text) > 6 else 1
         return text[:keep] + "*" * max(len(text) - keep - 2, 1) + text[-2:]
+    text = _ID_SHAPED.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
     return text if len(text) <= MAX_SHOWN_CHARS else text[:MAX_SHOWN_CHARS] + "…"
 
 
