@@ -64,7 +64,9 @@ def test_xlsx_never_holds_a_live_formula(tmp_path: Path) -> None:
 
 
 def test_findings_parquet_has_analysts_types(tmp_path: Path) -> None:
-    import decimal
+    """Money a plain double, severity sortable by urgency in pandas (ordered category) and
+    in DuckDB (severity_rank), days as dates, the review columns present and empty."""
+    import datetime as dt
 
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -72,11 +74,26 @@ def test_findings_parquet_has_analysts_types(tmp_path: Path) -> None:
     from pipeline.report.outputs import write_findings_parquet
 
     path = tmp_path / "discrepancies.parquet"
-    write_findings_parquet(sample_findings(), path)
+    findings = sample_findings()
+    write_findings_parquet(findings, path)
     schema = pq.read_schema(path)
     assert pa.types.is_dictionary(schema.field("type").type)
-    assert schema.field("amount_at_risk_yuan").type == pa.decimal128(12, 2)
+    assert schema.field("severity").type.ordered
+    assert schema.field("severity_rank").type == pa.int8()
+    assert schema.field("amount_at_risk_yuan").type == pa.float64()
     assert schema.field("as_of").type == pa.date32()
+    assert schema.field("reviewed_at").type == pa.timestamp("us")
+    assert schema.field("review_decision").type == pa.string()
     back = pd.read_parquet(path)
-    assert back.loc[0, "amount_at_risk_yuan"] == decimal.Decimal("15840.00")
-    assert str(back["severity"].dtype) == "category"
+    assert back.loc[0, "amount_at_risk_yuan"] == 15840.0
+    assert str(back["amount_at_risk_yuan"].dtype) == "float64"
+    assert str(back["severity"].dtype) == "category" and back["severity"].cat.ordered
+    assert list(back["severity"].cat.categories) == ["high", "medium", "low"]
+    assert back.sort_values("severity")["severity"].tolist() == ["high", "medium", "medium"]
+    assert back["severity_rank"].tolist() == [1, 2, 2]
+    assert back.loc[0, "as_of"] == dt.date(2026, 7, 1)
+    assert back[["review_decision", "reviewed_by", "reviewed_at"]].isna().all().all()
+    # Rows and values otherwise as the frame holds them.
+    same = [c for c in findings.columns if c not in ("severity", "type", "status", "first_seen",
+                                                     "as_of")]
+    pd.testing.assert_frame_equal(back[same], findings[same], check_dtype=False)

@@ -24,19 +24,37 @@ def write_parquet(frame: pd.DataFrame, path: Path,
     return len(frame)
 
 
-# Findings as analysts want them in pandas, DuckDB or Excel: codes, severities and statuses as
-# categories (dictionary-encoded), money as a decimal, days as dates.
-FINDING_CATEGORIES = ("type", "severity", "status")
-FINDING_CASTS = {"amount_at_risk_yuan": pa.decimal128(12, 2), "first_seen": pa.date32(),
-                 "as_of": pa.date32()}
+# Findings as analysts want them in pandas, DuckDB or Excel (docs/analysts.md, whose recipes
+# tests/test_analyst_recipes.py runs on a sample night):
+# - `type` and `status` as categories (dictionary-encoded; DuckDB reads them as VARCHAR);
+# - `severity` as an *ordered* category high < medium < low, so pandas sorts it by urgency,
+#   and `severity_rank` (int8: 1 high, 2 medium, 3 low) beside it, because DuckDB reads any
+#   dictionary column as plain VARCHAR and would sort the text alphabetically (high, low,
+#   medium): `ORDER BY severity_rank` there;
+# - money (`amount_at_risk_yuan`) as a double: pandas reads float64 and DuckDB DOUBLE, both
+#   plain numbers. The amounts are whole yuan (12 × a whole-yuan monthly standard), which a
+#   double holds exactly, sums included. A decimal(12,2) would be exact in DuckDB but reaches
+#   pandas as Python Decimal objects in an object column (Decimal * float raises, an empty
+#   group sums to the int 0), which surprises more than it helps;
+# - days as dates (`first_seen`, `as_of`: DATE in DuckDB, datetime.date in pandas), and
+#   `reviewed_at` as a timestamp without zone (Asia/Shanghai local time).
+FINDING_CATEGORIES = ("type", "status")
+FINDING_CASTS = {"first_seen": pa.date32(), "as_of": pa.date32(),
+                 "reviewed_at": pa.timestamp("us")}
 
 
 def write_findings_parquet(findings: pd.DataFrame, path: Path) -> int:
+    from pipeline.detect.finding import SEVERITIES, severity_rank
+
     typed = findings.copy()
     for column in FINDING_CATEGORIES:
         typed[column] = typed[column].astype("category")
-    typed["amount_at_risk_yuan"] = typed["amount_at_risk_yuan"].round(2)
-    return write_parquet(typed, path, FINDING_CASTS)
+    typed["severity_rank"] = severity_rank(typed["severity"])
+    typed["severity"] = pd.Categorical(typed["severity"].astype("string"),
+                                       categories=list(SEVERITIES), ordered=True)
+    typed["amount_at_risk_yuan"] = typed["amount_at_risk_yuan"].astype("float64").round(2)
+    casts = {c: t for c, t in FINDING_CASTS.items() if c in typed.columns}
+    return write_parquet(typed, path, casts)
 
 
 def write_json(data: dict, path: Path) -> None:
