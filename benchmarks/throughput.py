@@ -13,7 +13,8 @@ kernel):
   are NaN (recordlinkage's convention; bidui's features use ''). It computes similarities only
   — no model, no scores — so it does strictly less than bidui's side.
 * bidui: ``Linker.compute_levels`` (level codes of every comparison of the spec) plus the
-  scoring: ``Model.weights`` with term-frequency adjustments, their sum, the match probability.
+  scoring: ``Model.weights`` with term-frequency adjustments (``inference.tf_u``), their sum,
+  the match probability.
   Each timed call starts from the records' text: the per-record codes and code points the
   comparisons read are derived inside the timing, as a nightly linkage derives them once. The
   model is fitted beforehand (not timed).
@@ -104,7 +105,7 @@ def time_recordlinkage(spec, left: pd.DataFrame, right: pd.DataFrame, li: np.nda
 def fit_model(linker, left: pd.DataFrame, right: pd.DataFrame, li: np.ndarray,
               ri: np.ndarray):
     """The model bidui's run would fit on these candidates (not timed)."""
-    lf, rf = linker._inputs(left), linker._inputs(right)
+    lf, rf = linker.inputs(left), linker.inputs(right)
     levels = linker.compute_levels(lf, rf, li, ri)
     return linker.fit(left, right, levels, lf, rf)
 
@@ -115,22 +116,25 @@ def time_bidui(linker, model, left: pd.DataFrame, right: pd.DataFrame, li: np.nd
     ``repeats`` timings, each from the records' text (the per-record encodings derived
     inside the timing). ``prepared_*``: the same call again on the same inputs, the
     encodings already derived (what every later call of a nightly linkage costs)."""
+    from pipeline.link.inference import tf_u
+
     def score(i: np.ndarray, j: np.ndarray, lf: dict, rf: dict
               ) -> tuple[float, float, np.ndarray]:
         t0 = time.perf_counter()
         levels = linker.compute_levels(lf, rf, i, j)
         t1 = time.perf_counter()
-        weights = model.weights(levels, linker._tf_u(lf, rf, i))
+        encoded = linker.comparer.encoded(lf, rf)
+        weights = model.weights(levels, tf_u(linker.comparisons, encoded, i))
         probability = model.probability(weights.sum(axis=1))
         t2 = time.perf_counter()
         return t1 - t0, t2 - t1, probability
 
-    score(li[:WARM_UP_PAIRS], ri[:WARM_UP_PAIRS], linker._inputs(left),
-          linker._inputs(right))
+    score(li[:WARM_UP_PAIRS], ri[:WARM_UP_PAIRS], linker.inputs(left),
+          linker.inputs(right))
     runs, prepared = [], []
     for _ in range(repeats):
         started = time.perf_counter()
-        lf, rf = linker._inputs(left), linker._inputs(right)
+        lf, rf = linker.inputs(left), linker.inputs(right)
         inputs_seconds = time.perf_counter() - started
         compare_seconds, score_seconds, probability = score(li, ri, lf, rf)
         if len(probability) != len(li):

@@ -54,7 +54,10 @@ def test_blocking_never_pairs_on_missing_keys_and_unions_passes() -> None:
 def test_oversized_blocks_are_skipped_and_counted() -> None:
     frame = pd.DataFrame({"k": ["same"] * 200}, dtype=object)
     block_pass = BlockPass(["k"], max_block_pairs=100)
-    assert len(block_pass.positions(frame, frame)) == 0 and block_pass.skipped_blocks == 1
+    assert len(block_pass.positions(frame, frame)) == 0
+    assert block_pass.codes(frame, frame).skipped_blocks == 1
+    _li, _ri, (stats,) = candidate_pairs(frame, frame, [block_pass])
+    assert (stats.pairs, stats.new_pairs, stats.skipped_blocks) == (0, 0, 1)
 
 
 def test_deterministic_rule_matches_whatever_the_probability_and_goes_first() -> None:

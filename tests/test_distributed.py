@@ -69,8 +69,8 @@ def test_candidates_and_levels_equal_the_local_engine(executor, features, spec_n
     left = features[left_source]
     right = None if right_source is None else features[right_source]
     linker = Linker(spec)
-    lf = linker._inputs(left)
-    rf = lf if right is None else linker._inputs(right)
+    lf = linker.inputs(left)
+    rf = lf if right is None else linker.inputs(right)
 
     li, ri, levels, stats = LocalExecutor().candidates_with_levels(linker, left, right, lf, rf)
     dli, dri, dlevels, dstats = executor.candidates_with_levels(linker, left, right, lf, rf)
@@ -95,7 +95,7 @@ def test_candidates_and_levels_equal_the_local_engine(executor, features, spec_n
 def test_fixed_partition_counts_give_the_same_result(executor, features) -> None:
     linker = Linker(load_spec("union_civil"))
     left, right = features[Source.UNION], features[Source.CIVIL]
-    lf, rf = linker._inputs(left), linker._inputs(right)
+    lf, rf = linker.inputs(left), linker.inputs(right)
     expected = LocalExecutor().candidates_with_levels(linker, left, right, lf, rf)
     for partitions in (1, 7):
         got = DaskExecutor(executor.client, partitions).candidates_with_levels(

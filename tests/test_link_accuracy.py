@@ -143,6 +143,6 @@ def test_comparisons_run_in_bounded_chunks_with_identical_results(linked) -> Non
         comparison.compare = spy
     li = np.arange(min(len(union), 300)).repeat(10) % len(union)
     ri = np.arange(len(li)) % len(civil)
-    lf, rf = big._inputs(union), big._inputs(civil)
+    lf, rf = big.inputs(union), big.inputs(civil)
     assert (big.compute_levels(lf, rf, li, ri) == small.compute_levels(lf, rf, li, ri)).all()
     assert max(seen) <= 500 and len(seen) >= len(small.comparisons) * (len(li) // 500)

@@ -1,15 +1,24 @@
 """Candidate pairs: several blocking passes, unioned.
 
 Each pass pairs records whose key columns all agree and are all present (a missing key never
-pairs everything with everything, unlike a plain merge where NaN meets NaN). A pass is a
-`recordlinkage` index algorithm (`BaseIndexAlgorithm`), so it can also be used inside
-`recordlinkage.Index`; the engine calls it directly and gets positional pairs. Blocks larger
+pairs everything with everything, unlike a plain merge where NaN meets NaN). Blocks larger
 than `max_block_pairs` are skipped and counted: a pass on a too-common key (王伟 in a big
 district) would otherwise dominate memory without adding recall the other passes lack.
+
+One code path for both engines: `pass_codes` gives every record its block code for a pass
+(equal keys ⇔ equal codes; -1 where the record cannot pair: key missing, block too big, no
+partner). The local engine pairs them here (`block_pairs`, `candidate_pairs`); the Dask engine
+(`distributed.py`) splits the same codes into buckets and pairs each bucket with the same
+`block_pairs`. Statistics (`PassStats`) are returned by whoever generates the pairs and
+summed by the caller (`merge_stats`); nothing holds or mutates them.
+
+A pass is also a `recordlinkage` index algorithm (`BlockPass` in `recordlinkage.Index().add`),
+giving labelled pairs as recordlinkage's own `Block` does (dedupe: lower triangle).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,28 +28,39 @@ from recordlinkage.base import BaseIndexAlgorithm
 from pipeline.textops import joint_codes
 
 
-@dataclass
+@dataclass(frozen=True)
 class PassStats:
+    """One blocking pass (rule) of one linkage: `pairs` it generates, `new_pairs` no earlier
+    pass generates (each candidate is counted once, by its first pass), `skipped_blocks` above
+    `max_block_pairs`. Counts of pairs and blocks; partial counts add up (`merge_stats`)."""
+
     name: str
-    pairs: int
-    new_pairs: int
-    skipped_blocks: int
+    pairs: int = 0
+    new_pairs: int = 0
+    skipped_blocks: int = 0
+
+    def __add__(self, other: PassStats) -> PassStats:
+        if other.name != self.name:
+            raise ValueError(f"cannot add the statistics of passes {self.name} and "
+                             f"{other.name}")
+        return PassStats(self.name, self.pairs + other.pairs,
+                         self.new_pairs + other.new_pairs,
+                         self.skipped_blocks + other.skipped_blocks)
 
 
-def _keys(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
-    """Joined key per record; '' where any key column is missing (for display and tests)."""
-    parts = [frame[c].astype(object) for c in columns]
-    key = parts[0].astype(str)
-    missing = parts[0].eq("")
-    for part in parts[1:]:
-        key = key + "\x1f" + part.astype(str)
-        missing |= part.eq("")
-    return key.mask(missing, "")
+def merge_stats(names: Sequence[str], parts: Iterable[PassStats]) -> list[PassStats]:
+    """One `PassStats` per pass name, in the order of `names`, summing the parts of each
+    (partial counts from buckets, chunks or workers). A pass without parts counts zero."""
+    total = {name: PassStats(name) for name in names}
+    for part in parts:
+        total[part.name] = total[part.name] + part
+    return list(total.values())
 
 
 class ColumnCodes:
-    """Each key column's codes over both frames (left then right; -1 where missing),
-    factorised once and shared by every pass and EM session that blocks on the column."""
+    """Each key column's codes over both frames (left then right; int64, -1 where missing:
+    '' or NaN), factorised once and shared by every pass and EM session that blocks on the
+    column."""
 
     def __init__(self, left: pd.DataFrame, right: pd.DataFrame | None) -> None:
         self.left, self.right = left, right
@@ -63,11 +83,12 @@ class ColumnCodes:
         return cls(left, right)
 
 
-def key_codes(left: pd.DataFrame, right: pd.DataFrame | None, columns: list[str],
+def key_codes(left: pd.DataFrame, right: pd.DataFrame | None, columns: Sequence[str],
               column_codes: ColumnCodes | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Integer block codes for both sides, shared (equal keys ⇔ equal codes); -1 where any key
-    column is missing. Integers, not joined strings: hashing 10^6 strings once per column is
-    the only string work, and everything after is bincount and argsort on int64."""
+    """Integer block keys of both sides (int64, len(left) and len(right) — for dedupe, right
+    is left), in one code space: equal keys ⇔ equal codes; -1 where any key column is
+    missing. Integers, not joined strings: hashing the strings once per column is the only
+    string work, and everything after is bincount and argsort on int64."""
     n_left = len(left)
     column_codes = ColumnCodes.reuse(column_codes, left, right)
     combined: np.ndarray | None = None
@@ -83,20 +104,54 @@ def key_codes(left: pd.DataFrame, right: pd.DataFrame | None, columns: list[str]
     return combined[:n_left], (combined if right is None else combined[n_left:])
 
 
-def block_pairs(codes_left: np.ndarray, codes_right: np.ndarray, dedupe: bool,
-                max_block_pairs: int) -> tuple[np.ndarray, int]:
-    """All (i, j) with equal codes ≥ 0, skipping blocks of more than `max_block_pairs` pairs
-    (dedupe: only i < j). Returns the (n, 2) pairs and the number of blocks skipped."""
+@dataclass(frozen=True)
+class PassCodes:
+    """One pass's block code per record (int64; equal codes ⇔ one block, -1: cannot pair in
+    this pass) on each side (`right is left` for dedupe), and the number of blocks skipped
+    as too big."""
+
+    left: np.ndarray
+    right: np.ndarray
+    skipped_blocks: int
+
+    @property
+    def dedupe(self) -> bool:
+        return self.right is self.left
+
+
+def pass_codes(left: pd.DataFrame, right: pd.DataFrame | None, columns: Sequence[str],
+               max_block_pairs: int | None,
+               column_codes: ColumnCodes | None = None) -> PassCodes:
+    """Block codes of one pass, for both engines: `key_codes`, then -1 for every record whose
+    block holds more than `max_block_pairs` pairs (link: size_left × size_right; dedupe:
+    n(n−1)/2) or no pair at all (no partner on the other side). None: no limit."""
+    codes_left, codes_right = key_codes(left, right, columns, column_codes)
+    dedupe = right is None
     n_codes = int(max(codes_left.max(initial=-1), codes_right.max(initial=-1))) + 1
     size_left = np.bincount(codes_left[codes_left >= 0], minlength=n_codes)
-    size_right = np.bincount(codes_right[codes_right >= 0], minlength=n_codes)
-    pairs_in_block = size_left * (size_left - 1) // 2 if dedupe else size_left * size_right
-    too_big = pairs_in_block > max_block_pairs
-    usable = np.r_[~too_big, False]  # code -1 indexes the trailing False
-    i = np.flatnonzero(usable[codes_left])
-    j = np.flatnonzero(usable[codes_right])
+    if dedupe:
+        pairs_in_block = size_left * (size_left - 1) // 2
+    else:
+        pairs_in_block = size_left * np.bincount(codes_right[codes_right >= 0],
+                                                 minlength=n_codes)
+    too_big = (np.zeros(n_codes, dtype=bool) if max_block_pairs is None
+               else pairs_in_block > max_block_pairs)
+    usable = np.r_[(pairs_in_block > 0) & ~too_big, False]  # code -1 reads the trailing False
+    left_out = np.where(usable[codes_left], codes_left, -1)
+    right_out = left_out if dedupe else np.where(usable[codes_right], codes_right, -1)
+    return PassCodes(left_out, right_out, int(too_big.sum()))
+
+
+def block_pairs(codes_left: np.ndarray, codes_right: np.ndarray, dedupe: bool) -> np.ndarray:
+    """All (i, j) with codes_left[i] == codes_right[j] ≥ 0 (dedupe: only i < j), as an
+    (n, 2) int64 array of positions, sorted by i then by j. Block sizes are not checked:
+    `pass_codes` has already set the codes of too-big blocks to -1."""
+    n_codes = int(max(codes_left.max(initial=-1), codes_right.max(initial=-1))) + 1
+    i = np.flatnonzero(codes_left >= 0)
+    j = np.flatnonzero(codes_right >= 0)
     j = j[np.argsort(codes_right[j], kind="stable")]
-    starts = np.r_[0, np.cumsum(np.bincount(codes_right[j], minlength=n_codes))]
+    size_right = np.bincount(codes_right[j], minlength=n_codes)
+    starts = np.r_[0, np.cumsum(size_right)]
     per_left = size_right[codes_left[i]]
     left_positions = np.repeat(i, per_left)
     block_start = np.repeat(starts[codes_left[i]], per_left)
@@ -105,53 +160,75 @@ def block_pairs(codes_left: np.ndarray, codes_right: np.ndarray, dedupe: bool,
     pairs = np.column_stack([left_positions, right_positions]).astype(np.int64)
     if dedupe:
         pairs = pairs[pairs[:, 0] < pairs[:, 1]]
-    return pairs, int(too_big.sum())
+    return pairs
 
 
 class BlockPass(BaseIndexAlgorithm):
-    """Pairs whose `columns` all agree (and are present)."""
+    """One blocking rule: pairs whose `columns` all agree (and are present), blocks of more
+    than `max_block_pairs` pairs skipped. Holds no result: what it finds is returned.
 
-    def __init__(self, columns: list[str], max_block_pairs: int = 5000,
+    Also a recordlinkage index algorithm: `recordlinkage.Index().add(BlockPass([...]))`."""
+
+    def __init__(self, columns: Sequence[str], max_block_pairs: int | None = 5000,
                  name: str | None = None) -> None:
         super().__init__()
-        self.columns = list(columns)
+        self.columns = tuple(columns)
         self.max_block_pairs = max_block_pairs
-        self.skipped_blocks = 0
         self.name = name or "+".join(self.columns)  # the spec's rule name, in the statistics
+
+    @classmethod
+    def from_rule(cls, rule, max_block_pairs: int | None) -> BlockPass:
+        """The pass of a spec's blocking rule (`spec.BlockingRule`: `.name`, `.columns`)."""
+        return cls(rule.columns, max_block_pairs, name=rule.name)
+
+    def __repr__(self) -> str:
+        return f"<BlockPass {self.name!r} on {list(self.columns)}>"
+
+    def codes(self, left: pd.DataFrame, right: pd.DataFrame | None,
+              column_codes: ColumnCodes | None = None) -> PassCodes:
+        """Each record's block code for this pass (`pass_codes`)."""
+        return pass_codes(left, right, self.columns, self.max_block_pairs, column_codes)
 
     def positions(self, left: pd.DataFrame, right: pd.DataFrame | None,
                   column_codes: ColumnCodes | None = None) -> np.ndarray:
-        """Pairs as an (n, 2) array of row positions (dedupe when right is None: i < j)."""
-        codes_left, codes_right = key_codes(left, right, self.columns, column_codes)
-        pairs, self.skipped_blocks = block_pairs(codes_left, codes_right, right is None,
-                                                 self.max_block_pairs)
-        return pairs
+        """Pairs as an (n, 2) int64 array of row positions (dedupe when right is None: i < j)."""
+        codes = self.codes(left, right, column_codes)
+        return block_pairs(codes.left, codes.right, codes.dedupe)
 
     # recordlinkage's extension points: labelled pairs for Index().add(BlockPass(...)).
-    def _link_index(self, df_a, df_b):
+    def _link_index(self, df_a: pd.DataFrame, df_b: pd.DataFrame) -> pd.MultiIndex:
         pairs = self.positions(df_a, df_b)
         return pd.MultiIndex.from_arrays([df_a.index[pairs[:, 0]], df_b.index[pairs[:, 1]]])
 
-    def _dedup_index(self, df_a):
+    def _dedup_index(self, df_a: pd.DataFrame) -> pd.MultiIndex:
+        """recordlinkage's convention for deduplication: the lower triangle, the later
+        record first."""
         pairs = self.positions(df_a, None)
-        return pd.MultiIndex.from_arrays([df_a.index[pairs[:, 0]], df_a.index[pairs[:, 1]]])
+        return pd.MultiIndex.from_arrays([df_a.index[pairs[:, 1]], df_a.index[pairs[:, 0]]])
 
 
 def candidate_pairs(left: pd.DataFrame, right: pd.DataFrame | None, passes: list[BlockPass],
                     column_codes: ColumnCodes | None = None
                     ) -> tuple[np.ndarray, np.ndarray, list[PassStats]]:
-    """Union of all passes as sorted, unique (left position, right position) arrays."""
+    """Union of all passes: left and right positions (int64, sorted by left then right,
+    unique) and each pass's statistics."""
     width = max(len(left) if right is None else len(right), 1)
     column_codes = ColumnCodes.reuse(column_codes, left, right)
-    per_pass = [block_pass.positions(left, right, column_codes) for block_pass in passes]
-    codes, stats = union_of_passes([p[:, 0] * width + p[:, 1] for p in per_pass],
-                                   [(b.name, b.skipped_blocks) for b in passes])
+    pass_pairs, skipped = [], []
+    for block_pass in passes:
+        codes = block_pass.codes(left, right, column_codes)
+        pairs = block_pairs(codes.left, codes.right, codes.dedupe)
+        pass_pairs.append(pairs[:, 0] * width + pairs[:, 1])
+        skipped.append(codes.skipped_blocks)
+    codes, stats = union_of_passes(pass_pairs, [b.name for b in passes], skipped)
     return codes // width, codes % width, stats
 
 
-def union_of_passes(pass_codes: list[np.ndarray], names: list[tuple[str, int]]
+def union_of_passes(pass_codes: list[np.ndarray], names: Sequence[str],
+                    skipped_blocks: Sequence[int] | None = None
                     ) -> tuple[np.ndarray, list[PassStats]]:
-    """Sorted unique pair codes of all passes, and each pass's own and new (first seen) pairs.
+    """Sorted unique pair codes (int64, left × width + right) of all passes, and each pass's
+    own and new (first seen) pairs.
 
     One sort of (code, pass) instead of a set union per pass."""
     n_passes = max(len(pass_codes), 1)
@@ -161,6 +238,8 @@ def union_of_passes(pass_codes: list[np.ndarray], names: list[tuple[str, int]]
     code, pass_of = tagged // n_passes, tagged % n_passes
     first = np.r_[True, code[1:] != code[:-1]] if len(code) else np.zeros(0, dtype=bool)
     new = np.bincount(pass_of[first], minlength=n_passes)
-    stats = [PassStats(name, len(c), int(new[p]), skipped)
-             for p, (c, (name, skipped)) in enumerate(zip(pass_codes, names, strict=True))]
+    skipped_blocks = skipped_blocks or [0] * len(pass_codes)
+    stats = [PassStats(name, len(c), int(new[p]), int(skipped))
+             for p, (c, name, skipped) in enumerate(zip(pass_codes, names, skipped_blocks,
+                                                        strict=True))]
     return code[first], stats

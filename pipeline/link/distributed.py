@@ -1,23 +1,25 @@
 """The Dask engine: per-record features and candidate levels on a Dask cluster.
 
-`DaskExecutor` implements `pipeline.link.engine.PairExecutor` with `dask.distributed` directly
-and returns exactly what `LocalExecutor` returns. No partition needs the whole data:
+`DaskExecutor` implements `pipeline.link.executor.PairExecutor` with `dask.distributed`
+directly and returns exactly what `LocalExecutor` returns. No partition needs the whole data:
 
 - features: the frame is cut into row chunks, one task each, concatenated in order;
-- candidates: for each blocking pass the driver computes every record's key (blocking's own
-  `_keys`), the global block sizes (so a too-big block is skipped exactly as
-  `BlockPass.positions` decides) and a stable hash of the key; records are split into P buckets
-  by that hash, so every pair of the pass lies inside one bucket. One task per (pass, bucket)
-  gets only the bucket's records: their global positions, their comparison inputs, and their
-  block codes for this pass and every earlier pass. It pairs the records of each block, drops
-  the pairs an earlier pass already generates (same code there), computes level codes for the
-  rest and returns them with global positions. Each candidate pair is therefore made and
-  compared once, by the first pass that generates it, as `candidate_pairs` counts it.
+- candidates: for each blocking pass the driver computes every record's block code with the
+  function the local engine uses (`BlockPass.codes`, i.e. `blocking.pass_codes`: -1 where the
+  record cannot pair — key missing, block too big, no partner) and a stable hash of each
+  block's key; records are split into P buckets by that hash, so every pair of the pass lies
+  inside one bucket. One task per (pass, bucket) gets only the bucket's records: their global
+  positions, their comparison inputs, and their block codes for this pass and every earlier
+  pass. It pairs the records of each block (`blocking.block_pairs`, as the local engine),
+  drops the pairs an earlier pass already generates (same code there), computes level codes
+  for the rest (`compare.Comparer`) and returns them with global positions and its part of
+  the pass's statistics. Each candidate pair is therefore made and compared once, by the first
+  pass that generates it, as `candidate_pairs` counts it; the driver sums the parts
+  (`blocking.merge_stats`).
 
-Block codes are integers from one factorisation of both sides' keys per pass, with -1 for a
-record that cannot pair in that pass (key missing, block too big, or no partner on the other
-side): equal codes mean equal keys, so no string keys travel and no hash collision can add or
-lose a pair. What stays on the driver, and what that costs, is in docs/scale.md.
+Block codes are integers (equal codes ⇔ equal keys), so no string keys travel and no hash
+collision can add or lose a pair. What stays on the driver, and what that costs, is in
+docs/scale.md.
 
 Privacy: task arguments are scattered futures (a failed task's log line shows keys, not
 records); exceptions inside tasks are replaced by their type and place; the scratch space of a
@@ -33,7 +35,7 @@ import shutil
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,12 +44,15 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import InputError
-from pipeline.link.blocking import PassStats, _keys
-from pipeline.link.engine import Linker
+from pipeline.link.blocking import PassCodes, PassStats, block_pairs, merge_stats
+from pipeline.link.compare import Comparer, Inputs
+from pipeline.link.executor import Candidates
 from pipeline.link.spec import ModelSpec
 
 if TYPE_CHECKING:
     from distributed import Client
+
+    from pipeline.link.engine import Linker
 
 CONNECT_TIMEOUT_S = 10
 ROWS_PER_CHUNK = 100_000  # features: rows per task
@@ -77,17 +82,19 @@ def _features_task(build: Callable[[pd.DataFrame], pd.DataFrame], chunk: pd.Data
 # -- candidates ------------------------------------------------------------------------------
 @dataclass
 class _Side:
-    """One side's records of one bucket: global positions, block codes (one column per pass up
-    to the bucket's pass; -1 = cannot pair in that pass) and the comparison inputs."""
+    """One side's records of one bucket: global positions (int64, ascending), block codes
+    (int32 or int64, records × passes up to the bucket's pass; -1 = cannot pair in that pass)
+    and the comparison inputs (object arrays)."""
 
     positions: np.ndarray
     codes: np.ndarray
-    inputs: dict[str, np.ndarray]
+    inputs: Inputs
 
 
 @dataclass
 class _Bucket:
     pass_index: int
+    pass_name: str
     bucket: int
     left: _Side
     right: _Side | None  # None: dedupe, pairs within `left`
@@ -95,20 +102,11 @@ class _Bucket:
 
 @dataclass
 class _BucketResult:
-    li: np.ndarray
-    ri: np.ndarray
-    levels: np.ndarray
-    pairs: int  # the pass's pairs in this bucket
-    new_pairs: int  # of which no earlier pass generates
+    li: np.ndarray  # int64 global left positions of the new pairs
+    ri: np.ndarray  # int64 global right positions
+    levels: np.ndarray  # int8, new pairs × comparisons
+    stats: PassStats  # this bucket's part of its pass's statistics (no skipped blocks)
     metrics: dict[str, float | int]  # counts, seconds, peak memory: no records
-
-
-def _equal_code_pairs(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row pairs (a, b) with left[a] == right[b] >= 0."""
-    a = pd.DataFrame({"k": left, "a": np.arange(len(left), dtype=np.int64)})
-    b = pd.DataFrame({"k": right, "b": np.arange(len(right), dtype=np.int64)})
-    merged = a[a["k"] >= 0].merge(b[b["k"] >= 0], on="k")
-    return (merged["a"].to_numpy(dtype=np.int64), merged["b"].to_numpy(dtype=np.int64))
 
 
 def _peak_rss_mb() -> float:
@@ -130,74 +128,63 @@ def _bucket_pairs(spec: ModelSpec, bucket: _Bucket) -> _BucketResult:
     left = bucket.left
     right = left if bucket.right is None else bucket.right
     p = bucket.pass_index
-    a, b = _equal_code_pairs(left.codes[:, p], right.codes[:, p])
-    if bucket.right is None:  # dedupe: each unordered pair once, as i < j
-        keep = left.positions[a] < left.positions[b]
-        a, b = a[keep], b[keep]
+    # Positions ascend within a bucket, so local i < j is global i < j for dedupe.
+    pairs = block_pairs(left.codes[:, p], right.codes[:, p], bucket.right is None)
+    a, b = pairs[:, 0], pairs[:, 1]
     earlier = np.zeros(len(a), dtype=bool)
     for q in range(p):
         code = left.codes[a, q]
         earlier |= (code >= 0) & (code == right.codes[b, q])
     a_new, b_new = a[~earlier], b[~earlier]
     # One thread per task: the cluster's workers are the parallelism here.
-    levels = Linker(spec, threads=1).compute_levels(left.inputs, right.inputs, a_new, b_new)
+    levels = Comparer.from_spec(spec, threads=1).levels(left.inputs, right.inputs, a_new, b_new)
     metrics = {"bucket": bucket.bucket, "left_rows": len(left.positions),
                "right_rows": 0 if bucket.right is None else len(right.positions),
                "seconds": time.perf_counter() - started, "peak_rss_mb": _peak_rss_mb()}
-    return _BucketResult(left.positions[a_new], right.positions[b_new], levels, len(a),
-                         len(a_new), metrics)
+    return _BucketResult(left.positions[a_new], right.positions[b_new], levels,
+                         PassStats(bucket.pass_name, len(a), len(a_new)), metrics)
 
 
 def _bucket_task(spec: ModelSpec, bucket: _Bucket) -> _BucketResult:
     return _sanitised(_bucket_pairs, spec, bucket)
 
 
-@dataclass
-class _PassCodes:
-    """One pass's block codes per record (-1: cannot pair) and its stable bucket hash."""
-
-    left: np.ndarray
-    right: np.ndarray | None
-    left_hash: np.ndarray
-    right_hash: np.ndarray | None
-    skipped_blocks: int
-
-
-def _pass_codes(left: pd.DataFrame, right: pd.DataFrame | None, columns: list[str],
-                max_block_pairs: int) -> _PassCodes:
-    """Codes and too-big blocks exactly as `BlockPass.positions` decides them."""
-    n_left = len(left)
-    keys = _keys(left, columns).to_numpy(dtype=object)
-    if right is not None:
-        keys = np.concatenate([keys, _keys(right, columns).to_numpy(dtype=object)])
-    codes, uniques = pd.factorize(keys)
-    uniques = np.asarray(uniques, dtype=object)
-    codes = np.where((uniques == "")[codes], -1, codes).astype(np.int64)  # '' = key missing
-    left_codes = codes[:n_left]
-    size_a = np.bincount(left_codes[left_codes >= 0], minlength=len(uniques))
-    if right is None:
-        block_pairs = size_a * (size_a - 1) // 2
-        right_codes = None
-    else:
-        right_codes = codes[n_left:]
-        size_b = np.bincount(right_codes[right_codes >= 0], minlength=len(uniques))
-        block_pairs = size_a * size_b
-    too_big = block_pairs > max_block_pairs
-    pairs_here = (block_pairs > 0) & ~too_big  # a key with no partner cannot pair either
-    mask = np.append(np.where(pairs_here, np.arange(len(uniques)), -1), -1)  # [-1] → -1
-    key_hash = np.append(pd.util.hash_array(uniques, categorize=False), np.uint64(0))  # stable
-    narrow = np.int32 if len(uniques) < 2**31 - 1 else np.int64
-    left_out = mask[left_codes].astype(narrow)
-    right_out = None if right_codes is None else mask[right_codes].astype(narrow)
-    return _PassCodes(left_out, right_out, key_hash[left_codes],
-                      None if right_codes is None else key_hash[right_codes],
-                      int(too_big.sum()))
+def _block_hashes(left: pd.DataFrame, right: pd.DataFrame | None, columns: Sequence[str],
+                  codes: PassCodes) -> np.ndarray:
+    """A stable hash (uint64) of each block's key values, indexed by block code: SipHash
+    with pandas' fixed key over the values themselves, so a key goes to the same bucket on
+    every machine and every night, whatever its code. Hashes each distinct key once."""
+    n_left = len(codes.left)
+    combined = codes.left if codes.dedupe else np.concatenate([codes.left, codes.right])
+    present = np.flatnonzero(combined >= 0)[::-1]
+    first = np.full(int(combined.max(initial=-1)) + 1, -1, dtype=np.int64)
+    first[combined[present]] = present  # written last to first: each block's first record
+    blocks = np.flatnonzero(first >= 0)
+    representative = first[blocks]
+    on_left = representative < n_left
+    values = {}
+    for column in columns:
+        column_values = np.empty(len(representative), dtype=object)
+        column_values[on_left] = left[column].to_numpy(dtype=object)[representative[on_left]]
+        if right is not None:
+            column_values[~on_left] = right[column].to_numpy(dtype=object)[
+                representative[~on_left] - n_left]
+        values[column] = column_values
+    hashes = np.zeros(len(first), dtype=np.uint64)
+    hashes[blocks] = pd.util.hash_pandas_object(pd.DataFrame(values), index=False).to_numpy()
+    return hashes
 
 
-def _split(codes: np.ndarray, key_hash: np.ndarray, partitions: int) -> list[np.ndarray]:
+def _narrow(codes: np.ndarray) -> np.ndarray:
+    """Block codes as int32 where they fit (what is sent to the workers)."""
+    fits = int(codes.max(initial=-1)) < 2**31 - 1
+    return codes.astype(np.int32) if fits else codes
+
+
+def _split(codes: np.ndarray, hashes: np.ndarray, partitions: int) -> list[np.ndarray]:
     """Positions of the records that can pair, per bucket (ascending within a bucket)."""
     rows = np.flatnonzero(codes >= 0)
-    bucket = (key_hash[rows] % np.uint64(partitions)).astype(np.int64)
+    bucket = (hashes[codes[rows]] % np.uint64(partitions)).astype(np.int64)
     order = np.argsort(bucket, kind="stable")
     bounds = np.searchsorted(bucket[order], np.arange(partitions + 1))
     return [rows[order[bounds[k]:bounds[k + 1]]] for k in range(partitions)]
@@ -234,72 +221,70 @@ class DaskExecutor:
         return out
 
     def candidates_with_levels(self, linker: Linker, left: pd.DataFrame,
-                               right: pd.DataFrame | None, lf: dict[str, np.ndarray],
-                               rf: dict[str, np.ndarray]
-                               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[PassStats]]:
+                               right: pd.DataFrame | None, lf: Inputs, rf: Inputs
+                               ) -> Candidates:
         client = self.client
         workers = self._workers()
         spec = client.scatter(linker.spec, broadcast=False, hash=False)
-        codes: list[_PassCodes] = []
+        column_codes = linker.column_codes(left, right)  # shared with the EM sessions
+        codes: list[tuple[np.ndarray, np.ndarray | None]] = []  # per pass, sent to tasks
+        stats_parts: list[PassStats] = []
         submitted: list[tuple[int, Any]] = []
         self.partition_metrics = []
         for p, block_pass in enumerate(linker.passes):
-            pass_codes = _pass_codes(left, right, block_pass.columns, block_pass.max_block_pairs)
-            block_pass.skipped_blocks = pass_codes.skipped_blocks  # as BlockPass.positions
-            codes.append(pass_codes)
-            records = int((pass_codes.left >= 0).sum()) + (
-                0 if pass_codes.right is None else int((pass_codes.right >= 0).sum()))
+            pass_codes = block_pass.codes(left, right, column_codes)  # as LocalExecutor
+            stats_parts.append(PassStats(block_pass.name,
+                                         skipped_blocks=pass_codes.skipped_blocks))
+            hashes = _block_hashes(left, right, block_pass.columns, pass_codes)
+            left_codes = _narrow(pass_codes.left)
+            right_codes = None if right is None else _narrow(pass_codes.right)
+            codes.append((left_codes, right_codes))
+            records = int((left_codes >= 0).sum()) + (
+                0 if right_codes is None else int((right_codes >= 0).sum()))
             partitions = self.partitions or max(2 * workers,
                                                 math.ceil(records / ROWS_PER_PARTITION))
-            left_rows = _split(pass_codes.left, pass_codes.left_hash, partitions)
-            right_rows = (None if pass_codes.right is None else
-                          _split(pass_codes.right, pass_codes.right_hash, partitions))
+            left_rows = _split(left_codes, hashes, partitions)
+            right_rows = None if right_codes is None else _split(right_codes, hashes,
+                                                                 partitions)
             buckets = []
             for k in range(partitions):
-                left_side = self._side(k, left_rows, codes, lf, right=False)
-                if right is None:
-                    if len(left_side.positions) < 2:
-                        continue
-                    buckets.append(_Bucket(p, k, left_side, None))
+                left_side = self._side(left_rows[k], [c for c, _ in codes], lf)
+                if right_rows is None:
+                    if len(left_side.positions) >= 2:
+                        buckets.append(_Bucket(p, block_pass.name, k, left_side, None))
                     continue
-                right_side = self._side(k, right_rows, codes, rf, right=True)
+                right_side = self._side(right_rows[k], [c for _, c in codes], rf)
                 if len(left_side.positions) and len(right_side.positions):
-                    buckets.append(_Bucket(p, k, left_side, right_side))
+                    buckets.append(_Bucket(p, block_pass.name, k, left_side, right_side))
             for future in client.scatter(buckets, hash=False):
                 submitted.append((p, client.submit(_bucket_task, spec, future, pure=False)))
             del buckets
 
-        pairs = [0] * len(linker.passes)
-        new_pairs = [0] * len(linker.passes)
         li_parts, ri_parts, level_parts = [], [], []
         for (p, future), result in zip(submitted, client.gather([f for _, f in submitted]),
                                        strict=True):
-            pairs[p] += result.pairs
-            new_pairs[p] += result.new_pairs
+            stats_parts.append(result.stats)
             li_parts.append(result.li)
             ri_parts.append(result.ri)
             level_parts.append(result.levels)
             self.partition_metrics.append({"spec": linker.spec.name,
                                            "pass": linker.passes[p].name, "key": future.key,
-                                           "pairs": result.pairs, "new_pairs": result.new_pairs,
+                                           "pairs": result.stats.pairs,
+                                           "new_pairs": result.stats.new_pairs,
                                            **result.metrics})
         n_comparisons = len(linker.comparisons)
         li = np.concatenate([np.zeros(0, dtype=np.int64), *li_parts]).astype(np.int64)
         ri = np.concatenate([np.zeros(0, dtype=np.int64), *ri_parts]).astype(np.int64)
         levels = np.concatenate([np.zeros((0, n_comparisons), dtype=np.int8), *level_parts])
         order = np.lexsort((ri, li))
-        stats = [PassStats(block_pass.name, pairs[p], new_pairs[p], codes[p].skipped_blocks)
-                 for p, block_pass in enumerate(linker.passes)]
-        return li[order], ri[order], levels[order], stats
+        stats = merge_stats([block_pass.name for block_pass in linker.passes], stats_parts)
+        return Candidates(li[order], ri[order], levels[order], stats)
 
     @staticmethod
-    def _side(bucket: int, rows: list[np.ndarray] | None, codes: list[_PassCodes],
-              inputs: dict[str, np.ndarray], *, right: bool) -> _Side:
-        assert rows is not None
-        positions = rows[bucket].astype(np.int64)
-        columns = [(c.right if right else c.left) for c in codes]
-        stacked = np.column_stack([column[positions] for column in columns]) if columns else \
-            np.zeros((len(positions), 0), dtype=np.int32)
+    def _side(positions: np.ndarray, codes: list[np.ndarray], inputs: Inputs) -> _Side:
+        """A bucket's records on one side: `codes` has one array per pass so far."""
+        positions = positions.astype(np.int64)
+        stacked = np.column_stack([column[positions] for column in codes])
         return _Side(positions, stacked, {k: v[positions] for k, v in inputs.items()})
 
 

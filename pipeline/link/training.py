@@ -1,0 +1,168 @@
+"""Training a Fellegi–Sunter model, as Splink's `linker.training` does.
+
+1. u by random sampling: `u_sample_pairs` uniformly random record pairs (almost all
+   non-matches), compared; u_l is each level's smoothed share.
+2. m by EM, in sessions (`training.em_sessions`): each session takes the pairs of one
+   blocking rule and estimates every comparison except those the rule fixes
+   (`estimate_without`); a comparison's m is the mean over the sessions that estimated it.
+   Without sessions, one EM over all candidate pairs. u is held fixed throughout, and
+   `fixed_m` levels are pinned.
+3. The prior: EM on the candidates' share of matches with m and u fixed, then scaled to all
+   record pairs.
+
+Training reads levels only through two functions it is given: `compare(i, j)` (levels of any
+pairs) and `block(rule)` (the pairs of a blocking rule), so it knows nothing of frames,
+blocking codes or where comparing runs. Pairs already compared as candidates are looked up
+(`known_levels`), not compared again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.link.comparisons import LevelComparison
+from pipeline.link.estimate import (
+    estimate_prior,
+    estimate_u,
+    expectation_maximisation,
+    initial_m,
+    pin,
+)
+from pipeline.link.fellegi_sunter import ComparisonParams, Model
+
+# Levels of pairs: compare(left positions, right positions) -> int8 (n_pairs × n_comparisons).
+Compare = Callable[[np.ndarray, np.ndarray], np.ndarray]
+# The pairs of a blocking rule, as an (n, 2) int64 array of positions.
+Block = Callable[[object], np.ndarray]
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    """One EM session: its blocking rule (None: all candidate pairs), the pairs it saw, the
+    comparisons it estimated with their m per level, and its iterations (0: not run, no pairs)."""
+
+    block: object  # spec.BlockingRule (.name, .columns) or None
+    pairs: int
+    estimated: tuple[str, ...]
+    m: dict[str, dict[str, float]]  # comparison -> level name -> m (probability)
+    iterations: int
+
+    @classmethod
+    def of(cls, block, pairs: int, comparisons: Sequence[LevelComparison],
+           m: Sequence[np.ndarray], iterations: int) -> SessionResult:
+        return cls(block, int(pairs), tuple(c.name for c in comparisons),
+                   {c.name: {str(level): float(value) for level, value in
+                             zip(c.level_names, m_c, strict=True)}
+                    for c, m_c in zip(comparisons, m, strict=True)},
+                   int(iterations))
+
+    def as_dict(self) -> dict:
+        """As link_model.json records it (as Splink keeps its training sessions)."""
+        block = None if self.block is None else {"name": self.block.name,
+                                                 "columns": list(self.block.columns)}
+        return {"block": block, "pairs": self.pairs, "estimated": list(self.estimated),
+                "m": self.m, "iterations": self.iterations}
+
+
+@dataclass(frozen=True)
+class Trained:
+    """A trained model and the record of each EM session that made it."""
+
+    model: Model
+    sessions: tuple[SessionResult, ...]
+
+
+def known_levels(pairs: np.ndarray, compare: Compare,
+                 known: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """Levels of `pairs` ((n, 2) int64 positions): taken from `known` (candidate left and
+    right positions, sorted by (left, right), and their levels) where a pair is among them,
+    compared otherwise. int8, n × n_comparisons."""
+    if known is None or not len(pairs):
+        return compare(pairs[:, 0], pairs[:, 1])
+    li, ri, levels = known
+    width = int(max(ri.max(initial=0), pairs[:, 1].max(initial=0))) + 1
+    codes = li.astype(np.int64) * width + ri
+    wanted = pairs[:, 0].astype(np.int64) * width + pairs[:, 1]
+    at = np.minimum(np.searchsorted(codes, wanted), max(len(codes) - 1, 0))
+    found = (codes[at] == wanted) if len(codes) else np.zeros(len(wanted), dtype=bool)
+    out = np.empty((len(pairs), levels.shape[1]), dtype=np.int8)
+    out[found] = levels[at[found]]
+    missing = ~found
+    if missing.any():
+        out[missing] = compare(pairs[missing, 0], pairs[missing, 1])
+    return out
+
+
+def em_sessions(training, comparisons: Sequence[LevelComparison], u: list[np.ndarray],
+                m0: list[np.ndarray], session_levels: Callable[[object], np.ndarray]
+                ) -> tuple[list[np.ndarray], list[int], list[SessionResult]]:
+    """m per comparison (the mean of the sessions that estimated it; m0 where none did), the
+    iterations of each session that ran, and every session's record.
+
+    `training` is the spec's `TrainingSpec`; `session_levels(rule)` gives the levels of the
+    pairs of a session's blocking rule (all comparisons)."""
+    names = [c.name for c in comparisons]
+    total = [np.zeros_like(x) for x in m0]
+    count = [0] * len(m0)
+    iterations: list[int] = []
+    sessions: list[SessionResult] = []
+    for session in training.em_sessions:
+        levels = session_levels(session.block)
+        active = [k for k, name in enumerate(names) if name not in session.estimate_without]
+        if len(levels) == 0 or not active:
+            sessions.append(SessionResult.of(session.block, len(levels), [], [], 0))
+            continue
+        m, _prior, steps = expectation_maximisation(
+            levels[:, active], [u[k] for k in active], [m0[k] for k in active],
+            max_iterations=training.em_max_iterations, tolerance=training.em_tolerance,
+            fixed=[comparisons[k].fixed_m() for k in active])
+        iterations.append(steps)
+        sessions.append(SessionResult.of(session.block, len(levels),
+                                         [comparisons[k] for k in active], m, steps))
+        for position, k in enumerate(active):
+            total[k] += m[position]
+            count[k] += 1
+    mean = [t / n if n else m0[k] for k, (t, n) in enumerate(zip(total, count, strict=True))]
+    return mean, iterations, sessions
+
+
+def train(training, comparisons: Sequence[LevelComparison], levels: np.ndarray,
+          compare: Compare, n_left: int, n_right: int | None, block: Block | None = None,
+          candidates: tuple[np.ndarray, np.ndarray] | None = None) -> Trained:
+    """Train on the candidate pairs' `levels` (int8, n_pairs × n_comparisons).
+
+    `training`: the spec's `TrainingSpec`; `compare(i, j)`: levels of any pairs (the u sample,
+    session pairs that are not candidates); n_left, n_right: record counts (n_right None:
+    dedupe, pairs i < j); `block(rule)`: a session rule's pairs (needed with sessions);
+    `candidates`: the candidates' (left, right) positions, sorted, so that sessions look
+    their levels up instead of comparing them again."""
+    u = estimate_u(comparisons, compare, n_left, n_right, training.u_sample_pairs,
+                   training.seed)
+    m0 = [pin(initial_m(len(c.level_names)), c.fixed_m()) for c in comparisons]
+    if training.em_sessions:
+        if block is None:
+            raise ValueError("EM sessions need the pairs of their blocking rules (block)")
+        known = None if candidates is None else (*candidates, levels)
+        m, iterations, sessions = em_sessions(
+            training, comparisons, u, m0,
+            lambda rule: known_levels(block(rule), compare, known))
+        prior_candidates = estimate_prior(levels, u, m)
+    else:
+        m, prior_candidates, steps = expectation_maximisation(
+            levels, u, m0, max_iterations=training.em_max_iterations,
+            tolerance=training.em_tolerance, fixed=[c.fixed_m() for c in comparisons])
+        iterations = steps  # link_model.json: one number when there are no sessions
+        sessions = [SessionResult.of(None, len(levels), comparisons, m, steps)]
+    total_pairs = n_left * (n_left - 1) / 2 if n_right is None else n_left * n_right
+    expected_matches = prior_candidates * len(levels)
+    prior = float(np.clip(expected_matches / max(total_pairs, 1), 1e-12, 0.5))
+    params = [ComparisonParams(c.name, c.level_names, m[k], u[k], c.tf_level())
+              for k, c in enumerate(comparisons)]
+    model = Model(params, prior, prior_candidates,
+                  {"em_iterations": iterations, "candidate_pairs": len(levels),
+                   "u_sample_pairs": int(min(training.u_sample_pairs, total_pairs)),
+                   "em_sessions": [s.as_dict() for s in sessions]})
+    return Trained(model, tuple(sessions))
