@@ -15,7 +15,8 @@ from pipeline.config import load_config
 from pipeline.errors import InputError
 from pipeline.generate import generate
 from pipeline.generate.constants import REFERENCE_DATE
-from pipeline.link.distributed import DaskExecutor, open_dask_executor
+from pipeline.link.blocking import BlockPass
+from pipeline.link.distributed import DaskExecutor, _block_hashes, open_dask_executor
 from pipeline.link.engine import Linker, LocalExecutor
 from pipeline.link.features import person_features
 from pipeline.link.people import link_people
@@ -103,6 +104,44 @@ def test_fixed_partition_counts_give_the_same_result(executor, features) -> None
         for a, b in zip(expected[:3], got[:3], strict=True):
             assert np.array_equal(a, b)
         assert got[3] == expected[3]
+
+
+def test_both_engines_take_block_codes_from_one_function(executor, features,
+                                                       monkeypatch) -> None:
+    """One code path: each executor asks `BlockPass.codes` (`blocking.pass_codes`) once per
+    pass, and the Dask driver shares the column codes the EM sessions then reuse."""
+    calls: list[str] = []
+    original = BlockPass.codes
+
+    def spy(self, left, right, column_codes=None):
+        calls.append(self.name)
+        return original(self, left, right, column_codes)
+
+    monkeypatch.setattr(BlockPass, "codes", spy)
+    left, right = features[Source.UNION], features[Source.CIVIL]
+    for run_on in (LocalExecutor(), executor):
+        linker = Linker(load_spec("union_civil"))
+        lf, rf = linker.inputs(left), linker.inputs(right)
+        calls.clear()
+        run_on.candidates_with_levels(linker, left, right, lf, rf)
+        assert calls == [p.name for p in linker.passes]
+        shared = linker.column_codes(left, right)
+        assert {c for p in linker.passes for c in p.columns} <= set(shared._codes)
+
+
+def test_a_key_goes_to_the_same_bucket_whatever_its_code(features) -> None:
+    """Buckets follow the key's values, not its code (which depends on the night's data)."""
+    left, right = features[Source.UNION], features[Source.CIVIL]
+    block_pass = BlockPass(["birth", "surname_py"], 5000)
+    reordered = left.iloc[::-1].reset_index(drop=True)
+    hashes = {}
+    for name, frame in (("as read", left), ("reversed", reordered)):
+        codes = block_pass.codes(frame, right)
+        table = _block_hashes(frame, right, block_pass.columns, codes)
+        keys = frame["birth"] + "|" + frame["surname_py"]
+        pairs_here = codes.left >= 0
+        hashes[name] = dict(zip(keys[pairs_here], table[codes.left[pairs_here]], strict=True))
+    assert len(hashes["as read"]) > 50 and hashes["as read"] == hashes["reversed"]
 
 
 def test_link_people_equals_the_local_engine(executor, normalised) -> None:

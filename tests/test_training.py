@@ -1,0 +1,131 @@
+"""Training: u by sampling, m by EM (one run or sessions), the prior — on synthetic level
+patterns with known m and u, through the same `train` the linker calls."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.link.comparisons.generic import DateYmd, Exact
+from pipeline.link.spec import TrainingSpec
+from pipeline.link.training import known_levels, train
+
+M = [np.array([0.95, 0.05]), np.array([0.8, 0.1, 0.06, 0.04]), np.array([0.9, 0.1])]
+U = [np.array([0.05, 0.95]), np.array([0.01, 0.03, 0.06, 0.9]), np.array([0.3, 0.7])]
+COMPARISONS = [Exact("a", "a"), DateYmd("d", "d"), Exact("c", "c")]
+
+
+def draw(n: int, probabilities: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    return np.column_stack([rng.choice(len(p), n, p=p) for p in probabilities]).astype(np.int8)
+
+
+def mixture(n: int, prior: float, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    match = rng.random(n) < prior
+    return np.where(match[:, None], draw(n, M, rng), draw(n, U, rng)).astype(np.int8)
+
+
+class RandomPairs:
+    """`compare` for the u sample: random pairs are non-matches, so their levels follow u."""
+
+    def __init__(self) -> None:
+        self.rng = np.random.default_rng(11)
+        self.asked = 0
+
+    def __call__(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        self.asked += len(i)
+        return draw(len(i), U, self.rng)
+
+
+def test_training_recovers_known_m_u_and_the_prior() -> None:
+    levels = mixture(150_000, 0.3, seed=2)
+    compare = RandomPairs()
+    training = TrainingSpec(u_sample_pairs=300_000, seed=1)
+    trained = train(training, COMPARISONS, levels, compare, n_left=1_000, n_right=2_000)
+    model = trained.model
+    assert compare.asked == 300_000  # the u sample, and nothing else
+    for params, m, u in zip(model.params, M, U, strict=True):
+        assert np.abs(params.u - u).max() < 0.005
+        assert np.abs(params.m - m).max() < 0.02
+    assert model.prior_candidates == pytest.approx(0.3, abs=0.01)
+    # The prior is over all record pairs: expected matches / (1,000 × 2,000).
+    assert model.prior == pytest.approx(model.prior_candidates * len(levels) / 2e6)
+    (session,) = trained.sessions
+    assert session.block is None and session.pairs == len(levels)
+    assert session.estimated == ("a", "d", "c") and session.iterations > 1
+    assert model.training["em_sessions"] == [session.as_dict()]
+    assert model.training["em_iterations"] == session.iterations
+    assert model.training["u_sample_pairs"] == 300_000
+
+
+def test_dedupe_counts_each_unordered_pair_once() -> None:
+    levels = mixture(20_000, 0.2, seed=3)
+    model = train(TrainingSpec(u_sample_pairs=50_000), COMPARISONS, levels, RandomPairs(),
+                  n_left=300, n_right=None).model
+    assert model.prior == pytest.approx(model.prior_candidates * len(levels) / (300 * 299 / 2))
+    assert model.training["u_sample_pairs"] == 300 * 299 // 2  # all pairs: fewer than asked
+
+
+def test_pinned_m_stays_pinned() -> None:
+    pinned = Exact("c", "c", fixed_m={"else": 0.001})
+    levels = mixture(20_000, 0.3, seed=4)
+    model = train(TrainingSpec(u_sample_pairs=20_000), [*COMPARISONS[:2], pinned], levels,
+                  RandomPairs(), 500, 500).model
+    assert model.params[2].m[1] == 0.001 and model.params[2].m.sum() == pytest.approx(1)
+
+
+def test_known_levels_are_looked_up_and_only_the_others_compared() -> None:
+    li, ri = np.array([0, 0, 2, 5]), np.array([1, 3, 2, 0])
+    known = (li, ri, np.zeros((4, 3), dtype=np.int8))
+    asked: list[tuple[int, int]] = []
+
+    def compare(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        asked.extend(zip(i.tolist(), j.tolist(), strict=True))
+        return np.ones((len(i), 3), dtype=np.int8)
+
+    pairs = np.array([[2, 2], [1, 1], [0, 3], [5, 1]])
+    got = known_levels(pairs, compare, known)
+    assert got[:, 0].tolist() == [0, 1, 0, 1]
+    assert asked == [(1, 1), (5, 1)]
+    assert known_levels(pairs, compare, None).tolist() == [[1, 1, 1]] * 4
+
+
+def test_sessions_skip_what_their_rule_fixes_and_average_the_rest() -> None:
+    n_left = n_right = 400
+    # Candidates: every pair (i, j) with i % 20 == j % 20 — sorted, with mixture levels.
+    li, ri = np.nonzero(np.arange(n_left)[:, None] % 20 == np.arange(n_right)[None, :] % 20)
+    levels = mixture(len(li), 0.05, seed=5)
+    training = TrainingSpec.model_validate({
+        "u_sample_pairs": 30_000,
+        "em_sessions": [{"block": ["a"], "estimate_without": ["a"]},
+                        {"block": {"name": "same_c", "columns": ["c"]},
+                         "estimate_without": ["c"]},
+                        {"block": ["nothing"], "estimate_without": ["d"]}]})
+    rule_pairs = {  # a session's pairs: candidates, plus some pairs that are not
+        "a": np.column_stack([li[::3], ri[::3]]),
+        "same_c": np.vstack([np.column_stack([li[1::4], ri[1::4]]), [[0, 1], [3, 7]]]),
+        "nothing": np.zeros((0, 2), dtype=np.int64)}
+    compare = RandomPairs()
+    trained = train(training, COMPARISONS, levels, compare, n_left, n_right,
+                    block=lambda rule: rule_pairs[rule.name], candidates=(li, ri))
+    first, second, empty = trained.sessions
+    assert compare.asked == 30_000 + 2  # the u sample and the two non-candidates only
+    assert (first.block.name, first.pairs, first.estimated) == ("a", len(li[::3]), ("d", "c"))
+    assert (second.block.name, second.estimated) == ("same_c", ("a", "d"))
+    assert second.pairs == len(li[1::4]) + 2
+    assert (empty.pairs, empty.estimated, empty.iterations, empty.m) == (0, (), 0, {})
+    m = {p.name: p.m for p in trained.model.params}
+    assert np.allclose(m["a"], list(second.m["a"].values()))  # only session 2 estimated a
+    assert np.allclose(m["c"], list(first.m["c"].values()))
+    mean_d = np.mean([list(first.m["d"].values()), list(second.m["d"].values())], axis=0)
+    assert np.allclose(m["d"], mean_d)  # d: the mean of both sessions
+    assert trained.model.training["em_iterations"] == [first.iterations, second.iterations]
+    assert [s["block"] for s in trained.model.training["em_sessions"]] == [
+        {"name": "a", "columns": ["a"]}, {"name": "same_c", "columns": ["c"]},
+        {"name": "nothing", "columns": ["nothing"]}]
+
+
+def test_sessions_need_their_blocks() -> None:
+    training = TrainingSpec.model_validate({"em_sessions": [{"block": ["a"]}]})
+    with pytest.raises(ValueError, match="block"):
+        train(training, COMPARISONS, mixture(100, 0.3, 1), RandomPairs(), 10, 10)
