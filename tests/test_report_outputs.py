@@ -48,7 +48,11 @@ def test_report_draws_a_bar_per_category() -> None:
     charts = re.findall(r'<svg class="chart".*?</svg>', page, flags=re.S)
     assert len(charts) == 3  # by type, by severity, by district
     assert charts[0].count('class="bar"') == 2  # two finding types
-    assert "31,680 元" in page  # money at risk adds up
+    # Money at risk is the at-risk codes' amounts only (DECEASED here); a stray amount on a
+    # code whose rule declares no money shows in its row, never in the headline.
+    assert re.search(r"可能错付（年度）<b>15,840 元</b>", page)
+    assert re.search(r"帮扶潜力（年度）<b>0 元</b>", page)
+    assert "涉及年度金额" not in page  # no figure adds the two together
     assert "已死亡" in page and "民政记录已死亡" in page
 
 
@@ -61,6 +65,30 @@ def test_xlsx_never_holds_a_live_formula(tmp_path: Path) -> None:
     assert not any(c.data_type == "f" for c in cells)
     assert "'=HYPERLINK(\"http://x\")" in values and "'+1" in values
     assert neutralise("-5") == "'-5" and neutralise("王伟") == "王伟" and neutralise(3) == 3
+
+
+def test_xlsx_has_typed_cells_a_filter_and_a_sheet_saying_what_columns_mean(
+        tmp_path: Path) -> None:
+    path = tmp_path / "findings.xlsx"
+    findings = sample_findings()
+    findings.loc[0, "review_decision"] = "confirmed"
+    findings.loc[0, "reviewed_at"] = pd.Timestamp("2026-07-01 09:30")
+    write_findings_xlsx(findings, path)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["比对问题", "说明"]
+    sheet = book["比对问题"]
+    header = [c.value for c in sheet[1]]
+    assert header == list(findings.columns)
+    last = openpyxl.utils.get_column_letter(len(header))
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:{last}{len(findings) + 1}"
+    first = dict(zip(header, [c.value for c in sheet[2]], strict=True))
+    assert first["amount_at_risk_yuan"] == 15840 and first["severity_rank"] == 1
+    assert first["as_of"].date() == dt.date(2026, 7, 1)
+    assert first["reviewed_at"] == dt.datetime(2026, 7, 1, 9, 30)
+    second = dict(zip(header, [c.value for c in sheet[3]], strict=True))
+    assert second["reviewed_at"] is None and second["amount_at_risk_yuan"] is None
+    notes = {row[0]: row[1] for row in book["说明"].iter_rows(values_only=True) if row[0]}
+    assert set(header) <= set(notes) and notes["DECEASED"] == "民政记录已死亡"
 
 
 def test_findings_parquet_has_analysts_types(tmp_path: Path) -> None:
