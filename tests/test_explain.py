@@ -24,14 +24,62 @@ def evidence() -> pd.DataFrame:
 
 def test_waterfall_orders_candidates_and_adds_up() -> None:
     text = explain_roll_row(evidence(), "R1", prior_weight=-13.0)
-    assert text.index("#1 case C1") < text.index("#2 case C2")
-    assert "id_number: one_edit" in text and "+13.00" in text
-    assert "total    +7.00" in text  # -13 + 7 + 13
+    assert text.index("#1 家庭 C1 成员 1") < text.index("#2 家庭 C2 成员 2")
+    assert "身份证号：相差一位或相邻两位互换" in text and "+13.00" in text
+    assert "先验（log2 赔率）" in text and "= 匹配概率" in text
+    lines = text.splitlines()
+    id_line = next(line for line in lines if line.lstrip().startswith("身份证号"))
+    assert id_line.split()[-2] == "+7.00"  # running total: -13 + 7 + 13
     assert "110105********123X" in text
 
 
+def test_explain_speaks_chinese_and_keeps_the_numbers() -> None:
+    text = explain_roll_row(evidence(), "R1", prior_weight=-13.0)
+    assert "档案 R1  档案登记：张*  110105********123X" in text
+    assert "判定：匹配（概率模型）" in text and "判定：不匹配（概率模型）" in text
+    assert "姓名：完全一致" in text and "身份证号：不同（双方均有效）" in text
+    assert "比较项：比较结果" in text and "权重" in text and "累计" in text
+    for english in ("prior", "total", "decision", "case", "member", "match probability",
+                    "one_edit", "differs_valid", "exact"):
+        assert english not in text, english
+    assert "-10.00" in text and "-13.00" in text
+    assert "0.992248" in text  # 2**7 / (1 + 2**7): the first candidate ends at +7 bits
+
+
+def test_columns_line_up_by_display_width() -> None:
+    """A Chinese character takes two terminal columns: weights start in the same column."""
+    from pipeline.link.explain import _width
+
+    text = explain_roll_row(evidence(), "R1", prior_weight=-13.0)
+    rows = [line for line in text.splitlines() if "：" in line and line.startswith("  ")
+            and not line.lstrip().startswith("比较项")]
+    starts = {_width(line[: line.index(line.split()[-2]) - 1]) for line in rows}
+    assert len(rows) == 4 and len(starts) <= 2  # the +7.00 / +13.00 widths differ by one
+
+
+def test_null_and_unknown_levels_read_sensibly() -> None:
+    pairs = evidence().assign(name_level=["null", "exact"], id_number_level=["new_kind",
+                                                                           "exact"])
+    text = explain_roll_row(pairs, "R1", prior_weight=-13.0)
+    assert "姓名：缺失，无证据" in text
+    assert "身份证号：new_kind" in text  # a level the spec does not know keeps its name
+
+
+def test_labels_come_from_the_comparison_levels() -> None:
+    from pipeline.link.comparisons.base import NULL
+    from pipeline.link.explain import level_labels
+    from pipeline.link.spec import load_spec
+
+    labels = level_labels("union_civil")
+    for comparison in load_spec("union_civil").comparisons:
+        built = comparison.build()
+        assert labels[comparison.name] == {**{lv.name: lv.label_zh for lv in built.levels},
+                                           "null": NULL.label_zh}
+
+
 def test_unknown_roll_id_says_so() -> None:
-    assert "no candidate pairs" in explain_roll_row(evidence(), "R9", prior_weight=-13.0)
+    text = explain_roll_row(evidence(), "R9", prior_weight=-13.0)
+    assert text.startswith("档案 R9：本次比对中没有任何民政候选记录")
 
 
 def test_mask_name() -> None:
