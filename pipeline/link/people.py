@@ -21,7 +21,7 @@ from pipeline.link.features import feature_inputs, person_features
 from pipeline.link.spec import load_spec
 from pipeline.masking import mask_ids, mask_names
 
-ID_EXACT, PROBABILISTIC = "id_exact", "probabilistic"
+ID_EXACT, PROBABILISTIC, CLERICAL = "id_exact", "probabilistic", "clerical"
 
 
 @dataclass
@@ -75,22 +75,28 @@ def roll_duplicate_groups(union: pd.DataFrame, cluster: np.ndarray) -> pd.DataFr
 def apply_labels(frame: pd.DataFrame, labels: pd.DataFrame | None) -> pd.DataFrame:
     """Analysts' decisions on possible matches override the model for those pairs.
 
-    A confirmed pair becomes the roll row's match (any other match of that row steps down to
-    none); a dismissed pair is never linked again. Labels for pairs that are no longer
-    candidates (the records changed) are simply not applied."""
+    A confirmed pair becomes the roll row's match with method `clerical` (SPEC §3: a possible
+    match an analyst confirmed; any other match of that row steps down to none); a dismissed
+    pair is never linked again (decision none, method `clerical`: an analyst decided it, as
+    `link_evidence.parquet` shows). Labels for pairs that are no longer candidates (the
+    records changed) are simply not applied."""
     if labels is None or labels.empty or frame.empty:
         return frame
     key = ["union_roll_id", "civil_case_id", "civil_member_no"]
-    label = frame[key].astype(str).merge(labels.astype(str), on=key, how="left")["label"]
+    wanted = labels[[*key, "label"]].astype(str).drop_duplicates(key, keep="last")
+    label = frame[key].astype(str).merge(wanted, on=key, how="left")["label"]
     label.index = frame.index
-    confirmed = label == "match"
+    confirmed = (label == "match").to_numpy()
+    dismissed = (label == "non_match").to_numpy()
     out = frame.copy()
     rows_confirmed = set(out.loc[confirmed, "union_roll_id"])
     out.loc[out["union_roll_id"].isin(rows_confirmed) & (out["decision"] == MATCH),
             "decision"] = "none"
     out.loc[confirmed, "decision"] = MATCH
-    out.loc[label == "non_match", "decision"] = "none"
+    out.loc[dismissed, "decision"] = "none"
+    out.loc[confirmed | dismissed, "method"] = CLERICAL
     out["decision"] = out["decision"].astype("string")
+    out["method"] = out["method"].astype("string")
     return out
 
 
