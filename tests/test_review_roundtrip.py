@@ -29,13 +29,23 @@ from pipeline.report import outputs
 from pipeline.review import apply, inbox, workbook
 from pipeline.review.log import read_log
 from pipeline.schema import Source
-from pipeline.state import StateSnapshot, StateStore
+from pipeline.state import StateStore
 
 NIGHT1 = REFERENCE_DATE
 NIGHT2 = NIGHT1 + dt.timedelta(days=1)
 NIGHT3 = NIGHT2 + dt.timedelta(days=1)
 NIGHT4 = NIGHT3 + dt.timedelta(days=1)
 ANALYST, NOTE = "欧阳娜娜", "该户已于六月搬离本市，经社区核实"  # must never reach a log
+
+
+@dataclass(frozen=True)
+class Tonight:
+    """What the night read of the state (as `pipeline.state.StateSnapshot`), with tonight's
+    decisions: the log and the inbox's accepted rows (`ImportPlan.decisions`)."""
+
+    root: Path
+    history: pd.DataFrame
+    decisions: pd.DataFrame
 
 
 @dataclass
@@ -53,7 +63,7 @@ def night(inputs: stages.Inputs, state: Path, out: Path, as_of: dt.date) -> Nigh
     store = StateStore(state)
     history = read_history(store)
     plan = inbox.prepare(state, history, as_of)  # first: read the inbox (nothing moved yet)
-    snapshot = StateSnapshot(root=state, history=history, decisions=plan.decisions)
+    snapshot = Tonight(root=state, history=history, decisions=plan.decisions)
     normalised = stages.normalise(stages.ingest(inputs), as_of)
     links = stages.link(normalised, config, snapshot)
     members = normalised.get(Source.MEMBERS)

@@ -88,8 +88,21 @@ def track_frames(findings: pd.DataFrame, decisions: pd.DataFrame | None,
     return TrackedFindings(with_status, resolved, len(suppressed), updated, dismissed)
 
 
-def track(findings: pd.DataFrame, state: StateStore | None, as_of: dt.date) -> TrackedFindings:
-    return track_frames(findings, read_decisions(state), read_history(state), as_of)
+def state_frames(state) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(decisions, history) of a state: a `StateStore` is read; anything holding them as
+    frames (`StateSnapshot`: `.decisions`, `.history`) gives its own; None gives none."""
+    if state is None:
+        return empty_decisions(), empty_history()
+    decisions, history = getattr(state, "decisions", None), getattr(state, "history", None)
+    if isinstance(decisions, pd.DataFrame) and isinstance(history, pd.DataFrame):
+        return decisions, history
+    return read_decisions(state), read_history(state)
+
+
+def track(findings: pd.DataFrame, state, as_of: dt.date) -> TrackedFindings:
+    """`track_frames` over a state (see `state_frames`)."""
+    decisions, history = state_frames(state)
+    return track_frames(findings, decisions, history, as_of)
 
 
 def review_counts(tracked: TrackedFindings) -> dict[str, int]:
@@ -134,6 +147,6 @@ def review_labels_from(decisions: pd.DataFrame | None, history: pd.DataFrame) ->
     return labelled[columns].astype("string").reset_index(drop=True)
 
 
-def review_labels(state: StateStore | None) -> pd.DataFrame:
-    """`review_labels_from` over the state folder's decisions and history."""
-    return review_labels_from(read_decisions(state), read_history(state))
+def review_labels(state) -> pd.DataFrame:
+    """`review_labels_from` over a state's decisions and history (see `state_frames`)."""
+    return review_labels_from(*state_frames(state))
