@@ -101,7 +101,7 @@ def test_confirmed_finding_keeps_status_confirmed_with_who_and_when() -> None:
     assert out.loc["R1", "reviewed_at"] == pd.Timestamp("2026-07-01 09:00")
     assert pd.isna(out.loc["R2", "review_decision"]) and pd.isna(out.loc["R2", "reviewed_at"])
     assert review_counts(night2) == {"new": 0, "persisting": 1, "confirmed": 1, "pending": 0,
-                                     "dismissed_on_review": 0, "resolved_since_last_night": 0}
+                                     "dismissed_on_review": 0, "resolved": 0}
     # a confirmed finding whose values change is a new question: no longer confirmed
     night3 = track_frames(findings(["R1", "R2"], value="5", as_of=NIGHT3), decisions,
                           night2.history, NIGHT3)
@@ -122,7 +122,7 @@ def test_dismissed_finding_is_dismissed_on_review_never_resolved() -> None:
     assert list(night2.dismissed["discrepancy_id"]) == [by_roll.loc["R1", "discrepancy_id"]]
     assert list(night2.resolved["union_roll_id"]) == ["R3"]
     counts = review_counts(night2)
-    assert (counts["dismissed_on_review"], counts["resolved_since_last_night"]) == (1, 1)
+    assert (counts["dismissed_on_review"], counts["resolved"]) == (1, 1)
     # a dismissed finding that no rule raises any more (a dismissed possible match: no longer a
     # candidate link) is dismissed on review too, not resolved
     night2b = track_frames(findings(["R2", "R3"], as_of=NIGHT2), decisions, night1.history,

@@ -194,7 +194,7 @@ def test_second_night_applies_the_dismissal_and_refuses_the_bad_row(round_trip) 
     assert list(second.tracked.dismissed["discrepancy_id"]) == [dismissed]
     assert second.tracked.resolved.empty  # nothing counted as resolved
     lifecycle = second.manifest["findings_lifecycle"]
-    assert lifecycle["resolved_since_last_night"] == 0
+    assert lifecycle["resolved"] == 0
     assert lifecycle["dismissed_on_review"] == 1 and lifecycle["confirmed"] == 1
 
     refused = pd.read_parquet(second.out / "review_import.parquet")

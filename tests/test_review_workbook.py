@@ -118,3 +118,25 @@ def test_decided_pairs_keep_their_review_finding() -> None:
     assert list(combined["discrepancy_id"]) == list(found["discrepancy_id"])
     assert with_reviewed_pairs(found, ctx, pairs).shape == found.shape  # never twice
     assert reviewed_pair_findings(ctx, None).empty
+
+
+def test_review_package_agrees_with_the_lifecycle_and_imports_light() -> None:
+    import subprocess
+    import sys
+
+    from pipeline import review
+    from pipeline.detect import lifecycle
+
+    assert (review.CONFIRMED, review.DISMISSED, review.PENDING) == lifecycle.DECISIONS
+    assert set(review.DECISION_LABELS) == set(lifecycle.DECISIONS)
+    assert set(review.STATUS_LABELS) == set(lifecycle.STATUSES)
+    code = "import sys, pipeline.review.cli; print('pandas' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip() == "False"
+
+
+def test_without_a_state_folder_review_import_is_empty(tmp_path) -> None:
+    assert inbox.write_review_import(None, tmp_path / "review_import.parquet") == 0
+    frame = pd.read_parquet(tmp_path / "review_import.parquet")
+    assert list(frame.columns) == list(inbox.REFUSED_COLUMNS)
+    assert inbox.no_import() == {"imported": 0, "refused": 0, "files": [], "warnings": []}

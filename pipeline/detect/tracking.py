@@ -106,9 +106,10 @@ def track(findings: pd.DataFrame, state, as_of: dt.date) -> TrackedFindings:
 
 
 def review_counts(tracked: TrackedFindings) -> dict[str, int]:
-    """Tonight's findings per review state, for the manifest, the report and Prefect:
-    new / persisting / confirmed (status), pending (待核实, still open), dismissed on review
-    (held back), resolved since last night."""
+    """Tonight's findings per review state, for `manifest["findings_lifecycle"]`, the report
+    and Prefect: new / persisting / confirmed (status), pending (待核实, still open: new or
+    persisting), dismissed on review (held back, never resolved), resolved (gone since last
+    night)."""
     findings = tracked.findings
     status = findings["status"].astype("string")
     decision = findings["review_decision"].astype("string") if "review_decision" in \
@@ -119,7 +120,7 @@ def review_counts(tracked: TrackedFindings) -> dict[str, int]:
         CONFIRMED: int((status == CONFIRMED).sum()),
         PENDING: int((decision == PENDING).sum()),
         "dismissed_on_review": len(tracked.dismissed),
-        "resolved_since_last_night": len(tracked.resolved),
+        "resolved": len(tracked.resolved),
     }
 
 

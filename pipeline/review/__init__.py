@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import unicodedata
 
-from pipeline.detect.lifecycle import CONFIRMED, DISMISSED, PENDING
+# The decision codes of `pipeline.detect.lifecycle` (repeated here so that `bidui --help`,
+# which registers `bidui review`, imports nothing heavy; a test checks they agree).
+CONFIRMED, DISMISSED, PENDING = "confirmed", "dismissed", "pending"
 
 # The people-facing words (the dropdown) and the codes in the frames.
 DECISION_LABELS = {CONFIRMED: "确认", DISMISSED: "驳回", PENDING: "待核实"}

@@ -141,6 +141,7 @@ class ImportPlan:
         file to `inbox/done/` (unreadable ones to `inbox/failed/`) as its report's `moved_to`
         says. A file changed since it was read stays in the inbox for the next night."""
         decision_log.append(root, self.accepted)
+        (Path(root) / INBOX).mkdir(parents=True, exist_ok=True)  # where analysts put files
         for read in self.reads:
             _move(read, Path(root) / _destination(read, self.stamp))
 
@@ -331,6 +332,8 @@ def validate(candidates: list[dict], history: pd.DataFrame, logged: pd.DataFrame
 
     `history`: the findings history (the evidence of each id on the last night before
     `before` it was raised); `logged`: the decision log, whose rows are not recorded again."""
+    if not candidates:
+        return [], [], []
     evidence = latest_evidence(history, before)
     evidence = evidence[~evidence.index.duplicated(keep="last")]
     seen = set(decision_log.row_keys(logged)) if len(logged) else set()
@@ -481,11 +484,17 @@ def standing_decisions(state, history: pd.DataFrame) -> pd.DataFrame:
     return _plan(root, reads, history, None, None, [], announce=False).decisions
 
 
-def write_review_import(plan: ImportPlan, path: Path) -> int:
-    """`review_import.parquet`: what the import refused, one row each, with the reason."""
+def write_review_import(plan: ImportPlan | None, path: Path) -> int:
+    """`review_import.parquet`: what the import refused, one row each, with the reason (no
+    rows when nothing was refused, or without a state folder: `plan` None)."""
     from pipeline.report.outputs import write_parquet
 
-    return write_parquet(plan.refused, path)
+    return write_parquet(plan.refused if plan is not None else empty_refused(), path)
+
+
+def no_import() -> dict:
+    """`manifest["review"]` of a night without a state folder."""
+    return {"imported": 0, "refused": 0, "files": [], "warnings": []}
 
 
 def _destination(read: FileRead, stamp: str) -> Path:
