@@ -21,6 +21,9 @@ MATCH, POSSIBLE, NONE = "match", "possible", "none"
 
 def assign(pairs: pd.DataFrame, spec: ModelSpec, *, dedupe: bool,
            left_cluster: np.ndarray | None = None) -> pd.Series:
+    """The decision of each scored pair (`inference.predict`: left, right, match_probability,
+    match_weight, deterministic): "match", "possible" or "none", as an object Series on the
+    pairs' index. `left_cluster`: a cluster id per left record (int64), or None."""
     match_p = spec.decisions.match_probability
     possible_p = spec.decisions.possible_probability
     p = pairs["match_probability"].to_numpy()
@@ -59,7 +62,8 @@ def assign(pairs: pd.DataFrame, spec: ModelSpec, *, dedupe: bool,
 
 
 def clusters(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Connected components (union–find) of n records joined by the given pairs."""
+    """Connected components (union–find) of n records joined by the given pairs (positions):
+    per record, the lowest position in its component (int64)."""
     parent = np.arange(n)
 
     def find(x: int) -> int:

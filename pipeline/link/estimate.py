@@ -18,7 +18,8 @@ SMOOTHING = 0.5  # add-half per level, so a level never seen in the sample keeps
 
 def random_pairs(n_left: int, n_right: int | None, count: int,
                  seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """`count` uniformly random pairs (dedupe when n_right is None: i != j)."""
+    """`count` uniformly random pairs as two int64 position arrays (dedupe when n_right is
+    None: i != j; ordered, so (i, j) and (j, i) may both occur)."""
     rng = np.random.default_rng(seed)
     if n_right is None:
         i = rng.integers(0, n_left, count)
@@ -30,7 +31,8 @@ def random_pairs(n_left: int, n_right: int | None, count: int,
 
 def level_shares(levels: np.ndarray, n_levels: int, weights: np.ndarray | None = None,
                  rows: np.ndarray | None = None) -> np.ndarray:
-    """Smoothed share of each level among non-null values (optionally weighted).
+    """Smoothed share of each level among non-null values (optionally weighted): float64,
+    `n_levels` probabilities summing to 1, of `levels` (int8, one per entry).
 
     `rows`: how many pairs each entry stands for (level patterns, see `patterns`); `weights`
     are then per pair, and the weight of an entry is weights × rows."""
@@ -48,6 +50,8 @@ def level_shares(levels: np.ndarray, n_levels: int, weights: np.ndarray | None =
 def estimate_u(comparisons: list[LevelComparison],
                compute: Callable[[np.ndarray, np.ndarray], np.ndarray],
                n_left: int, n_right: int | None, count: int, seed: int) -> list[np.ndarray]:
+    """u per comparison (float64 per level): the level shares among `count` random pairs
+    (at most all pairs), compared by `compute(i, j)` -> int8 levels (n × n_comparisons)."""
     total = n_left * (n_left - 1) // 2 if n_right is None else n_left * n_right
     i, j = random_pairs(n_left, n_right, int(min(count, max(total, 1))), seed)
     levels = compute(i, j)
@@ -98,7 +102,8 @@ def expectation_maximisation(levels: np.ndarray, u: list[np.ndarray], m: list[np
                              ) -> tuple[list[np.ndarray], float, int]:
     """EM for m and the prior among candidate pairs; u fixed, pinned m levels held.
 
-    Returns (m, prior, iterations)."""
+    `levels`: int8, n_pairs × n_comparisons; u, m: float64 per level, per comparison; `fixed`:
+    per comparison, {level index: m} held. Returns (m, prior among the pairs, iterations)."""
     levels, rows = patterns(levels)
     fixed = fixed or [None] * len(m)
     m = [pin(x, f) for x, f in zip(m, fixed, strict=True)]
@@ -128,7 +133,8 @@ def expectation_maximisation(levels: np.ndarray, u: list[np.ndarray], m: list[np
 def estimate_prior(levels: np.ndarray, u: list[np.ndarray], m: list[np.ndarray],
                    prior: float = 0.1, max_iterations: int = 200,
                    tolerance: float = 1e-9) -> float:
-    """The share of matches among candidate pairs, by EM on the prior alone (m, u fixed)."""
+    """The share of matches among candidate pairs (0–1), by EM on the prior alone (m, u
+    fixed); `levels`: int8, n_pairs × n_comparisons."""
     levels, rows = patterns(levels)
     llr = np.zeros(len(levels))
     for c in range(levels.shape[1]):
@@ -146,8 +152,9 @@ def estimate_prior(levels: np.ndarray, u: list[np.ndarray], m: list[np.ndarray],
 
 
 def term_frequencies(left_codes: np.ndarray, right_codes: np.ndarray | None) -> np.ndarray:
-    """Per left record, the share of its value among the non-empty values of both sides'
-    records (0 where missing), from the records' value codes (dense, -1 for missing)."""
+    """Per left record (float64, 0–1), the share of its value among the non-empty values of
+    both sides' records (0 where missing), from the records' value codes (int, dense, -1 for
+    missing; right None: dedupe, one side)."""
     codes = left_codes if right_codes is None else np.concatenate([left_codes, right_codes])
     present = codes[codes >= 0]
     if not len(present):

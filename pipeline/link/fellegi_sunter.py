@@ -15,6 +15,9 @@ import numpy as np
 
 @dataclass
 class ComparisonParams:
+    """One comparison's parameters: m and u (float64, one probability per level, each summing
+    to 1), and the level whose u term frequencies replace (index into `levels`, or None)."""
+
     name: str
     levels: tuple[str, ...]
     m: np.ndarray
@@ -30,6 +33,9 @@ class ComparisonParams:
 
 @dataclass
 class Model:
+    """A trained model (`training.train`): every comparison's m and u, the prior, and what
+    training recorded (`training`: EM iterations, pair counts, the EM sessions)."""
+
     params: list[ComparisonParams]
     prior: float  # probability that a random pair of records (all pairs) is a match
     prior_candidates: float  # the same among candidate pairs (EM's lambda)
@@ -37,10 +43,13 @@ class Model:
 
     @property
     def prior_weight(self) -> float:
+        """log2 prior odds (bits)."""
         return float(np.log2(self.prior / (1 - self.prior)))
 
     def weights(self, levels: np.ndarray, tf_u: list[np.ndarray | None]) -> np.ndarray:
-        """Per-pair, per-comparison log2 Bayes factors (n_pairs × n_comparisons)."""
+        """Per-pair, per-comparison log2 Bayes factors (float64, n_pairs × n_comparisons,
+        column-major) of int8 `levels` (n_pairs × n_comparisons, NULL_LEVEL -1 → 0);
+        `tf_u[c]`: per pair, the term-frequency u of comparison c (float64), or None."""
         out = np.empty(levels.shape, dtype=np.float64, order="F")  # contiguous columns
         for c, params in enumerate(self.params):
             column = levels[:, c].astype(np.intp)
@@ -54,6 +63,7 @@ class Model:
         return out
 
     def probability(self, match_weight: np.ndarray) -> np.ndarray:
+        """Match probability (float64, 0–1) of each pair's match weight (bits), prior added."""
         total = match_weight + self.prior_weight
         return 1.0 / (1.0 + np.exp2(-np.clip(total, -1000, 1000)))
 
