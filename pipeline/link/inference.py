@@ -24,6 +24,7 @@ from pipeline.link.comparisons import NULL_LEVEL, LevelComparison
 from pipeline.link.comparisons.pairs import Encoded
 from pipeline.link.estimate import term_frequencies
 from pipeline.link.fellegi_sunter import Model
+from pipeline.link.spec import DecisionSpec, DeterministicRule
 
 EXPLAIN_TOP = 3  # best candidates kept per left record, for `bidui explain`
 
@@ -47,8 +48,9 @@ def tf_u(comparisons: Sequence[LevelComparison], encoded: Encoded, li: np.ndarra
     return out
 
 
-def deterministic(rules, comparisons: Sequence[LevelComparison], levels: np.ndarray,
-                  lf: Inputs, rf: Inputs, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
+def deterministic(rules: Sequence[DeterministicRule], comparisons: Sequence[LevelComparison],
+                  levels: np.ndarray, lf: Inputs, rf: Inputs, li: np.ndarray, ri: np.ndarray
+                  ) -> np.ndarray:
     """Per pair (bool): does a deterministic rule (`spec.decisions.deterministic`: a
     comparison at a level, and `both` records holding given values) make it a match?"""
     forced = np.zeros(len(li), dtype=bool)
@@ -94,12 +96,12 @@ def scored_frame(comparisons: Sequence[LevelComparison], li: np.ndarray, ri: np.
     return pd.DataFrame(data)
 
 
-def predict(model: Model, comparisons: Sequence[LevelComparison], decisions,
+def predict(model: Model, comparisons: Sequence[LevelComparison], decisions: DecisionSpec,
             encoded: Encoded, li: np.ndarray, ri: np.ndarray, levels: np.ndarray
             ) -> pd.DataFrame:
     """The kept candidate pairs, scored (`scored_frame`), with `deterministic` (bool).
 
-    `decisions`: the spec's `DecisionSpec`; `encoded`: the records' inputs and codes
+    `decisions`: the spec's decision settings; `encoded`: the records' inputs and codes
     (`Comparer.encoded(lf, rf)`); li, ri, levels: the candidates (int64, int64, int8)."""
     weights = model.weights(levels, tf_u(comparisons, encoded, li))
     match_weight = weights.sum(axis=1)

@@ -32,11 +32,12 @@ from pipeline.link.estimate import (
     pin,
 )
 from pipeline.link.fellegi_sunter import ComparisonParams, Model
+from pipeline.link.spec import BlockingRule, TrainingSpec
 
 # Levels of pairs: compare(left positions, right positions) -> int8 (n_pairs × n_comparisons).
 Compare = Callable[[np.ndarray, np.ndarray], np.ndarray]
 # The pairs of a blocking rule, as an (n, 2) int64 array of positions.
-Block = Callable[[object], np.ndarray]
+Block = Callable[[BlockingRule], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -44,14 +45,14 @@ class SessionResult:
     """One EM session: its blocking rule (None: all candidate pairs), the pairs it saw, the
     comparisons it estimated with their m per level, and its iterations (0: not run, no pairs)."""
 
-    block: object  # spec.BlockingRule (.name, .columns) or None
+    block: BlockingRule | None
     pairs: int
     estimated: tuple[str, ...]
     m: dict[str, dict[str, float]]  # comparison -> level name -> m (probability)
     iterations: int
 
     @classmethod
-    def of(cls, block, pairs: int, comparisons: Sequence[LevelComparison],
+    def of(cls, block: BlockingRule | None, pairs: int, comparisons: Sequence[LevelComparison],
            m: Sequence[np.ndarray], iterations: int) -> SessionResult:
         return cls(block, int(pairs), tuple(c.name for c in comparisons),
                    {c.name: {str(level): float(value) for level, value in
@@ -96,14 +97,15 @@ def known_levels(pairs: np.ndarray, compare: Compare,
     return out
 
 
-def em_sessions(training, comparisons: Sequence[LevelComparison], u: list[np.ndarray],
-                m0: list[np.ndarray], session_levels: Callable[[object], np.ndarray]
+def em_sessions(training: TrainingSpec, comparisons: Sequence[LevelComparison],
+                u: list[np.ndarray], m0: list[np.ndarray],
+                session_levels: Callable[[BlockingRule], np.ndarray]
                 ) -> tuple[list[np.ndarray], list[int], list[SessionResult]]:
-    """m per comparison (the mean of the sessions that estimated it; m0 where none did), the
-    iterations of each session that ran, and every session's record.
+    """m per comparison (float64 per level: the mean of the sessions that estimated it; m0
+    where none did), the iterations of each session that ran, and every session's record.
 
-    `training` is the spec's `TrainingSpec`; `session_levels(rule)` gives the levels of the
-    pairs of a session's blocking rule (all comparisons)."""
+    `session_levels(rule)`: the levels (int8, n_pairs × n_comparisons) of the pairs of a
+    session's blocking rule."""
     names = [c.name for c in comparisons]
     total = [np.zeros_like(x) for x in m0]
     count = [0] * len(m0)
@@ -129,12 +131,12 @@ def em_sessions(training, comparisons: Sequence[LevelComparison], u: list[np.nda
     return mean, iterations, sessions
 
 
-def train(training, comparisons: Sequence[LevelComparison], levels: np.ndarray,
+def train(training: TrainingSpec, comparisons: Sequence[LevelComparison], levels: np.ndarray,
           compare: Compare, n_left: int, n_right: int | None, block: Block | None = None,
           candidates: tuple[np.ndarray, np.ndarray] | None = None) -> Trained:
     """Train on the candidate pairs' `levels` (int8, n_pairs × n_comparisons).
 
-    `training`: the spec's `TrainingSpec`; `compare(i, j)`: levels of any pairs (the u sample,
+    `training`: the spec's training settings; `compare(i, j)`: levels of any pairs (the u sample,
     session pairs that are not candidates); n_left, n_right: record counts (n_right None:
     dedupe, pairs i < j); `block(rule)`: a session rule's pairs (needed with sessions);
     `candidates`: the candidates' (left, right) positions, sorted, so that sessions look
