@@ -255,3 +255,18 @@ def test_cli_registers_in_the_product_parser() -> None:
     args = parser.parse_args(["review", "import", "a.xlsx", "b.csv", "--state", "s"])
     assert (args.command, args.review_command, args.files, args.state) == (
         "review", "import", [Path("a.xlsx"), Path("b.csv")], Path("s"))
+
+
+@pytest.mark.parametrize("name, content, says", [
+    ("a.xlsx", b"\x8f\x03garbage" * 300, "不是工作簿"),
+    ("b.xlsx", b"PK\x03\x04broken", "已损坏"),
+    ("c.xlsx", b"<html><table><tr><td>x</td></tr></table></html>", "网页"),
+    ("d.csv", b"\x80\xff\x81\x30" * 64, "GBK/GB18030"),
+    ("e.csv", b"\xe4\xb8\x80\x00\x01", "GBK/GB18030"),
+    ("f.csv", b"", "空的"),
+    ("g.docx", b"PK", "不是 xlsx"),
+])
+def test_unreadable_files_say_why_in_chinese(tmp_path, name, content, says) -> None:
+    (tmp_path / name).write_bytes(content)
+    read = inbox.read_decision_file(tmp_path / name)
+    assert read.error == "unreadable_file" and says in read.detail and not read.rows

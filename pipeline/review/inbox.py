@@ -178,6 +178,34 @@ def _find_header(cells: list[list[object]]) -> tuple[int, dict[str, int]] | None
     return None
 
 
+KIND_ZH = {"xlsx": "Excel 工作簿", "ods": "ODS 表格", "ole2": "旧版 Office 文件或加密的工作簿",
+           "parquet": "Parquet 数据", "pdf": "PDF 文档", "html": "网页",
+           "xml2003": "Excel 2003 XML", "xml": "XML 文档", "text": "CSV 文本", "zip": "压缩包",
+           "docx": "Word 文档", "binary": "无法识别的二进制数据", "damaged-zip": "已损坏的工作簿"}
+SAVE_AGAIN = "请在 Excel 或 WPS 中打开 review.xlsx，填写后保存为 .xlsx 再提交"
+
+
+def _why_unreadable(path: Path) -> str:
+    """Why read_book refused a file, in Chinese (from its first bytes, never its text)."""
+    from pipeline.ingest.readers import CSV_SUFFIXES, sniff
+
+    try:
+        kind = sniff(path)
+    except OSError:
+        return "无法打开"
+    if kind == "empty":
+        return "文件是空的（0 字节）"
+    what = KIND_ZH.get(kind, KIND_ZH["binary"])
+    if path.suffix.lower() in CSV_SUFFIXES:
+        if kind in ("text", "binary"):
+            return ("不是 UTF-8 或 GBK/GB18030 编码的 CSV 文本（含有乱码或空字节）："
+                    "请另存为 CSV（UTF-8）或直接提交 .xlsx")
+        return f"扩展名是 .csv，内容却是{what}：{SAVE_AGAIN}"
+    if kind in ("xlsx", "ods", "ole2", "damaged-zip"):
+        return f"工作簿已损坏或设置了密码：{SAVE_AGAIN}"
+    return f"不是工作簿（内容是{what}）：{SAVE_AGAIN}"
+
+
 def read_decision_file(path: Path) -> FileRead:
     """Read one decisions file. Never raises; `error` says why a file could not be used."""
     from pipeline.errors import InputError
@@ -199,8 +227,8 @@ def read_decision_file(path: Path) -> FileRead:
                         detail=f"文件超过 {MAX_FILE_BYTES // 1024**2} MB")
     try:
         book = read_book(path)
-    except InputError as error:  # its message names the file and the kind, never a value
-        return FileRead(path, digest, error="unreadable_file", detail=error.what)
+    except InputError:  # never its text here: the reason is said in Chinese for analysts
+        return FileRead(path, digest, error="unreadable_file", detail=_why_unreadable(path))
     except Exception as error:  # a reader's own exception text may quote the bytes: not used
         return FileRead(path, digest, error="unreadable_file",
                         detail=f"内容已损坏（{type(error).__name__}）")
@@ -404,7 +432,7 @@ def _plan(root: Path, reads: list[FileRead], history: pd.DataFrame,
                        "reason": REASONS[read.error].format(detail=read.detail)}
             refused_rows.append(refusal)
             warnings.append(f"处理结果文件 {read.path.name}：{refusal['reason']}。"
-                            "本夜沿用此前已记录的处理结果。")
+                            "本夜沿用此前已记录的处理结果，文件已移入 inbox/failed/。")
             if announce:
                 logger.warning("review decisions file %s not used (%s); the night goes on "
                                "with the decisions recorded before", read.path.name,
