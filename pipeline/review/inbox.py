@@ -39,7 +39,7 @@ from pipeline.detect.lifecycle import DECISION_COLUMNS, latest_evidence
 from pipeline.review import decision_code, workbook
 from pipeline.review import log as decision_log
 
-logger = logging.getLogger("bidui.review")
+logger = logging.getLogger(__name__)
 
 INBOX, DONE, FAILED = "inbox", "done", "failed"
 LEGACY = "review_decisions.csv"

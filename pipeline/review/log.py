@@ -34,7 +34,7 @@ LOG_COLUMNS = (*DECISION_COLUMNS, "source_file", "source_sheet", "source_row", "
 # What makes two rows the same decision (a file dropped twice, a prefilled 待核实 row).
 KEY_COLUMNS = DECISION_COLUMNS
 
-logger = logging.getLogger("bidui.review")
+logger = logging.getLogger(__name__)
 
 
 def log_path(root: Path) -> Path:
