@@ -128,8 +128,15 @@ def _bucket_pairs(spec: ModelSpec, bucket: _Bucket) -> _BucketResult:
     left = bucket.left
     right = left if bucket.right is None else bucket.right
     p = bucket.pass_index
-    # Positions ascend within a bucket, so local i < j is global i < j for dedupe.
-    pairs = block_pairs(left.codes[:, p], right.codes[:, p], bucket.right is None)
+    # Renumbered within the bucket (equal ⇔ equal), so pairing holds arrays of the bucket's
+    # blocks, not of the whole pass's code range. Positions ascend within a bucket, so for
+    # dedupe local i < j is global i < j.
+    if bucket.right is None:
+        codes_left = codes_right = pd.factorize(left.codes[:, p])[0]
+    else:
+        codes = pd.factorize(np.concatenate([left.codes[:, p], right.codes[:, p]]))[0]
+        codes_left, codes_right = codes[:len(left.positions)], codes[len(left.positions):]
+    pairs = block_pairs(codes_left, codes_right, bucket.right is None)
     a, b = pairs[:, 0], pairs[:, 1]
     earlier = np.zeros(len(a), dtype=bool)
     for q in range(p):
