@@ -19,6 +19,13 @@ ID, USCC or admin code is:
 
 Missing values are not judged (GX map expectations skip nulls); required columns have their own
 expectations.
+
+Each renders in Chinese in the Data Docs through GX's renderer methods (`ChineseRendering`
+below: `_prescriptive_template` for the atomic SUMMARY renderer, `_prescriptive_renderer` for the
+legacy one Data Docs use, and the diagnostic ones): "身份证号应为有效的公民身份号码（至少 98%）",
+with the column under the input file's own header, and up to 20 failing values, masked, with
+their file, sheet and row. The sentences and the masking are in `sentences.py`, shared with
+GX's built-in expectations.
 """
 
 from __future__ import annotations
@@ -34,10 +41,17 @@ from great_expectations.expectations.metrics import (
     ColumnMapMetricProvider,
     column_condition_partial,
 )
+from great_expectations.render import LegacyDiagnosticRendererType, LegacyRendererType
+from great_expectations.render.renderer_configuration import (
+    RendererConfiguration,
+    RendererValueType,
+)
 
 from pipeline.normalise.districts import admin_code_known
 from pipeline.normalise.id_number import check_ids
 from pipeline.normalise.uscc import uscc_valid
+from pipeline.validate import sentences
+from pipeline.validate.sentences import bidui_renderer
 
 EARLIEST_DATE = "1900-01-01"
 HOUSEHOLD_MIN = 1
@@ -46,6 +60,58 @@ HOUSEHOLD_MAX = 20
 
 def _text(value: object) -> str:
     return value if isinstance(value, str) else str(value)
+
+
+class ChineseRendering:
+    """GX renderer methods of bidui's expectations: the Chinese sentence and the diagnostics
+    (status icon, failing count, failing values masked with file/sheet/row, observed value).
+    A mixin ahead of `ColumnMapExpectation`; GX registers the methods for each subclass."""
+
+    @classmethod
+    def _prescriptive_template(
+            cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:
+        configuration = renderer_configuration.configuration or sentences.config_of(
+            None, renderer_configuration.result)
+        made = sentences.sentence(configuration) if configuration is not None else None
+        if made is None:
+            return super()._prescriptive_template(renderer_configuration)  # type: ignore[misc]
+        template, params = made
+        for name, value in params.items():
+            renderer_configuration.add_param(name=name, param_type=RendererValueType.STRING,
+                                             value=value)
+        renderer_configuration.template_str = template
+        return renderer_configuration
+
+    @classmethod
+    @bidui_renderer(renderer_type=LegacyRendererType.PRESCRIPTIVE)
+    def _prescriptive_renderer(cls, configuration=None, result=None,
+                               runtime_configuration=None, **kwargs):
+        return sentences.prescriptive(configuration=configuration, result=result,
+                                      runtime_configuration=runtime_configuration)
+
+    @classmethod
+    @bidui_renderer(renderer_type=LegacyDiagnosticRendererType.STATUS_ICON)
+    def _diagnostic_status_icon_renderer(cls, configuration=None, result=None,
+                                         runtime_configuration=None, **kwargs):
+        return sentences.status_icon(configuration=configuration, result=result)
+
+    @classmethod
+    @bidui_renderer(renderer_type=LegacyDiagnosticRendererType.UNEXPECTED_STATEMENT)
+    def _diagnostic_unexpected_statement_renderer(cls, configuration=None, result=None,
+                                                  runtime_configuration=None, **kwargs):
+        return sentences.unexpected_statement(configuration=configuration, result=result)
+
+    @classmethod
+    @bidui_renderer(renderer_type=LegacyDiagnosticRendererType.UNEXPECTED_TABLE)
+    def _diagnostic_unexpected_table_renderer(cls, configuration=None, result=None,
+                                              runtime_configuration=None, **kwargs):
+        return sentences.unexpected_table(configuration=configuration, result=result)
+
+    @classmethod
+    @bidui_renderer(renderer_type=LegacyDiagnosticRendererType.OBSERVED_VALUE)
+    def _diagnostic_observed_value_renderer(cls, configuration=None, result=None,
+                                            runtime_configuration=None, **kwargs):
+        return sentences.observed_value(configuration=configuration, result=result)
 
 
 # --- GB 11643 citizen ID ------------------------------------------------------------------------
@@ -59,7 +125,7 @@ class ColumnValuesValidGb11643Id(ColumnMapMetricProvider):
                          index=column.index)
 
 
-class ExpectColumnValuesToBeValidGb11643Id(ColumnMapExpectation):
+class ExpectColumnValuesToBeValidGb11643Id(ChineseRendering, ColumnMapExpectation):
     """Expect ID numbers to be valid GB 11643 citizen IDs (18 digits with check character, or a
     legacy 15-digit number with a valid date); Excel damage and bad checksums fail."""
 
@@ -78,7 +144,7 @@ class ColumnValuesValidUscc(ColumnMapMetricProvider):
         return column.map(lambda v: bool(uscc_valid(v))).astype(bool)
 
 
-class ExpectColumnValuesToBeValidUscc(ColumnMapExpectation):
+class ExpectColumnValuesToBeValidUscc(ChineseRendering, ColumnMapExpectation):
     """Expect employer codes to be valid GB 32100 unified social credit codes (mod-31 check)."""
 
     map_metric = "column_values.bidui_valid_uscc"
@@ -96,7 +162,7 @@ class ColumnValuesKnownAdminCode(ColumnMapMetricProvider):
         return column.map(lambda v: bool(admin_code_known(_text(v).strip()))).astype(bool)
 
 
-class ExpectColumnValuesToBeKnownAdminCode(ColumnMapExpectation):
+class ExpectColumnValuesToBeKnownAdminCode(ChineseRendering, ColumnMapExpectation):
     """Expect six-digit administrative division codes that existed in some GB/T 2260 edition
     (codes no longer current, such as 110103 崇文, are known)."""
 
@@ -125,7 +191,7 @@ class ColumnValuesPlausibleDates(ColumnMapMetricProvider):
         return ok.fillna(False).astype(bool)
 
 
-class ExpectColumnValuesToBePlausibleDates(ColumnMapExpectation):
+class ExpectColumnValuesToBePlausibleDates(ChineseRendering, ColumnMapExpectation):
     """Expect dates not before `min_date` (default 1900-01-01) and not after `max_date` (the
     night's as-of date, usually the suite parameter `{"$PARAMETER": "as_of"}`; today if
     unset)."""
@@ -150,7 +216,7 @@ class ColumnValuesPlausibleHouseholdSize(ColumnMapMetricProvider):
         return ok.fillna(False).astype(bool)
 
 
-class ExpectColumnValuesToBePlausibleHouseholdSize(ColumnMapExpectation):
+class ExpectColumnValuesToBePlausibleHouseholdSize(ChineseRendering, ColumnMapExpectation):
     """Expect household sizes to be whole numbers from 1 to 20 people."""
 
     map_metric = "column_values.bidui_plausible_household_size"

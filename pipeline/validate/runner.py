@@ -2,14 +2,22 @@
 
 The GX project (a file context) lives in a temporary folder per night, never in the user's
 home; the suites are copied into it from the repository, after the custom expectations are
-registered (import of `custom_expectations` below). Results use the SUMMARY format with no
-unexpected values at all: counts only, so neither the manifest, nor the docs, nor the Prefect
-artifact carry names or ID numbers.
+registered (import of `custom_expectations` below).
+
+Input suites run on a validation view that keeps each row's provenance (source_file,
+source_sheet, source_row): their results ask GX for up to 20 failing rows with that
+provenance (SUMMARY, `unexpected_index_column_names`). Right after each run the runner replaces
+those values by their masked forms (`sentences.failing_rows`: ID numbers `110105********123X`,
+names by surname, …) in the result and in the night's temporary results store, so the Data Docs
+list failing values a steward can find in the file, and nothing unmasked is rendered. Output
+suites keep counts only. The manifest and the Prefect artifact carry counts and check names,
+never values.
 
 `validate_inputs` (the validate stage) runs the input suites and, with a last good night, the
 night-over-night suite; `validate_outputs` (the report stage) runs the output suites on the
-frames about to be published; `build_docs` writes the Data Docs into the staging folder and
-makes them open offline. A failed critical expectation raises `GateError`.
+frames about to be published; `build_docs` writes the Data Docs into the staging folder, in
+Chinese for the data steward (`docs_render.py`, `sentences.py`), and makes them open offline
+(`docs_assets.py`). A failed critical expectation raises `GateError`.
 """
 
 from __future__ import annotations
@@ -28,13 +36,23 @@ import pandas as pd
 # Registers the custom expectations: must precede any suite load (GX drops unknown types).
 import pipeline.validate.custom_expectations  # noqa: F401
 from pipeline.errors import GateError
-from pipeline.validate import docs_assets
+from pipeline.validate import docs_assets, sentences
 from pipeline.validate.derived import derived_parameters, fill
 from pipeline.validate.settings import CRITICAL, WARNING, ValidationSettings
 
 SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations" / "suites"
 SITE_NAME = "bidui"
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
+# Input suites: up to 20 failing rows with where they came from (masked right after the run).
+PROVENANCE = list(sentences.PROVENANCE)
+ROWS_RESULT_FORMAT = {"result_format": "SUMMARY",
+                      "partial_unexpected_count": sentences.FAILING_SHOWN,
+                      "unexpected_index_column_names": PROVENANCE,
+                      "return_unexpected_index_query": False}
+# What a result may hold of the rows themselves: replaced by `bidui_failing_values` (masked).
+RAW_RESULT_KEYS = ("partial_unexpected_list", "partial_unexpected_counts",
+                   "partial_unexpected_index_list", "unexpected_list", "unexpected_index_list",
+                   "unexpected_rows", "unexpected_index_query", "details")
 COUNT_KEYS = ("element_count", "unexpected_count", "unexpected_percent", "missing_count")
 
 log = logging.getLogger(__name__)
@@ -94,6 +112,7 @@ class ValidationRun:
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         self.settings = ValidationSettings.from_config(config)
+        self.timezone = str(config.get("timezone") or "Asia/Shanghai")
         self.as_of = pd.Timestamp(as_of)
         self.suites_dir = suites_dir
         self.run_name = f"bidui-{self.as_of.date().isoformat()}"
@@ -107,6 +126,9 @@ class ValidationRun:
         self.datasource = self.context.data_sources.add_pandas("bidui")
         self.outcomes: list[SuiteOutcome] = []
         self.skipped: dict[str, str] = {}
+        self.skipped_zh: dict[str, str] = {}  # the same, as the Data Docs say it
+        self.labels: dict[str, dict] = {}  # suite -> headers as written, files checked
+        self.sentences: dict[tuple[str, str], str] = {}  # (suite, check) -> Chinese sentence
         self.docs_missing_assets: list[str] = []
         self.feeds: pd.DataFrame | None = None  # night over night, when it ran
         self.last_good_as_of: str | None = None
@@ -116,42 +138,61 @@ class ValidationRun:
 
     # -- suites --------------------------------------------------------------------------------
 
-    def load_suite(self, name: str):
+    def load_suite(self, name: str, labels: dict | None = None):
         """Copy the repository's suite into the project (derived parameters filled in) and
-        load it, with the configured severities and `mostly` applied (saved in the temporary
-        project only)."""
+        load it, with the configured severities and `mostly` applied and, for the Data Docs,
+        `labels` (the input's headers as written and its files) in each expectation's
+        `meta.labels` (saved in the temporary project only)."""
         target = self.root / "gx" / "expectations" / f"{name}.json"
         target.write_text(json.dumps(suite_document(name, self.suites_dir), ensure_ascii=False,
                                      indent=2), encoding="utf-8")
         suite = self.context.suites.get(name)
+        sentences.install_renderers(e.expectation_type for e in suite.expectations)
+        if labels is not None:
+            self.labels[name] = labels
+        labels = self.labels.get(name)
         for expectation in suite.expectations:
             check = (expectation.meta or {}).get("check", expectation.expectation_type)
             severity = self.settings.severity_of(name, check)
             expectation.severity = severity
             expectation.meta = {**(expectation.meta or {}), "severity": severity}
+            if labels:
+                expectation.meta["labels"] = labels
             mostly = self.settings.mostly_of(name, check)
             if mostly is not None and hasattr(expectation, "mostly"):
                 expectation.mostly = mostly
         suite.save()
         return suite
 
-    def run_suite(self, name: str, frame: pd.DataFrame) -> SuiteOutcome:
+    def run_suite(self, name: str, frame: pd.DataFrame,
+                  labels: dict | None = None) -> SuiteOutcome:
+        """Validate `frame` with the suite. A frame with the provenance columns (an input's
+        validation view) gets its failing rows listed, masked; any other frame counts only."""
         import great_expectations as gx
 
-        suite = self.load_suite(name)
+        suite = self.load_suite(name, labels)
         asset = self.datasource.add_dataframe_asset(name)
         batch = asset.add_batch_definition_whole_dataframe(name)
         definition = self.context.validation_definitions.add(
             gx.ValidationDefinition(name=name, data=batch, suite=suite))
+        rows = all(column in frame.columns for column in PROVENANCE)
         checkpoint = self.context.checkpoints.add(gx.Checkpoint(
             name=name, validation_definitions=[definition], actions=[],
-            result_format=RESULT_FORMAT))
+            result_format=ROWS_RESULT_FORMAT if rows else RESULT_FORMAT))
         parameters = {**self.settings.parameters, "as_of": self.as_of.date().isoformat()}
         result = checkpoint.run(batch_parameters={"dataframe": frame},
                                 expectation_parameters=parameters,
                                 run_id=gx.RunIdentifier(run_name=self.run_name))
-        (validation,) = result.run_results.values()
+        ((key, validation),) = result.run_results.items()
+        if mask_failing_values(validation):
+            self.context.validation_results_store.set(key, validation)
         outcome = summarise(name, len(frame), validation)
+        for item in validation.results:
+            if not item.success:
+                check = (item.expectation_config.meta or {}).get("check",
+                                                                 item.expectation_config.type)
+                self.sentences[(name, check)] = sentences.sentence_text(
+                    item.expectation_config, parameters) or check
         self.outcomes.append(outcome)
         return outcome
 
@@ -182,15 +223,26 @@ class ValidationRun:
 
     # -- Data Docs -----------------------------------------------------------------------------
 
+    def suite_statuses(self) -> dict[str, dict]:
+        """Per suite run tonight: passed / warning (only warnings failed) / failed, and the
+        files it checked (for the index page)."""
+        statuses = {}
+        for outcome in self.outcomes:
+            severities = {f.severity for f in outcome.failed}
+            status = "passed" if not severities else (
+                "failed" if CRITICAL in severities else "warning")
+            statuses[outcome.suite] = {
+                "status": status, "files": list((self.labels.get(outcome.suite) or {})
+                                                .get("files") or [])}
+        return statuses
+
     def build_docs(self, site: Path) -> Path:
-        """Data Docs of every suite run tonight into `site`, opening offline."""
+        """Data Docs of every suite run tonight into `site`, in Chinese, opening offline."""
+        from pipeline.validate.docs_render import site_config
+
         site.mkdir(parents=True, exist_ok=True)
-        self.context.add_data_docs_site(SITE_NAME, {
-            "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                              "base_directory": str(site)},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        })
+        self.context.add_data_docs_site(SITE_NAME, site_config(
+            str(site), timezone=self.timezone, suites=self.suite_statuses()))
         self.context.build_data_docs(site_names=[SITE_NAME])
         self.docs_missing_assets = docs_assets.make_offline(site)
         if self.docs_missing_assets:
@@ -237,33 +289,62 @@ def _number(value):
     return None
 
 
+def mask_failing_values(validation) -> bool:
+    """Replace the failing rows GX returned in each result by their masked forms
+    (`bidui_failing_values`: file name, sheet, row, value masked) and drop the raw lists.
+    True if anything was replaced (the stored result is then rewritten)."""
+    changed = False
+    for item in validation.results:
+        body = item.result
+        if not isinstance(body, dict) or not any(k in body for k in RAW_RESULT_KEYS):
+            continue
+        body["bidui_failing_values"] = [list(row) for row in sentences.failing_rows(item)]
+        for key in RAW_RESULT_KEYS:
+            body.pop(key, None)
+        changed = True
+    return changed
+
+
 def add_summary_banner(index: Path, run: ValidationRun) -> None:
-    """A short bidui summary on top of GX's index: failed checks with their severity."""
+    """A short bidui summary on top of GX's index, in Chinese: every failed check with its
+    sentence, file and severity; checks that did not run; a stale feed."""
     import html
 
     if not index.exists():
         return
     rows = ""
     for f in run.failures():
-        badge = "danger" if f.severity == CRITICAL else "warning"
-        count = "" if f.unexpected_count is None else f.unexpected_count
-        rows += (f"<tr><td>{html.escape(f.suite)}</td><td>{html.escape(f.check)}</td>"
-                 f'<td><span class="badge badge-{badge}">{html.escape(f.severity)}</span></td>'
+        badge, level = ("danger", "严重") if f.severity == CRITICAL else ("warning", "警告")
+        count = "" if f.unexpected_count is None else sentences.number_text(f.unexpected_count)
+        files = "、".join((run.labels.get(f.suite) or {}).get("files") or []) or f.suite
+        said = run.sentences.get((f.suite, f.check), f.check)
+        rows += (f"<tr><td>{html.escape(files)}</td><td>{html.escape(said)}"
+                 f' <small class="text-muted">{html.escape(f.suite)} · {html.escape(f.check)}'
+                 f"</small></td>"
+                 f'<td><span class="badge badge-{badge}">{level}</span></td>'
                  f"<td>{count}</td></tr>")
-    notes = [f"{k} skipped: {v}" for k, v in run.skipped.items()]
+    notes = [f"{name} 未运行：{run.skipped_zh.get(name, reason)}"
+             for name, reason in run.skipped.items()]
     if run.feeds is not None:
         stale = [str(s) for s in run.feeds.loc[run.feeds["same_bytes_as_last_night"], "source"]]
         if stale:
-            notes.append(f"stale feed (warning): {', '.join(stale)} byte-identical (same "
-                         f"sha256) to the last good night ({run.last_good_as_of})")
+            notes.append(f"数据未更新（stale feed，警告 feed_not_stale）：{'、'.join(stale)} "
+                         f"与上一个正常夜晚（{run.last_good_as_of}）的文件逐字节相同"
+                         "（sha256 相同）")
     skipped = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
-    status = ("alert-success", "all checks passed") if not run.failures() else (
-        "alert-warning", f"{len(run.failures(WARNING))} warning(s)")
+    critical, warnings = len(run.failures(CRITICAL)), len(run.failures(WARNING))
+    if critical:
+        status = ("alert-danger", f"{critical} 项严重问题，{warnings} 项警告")
+    elif warnings:
+        status = ("alert-warning", f"{warnings} 项警告：数据照常发布，请按各页列出的文件、工作表和"
+                                   "行号核对")
+    else:
+        status = ("alert-success", "全部检查通过")
     table = (f'<table class="table table-sm table-bordered bidui-failures"><thead><tr>'
-             f"<th>suite</th><th>check</th><th>severity</th><th>unexpected</th></tr></thead>"
+             f"<th>文件</th><th>检查</th><th>级别</th><th>不符合</th></tr></thead>"
              f"<tbody>{rows}</tbody></table>") if rows else ""
     banner = (f'<div class="container-fluid mt-3 bidui-summary"><div class="alert {status[0]}">'
-              f"<strong>bidui validation {html.escape(run.run_name)}</strong>: {status[1]}"
+              f"<strong>bidui 数据校验 {html.escape(run.run_name)}</strong>：{status[1]}"
               f"{table}{'<ul>' + skipped + '</ul>' if skipped else ''}</div></div>")
     text = index.read_text("utf-8")
     text = text.replace("<body>", "<body>" + banner, 1) if "<body>" in text else banner + text

@@ -2,8 +2,11 @@
 
 Input suites (validate stage, before detection and publishing) run on a *validation view* per
 source: one row per row read (quarantined rows included), the required fields as filed (text,
-spaces trimmed, as the linker sees keys) and the typed fields from normalisation (dates,
-household sizes, amounts, vocabularies). With `--state` and a last good night, the
+spaces trimmed, as the linker sees keys), the typed fields from normalisation (dates,
+household sizes, amounts, vocabularies) and each row's provenance (source_file, source_sheet,
+source_row), so the Data Docs can say where a failing value is. Each input suite also gets the
+input's *labels* (`input_labels`): the headers as the files write them and the files' names,
+which the Data Docs show instead of internal field names. With `--state` and a last good night, the
 `night_over_night` suite runs on one row per source (rows tonight / then, same bytes or not).
 Output suites (report stage) run on the frames about to be published and on the manifest's
 accounting. See expectations/README.md.
@@ -18,11 +21,26 @@ import pandas as pd
 
 from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_LABELS, SOURCE_ROW, SOURCE_SHEET, Source
 from pipeline.validate.runner import Failure, ValidationRun, raise_on_critical
+from pipeline.validate.sentences import file_names
 
 INPUT_SUITES = {Source.UNION: "union_roll", Source.CIVIL: "civil_exchange",
                 Source.MEMBERS: "roster"}
 NIGHT_OVER_NIGHT = "night_over_night"
 OUTPUT_SUITES = ("links", "discrepancies", "manifest")
+# What the output suites check, as the Data Docs name it.
+OUTPUT_LABELS = {"links": {"input": "输出 links.parquet", "files": ["links.parquet"]},
+                 "discrepancies": {"input": "输出 discrepancies.parquet",
+                                   "files": ["discrepancies.parquet"]},
+                 "manifest": {"input": "输出 manifest.json 的行数核对",
+                              "files": ["manifest.json"]},
+                 NIGHT_OVER_NIGHT: {"input": "今晚与上一个正常夜晚的输入文件对比"}}
+INPUT_NAMES = {Source.UNION: "困难职工档案", Source.CIVIL: "民政救助交换文件",
+               Source.MEMBERS: "工会会员名册"}
+# Why night over night did not run: (manifest, Data Docs).
+NO_STATE = ("no --state given: row-drop and stale-feed checks need the last good night",
+            "没有给出 --state：行数骤减和数据未更新两项检查需要上一个正常夜晚的记录")
+NO_GOOD_NIGHT = ("no good night recorded in --state yet",
+                 "--state 中还没有正常夜晚的记录")
 
 # Typed columns taken from the normalised frame (not required fields, which stay as filed).
 TYPED = {
@@ -34,9 +52,28 @@ TYPED = {
 }
 
 
+def input_labels(source: Source, files: list) -> dict:
+    """What the Data Docs show for an input: its name, its files' names and, per field, the
+    header as the files write it (several, joined with ／, when files or sheets differ; the
+    canonical header for a field no file has). `files` are ingest's `FileInfo`s."""
+    columns = {}
+    for spec in FIELDS[source]:
+        written: list[str] = []
+        for info in files:
+            sheets = [s for s in getattr(info, "sheets", []) or [] if s.status == "read"]
+            for header in [s.headers.get(spec.name) for s in sheets] or [
+                    (getattr(info, "headers", None) or {}).get(spec.name)]:
+                if header and str(header).strip() and str(header).strip() not in written:
+                    written.append(str(header).strip())
+        columns[spec.name] = "／".join(written) if written else spec.canonical_header
+    return {"input": INPUT_NAMES[source], "files": file_names(info.path for info in files),
+            "columns": columns}
+
+
 def input_view(raw: pd.DataFrame, typed: pd.DataFrame, source: Source) -> pd.DataFrame:
     """One row per row read: required fields as filed (text), typed fields from normalisation
-    (missing for quarantined rows)."""
+    (missing for quarantined rows), and where the row is (source_file, source_sheet,
+    source_row)."""
     from pipeline.normalise.vocab import clean_text, map_unique
 
     view = pd.DataFrame(index=raw.index)
@@ -54,6 +91,12 @@ def input_view(raw: pd.DataFrame, typed: pd.DataFrame, source: Source) -> pd.Dat
         if column in by_key.columns:
             view[column] = by_key[column].reindex(keys).to_numpy()
             view[column] = view[column].astype(by_key[column].dtype)
+    view[SOURCE_FILE] = raw[SOURCE_FILE].astype("string") if SOURCE_FILE in raw.columns \
+        else pd.Series(pd.NA, index=raw.index, dtype="string")
+    sheets = _sheet_key(raw)
+    view[SOURCE_SHEET] = sheets.where(sheets != "", None).astype("string")
+    view[SOURCE_ROW] = raw[SOURCE_ROW].astype("Int64") if SOURCE_ROW in raw.columns \
+        else pd.Series(pd.NA, index=raw.index, dtype="Int64")
     return view.reset_index(drop=True)
 
 
@@ -97,21 +140,20 @@ def validate_inputs(loaded: dict, normalised: dict, as_of: dt.date, config: dict
     try:
         for source, item in loaded.items():
             view = input_view(item.frame, normalised[source].frame, source)
-            run.run_suite(INPUT_SUITES[source], view)
+            run.run_suite(INPUT_SUITES[source], view, labels=input_labels(source, item.files))
         last_good = None
         if state_dir is None:
-            run.skipped[NIGHT_OVER_NIGHT] = "no --state given: row-drop and stale-feed " \
-                                            "checks need the last good night"
+            run.skipped[NIGHT_OVER_NIGHT], run.skipped_zh[NIGHT_OVER_NIGHT] = NO_STATE
         else:
             from pipeline.state import StateStore
 
             last_good = StateStore(Path(state_dir)).last_good_manifest()
             if last_good is None:
-                run.skipped[NIGHT_OVER_NIGHT] = "no good night recorded in --state yet"
+                run.skipped[NIGHT_OVER_NIGHT], run.skipped_zh[NIGHT_OVER_NIGHT] = NO_GOOD_NIGHT
         feeds = None
         if last_good is not None:
             feeds = night_over_night_frame(loaded, last_good)
-            run.run_suite(NIGHT_OVER_NIGHT, feeds)
+            run.run_suite(NIGHT_OVER_NIGHT, feeds, labels=OUTPUT_LABELS[NIGHT_OVER_NIGHT])
             run.feeds = feeds
             run.last_good_as_of = last_good.get("as_of", "the last good night")
     except BaseException:
@@ -148,7 +190,7 @@ def validate_outputs(run: ValidationRun, links: pd.DataFrame, findings: pd.DataF
     """The report stage's output suites; GateError (nothing published) on a critical one."""
     try:
         for name, frame in outputs_frames(links, findings, manifest).items():
-            run.run_suite(name, frame)
+            run.run_suite(name, frame, labels=OUTPUT_LABELS.get(name))
     except BaseException:
         run.close()
         raise
