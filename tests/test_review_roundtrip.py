@@ -212,6 +212,8 @@ def test_second_night_applies_the_dismissal_and_refuses_the_bad_row(round_trip) 
     review = second.manifest["review"]
     assert (review["imported"], review["refused"]) == (2, 1)
     assert review["files"][0]["moved_to"].startswith("inbox/done/")
+    assert [(r["source_row"], r["reason_code"]) for r in review["files"][0]["refusals"]] == [
+        (round_trip["rows"][round_trip["misspelt"]], "not_in_list")]
     assert review["warnings"] and "review_import.parquet" in review["warnings"][0]
     state = round_trip["state"]
     assert not list(inbox.inbox_files(state))

@@ -47,6 +47,7 @@ READABLE_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt"}
 MAX_FILE_BYTES = 64 * 1024**2  # a filled review.xlsx of a city is a few MB
 HEADER_ROWS = 10  # the header is searched in the first rows of each sheet
 MAX_NOTE, MAX_REVIEWER = 2000, 50
+MAX_LISTED = 100  # refused rows listed per file in the manifest
 TIMEZONE = "Asia/Shanghai"
 _ID = re.compile(r"[0-9a-f]{20}")
 _EVIDENCE = re.compile(r"[0-9a-f]{16}")
@@ -114,6 +115,9 @@ class FileReport:
     unchanged: int = 0  # already recorded (a file put in twice, a row filled in earlier)
     status: str = "read"  # read / unreadable
     moved_to: str | None = None  # inbox files: where the night moves it once published
+    # Each refused row: sheet, row, column (its header), reason_code, reason (no cell value);
+    # the first MAX_LISTED in the manifest, all of them in review_import.parquet.
+    refusals: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return dict(vars(self))
@@ -449,6 +453,11 @@ def _plan(root: Path, reads: list[FileRead], history: pd.DataFrame,
             report = by_file.get(row["source_file"])
             if report is not None:
                 setattr(report, attribute, getattr(report, attribute) + 1)
+    for row in refused:
+        report = by_file.get(row["source_file"])
+        if report is not None and len(report.refusals) < MAX_LISTED:
+            report.refusals.append({k: row[k] for k in ("source_sheet", "source_row", "column",
+                                                         "reason_code", "reason")})
     for report in reports:
         if report.refused:
             warnings.append(f"处理结果文件 {report.file}：{report.refused} 行未被采用，原因见 "
