@@ -11,7 +11,7 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install run test lint bench sample clean
+.PHONY: install run test test-fast lint bench sample clean
 
 install: $(STAMP)
 
@@ -34,8 +34,14 @@ run: $(STAMP)
 	$(BIN)/bidui run --union $(SAMPLE)/union_roll.xlsx --civil $(SAMPLE)/civil_exchange.csv \
 		--members $(SAMPLE)/members.csv --out out
 
+# The whole suite (what CI runs, .ci/run): nights run in-process (pipeline.night.run_night);
+# a few smoke tests start `bidui run` or a Prefect server. test-fast leaves out the tests marked
+# slow (pyproject.toml: those smoke tests and whatever measured slow).
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -44,9 +50,10 @@ lint: $(STAMP)
 # One command, one run: whole `bidui run`s (sample, city; local and dask), throughput on the
 # same pairs, peers on the same data -> benchmarks/results.json and benchmarks/results.md
 # (printed at the end). The city data are generated once into var/bench/city/ and reused.
+# The benchmarks' own entry point (the product's `bidui` command line does not import them).
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r benchmarks/requirements-bench.txt
-	$(BIN)/bidui bench all
+	$(BIN)/python -m benchmarks all
 
 # Regenerate the committed sample from the generator (deterministic for the seed).
 sample: $(STAMP)

@@ -1,7 +1,12 @@
 """The night's stages as plain functions: ingest → normalise → link → validate → detect → report.
 
-The Prefect flow in `flows/` only wires these together; any other engine (a test, a notebook,
-Dask) can call them the same way. Only `ingest` and `report` touch files.
+`pipeline.night.run_night` runs them in order (the lock, the state, staging and publishing
+around them); the Prefect flow in `flows/` only hands it a runner that makes each a task. Any
+other caller (a test, a notebook) can call them the same way. Only `ingest` and `report` touch
+files; `validate` reads the last good manifest from the state folder it is given.
+
+`link` and `detect` take the state as a `StateSnapshot` (read once by the night) or, as before,
+a `StateStore` they read themselves.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -27,8 +33,10 @@ from pipeline.report import outputs
 from pipeline.report.html_report import render_report
 from pipeline.report.xlsx_export import write_findings_xlsx
 from pipeline.schema import Source
-from pipeline.state import StateStore
-from pipeline.validate.runner import ValidationRun
+from pipeline.state import StateSnapshot, StateStore
+
+if TYPE_CHECKING:  # Great Expectations is imported when the validate stage runs
+    from pipeline.validate.runner import ValidationRun
 
 
 @dataclass
@@ -55,15 +63,18 @@ def normalise(loaded: dict[Source, Loaded], as_of: dt.date) -> dict[Source, Norm
     return {source: normalise_source(item.frame, source, as_of) for source, item in loaded.items()}
 
 
+State = StateSnapshot | StateStore | None
+
+
 def link(normalised: dict[Source, NormalisedSource], config: dict,
-         state: StateStore | None = None, executor: PairExecutor | None = None) -> Links:
+         state: State = None, executor: PairExecutor | None = None) -> Links:
     """Link the three sources; analysts' decisions on possible matches act as labels.
 
     `executor` runs features and candidate levels elsewhere (a Dask cluster); default here."""
     members = normalised.get(Source.MEMBERS)
     return link_people(normalised[Source.UNION].frame, normalised[Source.CIVIL].frame,
                        members.frame if members else None, config["linking"]["specs"],
-                       labels=review_labels(state), executor=executor)
+                       labels=_review_labels(state), executor=executor)
 
 
 def validate(loaded: dict[Source, Loaded], normalised: dict[Source, NormalisedSource],
@@ -76,15 +87,59 @@ def validate(loaded: dict[Source, Loaded], normalised: dict[Source, NormalisedSo
 
 
 def detect(normalised: dict[Source, NormalisedSource], links: Links, as_of: dt.date,
-           config: dict, state: StateStore | None = None) -> TrackedFindings:
-    """Every rule's findings, then their lifecycle against the state folder (if any)."""
+           config: dict, state: State = None) -> TrackedFindings:
+    """Every rule's findings, then their lifecycle against the state (if any)."""
     members = normalised.get(Source.MEMBERS)
     ctx = DetectContext(
         union=normalised[Source.UNION].frame, civil=normalised[Source.CIVIL].frame,
         members=members.frame if members else None, links=links.links,
         member_links=links.member_links, roll_duplicates=links.roll_duplicates, as_of=as_of,
         config=config)
-    return track(detect_all(ctx), state, as_of)
+    return _track(detect_all(ctx), state, as_of)
+
+
+try:  # the frame functions of pipeline/detect/tracking.py (`track` and `review_labels` over
+    # what the night read); see the fallback below
+    from pipeline.detect.tracking import review_labels_from, track_frames
+except ImportError:  # a tracking.py without them: the same steps as its track / review_labels
+    def track_frames(findings: pd.DataFrame, decisions: pd.DataFrame, history: pd.DataFrame,
+                     as_of: dt.date) -> TrackedFindings:
+        from pipeline.detect.lifecycle import apply_decisions, apply_history, evidence_hash
+
+        raised, suppressed = apply_decisions(findings, decisions)
+        with_status, updated, resolved = apply_history(raised, history, as_of)
+        with_status["evidence"] = evidence_hash(with_status)
+        return TrackedFindings(with_status, resolved, len(suppressed), updated)
+
+    def review_labels_from(decisions: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+        from pipeline.detect.lifecycle import latest_decisions
+        from pipeline.detect.tracking import REVIEW_CODE
+
+        columns = ["union_roll_id", "civil_case_id", "civil_member_no", "label"]
+        if decisions.empty or history.empty:
+            return pd.DataFrame(columns=columns, dtype="string")
+        reviews = history[history["type"] == REVIEW_CODE].drop_duplicates("discrepancy_id")
+        labelled = reviews.merge(latest_decisions(decisions)[["discrepancy_id", "decision"]],
+                                 on="discrepancy_id")
+        labelled["label"] = labelled["decision"].map({"confirmed": "match",
+                                                      "dismissed": "non_match"})
+        return labelled[columns].astype("string").reset_index(drop=True)
+
+
+def _review_labels(state: State) -> pd.DataFrame:
+    """Analysts' decisions on possible matches as linker labels: from the snapshot the night
+    read, or (a `StateStore`) from the folder now."""
+    if isinstance(state, StateSnapshot):
+        return review_labels_from(state.decisions, state.history)
+    return review_labels(state)
+
+
+def _track(findings: pd.DataFrame, state: State, as_of: dt.date) -> TrackedFindings:
+    """Tonight's findings through the decisions and the history: from the snapshot the night
+    read, or (a `StateStore`) from the folder now."""
+    if isinstance(state, StateSnapshot):
+        return track_frames(findings, state.decisions, state.history, as_of)
+    return track(findings, state, as_of)
 
 
 def _people_masked(union: pd.DataFrame) -> pd.DataFrame:

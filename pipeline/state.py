@@ -6,6 +6,11 @@ Layout (documented in the README; the scheduled deployment always passes one):
 - `findings_history.parquet`: every finding ever raised, with `first_seen` and `last_seen`;
 - `review_decisions.csv`: analysts' decisions on findings (confirmed / dismissed).
 Writes are atomic (temporary file + rename), so a killed night never leaves a torn state.
+
+A night reads the history and the decisions once, at its start (`StateStore.read()`, called by
+`pipeline.night.run_night` under the output lock): the stages get that `StateSnapshot`, never
+the folder, so a decision an analyst saves while the night runs counts from the next night on,
+for linking and detection alike. The night writes the state only after it published.
 """
 
 from __future__ import annotations
@@ -15,6 +20,10 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LAST_GOOD = "last_good_manifest.json"
 HISTORY = "findings_history.parquet"
@@ -49,6 +58,14 @@ class StateStore:
         text = json.dumps(manifest, ensure_ascii=False, indent=2, default=str)
         atomic_write_bytes(self.root / LAST_GOOD, text.encode("utf-8"))
 
+    def read(self) -> StateSnapshot:
+        """The findings history and the review decisions as they are now, each file read once
+        (with the reading rules of `pipeline.detect.tracking`)."""
+        from pipeline.detect.tracking import read_decisions, read_history
+
+        return StateSnapshot(root=self.root, history=read_history(self),
+                             decisions=read_decisions(self))
+
     @property
     def history_path(self) -> Path:
         return self.root / HISTORY
@@ -56,3 +73,17 @@ class StateStore:
     @property
     def decisions_path(self) -> Path:
         return self.root / DECISIONS
+
+
+@dataclass(frozen=True)
+class StateSnapshot:
+    """What a night's stages see of the state folder: read once when the night started.
+
+    `history` is `findings_history.parquet` (empty when there is none yet); `decisions` the
+    confirmed / dismissed rows of `review_decisions.csv`. The last good manifest is not here:
+    the validate stage reads it (and only it) from the folder; see `pipeline.stages.validate`.
+    """
+
+    root: Path
+    history: pd.DataFrame
+    decisions: pd.DataFrame

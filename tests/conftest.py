@@ -1,7 +1,14 @@
-"""Test-wide set-up: Prefect offline with its home inside the project, and one harness.
+"""Test-wide set-up: Prefect offline with its home inside the project, one harness, and the
+`night` fixture.
 
-NOTES.md: call tasks through `.fn` where possible; the few flow-level tests share one
-session-scoped `prefect_test_harness` (its temporary server takes 12–21 s to start here).
+Nights run in-process through `pipeline.night.run_night` (the `night` fixture): the same night
+`bidui run` runs, without a Prefect server or a subprocess, so a test's night takes seconds.
+Only a few smoke tests start `bidui run` (`bidui_cli`) or use the Prefect harness: the SIGKILL
+tests, the command line itself, one served night, the schedule. They are marked `slow`, with
+whatever else is slow (measured with `pytest --durations`); `make test-fast` leaves them out.
+
+NOTES.md: the few flow-level tests share one session-scoped `prefect_test_harness` (its
+temporary server takes 12–21 s to start here).
 """
 
 from __future__ import annotations
@@ -9,6 +16,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,6 +26,17 @@ os.environ.setdefault("PREFECT_HOME", str(Path(__file__).resolve().parent.parent
 from flows.settings import apply_offline_settings
 
 apply_offline_settings()
+
+# Slow tests in files that are not about nights (measured; the night tests mark their own).
+SLOW_ELSEWHERE = {
+    "tests/test_hostile_inputs.py::test_a_huge_cell_is_quarantined_not_carried",  # a 50 MB line
+}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        if item.nodeid in SLOW_ELSEWHERE:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +59,64 @@ def bidui_cli(prefect_harness):
                               capture_output=True, text=True, timeout=300)
 
     return run
+
+
+@dataclass
+class Night:
+    """One in-process night, seen as `bidui run` would report it.
+
+    `returncode` and `stderr` are what the command line gives for the same request (0 and "";
+    or the BiduiError's exit code and its one paragraph); `stdout` its summary; `result` the
+    `NightResult` (None when the night stopped); `stages` the stages that started, in order,
+    and `failed_stage` the one that raised, if any."""
+
+    out: Path
+    returncode: int
+    stdout: str
+    stderr: str
+    result: object | None
+    stages: list[str]
+    failed_stage: str | None = None
+
+    @property
+    def manifest(self) -> dict:
+        assert self.result is not None, self.stderr
+        return self.result.manifest
+
+
+def run_night_like_cli(*args: str) -> Night:
+    """`bidui run ARGS…` in this process: the command line's parser and request, then
+    `run_night` with a runner that records the stages; an expected error becomes the exit code
+    and message the command line prints. Internal errors are raised (with their traceback)."""
+    from pipeline.cli import build_parser, failure_text, night_request, summary_text
+    from pipeline.errors import BiduiError
+    from pipeline.night import run_night
+
+    parsed = build_parser().parse_args(["run", *args])
+    started: list[str] = []
+    failed: list[str] = []
+
+    def recording_runner(name, function, *stage_args):
+        started.append(name)
+        try:
+            return function(*stage_args)
+        except BiduiError:
+            failed.append(name)
+            raise
+
+    try:
+        result = run_night(night_request(parsed), runner=recording_runner)
+    except BiduiError as error:
+        return Night(parsed.out, error.exit_code, "", failure_text(error.paragraph()) + "\n",
+                     None, started, failed[0] if failed else None)
+    return Night(parsed.out, 0, summary_text(result.manifest, parsed.out) + "\n", "", result,
+                 started)
+
+
+@pytest.fixture(scope="session")
+def night():
+    """`night("--union", F, "--civil", F, "--out", DIR, …)`: a `bidui run` in-process."""
+    return run_night_like_cli
 
 
 @pytest.fixture(scope="session")

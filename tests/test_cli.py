@@ -1,0 +1,122 @@
+"""The command line itself: `--help` without heavy imports, the hidden `bench` alias, one
+expected failure through a real `bidui run` (exit code, one paragraph, no traceback), and the
+temporary Prefect server `bidui run` starts (same command as Prefect's, gone with the run)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import valid_id
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("prefect", "great_expectations", "dask", "distributed", "numba", "benchmarks",
+         "pandas", "pyarrow", "sklearn", "recordlinkage")
+
+
+def test_help_imports_nothing_heavy() -> None:
+    probe = ("import sys\nfrom pipeline.cli import main\ntry:\n    main(['--help'])\n"
+             "except SystemExit as done:\n    assert done.code == 0\n"
+             f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=60, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    *usage, loaded = result.stdout.strip().splitlines()
+    assert loaded == "[]"
+    text = "\n".join(usage)
+    for command in ("run", "generate", "evaluate", "explain"):
+        assert command in text
+    assert "bench" not in text  # the benchmarks have their own entry point
+
+
+def test_bench_is_a_hidden_alias_of_the_benchmarks_entry_point(monkeypatch) -> None:
+    import benchmarks.cli
+    from pipeline.cli import main
+
+    seen = []
+    monkeypatch.setattr(benchmarks.cli, "main", lambda argv: seen.append(argv) or 7)
+    assert main(["bench", "febrl4", "--json"]) == 7
+    assert seen == [["febrl4", "--json"]]
+
+
+@pytest.mark.slow
+def test_an_expected_failure_exits_with_its_code_and_one_paragraph(bidui_cli, tmp_path) -> None:
+    union = tmp_path / "union.csv"
+    union.write_text("档案号,职工姓名,身份证号,档案状态\n"
+                     f"A1,张伟,{valid_id('11010519900101123')},在档\n", encoding="utf-8")
+    civil = tmp_path / "civil_no_id.csv"
+    civil.write_text("家庭编号,成员序号,姓名,保障类别,区划代码,保障状态\nC1,1,张伟,低保,110108,在保\n",
+                     encoding="utf-8")
+    out = tmp_path / "out"
+    result = bidui_cli("run", "--union", str(union), "--civil", str(civil), "--out", str(out),
+                       "--as-of", "2026-06-30")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "stage ingest stopped" in result.stderr  # through Prefect's run logger
+    (paragraph,) = [line for line in result.stderr.splitlines() if line.startswith("bidui: ")]
+    assert "civil_no_id.csv" in paragraph and "身份证号" in paragraph and "To fix:" in paragraph
+    assert not out.exists() and not list(tmp_path.glob(".out.staging-*"))
+
+
+def test_the_server_command_is_prefects(monkeypatch) -> None:
+    """flows/server.py starts exactly what Prefect's own temporary server runs."""
+    from prefect.server.api.server import SubprocessASGIServer
+
+    from flows.server import SERVER_ENV, server_command
+
+    captured = {}
+
+    def popen(args, env=None, **_):
+        captured.update(args=args, env=env)
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    server = object.__new__(SubprocessASGIServer)
+    server.port = 8123
+    server._run_uvicorn_command()
+    assert captured["args"] == server_command(8123)
+    for key, value in SERVER_ENV.items():
+        assert captured["env"][key] == value
+
+
+def _gone(pid: int, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return True
+        if "\nState:\tZ" in status:  # exited, not yet reaped by whoever adopted it
+            return True
+        time.sleep(0.1)
+    return False
+
+
+STARTS_A_SERVER = """
+import os, sys, time
+os.environ.pop("PREFECT_API_URL", None)
+from flows.server import start_early
+server = start_early()
+print(server.process.pid, flush=True)
+if sys.argv[1] == "wait":
+    time.sleep(120)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and PR_SET_PDEATHSIG")
+@pytest.mark.parametrize("end", ["exit", "sigkill"])
+def test_the_temporary_server_goes_with_the_run(tmp_path, end) -> None:
+    env = {key: value for key, value in os.environ.items() if key != "PREFECT_API_URL"}
+    child = subprocess.Popen([sys.executable, "-c", STARTS_A_SERVER,
+                              "wait" if end == "sigkill" else "exit"], env=env, cwd=ROOT,
+                             stdout=subprocess.PIPE, text=True)
+    pid = int(child.stdout.readline())
+    if end == "sigkill":
+        child.send_signal(signal.SIGKILL)
+    child.wait(timeout=60)
+    assert _gone(pid, within=30), f"the server {pid} outlived its run"
