@@ -370,6 +370,7 @@ def test_a_failing_part_does_not_stop_the_bench(tmp_path: Path, monkeypatch) -> 
 # --- a real run of the sample ------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a real `bidui run` with Prefect's temporary server
 def test_sample_run_is_measured(tmp_path: Path) -> None:
     result = scale.run_scale(scale.SAMPLE, ("local",), workroot=tmp_path)
     assert result["data"]["roll_rows"] > 0

@@ -43,7 +43,7 @@ window.addEventListener('load', function () { setTimeout(function () {
 
 
 @pytest.fixture(scope="module")
-def published(bidui_cli, tmp_path_factory) -> Path:
+def published(night, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("docs")
     union = folder / "union.csv"
     union.write_text("档案号,职工姓名,身份证号,档案状态,是否低保,家庭人口\n"
@@ -53,8 +53,8 @@ def published(bidui_cli, tmp_path_factory) -> Path:
                      f"C1,1,张伟,{A},城市低保,110108,在保,3\nC2,1,李娜,{B},低收入,110101,在保,2\n",
                      encoding="utf-8")
     out = folder / "out"
-    result = bidui_cli("run", "--union", str(union), "--civil", str(civil), "--out", str(out),
-                       "--as-of", "2026-06-30")
+    result = night("--union", str(union), "--civil", str(civil), "--out", str(out),
+                   "--as-of", "2026-06-30")
     assert result.returncode == 0, result.stderr
     return out
 

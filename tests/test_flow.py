@@ -1,7 +1,10 @@
-"""The nightly flow end to end through the command line, on a small hand-made input set."""
+"""A whole night end to end (in-process, as `bidui run` runs it: the `night` fixture), on a
+generated set and a small hand-made one; and one night served by Prefect (the harness): the
+flow's per-stage log, its artifacts, and a Failed state carrying the one-paragraph message."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -35,9 +38,10 @@ def inputs(tmp_path: Path) -> dict[str, Path]:
     return {"union": union, "civil": civil, "members": members}
 
 
-def run(cli, inputs: dict[str, Path], out: Path, civil: Path | None = None):
-    return cli("run", "--union", str(inputs["union"]), "--civil", str(civil or inputs["civil"]),
-               "--members", str(inputs["members"]), "--out", str(out), "--as-of", "2026-06-30")
+def run(night, inputs: dict[str, Path], out: Path, civil: Path | None = None):
+    return night("--union", str(inputs["union"]), "--civil", str(civil or inputs["civil"]),
+                 "--members", str(inputs["members"]), "--out", str(out),
+                 "--as-of", "2026-06-30")
 
 
 @pytest.fixture(scope="module")
@@ -49,13 +53,15 @@ def generated(tmp_path_factory) -> Path:
     return folder
 
 
-def test_run_publishes_a_complete_accounted_output_set(bidui_cli, generated, tmp_path) -> None:
+def test_run_publishes_a_complete_accounted_output_set(night, generated, tmp_path,
+                                                       capsys) -> None:
     out = tmp_path / "out"
-    result = bidui_cli("run", "--union", str(generated / "union_roll.xlsx"),
-                       "--civil", str(generated / "civil_exchange.csv"),
-                       "--members", str(generated / "members.csv"),
-                       "--out", str(out), "--as-of", "2026-06-30")
+    result = night("--union", str(generated / "union_roll.xlsx"),
+                   "--civil", str(generated / "civil_exchange.csv"),
+                   "--members", str(generated / "members.csv"),
+                   "--out", str(out), "--as-of", "2026-06-30")
     assert result.returncode == 0, result.stderr
+    assert result.stages == ["ingest", "normalise", "validate", "link", "detect", "report"]
     assert {p.name for p in out.iterdir()} >= OUTPUTS
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     accounting = manifest["accounting"]
@@ -76,19 +82,21 @@ def test_run_publishes_a_complete_accounted_output_set(bidui_cli, generated, tmp
     links = pd.read_parquet(out / "links.parquet")
     assert set(links["method"]) <= {"id_exact", "probabilistic"}
     assert links[links["decision"] == "match"].groupby("union_roll_id").size().max() == 1
-    assert "Traceback" not in result.stderr
-    assert "stage normalise" in result.stderr  # progress per stage, through Prefect's log
+    assert set(result.result.timings) >= {*manifest["timings_seconds"], "publish", "night"}
 
-    scored = bidui_cli("evaluate", "--run", str(out), "--truth", str(generated / "truth"),
-                       "--json")
-    scores = json.loads(scored.stdout)
+    from pipeline.cli import main
+
+    capsys.readouterr()
+    assert main(["evaluate", "--run", str(out), "--truth", str(generated / "truth"),
+                 "--json"]) == 0
+    scores = json.loads(capsys.readouterr().out)
     assert scores["links"]["by_method"]["id_exact"]["precision"] == 1.0
     assert scores["links"]["all"]["recall"] >= 0.99
 
 
-def test_small_hand_made_set_runs_and_quarantines(bidui_cli, inputs, tmp_path) -> None:
+def test_small_hand_made_set_runs_and_quarantines(night, inputs, tmp_path) -> None:
     out = tmp_path / "out"
-    result = run(bidui_cli, inputs, out)
+    result = run(night, inputs, out)
     assert result.returncode == 0, result.stderr
     quarantine = pd.read_parquet(out / "quarantine.parquet")
     assert list(quarantine["source_row"]) == [3]
@@ -98,28 +106,84 @@ def test_small_hand_made_set_runs_and_quarantines(bidui_cli, inputs, tmp_path) -
 
 
 def test_missing_column_stops_the_night_and_keeps_last_nights_outputs(
-        bidui_cli, inputs, tmp_path) -> None:
+        night, inputs, tmp_path) -> None:
     out = tmp_path / "out"
-    assert run(bidui_cli, inputs, out).returncode == 0
+    assert run(night, inputs, out).returncode == 0
     before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
     broken = tmp_path / "civil_no_id.csv"
     broken.write_text("家庭编号,成员序号,姓名,保障类别,区划代码,保障状态\nC1,1,张伟,低保,110108,在保\n",
                       encoding="utf-8")
-    result = run(bidui_cli, inputs, out, civil=broken)
-    assert result.returncode == 2
+    result = run(night, inputs, out, civil=broken)
+    assert result.returncode == 2 and result.failed_stage == "ingest"
     err = result.stderr
-    assert "身份证号" in err and "civil_no_id.csv" in err and "Traceback" not in err
+    assert "身份证号" in err and "civil_no_id.csv" in err
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
     assert not list(tmp_path.glob(".out.staging-*"))  # only the run lock file stays beside
 
 
-def test_duplicate_civil_person_key_is_a_critical_gate(bidui_cli, inputs, tmp_path) -> None:
+def test_duplicate_civil_person_key_is_a_critical_gate(night, inputs, tmp_path) -> None:
     dup = tmp_path / "civil_dup.csv"
     dup.write_text("家庭编号,成员序号,姓名,身份证号,保障类别,区划代码,保障状态\n"
                    f"C1,1,张伟,{A},低保,110108,在保\nC1,1,李娜,{B},低保,110108,在保\n",
                    encoding="utf-8")
     out = tmp_path / "out"
-    result = run(bidui_cli, inputs, out, civil=dup)
-    assert result.returncode == 3
+    result = run(night, inputs, out, civil=dup)
+    assert result.returncode == 3 and result.failed_stage == "validate"
     assert not out.exists()
-    assert "person_key_unique" in result.stderr and "Traceback" not in result.stderr
+    assert "person_key_unique" in result.stderr
+    assert not list(tmp_path.glob(".out.*-*"))  # no staging folder left beside
+
+
+# --- one night served by Prefect (the harness's server): the flow's own concerns ---------------
+
+
+def _stored_logs(flow_run_id) -> str:
+    """The run's log lines as the server stored them (after the log worker delivered them)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.logging.handlers import APILogHandler
+
+    APILogHandler().flush()
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(
+            any_=[flow_run_id])), limit=200)
+    return "\n".join(log.message for log in logs)
+
+
+@pytest.mark.slow
+def test_served_night_logs_each_stage_publishes_artifacts_and_fails_with_the_paragraph(
+        prefect_harness, inputs, tmp_path) -> None:
+    from prefect.client.orchestration import get_client
+
+    from flows.nightly import StageFailure, nightly
+
+    out = tmp_path / "out"
+    state = nightly(union=[inputs["union"]], civil=[inputs["civil"]],
+                    members=[inputs["members"]], out=out, as_of=dt.date(2026, 6, 30),
+                    return_state=True)
+    assert state.is_completed(), state.message
+    manifest = state.result()
+    assert manifest == json.loads((out / "manifest.json").read_text("utf-8"))
+    assert state.message == f"published {len(manifest['outputs'])} outputs"
+    logs = _stored_logs(state.state_details.flow_run_id)
+    for stage in ("ingest", "normalise", "validate", "link", "detect", "report"):
+        assert f"stage {stage}" in logs  # progress per stage, through Prefect's run logger
+    with get_client(sync_client=True) as client:
+        keys = {artifact.key for artifact in client.read_artifacts()}
+    assert {"bidui-validation", "bidui-findings-by-type", "bidui-night"} <= keys
+
+    broken = tmp_path / "civil_no_id.csv"
+    broken.write_text("家庭编号,成员序号,姓名,保障类别,区划代码,保障状态\nC1,1,张伟,低保,110108,在保\n",
+                      encoding="utf-8")
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    failed = nightly(union=[inputs["union"]], civil=[broken], out=out,
+                     as_of=dt.date(2026, 6, 30), return_state=True)
+    assert failed.is_failed()
+    failure = failed.result(raise_on_failure=False)
+    assert isinstance(failure, StageFailure) and failure.exit_code == 2
+    assert failed.message == failure.message
+    assert "身份证号" in failed.message and "civil_no_id.csv" in failed.message
+    logs = _stored_logs(failed.state_details.flow_run_id)
+    assert "stage ingest stopped" in logs
+    assert "Traceback" not in logs and "Traceback" not in failed.message
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before

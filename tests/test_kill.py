@@ -1,4 +1,7 @@
-"""A night killed (SIGKILL) during any stage leaves the previous night's outputs intact."""
+"""A night killed (SIGKILL) during any stage leaves the previous night's outputs intact.
+
+Smoke tests: each kills a real `bidui run` process (against the harness's Prefect server) right
+after it logged a stage; last night's folder is made in-process (the `night` fixture)."""
 
 from __future__ import annotations
 
@@ -13,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
+pytestmark = pytest.mark.slow
 
 STAGES_THEN_KILL = ["ingest", "normalise", "validate", "link", "detect"]
 
@@ -39,9 +44,9 @@ def snapshot(out: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def last_night(bidui_cli, generated, tmp_path_factory) -> Path:
+def last_night(night, generated, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("last") / "out"
-    result = bidui_cli(*command(generated, out)[3:])
+    result = night(*command(generated, out)[4:])
     assert result.returncode == 0, result.stderr
     return out
 
@@ -67,8 +72,8 @@ def run_and_kill(generated: Path, out: Path, after_stage: str) -> None:
 
 
 @pytest.mark.parametrize("after_stage", STAGES_THEN_KILL)
-def test_sigkill_after_each_stage_keeps_last_night(generated, last_night, tmp_path,
-                                                   after_stage) -> None:
+def test_sigkill_after_each_stage_keeps_last_night(prefect_harness, generated, last_night,
+                                                   tmp_path, after_stage) -> None:
     out = tmp_path / "out"
     shutil.copytree(last_night, out)
     before = snapshot(out)
@@ -87,3 +92,8 @@ def test_the_next_night_after_a_kill_cleans_up_and_publishes(bidui_cli, generate
     assert again.returncode == 0, again.stderr
     assert not list(tmp_path.glob(".out.staging-*"))
     assert (out / "manifest.json").exists()
+    # The same night, run by `bidui run` in another process (another hash seed) and in-process
+    # by the `night` fixture: the same bytes in every data file.
+    data = [{p.name: p.read_bytes() for p in sorted(folder.glob("*.parquet"))}
+            for folder in (out, last_night)]
+    assert data[0] == data[1] and len(data[0]) >= 5

@@ -1,5 +1,5 @@
-"""Nights with one state folder: stable ids, persisting findings, dismissals; the report page
-rendered in headless Chromium."""
+"""Nights with one state folder (in-process, as `bidui run` runs them): stable ids, persisting
+findings, dismissals; the report page rendered in headless Chromium."""
 
 from __future__ import annotations
 
@@ -14,31 +14,31 @@ from tests.browser import run_chromium
 
 
 @pytest.fixture(scope="module")
-def nights(bidui_cli, tmp_path_factory) -> dict:
+def nights(night, tmp_path_factory) -> dict:
     from pipeline.generate import generate
 
     root = tmp_path_factory.mktemp("nights")
     generate(root / "in", households=200, seed=8)
     state = root / "state"
 
-    def night(as_of: str):
+    def one(as_of: str):
         out = root / "out" / as_of
-        result = bidui_cli("run", "--union", str(root / "in" / "union_roll.xlsx"),
-                           "--civil", str(root / "in" / "civil_exchange.csv"),
-                           "--members", str(root / "in" / "members.csv"),
-                           "--out", str(out), "--as-of", as_of, "--state", str(state))
+        result = night("--union", str(root / "in" / "union_roll.xlsx"),
+                       "--civil", str(root / "in" / "civil_exchange.csv"),
+                       "--members", str(root / "in" / "members.csv"),
+                       "--out", str(out), "--as-of", as_of, "--state", str(state))
         assert result.returncode == 0, result.stderr
         return pd.read_parquet(out / "discrepancies.parquet"), json.loads(
             (out / "manifest.json").read_text("utf-8")), out
 
-    first, _, _ = night("2026-06-30")
-    second, _, _ = night("2026-07-01")
+    first, _, _ = one("2026-06-30")
+    second, _, _ = one("2026-07-01")
     dismissed = second.sort_values("discrepancy_id").iloc[0]
     (state / "review_decisions.csv").write_text(
         "discrepancy_id,decision,note,decided_by,decided_at,evidence\n"
         f"{dismissed['discrepancy_id']},dismissed,已核实无误,analyst-1,2026-07-01T10:00,"
         f"{dismissed['evidence']}\n", encoding="utf-8")
-    third, third_manifest, third_out = night("2026-07-02")
+    third, third_manifest, third_out = one("2026-07-02")
     return {"first": first, "second": second, "third": third, "dismissed": dismissed,
             "third_manifest": third_manifest, "third_out": third_out}
 

@@ -1,11 +1,15 @@
 """A whole night prints and logs no full ID number and no full name from its inputs:
-its console output and the Prefect server's stored run logs are both scanned."""
+its console output and the Prefect server's stored run logs are both scanned.
+
+A smoke test: a real `bidui run` (its console is what an operator sees) against the harness's
+server."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from pipeline.ingest import load_source
 from pipeline.normalise.names import normalise_names
@@ -40,6 +44,7 @@ def stored_prefect_logs() -> str:
     return "\n".join(messages)
 
 
+@pytest.mark.slow
 def test_a_whole_night_leaks_no_id_number_or_name(bidui_cli, tmp_path) -> None:
     from pipeline.generate import generate
 

@@ -1,4 +1,5 @@
-"""Pseudonymised outputs, owner-only files, and the same night giving the same bytes."""
+"""Pseudonymised outputs, owner-only files, and the same night giving the same bytes (nights
+in-process, as `bidui run` runs them)."""
 
 from __future__ import annotations
 
@@ -57,26 +58,30 @@ def inputs(tmp_path_factory) -> Path:
     return folder
 
 
-def run(cli, inputs: Path, out: Path, *extra: str):
-    return cli("run", "--union", str(inputs / "union_roll.xlsx"),
-               "--civil", str(inputs / "civil_exchange.csv"),
-               "--members", str(inputs / "members.csv"),
-               "--out", str(out), "--as-of", "2026-06-30", *extra)
+def args(inputs: Path, out: Path, *extra: str) -> list[str]:
+    return ["--union", str(inputs / "union_roll.xlsx"),
+            "--civil", str(inputs / "civil_exchange.csv"),
+            "--members", str(inputs / "members.csv"),
+            "--out", str(out), "--as-of", "2026-06-30", *extra]
 
 
-def test_pseudonymise_refuses_to_start_without_a_key(bidui_cli, inputs, tmp_path) -> None:
-    result = run(bidui_cli, inputs, tmp_path / "out", "--pseudonymise",
+def run(night, inputs: Path, out: Path, *extra: str):
+    return night(*args(inputs, out, *extra))
+
+
+def test_pseudonymise_refuses_to_start_without_a_key(night, inputs, tmp_path) -> None:
+    result = run(night, inputs, tmp_path / "out", "--pseudonymise",
                  "--key-file", str(tmp_path / "missing.key"))
     assert result.returncode == 2 and "key" in result.stderr
     assert not (tmp_path / "out").exists()
 
 
-def test_pseudonymised_night_holds_no_full_id_and_owner_only_files(bidui_cli, inputs,
+def test_pseudonymised_night_holds_no_full_id_and_owner_only_files(night, inputs,
                                                                    tmp_path) -> None:
     key = tmp_path / "bidui.key"
     key.write_bytes(KEY)
     out = tmp_path / "out"
-    result = run(bidui_cli, inputs, out, "--pseudonymise", "--key-file", str(key))
+    result = run(night, inputs, out, "--pseudonymise", "--key-file", str(key))
     assert result.returncode == 0, result.stderr
     for path in out.glob("*.parquet"):
         frame = pd.read_parquet(path)
@@ -92,11 +97,12 @@ def test_pseudonymised_night_holds_no_full_id_and_owner_only_files(bidui_cli, in
         assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
 
 
-def test_the_same_night_twice_gives_identical_data_files(bidui_cli, inputs, tmp_path) -> None:
-    contents = []
+def test_the_same_night_twice_gives_identical_data_files(night, inputs, tmp_path) -> None:
+    """Twice in this process; tests/test_kill.py compares a night run by `bidui run` in
+    another process (another hash seed) with the same night run here."""
     for name in ("a", "b"):
-        out = tmp_path / name
-        assert run(bidui_cli, inputs, out).returncode == 0
-        contents.append({p.name: p.read_bytes() for p in sorted(out.glob("*.parquet"))})
+        assert run(night, inputs, tmp_path / name).returncode == 0
+    contents = [{p.name: p.read_bytes() for p in sorted((tmp_path / name).glob("*.parquet"))}
+                for name in ("a", "b")]
     assert contents[0] == contents[1]
     assert set(contents[0]) >= {"links.parquet", "discrepancies.parquet", "quarantine.parquet"}

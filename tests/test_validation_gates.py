@@ -1,4 +1,5 @@
-"""Validation gates end to end through the command line (as the operator runs it)."""
+"""Validation gates end to end: whole nights in-process, as `bidui run` runs them (exit code and
+the one paragraph it would print)."""
 
 from __future__ import annotations
 
@@ -31,12 +32,11 @@ def union(tmp_path: Path) -> Path:
     return path
 
 
-def run(cli, union: Path, civil: Path, out: Path, state: Path | None, as_of: str):
-    args = ["run", "--union", str(union), "--civil", str(civil), "--out", str(out),
-            "--as-of", as_of]
+def run(night, union: Path, civil: Path, out: Path, state: Path | None, as_of: str):
+    args = ["--union", str(union), "--civil", str(civil), "--out", str(out), "--as-of", as_of]
     if state is not None:
         args += ["--state", str(state)]
-    return cli(*args)
+    return night(*args)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -44,16 +44,16 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def test_row_drop_stops_the_night_and_stale_feed_is_a_published_warning(
-        bidui_cli, union, tmp_path) -> None:
+        night, union, tmp_path) -> None:
     out, state = tmp_path / "out", tmp_path / "state"
     civil = civil_csv(tmp_path / "civil.csv", 10)
-    first = run(bidui_cli, union, civil, out, state, "2026-06-29")
+    first = run(night, union, civil, out, state, "2026-06-29")
     assert first.returncode == 0, first.stderr
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     assert "night_over_night" in manifest["validation"]["skipped"]
 
     # Same bytes again: a stale feed, published as a warning in the manifest and the docs.
-    second = run(bidui_cli, union, civil, out, state, "2026-06-30")
+    second = run(night, union, civil, out, state, "2026-06-30")
     assert second.returncode == 0, second.stderr
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     validation = manifest["validation"]
@@ -70,10 +70,10 @@ def test_row_drop_stops_the_night_and_stale_feed_is_a_published_warning(
     # A civil file with fewer than half the rows of the last good night: stopped, exit 3.
     before = snapshot(out)
     shrunk = civil_csv(tmp_path / "civil_shrunk.csv", 4)
-    third = run(bidui_cli, union, shrunk, out, state, "2026-07-01")
+    third = run(night, union, shrunk, out, state, "2026-07-01")
     assert third.returncode == 3, third.stderr
     err = third.stderr
-    assert "Traceback" not in err
+    assert third.failed_stage == "validate"
     assert "row_count_not_halved" in err and "4 rows tonight against 10" in err
     assert "nothing was published" in err
     assert snapshot(out) == before
@@ -82,31 +82,30 @@ def test_row_drop_stops_the_night_and_stale_feed_is_a_published_warning(
 
 
 def test_entirely_empty_required_column_is_critical_and_names_the_column(
-        bidui_cli, union, tmp_path) -> None:
+        night, union, tmp_path) -> None:
     out = tmp_path / "out"
     civil = civil_csv(tmp_path / "civil_blank_ids.csv", 6, blank_ids=True)
-    result = run(bidui_cli, union, civil, out, None, "2026-06-30")
+    result = run(night, union, civil, out, None, "2026-06-30")
     assert result.returncode == 3, result.stderr
     assert "'身份证号'" in result.stderr and "entirely empty" in result.stderr
-    assert "Traceback" not in result.stderr
     assert not out.exists()
 
 
-def test_missing_id_column_is_refused_before_validation(bidui_cli, union, tmp_path) -> None:
+def test_missing_id_column_is_refused_before_validation(night, union, tmp_path) -> None:
     out = tmp_path / "out"
     broken = tmp_path / "civil_no_id.csv"
     broken.write_text("家庭编号,成员序号,姓名,保障类别,区划代码,保障状态\nC1,1,张伟,低保,110108,在保\n",
                       encoding="utf-8")
-    result = run(bidui_cli, union, broken, out, None, "2026-06-30")
+    result = run(night, union, broken, out, None, "2026-06-30")
     assert result.returncode == 2
-    assert "身份证号" in result.stderr and "Traceback" not in result.stderr
+    assert "身份证号" in result.stderr and result.failed_stage == "ingest"
     assert not out.exists()
 
 
-def test_manifest_validation_carries_no_personal_data(bidui_cli, union, tmp_path) -> None:
+def test_manifest_validation_carries_no_personal_data(night, union, tmp_path) -> None:
     out = tmp_path / "out"
     civil = civil_csv(tmp_path / "civil.csv", 10)
-    assert run(bidui_cli, union, civil, out, None, "2026-06-30").returncode == 0
+    assert run(night, union, civil, out, None, "2026-06-30").returncode == 0
     text = json.dumps(json.loads((out / "manifest.json").read_text("utf-8"))["validation"],
                       ensure_ascii=False)
     for value in [*IDS, *NAMES]:
