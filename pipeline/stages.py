@@ -21,7 +21,13 @@ import pandas as pd
 
 from pipeline.config import config_hash
 from pipeline.detect import DetectContext, detect_all
-from pipeline.detect.tracking import TrackedFindings, review_labels, track
+from pipeline.detect.tracking import (
+    TrackedFindings,
+    review_labels,
+    review_labels_from,
+    track,
+    track_frames,
+)
 from pipeline.ingest import Loaded, load_source
 from pipeline.link.engine import PairExecutor
 from pipeline.link.people import PeopleLinks, link_people
@@ -96,34 +102,6 @@ def detect(normalised: dict[Source, NormalisedSource], links: Links, as_of: dt.d
         member_links=links.member_links, roll_duplicates=links.roll_duplicates, as_of=as_of,
         config=config)
     return _track(detect_all(ctx), state, as_of)
-
-
-try:  # the frame functions of pipeline/detect/tracking.py (`track` and `review_labels` over
-    # what the night read); see the fallback below
-    from pipeline.detect.tracking import review_labels_from, track_frames
-except ImportError:  # a tracking.py without them: the same steps as its track / review_labels
-    def track_frames(findings: pd.DataFrame, decisions: pd.DataFrame, history: pd.DataFrame,
-                     as_of: dt.date) -> TrackedFindings:
-        from pipeline.detect.lifecycle import apply_decisions, apply_history, evidence_hash
-
-        raised, suppressed = apply_decisions(findings, decisions)
-        with_status, updated, resolved = apply_history(raised, history, as_of)
-        with_status["evidence"] = evidence_hash(with_status)
-        return TrackedFindings(with_status, resolved, len(suppressed), updated)
-
-    def review_labels_from(decisions: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
-        from pipeline.detect.lifecycle import latest_decisions
-        from pipeline.detect.tracking import REVIEW_CODE
-
-        columns = ["union_roll_id", "civil_case_id", "civil_member_no", "label"]
-        if decisions.empty or history.empty:
-            return pd.DataFrame(columns=columns, dtype="string")
-        reviews = history[history["type"] == REVIEW_CODE].drop_duplicates("discrepancy_id")
-        labelled = reviews.merge(latest_decisions(decisions)[["discrepancy_id", "decision"]],
-                                 on="discrepancy_id")
-        labelled["label"] = labelled["decision"].map({"confirmed": "match",
-                                                      "dismissed": "non_match"})
-        return labelled[columns].astype("string").reset_index(drop=True)
 
 
 def _review_labels(state: State) -> pd.DataFrame:
