@@ -190,8 +190,18 @@ def test_no_review_columns_and_a_bare_manifest_still_render() -> None:
 # -- data quality ---------------------------------------------------------------------------------
 
 def test_data_quality_section_lists_what_the_manifest_knows() -> None:
-    review = {"imported": 5, "refused": 2, "files": ["/srv/state/inbox/复核_朝阳区.xlsx"],
-              "warnings": ["复核_海淀区.xlsx 第 7 行：处理结果“同意”不是 确认/驳回/待核实，未采用"]}
+    # As pipeline.review.inbox.ImportPlan.manifest() gives it (FileReport.as_dict()).
+    review = {"imported": 5, "refused": 2,
+              "warnings": ["复核_海淀区.xlsx：无法读取，已移到 inbox/failed/"],
+              "files": [{"file": "/srv/state/inbox/复核_朝阳区.xlsx", "format": "xlsx",
+                         "encoding": None, "rows": 8, "imported": 5, "refused": 2,
+                         "unchanged": 1, "status": "read", "moved_to": None,
+                         "refusals": [{"source_sheet": "待处理问题", "source_row": 7,
+                                       "column": "处理结果", "reason_code": "unknown_decision",
+                                       "reason": "处理结果不是 确认 / 驳回 / 待核实 之一"},
+                                      {"source_sheet": "待处理问题", "source_row": 9,
+                                       "column": "问题编号", "reason_code": "unknown_id",
+                                       "reason": "问题编号不存在"}]}]}
     page = render_report(manifest(validation=VALIDATION, review=review), night_findings(),
                          PEOPLE)
     notice = re.search(r'<div class="notice bad">(.*?)</div>', page, flags=re.S)
@@ -206,7 +216,9 @@ def test_data_quality_section_lists_what_the_manifest_knows() -> None:
     assert "id_valid" in text and "feed_not_stale" in text and "警告" in text
     assert "sha256 一致" in text and "2026-06-29" in text
     assert "导入处理结果 5 条；未被接受 2 条" in text and "复核_朝阳区.xlsx" in text
-    assert "同意" in text
+    assert "复核_朝阳区.xlsx 5 2 1 已读取" in text  # imported, refused, recorded before
+    assert "待处理问题 7 处理结果 处理结果不是 确认 / 驳回 / 待核实 之一" in text
+    assert "问题编号不存在" in text and "无法读取，已移到 inbox/failed/" in text
     assert "合计、制表人等表尾行 2" in text and "quarantine.parquet" in text
     assert "field_issues.parquet" in text
     assert quality.count('href="validation/index.html"') == 1

@@ -399,25 +399,47 @@ def _checks_section(facts: dict) -> str:
     return "".join(parts)
 
 
+REVIEW_FILE_STATUS = {"read": "已读取", "unreadable": "无法读取"}
+REFUSALS_SHOWN = 20
+
+
 def _review_section(review: dict | None) -> str:
+    """`manifest["review"]`: decisions imported and refused, per file, each refused row's
+    place and reason (never a cell's value), and the import's warnings."""
     if not review:
         return "<p>今晚没有导入处理结果的记录。</p>"
     parts = [f"<p>导入处理结果 {_n(int(review.get('imported') or 0))} 条；"
              f"未被接受 {_n(int(review.get('refused') or 0))} 条"
              "（每条的原因见 <code>review_import.parquet</code>）。</p>"]
     files = review.get("files") or []
+    refusals: list[tuple] = []
     if files:
         rows = []
         for entry in files:
-            if isinstance(entry, dict):
-                path = entry.get("path") or entry.get("file") or entry.get("name") or ""
-                rows.append((Cell(_file_name(path), "path", title=str(path)),
-                             _n(int(entry.get("imported") or 0)),
-                             _n(int(entry.get("refused") or 0)),
-                             Cell(entry.get("status") or entry.get("warning") or "", "text")))
-            else:
-                rows.append((Cell(_file_name(entry), "path", title=str(entry)), "", "", ""))
-        parts.append(_table(("文件", "接受", "未接受", "说明"), rows, {1, 2}))
+            if not isinstance(entry, dict):
+                entry = {"file": entry}
+            path = str(entry.get("file") or entry.get("path") or entry.get("name") or "")
+            status = str(entry.get("status") or "")
+            rows.append((Cell(_file_name(path), "path", title=path),
+                         _n(int(entry.get("imported") or 0)),
+                         _n(int(entry.get("refused") or 0)),
+                         _n(int(entry.get("unchanged") or 0)),
+                         REVIEW_FILE_STATUS.get(status, status)))
+            refusals += [(Cell(_file_name(path), "path", title=path),
+                          r.get("source_sheet") or r.get("sheet") or "",
+                          r.get("source_row") if r.get("source_row") is not None
+                          else r.get("row", ""),
+                          r.get("column") or "", Cell(r.get("reason") or "", "text"))
+                         for r in entry.get("refusals") or []]
+        parts.append(_table(("文件", "接受", "未接受", "此前已记录", "读取情况"), rows,
+                            {1, 2, 3}))
+    if refusals:
+        more = len(refusals) - REFUSALS_SHOWN
+        parts.append(_table(("文件", "工作表", "行", "列", "未接受的原因"),
+                            refusals[:REFUSALS_SHOWN], {2}, {4}))
+        if more > 0:
+            parts.append(f'<p class="note">另有 {_n(more)} 条，见 '
+                         "<code>review_import.parquet</code>。</p>")
     warnings = review.get("warnings") or []
     if warnings:
         parts.append("<ul>" + "".join(f"<li>{_e(w)}</li>" for w in warnings) + "</ul>")
