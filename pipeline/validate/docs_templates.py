@@ -240,6 +240,9 @@ body { font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helv
   sans-serif; }
 .bidui-failing-values { font-size: 0.9rem; width: auto; }
 .bidui-failing-values th, .bidui-failing-values td { white-space: nowrap; padding: 0.2rem 0.6rem; }
+/* the page's bootstrap-table styles every nested `thead th` (no padding, no border) */
+.bidui-failing-values th { padding: 0.2rem 0.6rem !important; border: 1px solid #dee2e6 !important;
+  background: #f8f9fa; }
 .bidui-failing-title { font-weight: 600; }
 .bidui-status-warning { color: #856404; }
 .bidui-column-note { font-size: 0.85rem; }
