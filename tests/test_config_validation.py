@@ -74,7 +74,7 @@ def test_bad_severity(tmp_path: Path) -> None:
     assert "validation.default_severity" in text and "critical, warning" in text
 
 
-@pytest.mark.skipif(not suite_checks(), reason="expectations/suites/ not present")
+@pytest.mark.skipif(not suite_checks(), reason="pipeline/validate/suites/ not present")
 def test_validation_keys_name_real_suites_and_checks(tmp_path: Path) -> None:
     text = refused(write(tmp_path, "validation:\n  severity:\n    union_rol: {'*': warning}\n"))
     assert "validation.severity.union_rol" in text and "did you mean union_roll?" in text

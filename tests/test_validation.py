@@ -16,7 +16,7 @@ from pipeline.config import load_config
 from pipeline.schema import Source
 from tests.helpers import raw_frame, valid_id
 
-SUITES = Path(__file__).resolve().parent.parent / "expectations" / "suites"
+SUITES = Path(__file__).resolve().parent.parent / "pipeline" / "validate" / "suites"
 GOOD = valid_id("11010519900101123")
 
 

@@ -3,7 +3,7 @@
 `load_config` validates the defaults with the user's `--config` merged over them against
 `Config` and then returns the merged plain dict (the rest of the code reads dicts). Unknown
 keys are refused; validation severities and `mostly` shares are checked against the suites in
-`expectations/suites/` (suite names, check names, and that a severity pattern matches some
+`pipeline/validate/suites/` (suite names, check names, and that a severity pattern matches some
 check) when those files are present.
 """
 
@@ -22,7 +22,7 @@ from pydantic import Field, StrictBool, StringConstraints, field_validator, mode
 from pipeline.config.checked import Problem, Strict, suggest
 
 # The same folder as pipeline.validate.runner.SUITES_DIR (not imported: that loads GX).
-SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations" / "suites"
+SUITES_DIR = Path(__file__).resolve().parents[1] / "validate" / "suites"  # package data
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Severity = Literal["critical", "warning"]

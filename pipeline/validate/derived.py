@@ -4,7 +4,7 @@ A suite JSON may hold `{"$PARAMETER": name}` where a list belongs. The configura
 parameters (`validation.parameters`) and `as_of` are left to GX, which fills them when it
 validates. The names below are filled in when the runner loads the suite instead, so that they
 may also sit inside a `row_condition` (which GX does not fill) and the Data Docs show the values
-the night checked. `expectations/suites/discrepancies.json` takes every code list from the rule
+the night checked. `pipeline/validate/suites/discrepancies.json` takes every code list from the rule
 registry (`pipeline/detect/rules/`): a new rule is in the output suite without touching it.
 """
 

@@ -2,8 +2,9 @@
 
 GX 1.24.1 templates load Bootstrap, jQuery, bootstrap-table, Font Awesome and Vega from CDNs and
 a logo from a remote bucket; offline the pages render unstyled and `index.html` lists no runs.
-The same files come from the npm registry at install time (`expectations/assets/package.json`
-and its lock, `npm ci` into `var/docs-assets/node_modules` by `make install`). Here they are
+The same files ship as package data in `pipeline/validate/vendor/` (the files of the npm
+packages pinned by `expectations/assets/package.json` and its lock; `make vendor-assets`
+refreshes them from the registry). Here they are
 copied into the run's `validation/static/vendor/` and every page is rewritten to use them:
 no `src` or `href` under `validation/` points off the machine.
 """
@@ -15,8 +16,9 @@ import re
 import shutil
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_NODE_MODULES = REPO_ROOT / "var" / "docs-assets" / "node_modules"
+# Package data: the pinned files themselves (vendor/README.md), so the docs open offline
+# wherever bidui is installed. BIDUI_DOCS_ASSETS points at another copy (an npm install).
+DEFAULT_NODE_MODULES = Path(__file__).resolve().parent / "vendor"
 VENDOR = Path("static") / "vendor"
 
 # The URLs of GX 1.24.1's templates -> the file of the pinned npm package that replaces it.
@@ -64,7 +66,7 @@ _LOGO_TEXT = '<span class="navbar-brand mb-0 h4">bidui validation</span>'
 
 
 def node_modules() -> Path:
-    """Where `make install` put the npm packages (override with BIDUI_DOCS_ASSETS)."""
+    """Where the asset files are: the package's vendor/ (override with BIDUI_DOCS_ASSETS)."""
     return Path(os.environ.get("BIDUI_DOCS_ASSETS", DEFAULT_NODE_MODULES))
 
 

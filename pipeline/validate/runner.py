@@ -1,4 +1,4 @@
-"""Run the Great Expectations suites of `expectations/suites/` and build the night's Data Docs.
+"""Run the Great Expectations suites of `pipeline/validate/suites/` and build the night's Data Docs.
 
 The GX project (a file context) lives in a temporary folder per night, never in the user's
 home; the suites are copied into it from the repository, after the custom expectations are
@@ -40,7 +40,8 @@ from pipeline.validate import docs_assets, sentences
 from pipeline.validate.derived import derived_parameters, fill
 from pipeline.validate.settings import CRITICAL, WARNING, ValidationSettings
 
-SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations" / "suites"
+# Package data (pyproject.toml), so an installed bidui has its suites wherever it runs.
+SUITES_DIR = Path(__file__).resolve().parent / "suites"
 SITE_NAME = "bidui"
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
 # Input suites: up to 20 failing rows with where they came from (masked right after the run).

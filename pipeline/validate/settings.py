@@ -1,6 +1,6 @@
 """The `validation:` section of the configuration: severities, `mostly` thresholds, parameters.
 
-Every expectation in `expectations/suites/*.json` carries a stable check name in `meta.check`
+Every expectation in `pipeline/validate/suites/*.json` carries a stable check name in `meta.check`
 (e.g. `required_filled:id_number`). Its severity comes from `validation.severity.<suite>`, a
 mapping of shell-style patterns to `critical` / `warning`, first match wins (unmatched:
 `validation.default_severity`). `validation.mostly.<suite>.<check>` overrides an expectation's
