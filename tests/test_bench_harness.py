@@ -280,6 +280,7 @@ sys.exit(3)
 """
 
 
+@pytest.mark.slow  # processes holding 350 MB for 1.5 s
 def test_run_measured_counts_the_tree_and_not_the_parent(tmp_path: Path) -> None:
     ballast = bytearray(600 * 1024 * 1024)  # the bench process is big; the run must not be
     measured = scale.run_measured([sys.executable, "-c", CHILD], tmp_path / "run.log")

@@ -35,6 +35,16 @@ def test_help_imports_nothing_heavy() -> None:
     assert "bench" not in text  # the benchmarks have their own entry point
 
 
+def test_dask_address_needs_the_dask_engine(tmp_path, capsys) -> None:
+    from pipeline.cli import main
+
+    code = main(["run", "--union", "u.csv", "--civil", "c.csv", "--out", str(tmp_path / "o"),
+                 "--dask-address", "tcp://127.0.0.1:8786"])
+    assert code == 2
+    assert "--engine dask" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
 def test_bench_is_a_hidden_alias_of_the_benchmarks_entry_point(monkeypatch) -> None:
     import benchmarks.cli
     from pipeline.cli import main
@@ -45,7 +55,6 @@ def test_bench_is_a_hidden_alias_of_the_benchmarks_entry_point(monkeypatch) -> N
     assert seen == [["febrl4", "--json"]]
 
 
-@pytest.mark.slow
 def test_an_expected_failure_exits_with_its_code_and_one_paragraph(bidui_cli, tmp_path) -> None:
     union = tmp_path / "union.csv"
     union.write_text("档案号,职工姓名,身份证号,档案状态\n"
@@ -64,6 +73,7 @@ def test_an_expected_failure_exits_with_its_code_and_one_paragraph(bidui_cli, tm
     assert not out.exists() and not list(tmp_path.glob(".out.staging-*"))
 
 
+@pytest.mark.slow  # imports Prefect's server application (~3 s)
 def test_the_server_command_is_prefects(monkeypatch) -> None:
     """flows/server.py starts exactly what Prefect's own temporary server runs."""
     from prefect.server.api.server import SubprocessASGIServer

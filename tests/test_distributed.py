@@ -23,7 +23,7 @@ from pipeline.link.people import link_people
 from pipeline.link.spec import load_spec
 from pipeline.schema import Source
 
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
+pytestmark = pytest.mark.slow  # a local Dask cluster of two worker processes
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +190,6 @@ def _run(night, data: Path, out: Path, *extra: str):
                  "--out", str(out), "--as-of", "2026-06-30", *extra)
 
 
-@pytest.mark.slow
 def test_night_on_the_dask_engine_publishes_the_same_links(night, executor, generated, tmp_path,
                                                           capfd) -> None:
     """On the module's cluster, through --dask-address (the fixture itself is what
@@ -218,12 +217,3 @@ def test_unreachable_dask_address_fails_the_link_stage(night, generated, quick_t
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in result.stderr
     assert result.failed_stage == "link"
     assert not out.exists()  # nothing published
-
-
-def test_cli_dask_address_needs_the_dask_engine(tmp_path, capsys) -> None:
-    from pipeline.cli import main
-
-    code = main(["run", "--union", "u.csv", "--civil", "c.csv", "--out", str(tmp_path / "o"),
-                 "--dask-address", "tcp://127.0.0.1:8786"])
-    assert code == InputError.exit_code
-    assert "--engine dask" in capsys.readouterr().err

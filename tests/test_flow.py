@@ -150,7 +150,6 @@ def _stored_logs(flow_run_id) -> str:
     return "\n".join(log.message for log in logs)
 
 
-@pytest.mark.slow
 def test_served_night_logs_each_stage_publishes_artifacts_and_fails_with_the_paragraph(
         prefect_harness, inputs, tmp_path) -> None:
     from prefect.client.orchestration import get_client

@@ -1,7 +1,8 @@
 """A night killed (SIGKILL) during any stage leaves the previous night's outputs intact.
 
-Smoke tests: each kills a real `bidui run` process (against the harness's Prefect server) right
-after it logged a stage; last night's folder is made in-process (the `night` fixture)."""
+Smoke tests: real `bidui run` processes (against the harness's Prefect server), one per stage,
+run at once, each killed right after it logged its stage; last night's folder is made
+in-process (the `night` fixture)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,12 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
-
-pytestmark = pytest.mark.slow
 
 STAGES_THEN_KILL = ["ingest", "normalise", "validate", "link", "detect"]
 
@@ -51,46 +51,71 @@ def last_night(night, generated, tmp_path_factory) -> Path:
     return out
 
 
-def run_and_kill(generated: Path, out: Path, after_stage: str) -> None:
+def start_and_kill(generated: Path, outs: dict[str, Path]) -> dict[str, int]:
+    """Start one `bidui run` per stage at once (one --out each, a copy of last night) and
+    SIGKILL each right after it logged its stage; return each process's exit status."""
     from prefect.settings import PREFECT_API_URL
 
     env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
-    process = subprocess.Popen(command(generated, out), env=env, stderr=subprocess.PIPE,
-                               stdout=subprocess.DEVNULL, text=True)
-    deadline = time.monotonic() + 240
-    killed = False
-    for line in process.stderr:  # progress lines: "stage <name> … (x s)"
-        if f"stage {after_stage}" in line:
-            process.send_signal(signal.SIGKILL)
-            killed = True
-            break
-        if time.monotonic() > deadline:
-            break
-    process.wait(timeout=60)
-    assert killed, f"never saw stage {after_stage}"
-    assert process.returncode == -signal.SIGKILL
+    killed: dict[str, bool] = {}
+
+    def watch(stage: str, process: subprocess.Popen) -> None:
+        for line in process.stderr:  # progress lines: "stage <name> … (x s)"
+            if f"stage {stage}" in line and not killed.get(stage):
+                process.send_signal(signal.SIGKILL)
+                killed[stage] = True
+        # (read to the end: a process never blocks on a full pipe)
+
+    processes = {stage: subprocess.Popen(command(generated, out), env=env,
+                                         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                         text=True)
+                 for stage, out in outs.items()}
+    watchers = [threading.Thread(target=watch, args=item, daemon=True)
+                for item in processes.items()]
+    for watcher in watchers:
+        watcher.start()
+    deadline = time.monotonic() + 300
+    for watcher in watchers:
+        watcher.join(timeout=max(1.0, deadline - time.monotonic()))
+    codes = {}
+    for stage, process in processes.items():
+        if process.poll() is None:
+            process.kill()
+        codes[stage] = process.wait(timeout=60)
+        assert killed.get(stage), f"never saw stage {stage}"
+    return codes
+
+
+@pytest.fixture(scope="module")
+def killed(prefect_harness, generated, last_night, tmp_path_factory) -> dict[str, Path]:
+    """Last night's folder, once per stage, after a night killed right after that stage:
+    the five nights run at the same time (each in its own folder)."""
+    outs = {}
+    for stage in STAGES_THEN_KILL:
+        outs[stage] = tmp_path_factory.mktemp(f"killed-{stage}") / "out"
+        shutil.copytree(last_night, outs[stage])
+    codes = start_and_kill(generated, outs)
+    assert codes == {stage: -signal.SIGKILL for stage in STAGES_THEN_KILL}
+    return outs
 
 
 @pytest.mark.parametrize("after_stage", STAGES_THEN_KILL)
-def test_sigkill_after_each_stage_keeps_last_night(prefect_harness, generated, last_night,
-                                                   tmp_path, after_stage) -> None:
-    out = tmp_path / "out"
-    shutil.copytree(last_night, out)
-    before = snapshot(out)
-    run_and_kill(generated, out, after_stage)
-    assert snapshot(out) == before  # last night's set, byte for byte
+def test_sigkill_after_each_stage_keeps_last_night(killed, last_night, after_stage) -> None:
+    out = killed[after_stage]
+    assert snapshot(out) == snapshot(last_night)  # last night's set, byte for byte
     pd.read_parquet(out / "links.parquet")  # and readable
     assert json.loads((out / "manifest.json").read_text("utf-8"))["as_of"] == "2026-06-30"
 
 
-def test_the_next_night_after_a_kill_cleans_up_and_publishes(bidui_cli, generated, last_night,
-                                                             tmp_path) -> None:
-    out = tmp_path / "out"
-    shutil.copytree(last_night, out)
-    run_and_kill(generated, out, "detect")  # killed while building the staging folder
+def test_the_next_night_after_a_kill_cleans_up_and_publishes(bidui_cli, generated, killed,
+                                                             last_night, tmp_path) -> None:
+    """On a copy of the folder (and what lies beside it) of the night killed after detect,
+    while it built its staging folder."""
+    shutil.copytree(killed["detect"].parent, tmp_path / "night")
+    out = tmp_path / "night" / "out"
     again = bidui_cli(*command(generated, out)[3:])
     assert again.returncode == 0, again.stderr
-    assert not list(tmp_path.glob(".out.staging-*"))
+    assert not list(out.parent.glob(".out.staging-*"))
     assert (out / "manifest.json").exists()
     # The same night, run by `bidui run` in another process (another hash seed) and in-process
     # by the `night` fixture: the same bytes in every data file.

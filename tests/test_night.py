@@ -61,6 +61,7 @@ def test_the_runner_runs_every_stage_in_order_and_returns_its_result(inputs, tmp
             result.timings[name], abs=0.001)
 
 
+@pytest.mark.slow  # two nights
 def test_a_failing_stage_discards_staging_keeps_the_state_and_releases_the_lock(
         inputs, tmp_path) -> None:
     out, state = tmp_path / "out", tmp_path / "state"
@@ -104,13 +105,21 @@ def test_a_second_night_on_the_same_folder_is_refused_at_once(inputs, tmp_path) 
     assert caught.value.exit_code == 4
 
 
-def test_what_a_killed_night_left_is_swept(inputs, tmp_path) -> None:
+def test_what_a_killed_night_left_is_swept_before_the_first_stage(inputs, tmp_path) -> None:
     out = tmp_path / "out"
     for leftover in (".out.staging-abc", ".out.previous-def"):
         (tmp_path / leftover).mkdir()
         (tmp_path / leftover / "links.parquet").write_text("half")
-    run_night(request(inputs, out))
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]
+    left = []
+
+    def stop_at_once(name, function, *args):
+        left.extend(sorted(p.name for p in tmp_path.iterdir()))
+        raise InputError("stopped by the test.")
+
+    with pytest.raises(InputError):
+        run_night(request(inputs, out), runner=stop_at_once)
+    assert left == [".out.lock"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock"]
 
 
 @pytest.mark.parametrize(("options", "exit_code", "words"), [
@@ -137,6 +146,7 @@ def test_a_foreign_output_folder_is_refused(inputs, tmp_path) -> None:
     assert [p.name for p in out.iterdir()] == ["thesis.docx"]
 
 
+@pytest.mark.slow  # two nights
 def test_the_state_is_read_at_the_start_only_and_written_after_publishing(
         inputs, tmp_path, monkeypatch) -> None:
     out, state = tmp_path / "out", tmp_path / "state"

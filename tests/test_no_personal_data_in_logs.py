@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from pipeline.ingest import load_source
 from pipeline.normalise.names import normalise_names
@@ -44,7 +43,6 @@ def stored_prefect_logs() -> str:
     return "\n".join(messages)
 
 
-@pytest.mark.slow
 def test_a_whole_night_leaks_no_id_number_or_name(bidui_cli, tmp_path) -> None:
     from pipeline.generate import generate
 
