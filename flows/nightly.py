@@ -131,6 +131,13 @@ def publish_findings_artifacts(manifest: dict) -> None:
               f"(new {lifecycle['new']}, persisting {lifecycle['persisting']}, resolved since "
               f"last night {len(lifecycle['resolved_since_last_night'])}, dismissed by review "
               f"{lifecycle['suppressed_by_review']})."]
+    review = manifest.get("review") or {}
+    lines += ["", "| review state | findings |", "|---|---|"] + [
+        f"| {label} | {lifecycle.get(key, 0)} |" for key, label in (
+            ("confirmed", "confirmed"), ("pending", "pending (待核实)"),
+            ("dismissed_on_review", "dismissed on review (never resolved)"))]
+    lines += ["", f"Decisions imported tonight: {review.get('imported', 0)}, refused "
+              f"{review.get('refused', 0)}, warnings {len(review.get('warnings') or [])}."]
     create_markdown_artifact(key="bidui-night", markdown="\n".join(lines),
                              description="bidui night summary (no personal data)")
 

@@ -80,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--run", type=Path, required=True, metavar="DIR")
     evaluate.add_argument("--truth", type=Path, required=True, metavar="DIR")
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    from pipeline.review.cli import add_parser as add_review_parser  # light: no pandas
+
+    add_review_parser(commands)
     return parser
 
 
@@ -191,8 +195,15 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    """`bidui review import FILE… --state DIR`: record analysts' filled review.xlsx copies."""
+    from pipeline.review.cli import run
+
+    return run(args)
+
+
 COMMANDS = {"run": cmd_run, "generate": cmd_generate, "evaluate": cmd_evaluate,
-            "explain": cmd_explain}
+            "explain": cmd_explain, "review": cmd_review}
 
 
 def main(argv: list[str] | None = None) -> int:

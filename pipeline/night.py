@@ -130,6 +130,17 @@ def run_night(request: NightRequest, runner: StageRunner = call_stage) -> NightR
         sweep_orphans(out)
         store = StateStore(Path(request.state_dir)) if request.state_dir is not None else None
         snapshot = store.read() if store is not None else None
+        review = None
+        if store is not None and snapshot is not None:
+            # Analysts' files first (STATE/inbox/): checked now, recorded in the decision log
+            # and moved to inbox/done/ only after the night published. A bad file never stops
+            # the night: its rows are refused with reasons, the night warns.
+            import dataclasses
+
+            from pipeline.review.inbox import prepare as prepare_review
+
+            review = prepare_review(store.root, snapshot.history, as_of)
+            snapshot = dataclasses.replace(snapshot, decisions=review.decisions)
         inputs = stages.Inputs(union=list(request.union), civil=list(request.civil),
                                members=list(request.members or []))
         loaded = stage("ingest", stages.ingest, inputs)
@@ -144,7 +155,7 @@ def run_night(request: NightRequest, runner: StageRunner = call_stage) -> NightR
             with staging_folder(out) as staging:
                 manifest = stage("report", _report, staging, loaded, normalised, links,
                                  tracked, checks, as_of, config, dict(timings),
-                                 request.pseudonymise, request.key_file)
+                                 request.pseudonymise, request.key_file, review)
                 begun = time.perf_counter()
                 publish(staging, out)
                 timings["publish"] = time.perf_counter() - begun
@@ -156,6 +167,8 @@ def run_night(request: NightRequest, runner: StageRunner = call_stage) -> NightR
 
             save_history(store, tracked)
             store.record_good_night(manifest)
+            if review is not None:
+                review.commit(store.root)
     timings["night"] = time.perf_counter() - started
     return NightResult(manifest=manifest, out=out, timings=timings)
 
@@ -175,10 +188,11 @@ def _link_on(normalised: Any, config: dict, state: StateSnapshot | None, engine:
 
 def _report(staging: Path, loaded: Any, normalised: Any, links: Any, tracked: Any, checks: Any,
             as_of: dt.date, config: dict, timings: dict[str, float], pseudonymise: bool,
-            key_file: Path | None) -> dict:
+            key_file: Path | None, review: Any = None) -> dict:
     """`stages.report` into the staging folder (its arguments positional, for the runner)."""
     from pipeline import stages
 
     return stages.report(staging, loaded=loaded, normalised=normalised, links=links,
                          tracked=tracked, checks=checks, as_of=as_of, config=config,
-                         timings=timings, pseudonymise=pseudonymise, key_file=key_file)
+                         timings=timings, pseudonymise=pseudonymise, key_file=key_file,
+                         review=review)

@@ -15,7 +15,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -101,7 +101,11 @@ def detect(normalised: dict[Source, NormalisedSource], links: Links, as_of: dt.d
         members=members.frame if members else None, links=links.links,
         member_links=links.member_links, roll_duplicates=links.roll_duplicates, as_of=as_of,
         config=config)
-    return _track(detect_all(ctx), state, as_of)
+    from pipeline.review.apply import with_reviewed_pairs
+
+    # A possible match an analyst decided is no longer found by its rule: its finding is
+    # re-created (same id, same evidence) so the decision stays visible.
+    return _track(with_reviewed_pairs(detect_all(ctx), ctx, links.evidence), state, as_of)
 
 
 def _review_labels(state: State) -> pd.DataFrame:
@@ -190,11 +194,16 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
            normalised: dict[Source, NormalisedSource], links: Links,
            tracked: TrackedFindings, checks: ValidationRun, as_of: dt.date, config: dict,
            timings: dict[str, float], pseudonymise: bool = False,
-           key_file: Path | None = None) -> dict:
+           key_file: Path | None = None, review: Any = None) -> dict:
     """Write every output file into folder (the staging folder) and return the manifest.
 
-    The output suites run on the frames written here; a critical failure raises GateError
-    and the staging folder is discarded (nothing published)."""
+    `review`: the analysts' decisions imported tonight (`pipeline.review.inbox.ImportPlan`),
+    or None without a state folder. The output suites run on the frames written here; a
+    critical failure raises GateError and the staging folder is discarded (nothing
+    published)."""
+    from pipeline.detect.tracking import review_counts
+    from pipeline.review import inbox as review_inbox
+    from pipeline.review.workbook import write_review_workbook
     from pipeline.validate.stage import validate_outputs
 
     started = time.perf_counter()
@@ -216,6 +225,12 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
         "quarantine.parquet": outputs.write_parquet(quarantine, folder / "quarantine.parquet"),
         "field_issues.parquet": outputs.write_parquet(_field_issues_output(loaded, normalised),
                                                       folder / "field_issues.parquet"),
+        "review.xlsx": write_review_workbook(
+            findings, folder / "review.xlsx",
+            people=_people_masked(normalised[Source.UNION].frame),
+            decisions=review.decisions if review is not None else None),
+        "review_import.parquet": review_inbox.write_review_import(
+            review, folder / "review_import.parquet"),
     }
     member_links = _member_links_output(links)
     if member_links is not None:
@@ -249,12 +264,15 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
         "resolved_since_last_night": sorted(tracked.resolved["discrepancy_id"].astype(str)),
         "suppressed_by_review": tracked.suppressed,
     }
+    manifest["findings_lifecycle"].update(review_counts(tracked))
+    manifest["review"] = review.manifest() if review is not None else review_inbox.no_import()
     validate_outputs(checks, links_frame, findings, manifest)
-    (folder / "report.html").write_text(render_report(
-        manifest, findings, _people_masked(normalised[Source.UNION].frame), tracked.resolved),
-        encoding="utf-8")
+    # The Data Docs and the validation summary first: the report shows them.
     outputs.write_validation_docs(checks, folder / "validation")
     manifest["validation"] = checks.summary()
+    (folder / "report.html").write_text(render_report(
+        manifest, findings, _people_masked(normalised[Source.UNION].frame), tracked.resolved,
+        dismissed=getattr(tracked, "dismissed", None)), encoding="utf-8")
     outputs.write_json(manifest, folder / "manifest.json")
     checks.close()
     return manifest

@@ -1,11 +1,11 @@
 """An analyst's review round trip, end to end, in-process.
 
-Nights run the stage functions (`pipeline.stages.ingest/normalise/link`) and the review
-functions in the order the night calls them (`night` below): import the inbox first, link
-with the decisions as labels, detect and track, write the outputs (review.xlsx,
-review_import.parquet, manifest["review"]), and only then record the decisions and move the
-files. Between nights an analyst fills review.xlsx with openpyxl, as Excel or WPS would, or
-saves decisions as a GBK CSV the way Chinese Excel does; a garbled file never stops a night.
+Nights are real nights (`pipeline.night.run_night`, `night` below): the night imports the
+inbox first, links with the decisions as labels, detects and tracks, writes the outputs
+(review.xlsx, review_import.parquet, manifest["review"]), publishes, and only then records
+the decisions and moves the files. Between nights an analyst fills review.xlsx with
+openpyxl, as Excel or WPS would, or saves decisions as a GBK CSV the way Chinese Excel does;
+a garbled file never stops a night.
 """
 
 from __future__ import annotations
@@ -21,15 +21,12 @@ import pytest
 
 from pipeline import stages
 from pipeline.config import load_config
-from pipeline.detect.finding import DetectContext
-from pipeline.detect.tracking import TrackedFindings, read_history, review_counts, save
+from pipeline.detect.tracking import TrackedFindings
 from pipeline.generate import generate
 from pipeline.generate.constants import REFERENCE_DATE
-from pipeline.report import outputs
-from pipeline.review import apply, inbox, workbook
+from pipeline.night import NightRequest, run_night
+from pipeline.review import inbox, workbook
 from pipeline.review.log import read_log
-from pipeline.schema import Source
-from pipeline.state import StateStore
 
 NIGHT1 = REFERENCE_DATE
 NIGHT2 = NIGHT1 + dt.timedelta(days=1)
@@ -58,35 +55,23 @@ class Night:
 
 
 def night(inputs: stages.Inputs, state: Path, out: Path, as_of: dt.date) -> Night:
-    """One night, calling the review functions where `run_night` and the stages call them."""
-    config = load_config()
-    store = StateStore(state)
-    history = read_history(store)
-    plan = inbox.prepare(state, history, as_of)  # first: read the inbox (nothing moved yet)
-    snapshot = Tonight(root=state, history=history, decisions=plan.decisions)
-    normalised = stages.normalise(stages.ingest(inputs), as_of)
-    links = stages.link(normalised, config, snapshot)
-    members = normalised.get(Source.MEMBERS)
-    ctx = DetectContext(
-        union=normalised[Source.UNION].frame, civil=normalised[Source.CIVIL].frame,
-        members=members.frame if members else None, links=links.links,
-        member_links=links.member_links, roll_duplicates=links.roll_duplicates, as_of=as_of,
-        config=config)
-    tracked = apply.detect_and_track(ctx, links.evidence, snapshot.decisions,
-                                     snapshot.history, as_of)
-    out.mkdir(parents=True)
-    outputs.write_findings_parquet(tracked.findings, out / "discrepancies.parquet")
-    links_frame = links.links.drop(columns=["union_row_key", "civil_row_key"])
-    outputs.write_parquet(links_frame, out / "links.parquet")
-    people = stages._people_masked(normalised[Source.UNION].frame)
-    workbook.write_review_workbook(tracked.findings, out / "review.xlsx", people=people,
-                                   decisions=plan.decisions)
-    inbox.write_review_import(plan, out / "review_import.parquet")
-    manifest = {"review": plan.manifest(), "findings_lifecycle": review_counts(tracked)}
-    outputs.write_json(manifest, out / "manifest.json")
-    plan.commit(state)  # after publishing: record the decisions, move the files
-    save(store, tracked)
-    return Night(tracked, pd.read_parquet(out / "links.parquet"), plan, manifest, out)
+    """One real night (`run_night`, validation and publishing included), with the detect
+    stage's tracked findings and the report stage's import plan kept through the runner."""
+    seen: dict = {}
+
+    def runner(name, function, *args):
+        result = function(*args)
+        if name == "detect":
+            seen["tracked"] = result
+        elif name == "report":
+            seen["plan"] = args[-1]
+        return result
+
+    result = run_night(NightRequest(union=inputs.union, civil=inputs.civil,
+                                    members=inputs.members, out=out, as_of=as_of,
+                                    state_dir=state), runner=runner)
+    return Night(seen["tracked"], pd.read_parquet(out / "links.parquet"), seen["plan"],
+                 result.manifest, out)
 
 
 @pytest.fixture(scope="module")
