@@ -132,3 +132,15 @@ def test_index_and_validation_page_render_styled_offline(published, chromium, tm
     assert_styled_offline(probe, site)
     assert probe["iconFont"] is None or "Font Awesome" in probe["iconFont"], probe
     screenshot(chromium, page, tmp_path, "validation-page.png")
+
+
+def test_every_asset_the_pages_use_ships_with_the_package() -> None:
+    """The Data Docs assets are package data (pipeline/validate/vendor/): every file a CDN URL
+    is rewritten to is there, with the Font Awesome webfonts its CSS loads."""
+    from pipeline.validate.docs_assets import DEFAULT_NODE_MODULES, EXTRA_FOLDERS, REMOTE_TO_LOCAL
+
+    assert DEFAULT_NODE_MODULES.parts[-3:] == ("pipeline", "validate", "vendor")
+    for relative in REMOTE_TO_LOCAL.values():
+        assert (DEFAULT_NODE_MODULES / relative).stat().st_size > 0, relative
+    for folder in EXTRA_FOLDERS:
+        assert any((DEFAULT_NODE_MODULES / folder).glob("*.woff2")), folder

@@ -155,3 +155,34 @@ def remote_references(site: Path) -> list[tuple[str, str]]:
         found.extend((str(path.relative_to(site)), m.group(0)) for m in
                      REMOTE_REFERENCE.finditer(text))
     return found
+
+
+def vendor_from(source: Path, target: Path = DEFAULT_NODE_MODULES) -> list[Path]:
+    """Copy the asset files the pages use (every `REMOTE_TO_LOCAL` file and `EXTRA_FOLDERS`,
+    with each package's licence file) from an npm install (`source`: its node_modules) into
+    the package's vendor folder; return the files written. Raises FileNotFoundError when a
+    file the pages need is not in `source` (the lock and REMOTE_TO_LOCAL disagree)."""
+    written: list[Path] = []
+    packages = set()
+    for relative in REMOTE_TO_LOCAL.values():
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / relative, target / relative)
+        written.append(target / relative)
+        parts = Path(relative).parts
+        packages.add(Path(*parts[:2]) if parts[0].startswith("@") else Path(parts[0]))
+    for folder in EXTRA_FOLDERS:
+        shutil.copytree(source / folder, target / folder, dirs_exist_ok=True)
+        written.extend(p for p in (target / folder).rglob("*") if p.is_file())
+    for package in sorted(packages):
+        for licence in sorted((source / package).glob("LICEN[CS]E*")):
+            shutil.copyfile(licence, target / package / licence.name)
+            written.append(target / package / licence.name)
+    return written
+
+
+if __name__ == "__main__":  # make vendor-assets
+    import argparse
+
+    parser = argparse.ArgumentParser(description=vendor_from.__doc__)
+    parser.add_argument("--vendor", type=Path, required=True, metavar="NODE_MODULES")
+    print(f"{len(vendor_from(parser.parse_args().vendor))} files in {DEFAULT_NODE_MODULES}")
