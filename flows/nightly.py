@@ -11,8 +11,10 @@ for the operator: no traceback, nothing published.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +47,31 @@ class _Stopped:
     error: BiduiError
 
 
+INTERNAL_ERROR_EXIT = 70
+DEBUG_ENV = "BIDUI_DEBUG"  # set by `bidui --debug`: unexpected errors keep their traceback
+
+
+class InternalStageError(RuntimeError):
+    """An unexpected error in a stage, reduced to its type and source line: its own text (a
+    `UnicodeDecodeError` quotes the file's bytes) never reaches a log, the console or a
+    Prefect state. `bidui --debug run …` keeps the original exception and its traceback."""
+
+
+def where(error: BaseException) -> str:
+    """`Type at file.py:line` of the innermost frame: no message, no values."""
+    frames = traceback.extract_tb(error.__traceback__)
+    place = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return f"{type(error).__name__}{place}"
+
+
+@dataclass
+class _Crashed:
+    """What a stage task returns for an unexpected error (outside `--debug`)."""
+
+    stage: str
+    where: str
+
+
 def _stage(name: str, function: Callable[..., Any], *args: Any) -> Any:
     logger = get_run_logger()
     started = time.perf_counter()
@@ -53,6 +80,11 @@ def _stage(name: str, function: Callable[..., Any], *args: Any) -> Any:
     except BiduiError as error:
         logger.error("stage %s stopped: %s", name, error.paragraph())
         return _Stopped(error)
+    except Exception as error:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        logger.error("stage %s failed: internal error %s", name, where(error))
+        return _Crashed(name, where(error))
     logger.info("stage %-9s %s (%.1f s)", name, _describe(result), time.perf_counter() - started)
     return result
 
@@ -73,6 +105,10 @@ def prefect_runner(name: str, function: Callable[..., Any], *args: Any) -> Any:
     result = stage_task(name)(name, function, *args)
     if isinstance(result, _Stopped):
         raise result.error
+    if isinstance(result, _Crashed):
+        raise InternalStageError(
+            f"internal error in stage {result.stage} ({result.where}); nothing was published. "
+            "Run again with `bidui --debug run …` to see the traceback, and report it.")
     return result
 
 
@@ -163,6 +199,8 @@ def nightly(union: list[Path], civil: list[Path], out: Path, members: list[Path]
     except BiduiError as error:
         return Failed(message=error.paragraph(),
                       data=StageFailure(error.paragraph(), error.exit_code))
+    except InternalStageError as error:  # our text only: type and source line
+        return Failed(message=str(error), data=StageFailure(str(error), INTERNAL_ERROR_EXIT))
     publish_validation_artifact(night.manifest)
     publish_findings_artifacts(night.manifest)
     return Completed(message=f"published {len(night.manifest['outputs'])} outputs",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -213,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return bench_main(argv[1:])
     args = build_parser().parse_args(argv)
+    if args.debug:  # the flow's stage tasks then keep an unexpected error's traceback
+        os.environ["BIDUI_DEBUG"] = "1"
     try:
         return COMMANDS[args.command](args)
     except BiduiError as error:

@@ -186,3 +186,40 @@ def test_served_night_logs_each_stage_publishes_artifacts_and_fails_with_the_par
     assert "stage ingest stopped" in logs
     assert "Traceback" not in logs and "Traceback" not in failed.message
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+
+
+def test_an_unexpected_error_in_a_served_night_is_its_type_and_line_only(
+        prefect_harness, inputs, tmp_path, monkeypatch) -> None:
+    """Issue 14 item 7: an exception's own text (a UnicodeDecodeError quotes the file's bytes,
+    here a name) never reaches Prefect's stored logs or the flow's state; the task is Failed
+    with bidui's sentence (type and source line), exit 70; `--debug` keeps the traceback."""
+    from flows import nightly as nightly_module
+    from flows.nightly import StageFailure, nightly
+    from pipeline import stages
+
+    secret = "欧阳娜娜".encode("gb18030")
+
+    def broken_detect(*args, **kwargs):
+        raise UnicodeDecodeError("utf-8", secret, 0, 1, "invalid start byte")
+
+    monkeypatch.setattr(stages, "detect", broken_detect)
+    monkeypatch.delenv(nightly_module.DEBUG_ENV, raising=False)
+    failed = nightly(union=[inputs["union"]], civil=[inputs["civil"]], out=tmp_path / "out",
+                     as_of=dt.date(2026, 6, 30), return_state=True)
+    assert failed.is_failed()
+    failure = failed.result(raise_on_failure=False)
+    assert isinstance(failure, StageFailure) and failure.exit_code == 70
+    assert "UnicodeDecodeError at test_flow.py:" in failed.message
+    assert "stage detect" in failed.message
+    logs = _stored_logs(failed.state_details.flow_run_id)
+    assert "stage detect failed: internal error UnicodeDecodeError at" in logs
+    for text in (logs, failed.message):
+        assert repr(secret)[2:12] not in text and "欧阳" not in text and "Traceback" not in text
+    assert not (tmp_path / "out").exists()
+
+    monkeypatch.setenv(nightly_module.DEBUG_ENV, "1")  # bidui --debug: the original error
+    debugged = nightly(union=[inputs["union"]], civil=[inputs["civil"]],
+                       out=tmp_path / "out2", as_of=dt.date(2026, 6, 30), return_state=True)
+    assert debugged.is_failed()
+    with pytest.raises(UnicodeDecodeError):
+        debugged.result()
