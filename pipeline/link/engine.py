@@ -27,7 +27,7 @@ from pipeline.link.executor import Candidates, LocalExecutor, PairExecutor
 from pipeline.link.fellegi_sunter import Model
 from pipeline.link.inference import predict
 from pipeline.link.spec import ModelSpec
-from pipeline.link.training import train
+from pipeline.link.training import Labels, train
 
 __all__ = ["Candidates", "LinkResult", "Linker", "LocalExecutor", "PairExecutor",
            "default_threads"]
@@ -87,10 +87,11 @@ class Linker:
 
     def fit(self, left: pd.DataFrame, right: pd.DataFrame | None, levels: np.ndarray,
             lf: Inputs, rf: Inputs, li: np.ndarray | None = None,
-            ri: np.ndarray | None = None) -> Model:
+            ri: np.ndarray | None = None, labels: Labels | None = None) -> Model:
         """Train on the candidate pairs' levels (`training.train`); lf/rf are the records'
         inputs (`inputs`). With the candidates' positions (li, ri, sorted), EM sessions look
-        up the levels of pairs already compared instead of comparing them again."""
+        up the levels of pairs already compared instead of comparing them again. `labels`:
+        analysts' labelled pairs (positions into left/right), which training blends into m."""
         max_block_pairs = self.spec.max_block_pairs
 
         def block(rule) -> np.ndarray:
@@ -100,18 +101,20 @@ class Linker:
         return train(self.spec.training, self.comparisons, levels,
                      lambda i, j: self.compute_levels(lf, rf, i, j), len(left),
                      None if right is None else len(right), block,
-                     None if li is None or ri is None else (li, ri)).model
+                     None if li is None or ri is None else (li, ri), labels=labels).model
 
     def run(self, left: pd.DataFrame, right: pd.DataFrame | None = None,
-            model: Model | None = None, left_cluster: np.ndarray | None = None) -> LinkResult:
+            model: Model | None = None, left_cluster: np.ndarray | None = None,
+            labels: Labels | None = None) -> LinkResult:
         """Candidates, levels, fit (unless a model is given), scores and decisions.
 
         `left_cluster`: a cluster id per left record (the roll's dedupe): left records of one
-        cluster may share a right record (`assign`)."""
+        cluster may share a right record (`assign`). `labels`: analysts' labelled pairs
+        (`training.Labels`, positions), used in training only (not with a given model)."""
         lf = self.inputs(left)
         rf = lf if right is None else self.inputs(right)
         li, ri, levels, stats = self.executor.candidates_with_levels(self, left, right, lf, rf)
-        model = model or self.fit(left, right, levels, lf, rf, li, ri)
+        model = model or self.fit(left, right, levels, lf, rf, li, ri, labels)
         pairs = predict(model, self.comparisons, self.spec.decisions,
                         self.comparer.encoded(lf, rf), li, ri, levels)
         pairs["decision"] = assign(pairs, self.spec, dedupe=self.dedupe,

@@ -161,3 +161,22 @@ def term_frequencies(left_codes: np.ndarray, right_codes: np.ndarray | None) -> 
         return np.zeros(len(left_codes))
     share = np.bincount(present) / len(present)
     return np.where(left_codes >= 0, share[np.maximum(left_codes, 0)], 0.0)
+
+
+def labelled_m(levels: np.ndarray, n_levels: int) -> tuple[np.ndarray, int]:
+    """m from labelled matches (as Splink's `estimate_m_from_pairwise_labels`): each level's
+    share among the confirmed pairs' non-null `levels` (int8, one per pair), with the
+    add-half pseudo-count of `level_shares` so a level no label showed keeps a little m.
+    Returns (m, the number of labels with a non-null level)."""
+    return level_shares(levels, n_levels), int((levels != NULL_LEVEL).sum())
+
+
+def blend_m(m_em: np.ndarray, m_labels: np.ndarray, em_weight: float, n_labels: int,
+            fixed: dict[int, float] | None = None) -> np.ndarray:
+    """EM's m and the labels' m, weighted by what each stands for: `em_weight` pairs for EM's
+    estimate and `n_labels` for the labels', (em_weight·m_em + n_labels·m_labels) /
+    (em_weight + n_labels); pinned (`fixed`) levels stay pinned. No labels: m_em itself."""
+    if n_labels <= 0:
+        return m_em
+    blended = (em_weight * m_em + n_labels * m_labels) / (em_weight + n_labels)
+    return pin(blended, fixed)

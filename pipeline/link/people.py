@@ -19,6 +19,7 @@ from pipeline.link.blocking import PassStats
 from pipeline.link.engine import Linker, LinkResult, LocalExecutor, PairExecutor
 from pipeline.link.features import feature_inputs, person_features
 from pipeline.link.spec import load_spec
+from pipeline.link.training import Labels
 from pipeline.masking import mask_ids, mask_names
 
 ID_EXACT, PROBABILISTIC, CLERICAL = "id_exact", "probabilistic", "clerical"
@@ -100,6 +101,30 @@ def apply_labels(frame: pd.DataFrame, labels: pd.DataFrame | None) -> pd.DataFra
     return out
 
 
+def label_positions(union: pd.DataFrame, civil: pd.DataFrame,
+                    labels: pd.DataFrame | None) -> Labels | None:
+    """The labelled pairs as positions into union and civil (every roll row of the labelled
+    roll id against the labelled civil person), confirmed and dismissed, for training;
+    labels whose records are gone are left out. None: no labels."""
+    if labels is None or labels.empty:
+        return None
+    key = ["union_roll_id", "civil_case_id", "civil_member_no"]
+    wanted = labels[[*key, "label"]].astype(str).drop_duplicates(key, keep="last")
+    left = pd.DataFrame({"union_roll_id": union["roll_id"].astype(str).to_numpy(),
+                         "left": np.arange(len(union), dtype=np.int64)})
+    right = pd.DataFrame({"civil_case_id": civil["case_id"].astype(str).to_numpy(),
+                          "civil_member_no": civil["member_no"].astype(str).to_numpy(),
+                          "right": np.arange(len(civil), dtype=np.int64)})
+    pairs = wanted.merge(left, on="union_roll_id").merge(
+        right, on=["civil_case_id", "civil_member_no"])
+
+    def positions(label: str) -> np.ndarray:
+        chosen = pairs[pairs["label"] == label].sort_values(["left", "right"])
+        return chosen[["left", "right"]].to_numpy(dtype=np.int64).reshape(-1, 2)
+
+    return Labels(positions("match"), positions("non_match"))
+
+
 def link_people(union: pd.DataFrame, civil: pd.DataFrame, members: pd.DataFrame | None,
                 specs: dict[str, str], labels: pd.DataFrame | None = None,
                 executor: PairExecutor | None = None) -> PeopleLinks:
@@ -108,8 +133,8 @@ def link_people(union: pd.DataFrame, civil: pd.DataFrame, members: pd.DataFrame 
     union_f = run_on.features(person_features, feature_inputs(union))
     civil_f = run_on.features(person_features, feature_inputs(civil))
     dedupe, cluster = dedupe_roll(union, union_f, specs["roll_dedupe"], run_on)
-    result = Linker(load_spec(specs["union_civil"]), run_on).run(union_f, civil_f,
-                                                                  left_cluster=cluster)
+    result = Linker(load_spec(specs["union_civil"]), run_on).run(
+        union_f, civil_f, left_cluster=cluster, labels=label_positions(union, civil, labels))
     pairs = result.pairs
     u_rows, c_rows = union.iloc[pairs["left"]], civil.iloc[pairs["right"]]
     frame = pd.DataFrame({

@@ -7,7 +7,15 @@
    (`estimate_without`); a comparison's m is the mean over the sessions that estimated it.
    Without sessions, one EM over all candidate pairs. u is held fixed throughout, and
    `fixed_m` levels are pinned.
-3. The prior: EM on the candidates' share of matches with m and u fixed, then scaled to all
+3. Labels (analysts' confirmed / dismissed pairs, `Labels`): confirmed pairs are true
+   matches, so their levels give m directly (`estimate.labelled_m`, as Splink's
+   `estimate_m_from_pairwise_labels`); per comparison it is blended with EM's m in
+   proportion to weight (`estimate.blend_m`): EM's estimate counts as `LABEL_WEIGHT` pairs,
+   the labels as the confirmed pairs with a non-null level there, so a handful of labels
+   nudges m rather than overrides it. `fixed_m` levels stay pinned. Dismissed pairs are
+   non-matches: u comes from random pairs, which they do not bias, so they change nothing
+   here (they are counted; `people.apply_labels` keeps them from ever being linked).
+4. The prior: EM on the candidates' share of matches with m and u fixed, then scaled to all
    record pairs.
 
 Training reads levels only through two functions it is given: `compare(i, j)` (levels of any
@@ -25,10 +33,12 @@ import numpy as np
 
 from pipeline.link.comparisons import LevelComparison
 from pipeline.link.estimate import (
+    blend_m,
     estimate_prior,
     estimate_u,
     expectation_maximisation,
     initial_m,
+    labelled_m,
     pin,
 )
 from pipeline.link.fellegi_sunter import ComparisonParams, Model
@@ -38,6 +48,51 @@ from pipeline.link.spec import BlockingRule, TrainingSpec
 Compare = Callable[[np.ndarray, np.ndarray], np.ndarray]
 # The pairs of a blocking rule, as an (n, 2) int64 array of positions.
 Block = Callable[[BlockingRule], np.ndarray]
+
+
+# How many labelled pairs EM's m is worth when blended with the labels' m (a fixed prior
+# weight, not EM's expected match count: that grows with the data, and on a large set would
+# drown any number of analysts' decisions; 50 lets ten confirmed pairs move m by a sixth).
+LABEL_WEIGHT = 50.0
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Analysts' decisions as labelled pairs, as (n, 2) int64 (left, right) positions:
+    `confirmed` (true matches) and `dismissed` (non-matches)."""
+
+    confirmed: np.ndarray
+    dismissed: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Labels:
+        none = np.empty((0, 2), dtype=np.int64)
+        return cls(none, none)
+
+    def __bool__(self) -> bool:
+        return bool(len(self.confirmed) or len(self.dismissed))
+
+
+def label_m(comparisons: Sequence[LevelComparison], m_em: list[np.ndarray],
+            confirmed_levels: np.ndarray, em_weight: float = LABEL_WEIGHT
+            ) -> tuple[list[np.ndarray], dict[str, dict]]:
+    """m per comparison blended with the confirmed pairs' m (`confirmed_levels`: int8,
+    n_confirmed × n_comparisons), and per comparison what link_model.json records of it:
+    the labels' count, m_em, m_labels and the blended m (level name -> probability)."""
+    out, record = [], {}
+    for k, c in enumerate(comparisons):
+        fixed = c.fixed_m()
+        m_lab, n = labelled_m(confirmed_levels[:, k], len(c.level_names))
+        m_lab = pin(m_lab, fixed)
+        blended = blend_m(m_em[k], m_lab, em_weight, n, fixed)
+        out.append(blended)
+
+        def named(values: np.ndarray, c: LevelComparison = c) -> dict[str, float]:
+            return {str(lv): float(x) for lv, x in zip(c.level_names, values, strict=True)}
+
+        record[c.name] = {"labels": n, "m_em": named(m_em[k]),
+                          "m_labels": named(m_lab) if n else None, "m": named(blended)}
+    return out, record
 
 
 @dataclass(frozen=True)
@@ -133,14 +188,16 @@ def em_sessions(training: TrainingSpec, comparisons: Sequence[LevelComparison],
 
 def train(training: TrainingSpec, comparisons: Sequence[LevelComparison], levels: np.ndarray,
           compare: Compare, n_left: int, n_right: int | None, block: Block | None = None,
-          candidates: tuple[np.ndarray, np.ndarray] | None = None) -> Trained:
+          candidates: tuple[np.ndarray, np.ndarray] | None = None,
+          labels: Labels | None = None, label_weight: float = LABEL_WEIGHT) -> Trained:
     """Train on the candidate pairs' `levels` (int8, n_pairs × n_comparisons).
 
     `training`: the spec's training settings; `compare(i, j)`: levels of any pairs (the u sample,
     session pairs that are not candidates); n_left, n_right: record counts (n_right None:
     dedupe, pairs i < j); `block(rule)`: a session rule's pairs (needed with sessions);
     `candidates`: the candidates' (left, right) positions, sorted, so that sessions look
-    their levels up instead of comparing them again."""
+    their levels up instead of comparing them again; `labels`: analysts' labelled pairs
+    (confirmed ones blend into m, see the module's step 3; none: trained as without)."""
     u = estimate_u(comparisons, compare, n_left, n_right, training.u_sample_pairs,
                    training.seed)
     m0 = [pin(initial_m(len(c.level_names)), c.fixed_m()) for c in comparisons]
@@ -158,13 +215,26 @@ def train(training: TrainingSpec, comparisons: Sequence[LevelComparison], levels
             tolerance=training.em_tolerance, fixed=[c.fixed_m() for c in comparisons])
         iterations = steps  # link_model.json: one number when there are no sessions
         sessions = [SessionResult.of(None, len(levels), comparisons, m, steps)]
+    label_record = None
+    if labels:
+        label_record = {"confirmed": len(labels.confirmed), "dismissed": len(labels.dismissed),
+                        "em_weight": label_weight, "comparisons": {}}
+        if len(labels.confirmed):
+            known = None if candidates is None else (*candidates, levels)
+            confirmed_levels = known_levels(np.asarray(labels.confirmed, dtype=np.int64),
+                                            compare, known)
+            m, label_record["comparisons"] = label_m(comparisons, m, confirmed_levels,
+                                                     label_weight)
+            prior_candidates = estimate_prior(levels, u, m)  # the share under the new m
     total_pairs = n_left * (n_left - 1) / 2 if n_right is None else n_left * n_right
     expected_matches = prior_candidates * len(levels)
     prior = float(np.clip(expected_matches / max(total_pairs, 1), 1e-12, 0.5))
     params = [ComparisonParams(c.name, c.level_names, m[k], u[k], c.tf_level())
               for k, c in enumerate(comparisons)]
-    model = Model(params, prior, prior_candidates,
-                  {"em_iterations": iterations, "candidate_pairs": len(levels),
-                   "u_sample_pairs": int(min(training.u_sample_pairs, total_pairs)),
-                   "em_sessions": [s.as_dict() for s in sessions]})
+    record = {"em_iterations": iterations, "candidate_pairs": len(levels),
+              "u_sample_pairs": int(min(training.u_sample_pairs, total_pairs)),
+              "em_sessions": [s.as_dict() for s in sessions]}
+    if label_record is not None:
+        record["labels"] = label_record
+    model = Model(params, prior, prior_candidates, record)
     return Trained(model, tuple(sessions))
