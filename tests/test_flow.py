@@ -223,3 +223,38 @@ def test_an_unexpected_error_in_a_served_night_is_its_type_and_line_only(
     assert debugged.is_failed()
     with pytest.raises(UnicodeDecodeError):
         debugged.result()
+
+
+def test_a_served_night_imports_a_gbk_decisions_csv_without_logging_its_words(
+        prefect_harness, inputs, tmp_path) -> None:
+    """Issue 14: a decisions CSV saved the way Chinese Excel saves it (GBK), holding the
+    analyst's name and note, is applied by a served night, and neither the name nor the note
+    reaches Prefect's stored logs, the flow's state or the manifest; a garbled file next to it
+    is a warning, and the night publishes."""
+    from flows.nightly import nightly
+
+    name, note = "欧阳娜娜", "该户已于六月搬离本市"
+    state, first_out = tmp_path / "state", tmp_path / "out1"
+    first = nightly(union=[inputs["union"]], civil=[inputs["civil"]], out=first_out,
+                    as_of=dt.date(2026, 6, 30), state_dir=state, return_state=True)
+    assert first.is_completed(), first.message
+    findings = pd.read_parquet(first_out / "discrepancies.parquet")
+    target = findings.iloc[0]
+    (state / "inbox").mkdir(exist_ok=True)
+    (state / "inbox" / "处理结果.csv").write_bytes(
+        ("问题编号,处理结果,备注,处理人,处理日期,依据\r\n"
+         f"{target['discrepancy_id']},驳回,{note},{name},2026-07-01,{target['evidence']}\r\n"
+         ).encode("gbk"))
+    (state / "inbox" / "损坏.xlsx").write_bytes(b"PK\x03\x04 not a workbook at all")
+    second = nightly(union=[inputs["union"]], civil=[inputs["civil"]], out=tmp_path / "out2",
+                     as_of=dt.date(2026, 7, 1), state_dir=state, return_state=True)
+    assert second.is_completed(), second.message
+    manifest = second.result()
+    assert manifest["review"]["imported"] == 1 and manifest["review"]["warnings"]
+    assert target["discrepancy_id"] not in set(
+        pd.read_parquet(tmp_path / "out2" / "discrepancies.parquet")["discrepancy_id"])
+    logs = _stored_logs(second.state_details.flow_run_id)
+    assert "stage ingest" in logs
+    for secret in (name, note, name.encode("gbk").decode("latin-1")):
+        assert secret not in logs and secret not in (second.message or "")
+        assert secret not in json.dumps(manifest, ensure_ascii=False)
