@@ -42,6 +42,7 @@ from pathlib import Path
 SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
               "PREFECT__SERVER_FINAL": "1"}
 PORTS = range(8000, 9000)  # as Prefect's temporary server
+UVICORN_STARTUP_FAILED = 3  # e.g. the port was taken between the check and the bind
 
 
 def server_command(port: int) -> list[str]:
@@ -89,12 +90,16 @@ class TemporaryServer:
     """One temporary Prefect server process started by this run."""
 
     def __init__(self) -> None:
-        self.port = _free_port()
         self.started = time.monotonic()
-        self.process: subprocess.Popen | None = subprocess.Popen(
+        self.process: subprocess.Popen | None = None
+        self._spawn()
+        atexit.register(self.stop)  # before Prefect's handlers, so it runs after them
+
+    def _spawn(self) -> None:
+        self.port = _free_port()
+        self.process = subprocess.Popen(
             server_command(self.port), env={**os.environ, **SERVER_ENV},
             stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent())
-        atexit.register(self.stop)  # before Prefect's handlers, so it runs after them
 
     @property
     def api_url(self) -> str:
@@ -103,7 +108,12 @@ class TemporaryServer:
     def ready(self, timeout: float) -> None:
         """Wait for the server to answer, then point Prefect (already imported) at it."""
         deadline = self.started + timeout
+        retries = 3
         while True:
+            if self.process is not None and self.process.poll() == UVICORN_STARTUP_FAILED \
+                    and retries:  # its port was taken meanwhile: another one (as Prefect does)
+                retries -= 1
+                self._spawn()
             if self.process is None or self.process.poll() is not None:
                 code = None if self.process is None else self.process.returncode
                 raise RuntimeError(f"Prefect's temporary server exited at start (code {code}); "

@@ -130,3 +130,49 @@ def test_the_temporary_server_goes_with_the_run(tmp_path, end) -> None:
         child.send_signal(signal.SIGKILL)
     child.wait(timeout=60)
     assert _gone(pid, within=30), f"the server {pid} outlived its run"
+
+
+def test_a_port_taken_meanwhile_gives_the_server_another(monkeypatch) -> None:
+    """uvicorn exits with 3 when its port went to someone else between the check and the bind:
+    a new server on another port, as Prefect does; the URL Prefect gets is the one that
+    answered."""
+    import contextlib
+    import urllib.request
+
+    import flows.server as server_module
+
+    ports = iter([8101, 8102])
+    started = []
+
+    class FakeProcess:
+        def __init__(self, args, **_):
+            self.port = int(args[args.index("--port") + 1])
+            self.returncode = 3 if self.port == 8101 else None
+            started.append(self.port)
+
+        def poll(self):
+            return self.returncode
+
+        def terminate(self):
+            self.returncode = -15
+
+    @contextlib.contextmanager
+    def health(url, timeout):
+        assert ":8102/" in url, url  # the first one is never asked
+        yield type("Response", (), {"status": 200})()
+
+    monkeypatch.setattr(server_module, "_free_port", lambda: next(ports))
+    monkeypatch.setattr(server_module.subprocess, "Popen", FakeProcess)
+    monkeypatch.setattr(urllib.request, "urlopen", health)
+    monkeypatch.setattr(server_module.atexit, "register", lambda _: None)
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("PREFECT_UI_URL", "")
+    server = server_module.TemporaryServer()
+    server.ready(timeout=10)
+    assert started == [8101, 8102]
+    assert os.environ["PREFECT_API_URL"] == "http://127.0.0.1:8102/api"
+    server.stop()
+    from prefect.context import refresh_global_settings_context
+
+    monkeypatch.undo()
+    refresh_global_settings_context()  # back to this process's own settings
