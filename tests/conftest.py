@@ -4,9 +4,9 @@
 Nights run in-process through `pipeline.night.run_night` (the `night` fixture): the same night
 `bidui run` runs, without a Prefect server or a subprocess, so a test's night takes seconds.
 Only a few smoke tests start `bidui run` (`bidui_cli`) or use the Prefect harness: the SIGKILL
-tests, the command line itself, one served night, the no-leak console check. Those, the nights
-and whatever else measured slow are marked `slow` (`pytest_collection_modifyitems` below);
-`make test-fast` leaves them out.
+tests (their next night is also the no-leak check), the command line itself, one served night.
+Those, the nights and whatever else measured slow are marked `slow`
+(`pytest_collection_modifyitems` below); `make test-fast` leaves them out.
 
 NOTES.md: the few flow-level tests share one session-scoped `prefect_test_harness` (its
 temporary server takes 12–21 s to start here).

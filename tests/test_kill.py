@@ -1,4 +1,5 @@
-"""A night killed (SIGKILL) during any stage leaves the previous night's outputs intact.
+"""A night killed (SIGKILL) during any stage leaves the previous night's outputs intact; the
+next night cleans up and publishes, and prints and logs no personal data.
 
 Smoke tests: real `bidui run` processes (against the harness's Prefect server), one per stage,
 run at once, each killed right after it logged its stage; last night's folder is made
@@ -18,6 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from tests.helpers import personal_values, stored_prefect_logs
 
 STAGES_THEN_KILL = ["ingest", "normalise", "validate", "link", "detect"]
 
@@ -107,13 +110,18 @@ def test_sigkill_after_each_stage_keeps_last_night(killed, last_night, after_sta
     assert json.loads((out / "manifest.json").read_text("utf-8"))["as_of"] == "2026-06-30"
 
 
-def test_the_next_night_after_a_kill_cleans_up_and_publishes(bidui_cli, generated, killed,
-                                                             last_night, tmp_path) -> None:
-    """On a copy of the folder (and what lies beside it) of the night killed after detect,
-    while it built its staging folder."""
-    shutil.copytree(killed["detect"].parent, tmp_path / "night")
-    out = tmp_path / "night" / "out"
-    again = bidui_cli(*command(generated, out)[3:])
+@pytest.fixture(scope="module")
+def next_night(bidui_cli, generated, killed, tmp_path_factory):
+    """The next night, a whole `bidui run`, on a copy of the folder (and what lies beside it)
+    of the night killed after detect, while it built its staging folder."""
+    root = tmp_path_factory.mktemp("next") / "night"
+    shutil.copytree(killed["detect"].parent, root)
+    out = root / "out"
+    return out, bidui_cli(*command(generated, out)[3:])
+
+
+def test_the_next_night_after_a_kill_cleans_up_and_publishes(next_night, last_night) -> None:
+    out, again = next_night
     assert again.returncode == 0, again.stderr
     assert not list(out.parent.glob(".out.staging-*"))
     assert (out / "manifest.json").exists()
@@ -122,3 +130,19 @@ def test_the_next_night_after_a_kill_cleans_up_and_publishes(bidui_cli, generate
     data = [{p.name: p.read_bytes() for p in sorted(folder.glob("*.parquet"))}
             for folder in (out, last_night)]
     assert data[0] == data[1] and len(data[0]) >= 5
+
+
+def test_a_whole_night_leaks_no_id_number_or_name(next_night, generated) -> None:
+    """What that whole night printed (what an operator sees) and every log line the Prefect
+    server stored hold no full ID number and no full name from its inputs."""
+    _, again = next_night
+    assert again.returncode == 0, again.stderr
+    logs = stored_prefect_logs()
+    assert "stage detect" in logs  # the runs' own log lines are among the stored ones
+    printed = again.stdout + again.stderr + logs
+    assert "stage report" in again.stderr
+    ids, names = personal_values(generated)
+    assert len(ids) > 1000 and len(names) > 1000
+    leaked_ids = [i for i in ids if i in printed]
+    leaked_names = [n for n in names if n in printed]
+    assert leaked_ids == [] and leaked_names == []
