@@ -87,10 +87,13 @@ def _die_with_parent():
 
 
 class TemporaryServer:
-    """One temporary Prefect server process started by this run."""
+    """One temporary Prefect server process started by this run.
 
-    def __init__(self) -> None:
+    `env`: settings for the server process only (the tests give it a database of its own)."""
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
         self.started = time.monotonic()
+        self.env = {**os.environ, **SERVER_ENV, **(env or {})}
         self.process: subprocess.Popen | None = None
         self._spawn()
         atexit.register(self.stop)  # before Prefect's handlers, so it runs after them
@@ -98,7 +101,7 @@ class TemporaryServer:
     def _spawn(self) -> None:
         self.port = _free_port()
         self.process = subprocess.Popen(
-            server_command(self.port), env={**os.environ, **SERVER_ENV},
+            server_command(self.port), env=self.env,
             stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent())
 
     @property
@@ -107,6 +110,17 @@ class TemporaryServer:
 
     def ready(self, timeout: float) -> None:
         """Wait for the server to answer, then point Prefect (already imported) at it."""
+        self.wait(timeout)
+        os.environ["PREFECT_API_URL"] = self.api_url
+        # It serves no UI, and Prefect links none for its own temporary server ("View at …").
+        os.environ.setdefault("PREFECT_UI_URL", "")
+        from prefect.context import refresh_global_settings_context
+
+        refresh_global_settings_context()
+
+    def wait(self, timeout: float) -> None:
+        """Wait until the server answers (RuntimeError if it exits or `timeout` s passed since
+        it was started)."""
         deadline = self.started + timeout
         retries = 3
         while True:
@@ -127,12 +141,6 @@ class TemporaryServer:
                 raise RuntimeError(f"Prefect's temporary server did not start in {timeout:.0f} "
                                    "s (PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)")
             time.sleep(0.05)
-        os.environ["PREFECT_API_URL"] = self.api_url
-        # It serves no UI, and Prefect links none for its own temporary server ("View at …").
-        os.environ.setdefault("PREFECT_UI_URL", "")
-        from prefect.context import refresh_global_settings_context
-
-        refresh_global_settings_context()
 
     def stop(self) -> None:
         """SIGTERM, without waiting: the server finishes its shutdown by itself."""

@@ -8,15 +8,18 @@ tests (their next night is also the no-leak check), the command line itself, one
 Those, the nights and whatever else measured slow are marked `slow`
 (`pytest_collection_modifyitems` below); `make test-fast` leaves them out.
 
-NOTES.md: the few flow-level tests share one session-scoped `prefect_test_harness` (its
-temporary server takes 12–21 s to start here).
+NOTES.md: the few flow-level tests share one session-scoped harness (`prefect_harness`: a
+temporary server on a database of its own, as `prefect_test_harness`), started in the background
+when the session starts, since it takes 10–20 s to start here.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,12 +56,53 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+# The harness's server: what `prefect_test_harness` starts (a temporary server on a database of
+# its own), but started in the background as soon as the session knows a selected test needs
+# it, so it boots while the tests before that one run (it takes ~10 s here).
+_HARNESS: dict = {}
+
+
+def _start_harness_server() -> None:
+    from flows.server import TemporaryServer
+
+    folder = Path(tempfile.mkdtemp(prefix="bidui-prefect-test-"))
+    database = f"sqlite+aiosqlite:///{folder / 'prefect-test.db'}"
+    _HARNESS.update(folder=folder, server=TemporaryServer(
+        env={"PREFECT_SERVER_DATABASE_CONNECTION_URL": database}))
+
+
+def pytest_collection_finish(session) -> None:
+    if session.config.option.collectonly:
+        return
+    if any({"prefect_harness", "bidui_cli"} & set(getattr(item, "fixturenames", ()))
+           for item in session.items):
+        _start_harness_server()
+
+
 @pytest.fixture(scope="session")
 def prefect_harness():
-    from prefect.testing.utilities import prefect_test_harness
+    """Prefect pointed at the harness's server (as `prefect_test_harness` does it: temporary
+    settings, also for threads that started without them); the logs and events drained and
+    the server stopped at the end."""
+    import prefect.context
+    import prefect.settings
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
 
-    with prefect_test_harness(server_startup_timeout=None):
+    if "server" not in _HARNESS:
+        _start_harness_server()
+    server = _HARNESS["server"]
+    server.wait(float(prefect.settings.get_current_settings().server.ephemeral
+                      .startup_timeout_seconds))
+    with prefect.settings.temporary_settings(
+            updates={prefect.settings.PREFECT_API_URL: server.api_url}), \
+            prefect.context._temporary_global_settings_context(
+                prefect.context.get_settings_context()):
         yield
+        APILogWorker.drain_all(timeout=10)
+        EventsWorker.drain_all(timeout=10)
+    server.stop()
+    shutil.rmtree(_HARNESS["folder"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
