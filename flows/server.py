@@ -42,7 +42,7 @@ from pathlib import Path
 SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
               "PREFECT__SERVER_FINAL": "1"}
 PORTS = range(8000, 9000)  # as Prefect's temporary server
-UVICORN_STARTUP_FAILED = 3  # the port was taken meanwhile, the database was busy, …
+UVICORN_STARTUP_FAILED = 3  # e.g. the port was taken between the check and the bind
 
 
 def server_command(port: int) -> list[str]:
@@ -122,9 +122,11 @@ class TemporaryServer:
         """Wait until the server answers (RuntimeError if it exits or `timeout` s passed since
         it was started)."""
         deadline = self.started + timeout
+        retries = 3
         while True:
             if self.process is not None and self.process.poll() == UVICORN_STARTUP_FAILED \
-                    and time.monotonic() < deadline:  # as Prefect: again, on another port
+                    and retries:  # its port was taken meanwhile: another one (as Prefect does)
+                retries -= 1
                 self._spawn()
             if self.process is None or self.process.poll() is not None:
                 code = None if self.process is None else self.process.returncode

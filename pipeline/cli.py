@@ -13,7 +13,6 @@ what it uses. `bidui run` starts Prefect's temporary server before it imports th
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import os
@@ -121,7 +120,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flows.server import start_early, use
 
     server = start_early()  # boots on the other core while this process imports
-    _NIGHT["started"] = True
     import importlib
 
     for module in PRELOAD:
@@ -210,36 +208,7 @@ COMMANDS = {"run": cmd_run, "generate": cmd_generate, "evaluate": cmd_evaluate,
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The command line; with no `argv` (the program itself), a `run` ends the process as soon
-    as it is done (see `_end_now`)."""
-    code = _main(sys.argv[1:] if argv is None else list(argv))
-    if argv is None and _NIGHT["started"]:
-        _end_now(code)
-    return code
-
-
-_NIGHT = {"started": False}  # cmd_run started Prefect and the stages' imports
-
-
-def _end_now(code: int) -> None:
-    """End the process right after its exit handlers ran (logging flushed, Prefect's logs and
-    events delivered to the server, the temporary server stopped, temporary folders removed),
-    without the interpreter's teardown: freeing a night's frames and unloading Great
-    Expectations, Prefect and numba took ~1.4 s here and writes nothing (every output and the
-    state are written, fsynced and closed before the night returns)."""
-    import atexit
-
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    os._exit(code)
-
-
-def _main(argv: list[str]) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["bench"]:  # hidden alias of the benchmarks' own `python -m benchmarks`
         from benchmarks.cli import main as bench_main
 

@@ -122,7 +122,6 @@ if sys.argv[1] == "wait":
 @pytest.mark.parametrize("end", ["exit", "sigkill"])
 def test_the_temporary_server_goes_with_the_run(tmp_path, end) -> None:
     env = {key: value for key, value in os.environ.items() if key != "PREFECT_API_URL"}
-    env["PREFECT_HOME"] = str(tmp_path / "prefect")  # killed at start: not the tests' database
     child = subprocess.Popen([sys.executable, "-c", STARTS_A_SERVER,
                               "wait" if end == "sigkill" else "exit"], env=env, cwd=ROOT,
                              stdout=subprocess.PIPE, text=True)
@@ -134,9 +133,9 @@ def test_the_temporary_server_goes_with_the_run(tmp_path, end) -> None:
 
 
 def test_a_port_taken_meanwhile_gives_the_server_another(monkeypatch) -> None:
-    """uvicorn exits with 3 when it could not start (its port went to someone else between the
-    check and the bind, say): a new server on another port, as Prefect does; the URL Prefect
-    gets is the one that answered."""
+    """uvicorn exits with 3 when its port went to someone else between the check and the bind:
+    a new server on another port, as Prefect does; the URL Prefect gets is the one that
+    answered."""
     import contextlib
     import urllib.request
 
@@ -166,9 +165,8 @@ def test_a_port_taken_meanwhile_gives_the_server_another(monkeypatch) -> None:
     monkeypatch.setattr(server_module.subprocess, "Popen", FakeProcess)
     monkeypatch.setattr(urllib.request, "urlopen", health)
     monkeypatch.setattr(server_module.atexit, "register", lambda _: None)
-    for name in ("PREFECT_API_URL", "PREFECT_UI_URL"):  # undone at the end, whatever ready() sets
-        monkeypatch.setenv(name, "")
-        monkeypatch.delenv(name)
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("PREFECT_UI_URL", "")
     server = server_module.TemporaryServer()
     server.ready(timeout=10)
     assert started == [8101, 8102]
