@@ -8,8 +8,9 @@ Prefect flow, the tests, a notebook) gets the same night:
 2. hold the output lock on DIR for the whole night (a second night on DIR fails at once);
 3. remove what a killed night left beside DIR (staging and set-aside folders);
 4. read the state folder once (`StateStore.read()`): the stages get that snapshot;
-5. run the stage functions of `pipeline.stages` in order: ingest, normalise, validate, link,
-   detect, report (into a staging folder beside DIR);
+5. run the stage functions of `pipeline.stages` in order: ingest, normalise, validate, roster
+   (the membership roster streamed in chunks, `pipeline.roster`), link, detect, report (into
+   a staging folder beside DIR);
 6. publish the staging folder into DIR in one rename;
 7. only then write the state: the findings history and the last good manifest.
 
@@ -46,7 +47,7 @@ from pipeline.state import StateSnapshot, StateStore
 if TYPE_CHECKING:
     from pipeline.stages import Links
 
-STAGES = ("ingest", "normalise", "validate", "link", "detect", "report")
+STAGES = ("ingest", "normalise", "validate", "roster", "link", "detect", "report")
 ENGINES = ("local", "dask")
 
 StageRunner = Callable[..., Any]
@@ -147,21 +148,27 @@ def run_night(request: NightRequest, runner: StageRunner = call_stage) -> NightR
         normalised = stage("normalise", stages.normalise, loaded, as_of)
         checks = stage("validate", stages.validate, loaded, normalised, as_of, config,
                        request.state_dir)
+        roster_pass = None
         try:
+            roster_pass = stage("roster", stages.roster, inputs, normalised, as_of, config,
+                                checks)
             links = stage("link", _link_on, normalised, config, snapshot, request.engine,
-                          request.dask_address)
+                          request.dask_address, roster_pass)
             tracked = stage("detect", stages.detect, normalised, links, as_of, config,
                             snapshot)
             with staging_folder(out) as staging:
                 manifest = stage("report", _report, staging, loaded, normalised, links,
                                  tracked, checks, as_of, config, dict(timings),
-                                 request.pseudonymise, request.key_file, review)
+                                 request.pseudonymise, request.key_file, review, roster_pass)
                 begun = time.perf_counter()
                 publish(staging, out)
                 timings["publish"] = time.perf_counter() - begun
         except BaseException:
             checks.close()  # the night's temporary GX project (report closes it when done)
             raise
+        finally:
+            if roster_pass is not None:
+                roster_pass.close()  # the roster's spilled chunks
         if store is not None:  # only after publishing: a failed night never advances state
             from pipeline.detect.tracking import save as save_history
 
@@ -174,25 +181,26 @@ def run_night(request: NightRequest, runner: StageRunner = call_stage) -> NightR
 
 
 def _link_on(normalised: Any, config: dict, state: StateSnapshot | None, engine: str,
-             dask_address: str | None) -> Links:
+             dask_address: str | None, roster_pass: Any = None) -> Links:
     """`stages.link` here, or with a Dask executor open around it (closed when done)."""
     from pipeline import stages
 
     if engine != "dask":
-        return stages.link(normalised, config, state)
+        return stages.link(normalised, config, state, roster_pass=roster_pass)
     from pipeline.link.distributed import open_dask_executor
 
     with open_dask_executor(dask_address) as executor:
-        return stages.link(normalised, config, state, executor=executor)
+        return stages.link(normalised, config, state, executor=executor,
+                           roster_pass=roster_pass)
 
 
 def _report(staging: Path, loaded: Any, normalised: Any, links: Any, tracked: Any, checks: Any,
             as_of: dt.date, config: dict, timings: dict[str, float], pseudonymise: bool,
-            key_file: Path | None, review: Any = None) -> dict:
+            key_file: Path | None, review: Any = None, roster_pass: Any = None) -> dict:
     """`stages.report` into the staging folder (its arguments positional, for the runner)."""
     from pipeline import stages
 
     return stages.report(staging, loaded=loaded, normalised=normalised, links=links,
                          tracked=tracked, checks=checks, as_of=as_of, config=config,
                          timings=timings, pseudonymise=pseudonymise, key_file=key_file,
-                         review=review)
+                         review=review, roster_pass=roster_pass)

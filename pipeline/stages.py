@@ -38,6 +38,7 @@ from pipeline.report import manifest as manifest_lib
 from pipeline.report import outputs
 from pipeline.report.html_report import render_report
 from pipeline.report.xlsx_export import write_findings_xlsx
+from pipeline.roster.first_pass import RosterPass
 from pipeline.schema import Source
 from pipeline.state import StateSnapshot, StateStore
 
@@ -52,10 +53,8 @@ class Inputs:
     members: list[Path] = field(default_factory=list)
 
     def by_source(self) -> dict[Source, list[Path]]:
-        given = {Source.UNION: self.union, Source.CIVIL: self.civil}
-        if self.members:
-            given[Source.MEMBERS] = self.members
-        return given
+        """The sources read whole by `ingest` (the roster is streamed by `roster`)."""
+        return {Source.UNION: self.union, Source.CIVIL: self.civil}
 
 
 Links = PeopleLinks
@@ -72,15 +71,52 @@ def normalise(loaded: dict[Source, Loaded], as_of: dt.date) -> dict[Source, Norm
 State = StateSnapshot | StateStore | None
 
 
+def roster(inputs: Inputs, normalised: dict[Source, NormalisedSource], as_of: dt.date,
+           config: dict, checks: ValidationRun | None = None,
+           chunk_rows: int | None = None) -> RosterPass | None:
+    """The roster's first pass, chunk by chunk (`pipeline.roster`): read, normalise, validate
+    (the roster suite per chunk, merged into `checks`), and the member linkage's first pass
+    against the civil-affairs persons. None without `--members`. GateError (nothing is
+    published) if a critical roster expectation fails; InputError for an unreadable file."""
+    if not inputs.members:
+        return None
+    from pipeline.link.features import person_features
+    from pipeline.link.spec import load_spec
+    from pipeline.roster.first_pass import CHUNK_ROWS, stream_roster
+    from pipeline.roster.validation import RosterValidation
+
+    spec = load_spec(config["linking"]["specs"]["civil_members"])
+    civil_f = person_features(normalised[Source.CIVIL].frame)
+    validation = RosterValidation(checks) if checks is not None else None
+    result = stream_roster(list(inputs.members), civil_f, spec, as_of,
+                           chunk_rows=chunk_rows or CHUNK_ROWS,
+                           validate=validation.add if validation else None)
+    if validation is not None:
+        try:
+            validation.finish(result.files)
+        except BaseException:
+            result.close()
+            raise
+    return result
+
+
 def link(normalised: dict[Source, NormalisedSource], config: dict,
-         state: State = None, executor: PairExecutor | None = None) -> Links:
+         state: State = None, executor: PairExecutor | None = None,
+         roster_pass: RosterPass | None = None) -> Links:
     """Link the three sources; analysts' decisions on possible matches act as labels.
 
-    `executor` runs features and candidate levels elsewhere (a Dask cluster); default here."""
-    members = normalised.get(Source.MEMBERS)
-    return link_people(normalised[Source.UNION].frame, normalised[Source.CIVIL].frame,
-                       members.frame if members else None, config["linking"]["specs"],
-                       labels=_review_labels(state), executor=executor)
+    `executor` runs features and candidate levels elsewhere (a Dask cluster); default here.
+    `roster_pass`: the roster after its first pass (`roster`), linked here in its second."""
+    links = link_people(normalised[Source.UNION].frame, normalised[Source.CIVIL].frame,
+                        None, config["linking"]["specs"], labels=_review_labels(state),
+                        executor=executor)
+    if roster_pass is not None:
+        from pipeline.roster.second_pass import link_roster
+
+        member_links, model, stats = link_roster(normalised[Source.CIVIL].frame, roster_pass)
+        links.member_links = member_links
+        links.models["civil_members"], links.blocking["civil_members"] = model, stats
+    return links
 
 
 def validate(loaded: dict[Source, Loaded], normalised: dict[Source, NormalisedSource],
@@ -94,11 +130,14 @@ def validate(loaded: dict[Source, Loaded], normalised: dict[Source, NormalisedSo
 
 def detect(normalised: dict[Source, NormalisedSource], links: Links, as_of: dt.date,
            config: dict, state: State = None) -> TrackedFindings:
-    """Every rule's findings, then their lifecycle against the state (if any)."""
-    members = normalised.get(Source.MEMBERS)
+    """Every rule's findings, then their lifecycle against the state (if any). The roster's
+    rows are not held (it is streamed): rules see its links (`links.member_links`)."""
+    members = None if links.member_links is None else links.member_links[
+        ["member_row_key", "member_id"]].drop_duplicates().rename(
+            columns={"member_row_key": "row_key"})
     ctx = DetectContext(
         union=normalised[Source.UNION].frame, civil=normalised[Source.CIVIL].frame,
-        members=members.frame if members else None, links=links.links,
+        members=members, links=links.links,
         member_links=links.member_links, roll_duplicates=links.roll_duplicates, as_of=as_of,
         config=config)
     from pipeline.review.apply import with_reviewed_pairs
@@ -194,7 +233,8 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
            normalised: dict[Source, NormalisedSource], links: Links,
            tracked: TrackedFindings, checks: ValidationRun, as_of: dt.date, config: dict,
            timings: dict[str, float], pseudonymise: bool = False,
-           key_file: Path | None = None, review: Any = None) -> dict:
+           key_file: Path | None = None, review: Any = None,
+           roster_pass: RosterPass | None = None) -> dict:
     """Write every output file into folder (the staging folder) and return the manifest.
 
     `review`: the analysts' decisions imported tonight (`pipeline.review.inbox.ImportPlan`),
@@ -208,6 +248,10 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
 
     started = time.perf_counter()
     findings = tracked.findings
+    if roster_pass is not None:  # its quarantined rows, field issues and files, not its rows
+        loaded = {**loaded, Source.MEMBERS: Loaded(Source.MEMBERS, pd.DataFrame(),
+                                                   roster_pass.files)}
+        normalised = {**normalised, Source.MEMBERS: roster_pass.as_normalised()}
     quarantine = _quarantine_output(normalised)
     links_with_keys = links.links
     if pseudonymise:  # the key is loaded here, never passed around as a parameter
@@ -241,6 +285,13 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
                                                             folder / "discrepancies.xlsx")
     inputs = []
     for source, item in loaded.items():
+        if source is Source.MEMBERS and roster_pass is not None:
+            quarantined = normalised[source].quarantine
+            inputs.extend(manifest_lib.account_counts(
+                item.files, roster_pass.usable_per_file, roster_pass.linked_per_file,
+                quarantined.groupby(quarantined["source_file"].astype(str)).size().to_dict()
+                if len(quarantined) else {}))
+            continue
         inputs.extend(manifest_lib.account_rows(
             item.files, normalised[source].frame, normalised[source].quarantine,
             linked_row_keys(source, links)))

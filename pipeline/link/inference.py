@@ -103,11 +103,20 @@ def predict(model: Model, comparisons: Sequence[LevelComparison], decisions: Dec
 
     `decisions`: the spec's decision settings; `encoded`: the records' inputs and codes
     (`Comparer.encoded(lf, rf)`); li, ri, levels: the candidates (int64, int64, int8)."""
-    weights = model.weights(levels, tf_u(comparisons, encoded, li))
+    return score_pairs(model, comparisons, decisions, encoded.left, encoded.right, li, ri,
+                       levels, tf_u(comparisons, encoded, li))
+
+
+def score_pairs(model: Model, comparisons: Sequence[LevelComparison], decisions: DecisionSpec,
+                lf: Inputs, rf: Inputs, li: np.ndarray, ri: np.ndarray, levels: np.ndarray,
+                tf: list[np.ndarray | None]) -> pd.DataFrame:
+    """`predict` with the term frequencies given: `tf`, per comparison, the u of each pair's
+    value at its term-frequency level (float64 per pair) or None (`tf_u`; a streamed linkage
+    counts them over every chunk, `streamed.py`). lf, rf: the records' inputs."""
+    weights = model.weights(levels, tf)
     match_weight = weights.sum(axis=1)
     probability = model.probability(match_weight)
-    forced = deterministic(decisions.deterministic, comparisons, levels, encoded.left,
-                           encoded.right, li, ri)
+    forced = deterministic(decisions.deterministic, comparisons, levels, lf, rf, li, ri)
     keep = worth_keeping(li, match_weight, probability,
                          min(decisions.possible_probability, 0.5)) | forced
     pairs = scored_frame(comparisons, li[keep], ri[keep], levels[keep], weights[keep],

@@ -241,6 +241,10 @@ class TrainingSpec(Strict):
     # Without sessions, one EM runs over all candidate pairs (fine where blocking keys are
     # not themselves strong evidence, as in FEBRL); with sessions, m is averaged over them.
     em_sessions: tuple[EmSession, ...] = ()
+    # When the right side is streamed in chunks (the roster, `pipeline/link/streamed.py`):
+    # train on at most this many right records, a uniform sample by a hash of the row key
+    # (all of them when there are fewer). None: every record.
+    right_sample_records: PositiveInt | None = None
 
 
 class DeterministicRule(Strict):

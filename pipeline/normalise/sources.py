@@ -115,12 +115,17 @@ class NormalisedSource:
 
 
 def normalise_source(raw: pd.DataFrame, source: Source,
-                     as_of: dt.date | None = None) -> NormalisedSource:
-    """Typed, normalised columns for every row, then split off the unusable rows."""
+                     as_of: dt.date | None = None, first_row: int = 0) -> NormalisedSource:
+    """Typed, normalised columns for every row, then split off the unusable rows.
+
+    `first_row`: the position of raw's first row in the whole source, when raw is one chunk
+    of it (the streamed roster): row keys stay unique over the source. Numbers shared by
+    different people (`shared_ids.mark_shared`) are found within the frame given."""
     prefix = source.value[0].upper()
     index = raw.index
     columns: dict[str, pd.Series] = {
-        ROW_KEY: pd.Series([f"{prefix}{i}" for i in range(len(raw))], index=index,
+        ROW_KEY: pd.Series([f"{prefix}{i}" for i in range(first_row, first_row + len(raw))],
+                           index=index,
                            dtype="string"),
         SOURCE_FILE: raw[SOURCE_FILE].astype("string"),
         SOURCE_SHEET: _sheets(raw),

@@ -35,24 +35,35 @@ def account_rows(files: list[FileInfo], usable: pd.DataFrame, quarantined: pd.Da
 
     `sheet` and `header_row` are those of the first sheet read (kept for older readers);
     `sheets` lists them all. Blank rows are counted apart, outside the accounting."""
+    usable_counts = usable.groupby(usable[SOURCE_FILE].astype(str)).size()
+    linked = usable[usable["row_key"].isin(linked_keys)]
+    linked_counts = linked.groupby(linked[SOURCE_FILE].astype(str)).size()
+    quarantined_counts = quarantined.groupby(quarantined[SOURCE_FILE].astype(str)).size()
+    return account_counts(files, usable_counts.to_dict(), linked_counts.to_dict(),
+                          quarantined_counts.to_dict())
+
+
+def account_counts(files: list[FileInfo], usable: dict[str, int], linked: dict[str, int],
+                   quarantined: dict[str, int]) -> list[dict]:
+    """`account_rows` from counts per file path (usable rows, linked rows among them,
+    quarantined rows), as a streamed input (the roster) counts them chunk by chunk."""
     out = []
     for info in files:
-        mine = usable[usable[SOURCE_FILE] == info.path]
-        linked = int(mine["row_key"].isin(linked_keys).sum())
-        quarantine_count = int((quarantined[SOURCE_FILE] == info.path).sum())
-        unlinked = len(mine) - linked
+        n_linked = int(linked.get(info.path, 0))
+        quarantine_count = int(quarantined.get(info.path, 0))
+        unlinked = int(usable.get(info.path, 0)) - n_linked
         out.append({
             "source": info.source, "path": info.path, "sha256": info.sha256,
             "size_bytes": info.size_bytes, "format": info.format, "encoding": info.encoding,
             "sheet": info.sheet, "header_row": info.header_row,
             "sheets": [sheet.manifest() for sheet in info.sheets],
             "rows_read": info.rows_read,
-            "rows_linked": linked, "rows_unlinked": unlinked,
+            "rows_linked": n_linked, "rows_unlinked": unlinked,
             "rows_quarantined": quarantine_count,
             "rows_non_data": info.rows_non_data, "non_data": dict(info.non_data),
             "blank_rows_skipped": info.blank_rows_skipped,
             "extra_columns": info.extra_columns, "duplicate_columns": info.duplicate_columns,
-            "balanced": info.rows_read == linked + unlinked + quarantine_count
+            "balanced": info.rows_read == n_linked + unlinked + quarantine_count
             + info.rows_non_data,
         })
     return out

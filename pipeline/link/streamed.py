@@ -1,0 +1,361 @@
+"""A linkage whose right side comes in chunks (the union membership roster), with memory that
+grows with the left side and the chunk, not with the right side.
+
+Two passes over the right side's records (feature frames, `features.person_features`):
+
+1. **observe** each chunk (`StreamedLinkage.observe`): a uniform sample of at most
+   `training.right_sample_records` records is kept (the records with the smallest 64-bit hash
+   of their row key: bottom-k sampling, the same sample whatever the chunking or the order of
+   the chunks); the term-frequency counts of the left side's values are counted; each
+   blocking rule's block sizes are counted over the left side's keys; and the records that
+   could pair in some rule (their key is one the left side has) are returned, so the caller
+   keeps (spills) only those.
+2. **train** once (`fit`) on the left side against the sample: u from random pairs, EM sessions
+   on the sample's blocked pairs, the prior scaled to the sample's pairs: an estimate of the
+   whole side's, since the matches and the pairs of a uniform sample shrink alike;
+3. **score** each chunk of the records that could pair (`score`): the candidate pairs of every
+   blocking rule (a block too big over the whole right side is skipped, as the in-memory
+   linker does), their levels, weights with the whole side's term frequencies, probabilities,
+   and the pairs worth keeping; `finish` keeps each left record's best pairs over all chunks
+   and assigns the decisions (`assign.assign`).
+
+When the right side has at most `right_sample_records` records the sample is the whole side,
+in its order, and the result is exactly `Linker(spec).run(left, right)`'s
+(tests/test_streamed_linkage.py checks it chunk size by chunk size). Link mode only; labels are
+not used (the roster linkage has none).
+
+Every step is a plain function of frames and arrays: no files (the caller spills), no cluster
+(a Dask task can run `observe`'s and `score`'s per-chunk parts, `ChunkObservation`,
+`score_chunk`, and the driver merges them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from pipeline.link.assign import assign
+from pipeline.link.blocking import PassStats, block_pairs, merge_stats, union_of_passes
+from pipeline.link.engine import Linker
+from pipeline.link.fellegi_sunter import Model
+from pipeline.link.inference import score_pairs, worth_keeping
+from pipeline.link.spec import ModelSpec
+
+SEP = "\x1f"  # joins a rule's key columns into one text key (no feature holds it)
+HASH_KEY = "bidui-roster-smp"  # 16 bytes: pandas' SipHash key for the sample's hashes
+POSITION = "_position"  # a right record's position over the whole side (int64)
+SAMPLE_HASH = "_sample_hash"
+
+
+def rule_keys(frame: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
+    """One text key per record (object array): the columns' values joined by `SEP`; '' where
+    any of them is missing ('')."""
+    values = [frame[c].to_numpy(dtype=object) for c in columns]
+    missing = np.zeros(len(frame), dtype=bool)
+    for v in values:
+        missing |= v == ""
+    if len(values) == 1:
+        keys = values[0].copy()
+    else:
+        keys = pd.Series(values[0]).str.cat([pd.Series(v) for v in values[1:]],
+                                             sep=SEP).to_numpy(dtype=object)
+    keys[missing] = ""
+    return keys
+
+
+def sample_hashes(row_keys: pd.Series | np.ndarray) -> np.ndarray:
+    """uint64 per record: the SipHash (fixed key) of its row key, for bottom-k sampling."""
+    return pd.util.hash_array(np.asarray(row_keys, dtype=object), hash_key=HASH_KEY,
+                              categorize=False)
+
+
+@dataclass
+class LeftIndex:
+    """What the right side's chunks are looked up in: per blocking rule, the left side's
+    distinct keys (a pandas Index; code = position) and each left record's code (int64,
+    -1 missing); per term-frequency comparison, the left side's distinct values and each left
+    record's value code."""
+
+    rule_index: list[pd.Index]
+    rule_codes: list[np.ndarray]
+    tf_columns: list[str | None]  # per comparison: its term-frequency column, or None
+    tf_index: dict[str, pd.Index]
+    tf_codes: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, linker: Linker, left: pd.DataFrame) -> LeftIndex:
+        rule_index, rule_codes = [], []
+        for block_pass in linker.passes:
+            keys = rule_keys(left, block_pass.columns)
+            codes, uniques = pd.factorize(keys)
+            present = uniques != ""
+            remap = np.where(present, np.cumsum(present) - 1, -1)
+            rule_codes.append(np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+                              .astype(np.int64))
+            rule_index.append(pd.Index(uniques[present], dtype=object))
+        tf_columns = [c.tf_value_column() if c.tf_level() is not None else None
+                      for c in linker.comparisons]
+        tf_index, tf_codes = {}, {}
+        for column in {c for c in tf_columns if c}:
+            values = left[column].to_numpy(dtype=object)
+            codes, uniques = pd.factorize(values)
+            present = uniques != ""
+            remap = np.where(present, np.cumsum(present) - 1, -1)
+            tf_codes[column] = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1
+                                        ).astype(np.int64)
+            tf_index[column] = pd.Index(uniques[present], dtype=object)
+        return cls(rule_index, rule_codes, tf_columns, tf_index, tf_codes)
+
+    def chunk_codes(self, rule: int, keys: np.ndarray) -> np.ndarray:
+        """The left side's code of each chunk key for a rule (int64; -1: no left record has
+        it, or missing)."""
+        codes = self.rule_index[rule].get_indexer(keys).astype(np.int64)
+        codes[keys == ""] = -1
+        return codes
+
+
+@dataclass
+class ChunkObservation:
+    """What one chunk adds to the first pass (mergeable: `StreamedLinkage.merge`)."""
+
+    records: int
+    rule_counts: list[np.ndarray]  # per rule: right records per left key (int64)
+    tf_counts: dict[str, np.ndarray]  # per tf column: right records per left value (int64)
+    tf_present: dict[str, int]  # per tf column: right records with a value
+    sample: pd.DataFrame  # this chunk's candidates for the sample (≤ k rows, with hashes)
+    could_pair: np.ndarray  # bool per record of the chunk
+
+
+def observe_chunk(index: LeftIndex, linker: Linker, chunk: pd.DataFrame, k: int
+                  ) -> ChunkObservation:
+    """The first pass over one chunk of right records (features, with `POSITION` and
+    `row_key` columns): counts, the chunk's k smallest-hash records, and which records could
+    pair in some blocking rule."""
+    could = np.zeros(len(chunk), dtype=bool)
+    rule_counts = []
+    for r, block_pass in enumerate(linker.passes):
+        codes = index.chunk_codes(r, rule_keys(chunk, block_pass.columns))
+        rule_counts.append(np.bincount(codes[codes >= 0],
+                                       minlength=len(index.rule_index[r])).astype(np.int64))
+        could |= codes >= 0
+    tf_counts, tf_present = {}, {}
+    for column, values_index in index.tf_index.items():
+        values = chunk[column].to_numpy(dtype=object)
+        codes = values_index.get_indexer(values)
+        tf_counts[column] = np.bincount(codes[codes >= 0], minlength=len(values_index)
+                                        ).astype(np.int64)
+        tf_present[column] = int((values != "").sum())
+    hashes = sample_hashes(chunk["row_key"])
+    take = np.argsort(hashes, kind="stable")[:k]
+    sample = chunk.iloc[take].copy()
+    sample[SAMPLE_HASH] = hashes[take]
+    return ChunkObservation(len(chunk), rule_counts, tf_counts, tf_present, sample, could)
+
+
+@dataclass
+class ScoredChunk:
+    """The pairs of one chunk worth keeping (`inference.score_pairs` columns, `right` as the
+    record's position over the whole side) and the chunk's statistics per blocking rule."""
+
+    pairs: pd.DataFrame
+    stats: list[PassStats]
+
+
+@dataclass
+class StreamedLinkage:
+    """The linkage of a left frame (in memory) with a right side seen chunk by chunk.
+
+    Use: `observe(chunk)` for every chunk, `fit()`, `score(chunk)` for every chunk of the
+    records that could pair (`observe`'s mask), then `finish()`."""
+
+    spec: ModelSpec
+    left: pd.DataFrame  # the left side's features
+    linker: Linker = field(init=False)
+    index: LeftIndex = field(init=False)
+    records: int = 0
+    rule_counts: list[np.ndarray] = field(default_factory=list)
+    tf_counts: dict[str, np.ndarray] = field(default_factory=dict)
+    tf_present: dict[str, int] = field(default_factory=dict)
+    sample: pd.DataFrame | None = None
+    model: Model | None = None
+    kept: list[pd.DataFrame] = field(default_factory=list)
+    stats: list[PassStats] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.spec.link_type != "link":
+            raise ValueError("a streamed linkage links two sides (link_type: link)")
+        self.linker = Linker(self.spec)
+        self.index = LeftIndex.of(self.linker, self.left)
+        self.rule_counts = [np.zeros(len(i), dtype=np.int64) for i in self.index.rule_index]
+        self.tf_counts = {c: np.zeros(len(i), dtype=np.int64)
+                          for c, i in self.index.tf_index.items()}
+        self.tf_present = dict.fromkeys(self.index.tf_index, 0)
+        self._left_inputs = self.linker.inputs(self.left)
+
+    @property
+    def sample_size(self) -> int:
+        return self.spec.training.right_sample_records or np.iinfo(np.int64).max
+
+    # -- pass 1 -----------------------------------------------------------------------------
+
+    def observe(self, chunk: pd.DataFrame) -> np.ndarray:
+        """Count one chunk (features with `POSITION` and `row_key`); the bool mask of its
+        records that could pair (keep those for `score`)."""
+        seen = observe_chunk(self.index, self.linker, chunk, self.sample_size)
+        self.merge(seen)
+        return seen.could_pair
+
+    def merge(self, seen: ChunkObservation) -> None:
+        """Add one chunk's observation (from here or from a worker)."""
+        self.records += seen.records
+        for r, counts in enumerate(seen.rule_counts):
+            self.rule_counts[r] += counts
+        for column, counts in seen.tf_counts.items():
+            self.tf_counts[column] += counts
+            self.tf_present[column] += seen.tf_present[column]
+        both = seen.sample if self.sample is None else pd.concat([self.sample, seen.sample])
+        if len(both) > self.sample_size:
+            both = both.iloc[np.argsort(both[SAMPLE_HASH].to_numpy(), kind="stable")
+                             [:self.sample_size]]
+        self.sample = both
+
+    # -- training ---------------------------------------------------------------------------
+
+    def training_sample(self) -> pd.DataFrame:
+        """The sample in the right side's order (so that a whole side trains as in memory)."""
+        if self.sample is None:
+            return pd.DataFrame(columns=self.left.columns)
+        return self.sample.sort_values(POSITION, kind="stable").reset_index(drop=True)
+
+    def fit(self) -> Model:
+        """Train on the left side against the sample (`Linker.fit`), recording the sample's
+        size in the model's training record."""
+        sample = self.training_sample()
+        linker = Linker(self.spec, threads=self.linker.threads)
+        lf, rf = linker.inputs(self.left), linker.inputs(sample)
+        li, ri, levels, _ = linker.executor.candidates_with_levels(linker, self.left, sample,
+                                                                  lf, rf)
+        model = linker.fit(self.left, sample, levels, lf, rf, li, ri)
+        model.training = {**model.training, "right_records": self.records,
+                          "right_sample_records": len(sample)}
+        self.model = model
+        self.sample = None  # training is done: the sample's memory is freed
+        return model
+
+    # -- pass 2 -----------------------------------------------------------------------------
+
+    def usable_blocks(self) -> tuple[list[np.ndarray], list[int]]:
+        """Per rule: bool per left key, its block is neither empty nor too big over the whole
+        right side (size_left × size_right ≤ max_block_pairs, as `blocking.pass_codes`);
+        and the number of blocks skipped as too big."""
+        usable, skipped = [], []
+        limit = self.spec.max_block_pairs
+        for r, left_codes in enumerate(self.index.rule_codes):
+            size_left = np.bincount(left_codes[left_codes >= 0],
+                                    minlength=len(self.index.rule_index[r]))
+            pairs = size_left * self.rule_counts[r]
+            too_big = np.zeros(len(pairs), dtype=bool) if limit is None else pairs > limit
+            usable.append((pairs > 0) & ~too_big)
+            skipped.append(int(too_big.sum()))
+        return usable, skipped
+
+    def tf_left(self) -> list[np.ndarray | None]:
+        """Per comparison with term frequencies: per left record, the share of its value among
+        the values of both sides' records (as `inference.tf_u`, over the whole right side),
+        at least 1 / (left + right records); None for the others."""
+        floor = 1.0 / max(len(self.left) + self.records, 1)
+        out: list[np.ndarray | None] = []
+        for column in self.index.tf_columns:
+            if column is None:
+                out.append(None)
+                continue
+            codes = self.index.tf_codes[column]
+            left_counts = np.bincount(codes[codes >= 0], minlength=len(self.index.tf_index[
+                column]))
+            total = int((codes >= 0).sum()) + self.tf_present[column]
+            share = (left_counts + self.tf_counts[column]) / max(total, 1)
+            per_record = np.where(codes >= 0, share[np.maximum(codes, 0)], 0.0) if total \
+                else np.zeros(len(codes))
+            out.append(np.maximum(per_record, floor))
+        return out
+
+    def score(self, chunk: pd.DataFrame) -> ScoredChunk:
+        """Candidates, levels and scores of one chunk of right records (features with
+        `POSITION`), after `fit`; the kept pairs are held for `finish` and returned."""
+        if self.model is None:
+            raise RuntimeError("score() before fit()")
+        if not hasattr(self, "_usable"):
+            self._usable, self._skipped = self.usable_blocks()
+            self._tf = self.tf_left()
+        scored = score_chunk(self.linker, self.index, self._usable, self.model, self._tf,
+                             self._left_inputs, chunk)
+        self.add_scored(scored)
+        return scored
+
+    def add_scored(self, scored: ScoredChunk) -> None:
+        """Hold one chunk's kept pairs and statistics (from here or from a worker)."""
+        self.kept.append(scored.pairs)
+        self.stats.extend(scored.stats)
+
+    def finish(self) -> tuple[pd.DataFrame, list[PassStats]]:
+        """The kept pairs of all chunks (sorted by left, right), each left record's best
+        `EXPLAIN_TOP` over all chunks, with `decision`; and the statistics per rule."""
+        names = [p.name for p in self.linker.passes]
+        skipped = getattr(self, "_skipped", None) or self.usable_blocks()[1]
+        stats = merge_stats(names, [*self.stats, *(PassStats(n, skipped_blocks=s)
+                                                   for n, s in zip(names, skipped,
+                                                                   strict=True))])
+        columns = None if not self.kept else self.kept[0].columns
+        pairs = pd.concat(self.kept, ignore_index=True) if self.kept else pd.DataFrame(
+            columns=columns)
+        if len(pairs):
+            pairs = pairs.sort_values(["left", "right"], kind="mergesort").reset_index(
+                drop=True)
+            keep = worth_keeping(pairs["left"].to_numpy(), pairs["match_weight"].to_numpy(),
+                                 pairs["match_probability"].to_numpy(),
+                                 min(self.spec.decisions.possible_probability, 0.5))
+            keep |= pairs["deterministic"].to_numpy(dtype=bool)
+            pairs = pairs[keep].reset_index(drop=True)
+            pairs["decision"] = assign(pairs, self.spec, dedupe=False)
+        else:
+            pairs["decision"] = pd.Series(dtype=object)
+        return pairs, stats
+
+
+def score_chunk(linker: Linker, index: LeftIndex, usable: list[np.ndarray], model: Model,
+                tf_left: list[np.ndarray | None], left_inputs: dict[str, np.ndarray],
+                chunk: pd.DataFrame) -> ScoredChunk:
+    """The second pass over one chunk (a pure function, for a worker too): every rule's
+    pairs in usable blocks, unioned (each pair counted by its first rule), their levels and
+    scores (`inference.score_pairs`); `right` is the record's `POSITION`."""
+    n = len(chunk)
+    pass_pairs, names = [], []
+    for r, block_pass in enumerate(linker.passes):
+        codes = index.chunk_codes(r, rule_keys(chunk, block_pass.columns))
+        codes = np.where((codes >= 0) & usable[r][np.maximum(codes, 0)], codes, -1)
+        left_codes = np.where((index.rule_codes[r] >= 0)
+                              & usable[r][np.maximum(index.rule_codes[r], 0)],
+                              index.rule_codes[r], -1)
+        pairs = block_pairs(left_codes, codes, dedupe=False)
+        pass_pairs.append(pairs[:, 0] * max(n, 1) + pairs[:, 1])
+        names.append(block_pass.name)
+    pair_codes, stats = union_of_passes(pass_pairs, names)
+    li, local = pair_codes // max(n, 1), pair_codes % max(n, 1)
+    # Compare on the records that take part only: the encodings are per record.
+    left_rows, li_sub = np.unique(li, return_inverse=True)
+    right_rows, ri_sub = np.unique(local, return_inverse=True)
+    lf = {c: v[left_rows] for c, v in left_inputs.items()}
+    rf = {c: chunk[c].to_numpy(dtype=object)[right_rows] for c in left_inputs}
+    comparer = linker.comparer
+    levels = comparer.levels(lf, rf, li_sub.astype(np.int64), ri_sub.astype(np.int64))
+    comparer._encoding = None  # per chunk: do not keep this chunk's encodings alive
+    tf = [None if t is None else t[li] for t in tf_left]
+    positions = chunk[POSITION].to_numpy(dtype=np.int64)
+    pairs = score_pairs(model, linker.comparisons, linker.spec.decisions, lf, rf,
+                        li_sub.astype(np.int64), ri_sub.astype(np.int64), levels, tf)
+    # Back to positions over the whole sides.
+    pairs["left"] = left_rows[pairs["left"].to_numpy()]
+    pairs["right"] = positions[right_rows[pairs["right"].to_numpy()]]
+    return ScoredChunk(pairs, stats)

@@ -1,0 +1,36 @@
+"""The roster suite, run chunk by chunk and merged (`pipeline.validate.chunked`), so the Data
+Docs describe the whole roster although it is never held whole."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline.ingest.load import FileInfo
+from pipeline.schema import Source
+from pipeline.validate.runner import ValidationRun
+
+
+class RosterValidation:
+    """`add(raw, typed)` per chunk (ingest's raw frame and its normalised frame), then
+    `finish(files)`: the merged outcome is in the night's `ValidationRun`, and a critical
+    failure raises `GateError` (nothing is published), as for the other inputs."""
+
+    def __init__(self, run: ValidationRun) -> None:
+        from pipeline.validate.chunked import ChunkedSuite
+        from pipeline.validate.stage import INPUT_SUITES
+
+        self.run = run
+        self.suite = ChunkedSuite(run, INPUT_SUITES[Source.MEMBERS])
+
+    def add(self, raw: pd.DataFrame, typed: pd.DataFrame) -> None:
+        from pipeline.validate.stage import input_view
+
+        self.suite.add(input_view(raw, typed, Source.MEMBERS))
+
+    def finish(self, files: list[FileInfo]) -> None:
+        from pipeline.validate.runner import raise_on_critical
+        from pipeline.validate.stage import describe, input_labels
+
+        self.suite.labels = input_labels(Source.MEMBERS, files)
+        self.suite.finish()
+        raise_on_critical(self.run, lambda f: describe(f, self.run), "inputs")
