@@ -169,25 +169,53 @@ class ValidationRun:
                   labels: dict | None = None) -> SuiteOutcome:
         """Validate `frame` with the suite. A frame with the provenance columns (an input's
         validation view) gets its failing rows listed, masked; any other frame counts only."""
+        suite = self.load_suite(name, labels)
+        key, validation = self.run_checkpoint(name, suite, frame)
+        return self.record(name, len(frame), key, validation)
+
+    def expectation_parameters(self) -> dict:
+        """The suite parameters of tonight's run (`$PARAMETER` values): the configured ones and
+        `as_of` (ISO date)."""
+        return {**self.settings.parameters, "as_of": self.as_of.date().isoformat()}
+
+    def batch_definition(self, name: str):
+        """The suite's whole-dataframe batch definition (asset and definition named after the
+        suite, one per suite and night), created on first use."""
+        try:
+            asset = self.datasource.get_asset(name)
+        except LookupError:
+            asset = self.datasource.add_dataframe_asset(name)
+        try:
+            return asset.get_batch_definition(name)
+        except KeyError:
+            return asset.add_batch_definition_whole_dataframe(name)
+
+    def run_checkpoint(self, name: str, suite, frame: pd.DataFrame) -> tuple:
+        """Run the loaded `suite` on `frame` through a checkpoint named after it: GX stores the
+        result in the night's results store. Returns (store key, ExpectationSuiteValidationResult),
+        raw (failing values unmasked: `record` masks them)."""
         import great_expectations as gx
 
-        suite = self.load_suite(name, labels)
-        asset = self.datasource.add_dataframe_asset(name)
-        batch = asset.add_batch_definition_whole_dataframe(name)
         definition = self.context.validation_definitions.add(
-            gx.ValidationDefinition(name=name, data=batch, suite=suite))
+            gx.ValidationDefinition(name=name, data=self.batch_definition(name), suite=suite))
         rows = all(column in frame.columns for column in PROVENANCE)
         checkpoint = self.context.checkpoints.add(gx.Checkpoint(
             name=name, validation_definitions=[definition], actions=[],
             result_format=ROWS_RESULT_FORMAT if rows else RESULT_FORMAT))
-        parameters = {**self.settings.parameters, "as_of": self.as_of.date().isoformat()}
         result = checkpoint.run(batch_parameters={"dataframe": frame},
-                                expectation_parameters=parameters,
+                                expectation_parameters=self.expectation_parameters(),
                                 run_id=gx.RunIdentifier(run_name=self.run_name))
         ((key, validation),) = result.run_results.items()
-        if mask_failing_values(validation):
+        return key, validation
+
+    def record(self, name: str, rows: int, key, validation, rewrite: bool = False) -> SuiteOutcome:
+        """Mask the failing values of a stored result (rewriting it in the store, or when
+        `rewrite`), record the failed checks' sentences and append the suite's outcome (`rows`:
+        the frame's row count)."""
+        if mask_failing_values(validation) or rewrite:
             self.context.validation_results_store.set(key, validation)
-        outcome = summarise(name, len(frame), validation)
+        parameters = self.expectation_parameters()
+        outcome = summarise(name, rows, validation)
         for item in validation.results:
             if not item.success:
                 check = (item.expectation_config.meta or {}).get("check",
