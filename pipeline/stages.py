@@ -88,15 +88,22 @@ def roster(inputs: Inputs, normalised: dict[Source, NormalisedSource], as_of: dt
     spec = load_spec(config["linking"]["specs"]["civil_members"])
     civil_f = person_features(normalised[Source.CIVIL].frame)
     validation = RosterValidation(checks) if checks is not None else None
-    result = stream_roster(list(inputs.members), civil_f, spec, as_of,
-                           chunk_rows=chunk_rows or CHUNK_ROWS,
-                           validate=validation.add if validation else None)
+    try:
+        result = stream_roster(list(inputs.members), civil_f, spec, as_of,
+                               chunk_rows=chunk_rows or CHUNK_ROWS,
+                               validate=validation.add if validation else None)
+    except BaseException:
+        if validation is not None:
+            validation.close()
+        raise
     if validation is not None:
         try:
             validation.finish(result.files)
         except BaseException:
             result.close()
             raise
+        finally:
+            validation.close()
     return result
 
 

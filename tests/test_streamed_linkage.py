@@ -78,17 +78,17 @@ def test_only_records_that_could_pair_are_spilled(sample_sides):
     roster = stream_roster([], civil_f, load_spec("civil_members"), AS_OF,
                            chunks=(chunks, lambda: loaded.files))
     try:
-        spilled = pd.concat(list(roster.spill))
+        spilled = pd.concat(list(roster.could_pair))
         linkage = roster.linkage
         could = np.zeros(len(spilled), dtype=bool)
         for block_pass in linkage.linker.passes:
             left = set(rule_keys(civil_f, block_pass.columns)) - {""}
             could |= np.isin(rule_keys(spilled, block_pass.columns), list(left))
         assert could.all()
-        assert 0 < roster.spill.rows < roster.rows_usable / 2
+        assert 0 < roster.could_pair.rows < roster.rows_usable / 2
     finally:
         roster.close()
-    assert not roster.spill.root.exists()  # the private folder is removed
+    assert not roster.could_pair.root.exists()  # the private folder is removed
 
 
 def test_a_smaller_training_sample_still_finds_the_true_member_links(sample_sides):

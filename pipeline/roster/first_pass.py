@@ -1,16 +1,21 @@
 """The roster's first pass: chunk by chunk, read, normalise, validate, observe, spill.
 
-`stream_roster` returns a `RosterPass`: the spilled records that could pair, the streamed
-linkage after its first pass (`pipeline.link.streamed.StreamedLinkage`), and what the report
-needs of the roster without its rows (files read, usable rows per file, quarantined rows,
-field issues)."""
+`stream_roster` returns a `RosterPass`: the records that could pair (spilled to a private
+folder here, or held on the Dask workers, `on_dask.py`), the streamed linkage after its first
+pass (`pipeline.link.streamed.StreamedLinkage`), and what the report needs of the roster
+without its rows (files read, usable rows per file, quarantined rows, field issues).
+
+The work on one chunk is one pure function, `first_pass_chunk`, so the local loop here and a
+Dask worker run the same code on the same chunks and give the same night."""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -18,13 +23,24 @@ import pandas as pd
 from pipeline.ingest.load import FileInfo
 from pipeline.link.features import person_features
 from pipeline.link.spec import ModelSpec
-from pipeline.link.streamed import POSITION, StreamedLinkage
+from pipeline.link.streamed import POSITION, ChunkObservation, LeftIndex, StreamedLinkage
 from pipeline.normalise.sources import NormalisedSource, normalise_source
 from pipeline.roster.spill import Spill
-from pipeline.schema import SOURCE_FILE, Source
+from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_ROW, SOURCE_SHEET, Source
 
-CHUNK_ROWS = 200_000  # roster rows per chunk (about 0.4 GB at the peak of normalising one)
+CHUNK_ROWS = 200_000  # roster rows per chunk (about 0.5 GB at the peak of normalising one)
 CARRIED = ("row_key", "member_id", SOURCE_FILE)  # kept beside the features, for the outputs
+
+
+class CouldPair(Protocol):
+    """Where the records that could pair are kept between the passes: an iterable of feature
+    chunks (in order) with `rows` and `close()` (`Spill`, or futures on Dask workers)."""
+
+    rows: int
+
+    def __iter__(self) -> Iterator[pd.DataFrame]: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -32,7 +48,7 @@ class RosterPass:
     """The roster after its first pass."""
 
     linkage: StreamedLinkage
-    spill: Spill
+    could_pair: CouldPair
     files: list[FileInfo]
     usable_per_file: dict[str, int]
     quarantine: pd.DataFrame
@@ -49,15 +65,142 @@ class RosterPass:
                                 self.quarantine, self.field_issues)
 
     def close(self) -> None:
-        self.spill.close()
+        self.could_pair.close()
+
+
+@dataclass
+class FirstPassContext:
+    """What every chunk's first pass needs (shipped once to each Dask worker)."""
+
+    index: LeftIndex
+    spec: ModelSpec
+    columns: list[str]  # the feature columns the linkage reads
+    sample_size: int
+    as_of: dt.date
+    validating: bool
+
+
+@dataclass
+class ChunkPart:
+    """One chunk after its first pass: small parts for the driver, and the records that
+    could pair (features, `CARRIED` and `POSITION`) for the second pass."""
+
+    rows: int
+    view: pd.DataFrame | None  # the roster suite's validation view (None: not validating)
+    quarantine: pd.DataFrame
+    field_issues: pd.DataFrame | None
+    usable_per_file: dict[str, int]
+    observation: ChunkObservation
+    could_pair: pd.DataFrame
+    seconds: dict[str, float]
+
+    def small(self) -> ChunkPart:
+        """The same without the records that could pair (what travels to the driver)."""
+        return ChunkPart(self.rows, self.view, self.quarantine, self.field_issues,
+                         self.usable_per_file, self.observation, self.could_pair.iloc[:0],
+                         self.seconds)
+
+
+def first_pass_chunk(raw: pd.DataFrame, first_row: int, context: FirstPassContext
+                     ) -> ChunkPart:
+    """Normalise one raw chunk (`first_row`: its first row's ordinal over the roster, for
+    unique row keys), its validation view, features, and the linkage's observation; a pure
+    function of its arguments. `POSITION` is the row's ordinal over the roster (int64; file
+    order, quarantined rows included)."""
+    from pipeline.link.engine import Linker
+
+    seconds: dict[str, float] = {}
+    begun = time.perf_counter()
+    raw = raw.reset_index(drop=True)
+    normalised = normalise_source(raw, Source.MEMBERS, context.as_of, first_row=first_row)
+    seconds["normalise"] = time.perf_counter() - begun
+    view = None
+    if context.validating:
+        from pipeline.validate.stage import input_view
+
+        begun = time.perf_counter()
+        view = input_view(raw, normalised.frame, Source.MEMBERS)
+        seconds["validation_view"] = time.perf_counter() - begun
+    frame = normalised.frame
+    begun = time.perf_counter()
+    features = person_features(frame)[context.columns]
+    for column in CARRIED:
+        features[column] = frame[column].astype("string").fillna("").astype(object).to_numpy()
+    features[POSITION] = frame["row_key"].astype(str).str.slice(1).astype(np.int64).to_numpy()
+    seconds["features"] = time.perf_counter() - begun
+    begun = time.perf_counter()
+    linker = _linker(context.spec)
+    from pipeline.link.streamed import observe_chunk
+
+    observation = observe_chunk(context.index, linker, features, context.sample_size)
+    could = features[observation.could_pair].reset_index(drop=True)
+    seconds["observe"] = time.perf_counter() - begun
+    usable = {str(k): int(v) for k, v in frame[SOURCE_FILE].astype(str).value_counts().items()}
+    issues = normalised.field_issues
+    return ChunkPart(len(raw), view, normalised.quarantine,
+                     issues if issues is not None and len(issues) else None, usable,
+                     observation, could, seconds)
+
+
+_LINKERS: dict[str, object] = {}
+
+
+def _linker(spec: ModelSpec):
+    """The spec's linker, built once per process (a Dask worker runs many chunks)."""
+    from pipeline.link.engine import Linker
+
+    key = spec.model_dump_json()
+    if key not in _LINKERS:
+        _LINKERS.clear()
+        _LINKERS[key] = Linker(spec, threads=1)
+    return _LINKERS[key]
+
+
+class Collected:
+    """The driver's side of the first pass: chunk parts added in order."""
+
+    def __init__(self, linkage: StreamedLinkage,
+                 validate: Callable[[pd.DataFrame], None] | None) -> None:
+        self.linkage = linkage
+        self.validate = validate
+        self.usable: dict[str, int] = {}
+        self.quarantine: list[pd.DataFrame] = []
+        self.issues: list[pd.DataFrame] = []
+        self.rows_usable = self.chunks = 0
+        self.seconds: dict[str, float] = {}
+
+    def add(self, part: ChunkPart) -> None:
+        if self.validate is not None and part.view is not None:
+            begun = time.perf_counter()
+            self.validate(part.view)
+            part.seconds["validate"] = time.perf_counter() - begun
+        self.linkage.merge(part.observation)
+        self.quarantine.append(part.quarantine)
+        if part.field_issues is not None:
+            self.issues.append(part.field_issues)
+        for path, count in part.usable_per_file.items():
+            self.usable[path] = self.usable.get(path, 0) + count
+        self.rows_usable += part.rows - len(part.quarantine)
+        self.chunks += 1
+        for name, value in part.seconds.items():
+            self.seconds[name] = self.seconds.get(name, 0.0) + value
+
+    def result(self, could_pair: CouldPair, files: list[FileInfo]) -> RosterPass:
+        quarantine = pd.concat(self.quarantine, ignore_index=True) if self.quarantine \
+            else no_quarantine()
+        issues = pd.concat(self.issues, ignore_index=True) if self.issues else None
+        return RosterPass(self.linkage, could_pair, files, self.usable, quarantine, issues,
+                          chunks=self.chunks, rows_usable=self.rows_usable,
+                          seconds=self.seconds)
 
 
 ChunkSource = tuple[Iterable[pd.DataFrame], Callable[[], list[FileInfo]]]
 
 
 def roster_chunks(paths: list[Path], chunk_rows: int) -> ChunkSource:
-    """The roster's raw chunks (as `load_source` frames, cut in order) and, once they are all
-    read, its files' `FileInfo`s."""
+    """The roster's raw chunks (`pipeline.ingest.stream`: `load_source`'s frame, cut in
+    order) and, once they are all read, its files' `FileInfo`s. InputError (exit 2) for a
+    file that cannot be read, before the first chunk where it can be known then."""
     from pipeline.ingest.stream import iter_source_chunks
 
     stream = iter_source_chunks(list(paths), Source.MEMBERS, chunk_rows)
@@ -77,80 +220,56 @@ def feature_columns(linkage: StreamedLinkage) -> list[str]:
     return sorted(wanted)
 
 
+def context_for(linkage: StreamedLinkage, as_of: dt.date, validating: bool
+                ) -> FirstPassContext:
+    return FirstPassContext(linkage.index, linkage.spec, feature_columns(linkage),
+                            linkage.sample_size, as_of, validating)
+
+
+def raw_chunks_with_offsets(chunks: Iterable[pd.DataFrame]
+                            ) -> Iterator[tuple[pd.DataFrame, int]]:
+    """Each non-empty raw chunk with the ordinal of its first row over the roster."""
+    first = 0
+    for chunk in chunks:
+        if len(chunk):
+            yield chunk, first
+            first += len(chunk)
+
+
 def stream_roster(paths: list[Path], civil_features: pd.DataFrame, spec: ModelSpec,
                   as_of: dt.date, *, chunk_rows: int = CHUNK_ROWS,
-                  validate: Callable[[pd.DataFrame, pd.DataFrame], None] | None = None,
+                  validate: Callable[[pd.DataFrame], None] | None = None,
                   chunks: ChunkSource | None = None, spill_dir: Path | None = None
                   ) -> RosterPass:
-    """Read the roster in chunks of `chunk_rows` rows and run the first pass on each.
+    """Read the roster in chunks of `chunk_rows` rows and run the first pass on each, here.
 
     `civil_features`: the left side (`person_features` of the normalised civil frame);
-    `validate(raw, typed)`: called per chunk with the raw and normalised frames (the roster
-    suite's chunked run); `chunks`: the raw chunks and their files (default: `roster_chunks`).
-    Raises `InputError` (exit 2) for a roster file that cannot be read, as `load_source`."""
-    import time
-
+    `validate(view)`: called per chunk with its validation view (the roster suite's chunked
+    run); `chunks`: the raw chunks and their files (default: `roster_chunks`). Raises
+    `InputError` (exit 2) for a roster file that cannot be read, as `load_source`."""
     linkage = StreamedLinkage(spec, civil_features)
-    columns = feature_columns(linkage)
+    context = context_for(linkage, as_of, validate is not None)
+    collected = Collected(linkage, validate)
     spill = Spill(spill_dir)
     raw_chunks, files_of = chunks or roster_chunks(paths, chunk_rows)
-    usable: dict[str, int] = {}
-    quarantine, issues = [], []
-    raw_rows = usable_rows = n_chunks = 0
-    seconds = {"normalise": 0.0, "validate": 0.0, "features": 0.0, "observe": 0.0}
     try:
-        for raw in _nonempty(raw_chunks):
-            begun = time.perf_counter()
-            normalised = normalise_source(raw, Source.MEMBERS, as_of, first_row=raw_rows)
-            seconds["normalise"] += time.perf_counter() - begun
-            raw_rows += len(raw)
-            if validate is not None:
-                begun = time.perf_counter()
-                validate(raw, normalised.frame)
-                seconds["validate"] += time.perf_counter() - begun
+        for raw, first_row in raw_chunks_with_offsets(raw_chunks):
+            part = first_pass_chunk(raw, first_row, context)
             del raw
-            frame = normalised.frame
-            quarantine.append(normalised.quarantine)
-            if normalised.field_issues is not None and len(normalised.field_issues):
-                issues.append(normalised.field_issues)
-            for path, count in frame[SOURCE_FILE].astype(str).value_counts().items():
-                usable[path] = usable.get(path, 0) + int(count)
             begun = time.perf_counter()
-            features = person_features(frame)[columns]
-            for column in CARRIED:
-                features[column] = frame[column].astype("string").fillna("").astype(
-                    object).to_numpy()
-            features[POSITION] = np.arange(usable_rows, usable_rows + len(frame),
-                                           dtype=np.int64)
-            seconds["features"] += time.perf_counter() - begun
-            usable_rows += len(frame)
-            begun = time.perf_counter()
-            could = linkage.observe(features)
-            spill.write(features[could])
-            seconds["observe"] += time.perf_counter() - begun
-            n_chunks += 1
+            spill.write(part.could_pair)
+            part.seconds["spill"] = time.perf_counter() - begun
+            collected.add(part.small())
+        return collected.result(spill, files_of())
     except BaseException:
         spill.close()
         raise
-    quarantine_frame = pd.concat(quarantine, ignore_index=True) if quarantine else \
-        no_quarantine()
-    issues_frame = pd.concat(issues, ignore_index=True) if issues else None
-    return RosterPass(linkage, spill, files_of(), usable, quarantine_frame, issues_frame,
-                      n_chunks, usable_rows, seconds)
 
 
 def no_quarantine() -> pd.DataFrame:
     """The roster's quarantine frame when it has no rows (the columns `normalise_source`
     gives)."""
-    from pipeline.schema import FIELDS, SOURCE_ROW, SOURCE_SHEET
-
     columns = ["source", SOURCE_FILE, SOURCE_SHEET, SOURCE_ROW, "reason_code", "reason",
                *(f"raw_{f.name}" for f in FIELDS[Source.MEMBERS])]
     return pd.DataFrame({c: pd.Series(dtype="int64" if c == SOURCE_ROW else "string")
                          for c in columns})
-
-
-def _nonempty(chunks: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    for chunk in chunks:
-        if len(chunk):
-            yield chunk.reset_index(drop=True)

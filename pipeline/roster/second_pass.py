@@ -27,7 +27,7 @@ def link_roster(civil: pd.DataFrame, roster: RosterPass) -> tuple[pd.DataFrame, 
     linkage = roster.linkage
     model = linkage.fit()
     members: list[pd.DataFrame] = []
-    for chunk in roster.spill:
+    for chunk in roster.could_pair:
         scored = linkage.score(chunk)
         rights = np.unique(scored.pairs["right"].to_numpy())
         if len(rights):

@@ -11,7 +11,7 @@ from pipeline.validate.runner import ValidationRun
 
 
 class RosterValidation:
-    """`add(raw, typed)` per chunk (ingest's raw frame and its normalised frame), then
+    """`add(view)` per chunk (its validation view, `validate.stage.input_view`), then
     `finish(files)`: the merged outcome is in the night's `ValidationRun`, and a critical
     failure raises `GateError` (nothing is published), as for the other inputs."""
 
@@ -22,10 +22,9 @@ class RosterValidation:
         self.run = run
         self.suite = ChunkedSuite(run, INPUT_SUITES[Source.MEMBERS])
 
-    def add(self, raw: pd.DataFrame, typed: pd.DataFrame) -> None:
-        from pipeline.validate.stage import input_view
-
-        self.suite.add(input_view(raw, typed, Source.MEMBERS))
+    def add(self, view: pd.DataFrame) -> None:
+        """One chunk's validation view (`validate.stage.input_view`)."""
+        self.suite.add(view)
 
     def finish(self, files: list[FileInfo]) -> None:
         from pipeline.validate.runner import raise_on_critical
@@ -34,3 +33,7 @@ class RosterValidation:
         self.suite.labels = input_labels(Source.MEMBERS, files)
         self.suite.finish()
         raise_on_critical(self.run, lambda f: describe(f, self.run), "inputs")
+
+    def close(self) -> None:
+        """Remove the suite's temporary hash folder (also when the night failed)."""
+        self.suite.close()
