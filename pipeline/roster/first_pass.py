@@ -107,8 +107,6 @@ def first_pass_chunk(raw: pd.DataFrame, first_row: int, context: FirstPassContex
     unique row keys), its validation view, features, and the linkage's observation; a pure
     function of its arguments. `POSITION` is the row's ordinal over the roster (int64; file
     order, quarantined rows included)."""
-    from pipeline.link.engine import Linker
-
     seconds: dict[str, float] = {}
     begun = time.perf_counter()
     raw = raw.reset_index(drop=True)
