@@ -1,4 +1,4 @@
-"""``python -m benchmarks all|febrl4|generated [--json]``: see :mod:`benchmarks.cli`."""
+"""``python -m benchmarks all|province|febrl4|generated [--json]``: see :mod:`benchmarks.cli`."""
 
 from benchmarks.cli import main
 

@@ -1,8 +1,10 @@
-"""Command line of the benchmarks: ``python -m benchmarks febrl4|generated|all [--json]``.
+"""Command line of the benchmarks: ``python -m benchmarks febrl4|generated|province|all [--json]``.
 
 ``all`` runs every bench in one invocation and writes ``benchmarks/results.json`` and
 ``benchmarks/results.md`` (see :mod:`benchmarks.suite`); it prints the markdown, or the JSON
-with ``--json``.
+with ``--json``. ``province`` runs only the province part (:mod:`benchmarks.province`; the
+``BIDUI_BENCH_PROVINCE`` environment variable points it at other sizes) and merges it into the
+results.json and results.md already there.
 
 ``main(argv)`` is what ``bidui bench`` calls. With ``--json`` exactly one JSON object is written
 to stdout; everything the engines print or log (Splink's warnings, DuckDB progress) goes to
@@ -37,6 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--workdir", type=Path, default=None,
                      help="write the generated files here (default: a temporary folder)")
     gen.add_argument("--json", action="store_true", help="print one JSON object")
+    prov = sub.add_parser(
+        "province", help="province scale only (1 M vs ~5 M roster, local and dask), merged "
+                         "into results.json and results.md")
+    prov.add_argument("--json", action="store_true",
+                      help="print the results JSON (default: print the markdown)")
+    prov.add_argument("--results-dir", type=Path, default=None,
+                      help="where results.json and results.md are (default: benchmarks/)")
     every = sub.add_parser(
         "all", help="every bench in one run: writes benchmarks/results.json and results.md")
     every.add_argument("--json", action="store_true",
@@ -48,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     every.add_argument("--engines", type=_csv, default=None,
                        help="engines of the whole runs (default: local,dask)")
     every.add_argument("--parts", type=_csv, default=None,
-                       help="comma list of runs, throughput, peers (default: all)")
+                       help="comma list of runs, throughput, peers, province "
+                            "(default: all)")
     every.add_argument("--peer-sizes", type=_csv, default=None,
                        help="generated peer bench sizes: sample, city or N households "
                             "(default: sample,city)")
@@ -81,7 +91,7 @@ def plan_from_args(args: argparse.Namespace):
 
     plan = Plan()
     for name in ("sizes", "engines", "parts", "peer_sizes", "max_rl_pairs", "results_dir"):
-        value = getattr(args, name)
+        value = getattr(args, name, None)
         if value is not None:
             setattr(plan, name, value)
     return plan
@@ -92,6 +102,10 @@ def run(args: argparse.Namespace) -> dict:
         from benchmarks.suite import run_all
 
         return run_all(plan_from_args(args))
+    if args.bench == "province":
+        from benchmarks.suite import run_province_only
+
+        return run_province_only(plan_from_args(args).results_dir)
     if args.bench == "febrl4":
         from benchmarks.febrl import run_febrl4_bench
 
@@ -138,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     with stdout_to_stderr():
         result = run(args)
-    if args.bench == "all":
+    if args.bench in ("all", "province"):
         from benchmarks.report import render_markdown
         from benchmarks.suite import write
 

@@ -9,6 +9,7 @@
          "run": {...},                        # FEBRL4: the engine in a fresh process
          "throughput": {...},                 # benchmarks.throughput
          "peers": {...}}},                    # benchmarks.febrl / benchmarks.generated
+     "province": {...},                       # benchmarks.province (issue 15)
      "must_show": {...}}
 
 Every figure is a count, a ratio or seconds/bytes: no record of any person.
@@ -21,6 +22,8 @@ import os
 import platform
 from importlib import metadata
 
+from benchmarks import province as province_part
+
 GIB = 1024 ** 3
 THROUGHPUT_TARGET = 20.0
 CITY_WALL_TARGET = 120.0
@@ -28,7 +31,7 @@ CITY_RSS_TARGET = 4 * GIB
 PACKAGES = ("bidui", "pandas", "numpy", "pyarrow", "recordlinkage", "rapidfuzz", "prefect",
             "great-expectations", "dask", "distributed", "splink", "duckdb", "sqlglot",
             "jellyfish", "psutil")
-STAGES = ("ingest", "normalise", "validate", "link", "detect", "report")
+STAGES = ("ingest", "normalise", "validate", "roster", "link", "detect", "report")
 FEBRL_STAGES = ("import_load", "features", "candidates_levels", "fit", "score_decide")
 
 
@@ -189,7 +192,8 @@ def _differences(figures: dict) -> str:
 
 
 def must_show(results: dict) -> dict:
-    """The issue's four checks, computed from the figures of one run."""
+    """The issues' checks (four of the bench, five of the province part), computed from the
+    figures of one run."""
     sizes = results.get("sizes", {})
     checks: dict = {
         "throughput_vs_recordlinkage_compare": {
@@ -205,6 +209,7 @@ def must_show(results: dict) -> dict:
             "target": "--engine dask (local 2-worker cluster) time beside the local engine's; "
                       "links identical",
             "rows": dask_rows(sizes)},
+        **province_part.checks(results.get("province")),
     }
     for check in checks.values():
         if "rows" in check:
@@ -273,6 +278,7 @@ def _must_show_lines(checks: dict) -> list[str]:
             measured = row["note"]
         rows.append(["4", f"`--engine dask` beside local: {row['data']}",
                      "reported; links identical", measured, _verdict(row["pass"])])
+    rows += province_part.must_show_rows(checks, _num, _verdict)
     lines = _table(["#", "check", "target", "measured", "result"], rows)
     return [*lines, "", f"All checks: {_verdict(checks['all_pass'])}"]
 
@@ -282,7 +288,8 @@ def _run_lines(sizes: dict) -> list[str]:
     for size, figures in sizes.items():
         for engine, run in (figures.get("runs") or {}).items():
             if "error" in run:
-                rows.append([size, engine, f"error: {run['error']}", *["–"] * 10])
+                rows.append([size, engine, f"error: {run['error']}",
+                             *["–"] * (4 + len(STAGES))])
                 continue
             stages = run.get("stage_seconds", {})
             rows.append([size, engine, _num(run["wall_seconds"], 1),
@@ -425,11 +432,13 @@ def render_markdown(results: dict) -> str:
     checks = results.get("must_show") or must_show(results)
     sizes = results.get("sizes", {})
     machine = results.get("machine", {})
+    command = results.get("bench", {}).get("command", "bidui bench all")
     lines = ["# bidui benchmarks", "",
-             f"All figures measured in one run of `bidui bench all` on {machine.get('date')} "
+             f"All figures measured in one run of `{command}` on {machine.get('date')} "
              f"({machine.get('cores')} cores); counts and timings only.", "",
              "## Must show", "", *_must_show_lines(checks), ""]
     lines += _run_lines(sizes)
+    lines += province_part.section_lines(results.get("province"), _num, _table)
     lines += _febrl_run_lines(sizes)
     lines += _throughput_lines(sizes)
     lines += _peer_lines(sizes)

@@ -20,7 +20,12 @@ as a subprocess and records, per engine (local, dask):
     all its descendants), sampled every ``SAMPLE_SECONDS`` with psutil. An upper bound of the
     tree's real footprint (shared pages count once per process), that can miss a peak shorter
     than the sampling interval;
-  - ``peak_rss_bytes`` = the larger of the two: the figure the 4 GiB check uses.
+  - ``peak_rss_bytes`` = the larger of the two: the figure the 4 GiB check uses;
+  - ``memory_by_role``: the same tree split by what each process is (:func:`process_role`):
+    ``driver`` (the ``bidui run`` process itself), ``workers`` (Dask worker processes),
+    ``server`` (Prefect's temporary server), ``other``; per role the largest sampled sum of RSS
+    and each process's own high-water mark (``VmHWM`` in ``/proc/PID/status``, exact and reset
+    at ``exec``, unlike ``ru_maxrss``): the largest single one and their sum.
 * ``candidate_pairs``: per linkage, the sum of ``new_pairs`` over the blocking passes in the
   manifest's ``linking.blocking``; ``candidate_pairs_per_second`` = all linkages' candidate
   pairs / the ``link`` stage's seconds.
@@ -48,7 +53,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,6 +73,7 @@ class DataSet:
     folder: Path
     households: int | None = None
     seed: int | None = None
+    roster_members: int | None = None  # rows of members.csv; None: the generator's default
 
     @property
     def union(self) -> Path:
@@ -145,6 +151,7 @@ class Measured:
     peak_tree_rss_bytes: int
     peak_tree_processes: int
     samples: int
+    roles: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def peak_rss_bytes(self) -> int:
@@ -156,17 +163,61 @@ class Measured:
                 "peak_rss_gib": self.peak_rss_bytes / GIB,
                 "max_rss_single_process_bytes": self.max_rss_single_process_bytes,
                 "peak_tree_rss_bytes": self.peak_tree_rss_bytes,
-                "peak_tree_processes": self.peak_tree_processes, "rss_samples": self.samples}
+                "peak_tree_processes": self.peak_tree_processes, "rss_samples": self.samples,
+                "memory_by_role": self.roles}
+
+
+ROLES = ("driver", "workers", "server", "other")
+WORKER_MARKS = ("spawn_main", "dask", "distributed")  # LocalCluster's workers are spawned
+SERVER_MARKS = ("uvicorn", "prefect")
+
+
+def command_head(argv: Sequence[str]) -> str:
+    """The program part of a command line: up to the module or code after ``-m``/``-c``
+    (``python -B -c "from multiprocessing.spawn import spawn_main; …"``), else its first two
+    words — never the file paths a run is given."""
+    for i, word in enumerate(argv[:6]):
+        if word in ("-m", "-c"):
+            return " ".join(argv[:i + 2])
+    return " ".join(argv[:2])
+
+
+def process_role(argv: Sequence[str], is_driver: bool) -> str:
+    """What a process of the run's tree is, from its :func:`command_head`."""
+    if is_driver:
+        return "driver"
+    head = command_head(argv)
+    if any(mark in head for mark in SERVER_MARKS):
+        return "server"
+    if any(mark in head for mark in WORKER_MARKS):
+        return "workers"
+    return "other"
+
+
+def high_water_mark(pid: int) -> int | None:
+    """A process's own peak resident set (``VmHWM``, bytes), or None if unreadable."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 class TreeSampler(threading.Thread):
     """Samples the summed RSS of a process's descendants (not the process itself) until
-    stopped: the process is the launcher, its descendants the measured run."""
+    stopped: the process is the launcher, its descendants the measured run, whose direct child
+    is the driver. Also per role (:func:`process_role`): the largest summed RSS and each
+    process's last-seen high-water mark."""
 
     def __init__(self, pid: int, interval: float = SAMPLE_SECONDS) -> None:
         super().__init__(daemon=True)
         self.pid, self.interval = pid, interval
         self.peak_bytes = self.peak_processes = self.samples = 0
+        self.role_peak: dict[str, int] = {}
+        self.hwm: dict[int, tuple[str, int]] = {}  # pid -> (role, VmHWM bytes)
         self._stop_event = threading.Event()
 
     def sample(self) -> None:
@@ -177,15 +228,38 @@ class TreeSampler(threading.Thread):
         except psutil.Error:
             return
         total = alive = 0
+        by_role: dict[str, int] = {}
         for process in tree:
             try:
-                total += process.memory_info().rss
-                alive += 1
+                rss = process.memory_info().rss
+                role = process_role(process.cmdline(), process.ppid() == self.pid)
             except psutil.Error:
                 continue
+            total += rss
+            alive += 1
+            by_role[role] = by_role.get(role, 0) + rss
+            hwm = high_water_mark(process.pid)
+            if hwm is not None:  # monotonic in a process, reset at exec: the last one counts
+                self.hwm[process.pid] = (role, hwm)
         self.samples += 1
         self.peak_bytes = max(self.peak_bytes, total)
         self.peak_processes = max(self.peak_processes, alive)
+        for role, rss in by_role.items():
+            self.role_peak[role] = max(self.role_peak.get(role, 0), rss)
+
+    def roles(self) -> dict[str, dict[str, int]]:
+        """Per role seen: ``peak_sampled_bytes`` (largest sum of its processes' RSS in one
+        sample), ``hwm_max_bytes`` / ``hwm_sum_bytes`` (the largest and the sum of its
+        processes' own high-water marks) and ``processes``."""
+        out: dict[str, dict[str, int]] = {}
+        for role in ROLES:
+            marks = [hwm for who, hwm in self.hwm.values() if who == role]
+            if role not in self.role_peak and not marks:
+                continue
+            out[role] = {"peak_sampled_bytes": self.role_peak.get(role, 0),
+                         "hwm_max_bytes": max(marks, default=0),
+                         "hwm_sum_bytes": sum(marks), "processes": len(marks)}
+        return out
 
     def run(self) -> None:
         while not self._stop_event.is_set():
@@ -243,7 +317,8 @@ def run_measured(argv: Sequence[str], log_path: Path, env: dict[str, str] | None
                     cpu_seconds=float(usage["cpu_seconds"]),
                     max_rss_single_process_bytes=int(usage["ru_maxrss_kib"]) * 1024,
                     peak_tree_rss_bytes=sampler.peak_bytes,
-                    peak_tree_processes=sampler.peak_processes, samples=sampler.samples)
+                    peak_tree_processes=sampler.peak_processes, samples=sampler.samples,
+                    roles=sampler.roles())
 
 
 def last_message(log_path: Path) -> str:

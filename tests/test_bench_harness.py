@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from benchmarks import cli, report, scale, suite
+from benchmarks import cli, province, report, scale, suite
 
 GIB = 1024 ** 3
 
@@ -31,6 +31,50 @@ def _run(wall: float, rss_gib: float, link: float = 10.0, pairs: int = 50_000) -
 
 def _leaf(f1: float, seconds: float) -> dict:
     return {"precision": f1, "recall": f1, "f1": f1, "seconds": seconds}
+
+
+def _role(gib: float) -> dict:
+    return {"peak_sampled_bytes": int(gib * GIB), "hwm_max_bytes": int(gib * GIB),
+            "hwm_sum_bytes": int(gib * GIB), "processes": 1}
+
+
+def _province_run(wall: float, rss_gib: float, roster: float, driver_gib: float,
+                  engine: str = "local", workers_gib: float | None = None) -> dict:
+    run = {**_run(wall, rss_gib), "engine": engine}
+    run["stage_seconds"] = {**run["stage_seconds"], "roster": roster}
+    run["memory_by_role"] = {"driver": _role(driver_gib), "server": _role(0.25)}
+    if workers_gib is not None:
+        run["memory_by_role"]["workers"] = {**_role(workers_gib), "hwm_max_bytes": GIB,
+                                            "processes": 2}
+    return run
+
+
+def fake_province() -> dict:
+    """Province figures for which every province check passes: 1 M vs 4,998,000 roster rows,
+    peak 5.0 vs 5.5 GiB, wall 300 vs 600 s, dask driver 4.0 GiB vs the local process's 5.2."""
+    def data(rows: int) -> dict:
+        return {"name": f"province-{rows}", "households": 100_000, "seed": 7,
+                "roll_rows": 101_900, "civil_rows": 766_000, "member_rows": rows,
+                "generated_now": False, "generate_seconds": 0.0}
+    keys = {"links.parquet": 98_000, "member_links.parquet": 40_000,
+            "discrepancies.parquet": 250_000}
+    return {
+        "command": "python -m benchmarks all", "date": "2026-06-30T00:00:00+0800",
+        "load_average_at_start": [0.5, 0.5, 0.5], "wall_seconds": 1_900.0,
+        "data": {"small": data(1_000_000), "large": data(4_998_000)},
+        "same_roll_and_civil": True,
+        "runs": {"small_local": _province_run(300.0, 5.0, 20.0, 4.7),
+                 "large_local": _province_run(600.0, 5.5, 95.0, 5.2),
+                 "large_dask": _province_run(800.0, 7.0, 100.0, 4.0, "dask", 2.5)},
+        "evaluation": {"seconds": 30.0,
+                       "links": {"precision": 0.9995, "recall": 0.9987, "f1": 0.9991,
+                                 "predicted": 98_000, "actual": 98_100,
+                                 "true_positive": 97_951},
+                       "member_links": {"precision": 0.999, "recall": 0.998, "f1": 0.9985}},
+        "dask_vs_local": {"identical": True, "identical_all_columns": True,
+                          "files": {name: {"key_columns": ["k"], "rows": [n, n],
+                                           "identical": True} for name, n in keys.items()}},
+    }
 
 
 def fake_results() -> dict:
@@ -67,6 +111,7 @@ def fake_results() -> dict:
                                  "recordlinkage": {"with_id": _leaf(0.9, 2.0),
                                                    "without_id": _leaf(0.8, 2.0)}}},
         },
+        "province": fake_province(),
     }
 
 
@@ -341,11 +386,14 @@ def test_run_all_wires_every_part_into_one_results_file(tmp_path: Path, monkeypa
                         lambda folder, max_rl_pairs: fake["city"]["throughput"])
     monkeypatch.setattr(febrl, "run_febrl4_bench", lambda: fake["febrl4"]["peers"])
     monkeypatch.setattr(generated, "run_generated_bench", lambda **kw: fake["sample"]["peers"])
+    monkeypatch.setattr(province, "run_province", lambda **kw: fake_province())
     plan = suite.Plan(peer_sizes=("sample",), results_dir=tmp_path)
     results = suite.run_all(plan)
     assert results["must_show"]["all_pass"] is True
     assert results["sizes"]["city"]["identical_links"] is True
     assert results["sizes"]["febrl4"]["run"] == {"error": "not in this test"}
+    assert results["province"]["runs"]["large_dask"]["engine"] == "dask"
+    assert results["bench"]["plan"]["parts"][-1] == "province"
     json_path, md_path = suite.write(results, tmp_path)
     assert json.loads(json_path.read_text("utf-8"))["must_show"]["all_pass"] is True
     assert "All checks: **PASS**" in md_path.read_text("utf-8")
