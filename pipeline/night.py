@@ -26,9 +26,10 @@ runner), so the timings are the same whatever runs the stages.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,10 +43,10 @@ from pipeline.report.publish import (
     staging_folder,
     sweep_orphans,
 )
-from pipeline.state import StateSnapshot, StateStore
+from pipeline.state import StateStore
 
 if TYPE_CHECKING:
-    from pipeline.stages import Links
+    pass
 
 STAGES = ("ingest", "normalise", "validate", "roster", "link", "detect", "report")
 ENGINES = ("local", "dask")
@@ -150,10 +151,11 @@ def run_night(request: NightRequest, runner: StageRunner = call_stage) -> NightR
                        request.state_dir)
         roster_pass = None
         try:
-            roster_pass = stage("roster", stages.roster, inputs, normalised, as_of, config,
-                                checks)
-            links = stage("link", _link_on, normalised, config, snapshot, request.engine,
-                          request.dask_address, roster_pass)
+            with _executor(request.engine, request.dask_address) as executor:
+                roster_pass = stage("roster", stages.roster, inputs, normalised, as_of,
+                                    config, checks, executor)
+                links = stage("link", stages.link, normalised, config, snapshot, executor,
+                              roster_pass)
             tracked = stage("detect", stages.detect, normalised, links, as_of, config,
                             snapshot)
             with staging_folder(out) as staging:
@@ -180,18 +182,17 @@ def run_night(request: NightRequest, runner: StageRunner = call_stage) -> NightR
     return NightResult(manifest=manifest, out=out, timings=timings)
 
 
-def _link_on(normalised: Any, config: dict, state: StateSnapshot | None, engine: str,
-             dask_address: str | None, roster_pass: Any = None) -> Links:
-    """`stages.link` here, or with a Dask executor open around it (closed when done)."""
-    from pipeline import stages
-
+@contextlib.contextmanager
+def _executor(engine: str, dask_address: str | None) -> Iterator[Any]:
+    """None for the local engine; a Dask executor open around the roster and link stages for
+    `--engine dask` (closed when they are done: a local cluster is stopped)."""
     if engine != "dask":
-        return stages.link(normalised, config, state, roster_pass=roster_pass)
+        yield None
+        return
     from pipeline.link.distributed import open_dask_executor
 
     with open_dask_executor(dask_address) as executor:
-        return stages.link(normalised, config, state, executor=executor,
-                           roster_pass=roster_pass)
+        yield executor
 
 
 def _report(staging: Path, loaded: Any, normalised: Any, links: Any, tracked: Any, checks: Any,

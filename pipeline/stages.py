@@ -73,10 +73,12 @@ State = StateSnapshot | StateStore | None
 
 def roster(inputs: Inputs, normalised: dict[Source, NormalisedSource], as_of: dt.date,
            config: dict, checks: ValidationRun | None = None,
+           executor: PairExecutor | None = None,
            chunk_rows: int | None = None) -> RosterPass | None:
     """The roster's first pass, chunk by chunk (`pipeline.roster`): read, normalise, validate
     (the roster suite per chunk, merged into `checks`), and the member linkage's first pass
-    against the civil-affairs persons. None without `--members`. GateError (nothing is
+    against the civil-affairs persons; on the Dask workers with a Dask executor
+    (`pipeline.roster.on_dask`). None without `--members`. GateError (nothing is
     published) if a critical roster expectation fails; InputError for an unreadable file."""
     if not inputs.members:
         return None
@@ -89,9 +91,17 @@ def roster(inputs: Inputs, normalised: dict[Source, NormalisedSource], as_of: dt
     civil_f = person_features(normalised[Source.CIVIL].frame)
     validation = RosterValidation(checks) if checks is not None else None
     try:
-        result = stream_roster(list(inputs.members), civil_f, spec, as_of,
-                               chunk_rows=chunk_rows or CHUNK_ROWS,
-                               validate=validation.add if validation else None)
+        client = getattr(executor, "client", None)
+        if client is not None:
+            from pipeline.roster.on_dask import stream_roster_on_dask
+
+            result = stream_roster_on_dask(client, list(inputs.members), civil_f, spec, as_of,
+                                           chunk_rows=chunk_rows or CHUNK_ROWS,
+                                           validate=validation.add if validation else None)
+        else:
+            result = stream_roster(list(inputs.members), civil_f, spec, as_of,
+                                   chunk_rows=chunk_rows or CHUNK_ROWS,
+                                   validate=validation.add if validation else None)
     except BaseException:
         if validation is not None:
             validation.close()
@@ -120,7 +130,14 @@ def link(normalised: dict[Source, NormalisedSource], config: dict,
     if roster_pass is not None:
         from pipeline.roster.second_pass import link_roster
 
-        member_links, model, stats = link_roster(normalised[Source.CIVIL].frame, roster_pass)
+        civil = normalised[Source.CIVIL].frame
+        client = getattr(executor, "client", None)
+        if client is not None:
+            from pipeline.roster.on_dask import link_roster_on_dask
+
+            member_links, model, stats = link_roster_on_dask(client, civil, roster_pass)
+        else:
+            member_links, model, stats = link_roster(civil, roster_pass)
         links.member_links = member_links
         links.models["civil_members"], links.blocking["civil_members"] = model, stats
     return links

@@ -13,7 +13,7 @@ Two passes over the right side's records (feature frames, `features.person_featu
 2. **train** once (`fit`) on the left side against the sample: u from random pairs, EM sessions
    on the sample's blocked pairs, the prior scaled to the sample's pairs: an estimate of the
    whole side's, since the matches and the pairs of a uniform sample shrink alike;
-3. **score** each chunk of the records that could pair (`score`): the candidate pairs of every
+3. **score** each chunk of the records that could pair (`score_chunk`): the candidate pairs of every
    blocking rule (a block too big over the whole right side is skipped, as the in-memory
    linker does), their levels, weights with the whole side's term frequencies, probabilities,
    and the pairs worth keeping; `finish` keeps each left record's best pairs over all chunks
@@ -167,8 +167,9 @@ class ScoredChunk:
 class StreamedLinkage:
     """The linkage of a left frame (in memory) with a right side seen chunk by chunk.
 
-    Use: `observe(chunk)` for every chunk, `fit()`, `score(chunk)` for every chunk of the
-    records that could pair (`observe`'s mask), then `finish()`."""
+    Use: `observe(chunk)` (or `merge` of a worker's `observe_chunk`) for every chunk,
+    `fit()`, then `add_scored(score_chunk(...))` for every chunk of the records that could
+    pair (`observe`'s mask), then `finish()`."""
 
     spec: ModelSpec
     left: pd.DataFrame  # the left side's features
@@ -281,19 +282,6 @@ class StreamedLinkage:
             out.append(np.maximum(per_record, floor))
         return out
 
-    def score(self, chunk: pd.DataFrame) -> ScoredChunk:
-        """Candidates, levels and scores of one chunk of right records (features with
-        `POSITION`), after `fit`; the kept pairs are held for `finish` and returned."""
-        if self.model is None:
-            raise RuntimeError("score() before fit()")
-        if not hasattr(self, "_usable"):
-            self._usable, self._skipped = self.usable_blocks()
-            self._tf = self.tf_left()
-        scored = score_chunk(self.linker, self.index, self._usable, self.model, self._tf,
-                             self._left_inputs, chunk)
-        self.add_scored(scored)
-        return scored
-
     def add_scored(self, scored: ScoredChunk) -> None:
         """Hold one chunk's kept pairs and statistics (from here or from a worker)."""
         self.kept.append(scored.pairs)
@@ -303,7 +291,7 @@ class StreamedLinkage:
         """The kept pairs of all chunks (sorted by left, right), each left record's best
         `EXPLAIN_TOP` over all chunks, with `decision`; and the statistics per rule."""
         names = [p.name for p in self.linker.passes]
-        skipped = getattr(self, "_skipped", None) or self.usable_blocks()[1]
+        skipped = self.usable_blocks()[1]
         stats = merge_stats(names, [*self.stats, *(PassStats(n, skipped_blocks=s)
                                                    for n, s in zip(names, skipped,
                                                                    strict=True))])

@@ -1,21 +1,70 @@
-"""The roster's second pass: train on the sample, score the spilled chunks, assign.
+"""The roster's second pass: train on the sample, score the chunks of records that could
+pair, assign.
 
 `link_roster` gives what `people.link_civil_members` gives for a roster held in memory: the
 member links (civil person → member, decisions match / possible), the model as
-link_model.json records it, and the blocking statistics."""
+link_model.json records it, and the blocking statistics. Scoring one chunk is one pure
+function, `second_pass_chunk`, run here or on a Dask worker (`on_dask.py`)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from pipeline.link.assign import MATCH, POSSIBLE
-from pipeline.link.streamed import POSITION
-from pipeline.roster.first_pass import RosterPass
+from pipeline.link.fellegi_sunter import Model
+from pipeline.link.spec import ModelSpec
+from pipeline.link.streamed import POSITION, LeftIndex, ScoredChunk, StreamedLinkage, score_chunk
+from pipeline.roster.first_pass import RosterPass, _linker
 from pipeline.schema import SOURCE_FILE
 
 ID_EXACT, PROBABILISTIC = "id_exact", "probabilistic"
 MEMBER_COLUMNS = ("row_key", "member_id", "id_valid", SOURCE_FILE)
+
+
+@dataclass
+class ScoreContext:
+    """What scoring every chunk needs (shipped once to each Dask worker): the spec, the left
+    side's index and inputs, the usable blocks, the model and the left records' term
+    frequencies."""
+
+    spec: ModelSpec
+    index: LeftIndex
+    usable: list[np.ndarray]
+    model: Model
+    tf_left: list[np.ndarray | None]
+    left_inputs: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, linkage: StreamedLinkage) -> ScoreContext:
+        """After `linkage.fit()`."""
+        if linkage.model is None:
+            raise RuntimeError("the linkage is not trained yet")
+        usable, _ = linkage.usable_blocks()
+        return cls(linkage.spec, linkage.index, usable, linkage.model, linkage.tf_left(),
+                   linkage.linker.inputs(linkage.left))
+
+
+@dataclass
+class ScoredPart:
+    """One chunk's kept pairs and statistics, and the member rows those pairs name
+    (`MEMBER_COLUMNS`, indexed by `POSITION`)."""
+
+    scored: ScoredChunk
+    members: pd.DataFrame
+
+
+def second_pass_chunk(context: ScoreContext, chunk: pd.DataFrame) -> ScoredPart:
+    """Score one chunk of records that could pair (a pure function of its arguments)."""
+    linker = _linker(context.spec)
+    scored = score_chunk(linker, context.index, context.usable, context.model,
+                         context.tf_left, context.left_inputs, chunk)
+    rights = np.unique(scored.pairs["right"].to_numpy())
+    members = chunk.set_index(POSITION).loc[rights, list(MEMBER_COLUMNS)]
+    return ScoredPart(scored, members)
 
 
 def link_roster(civil: pd.DataFrame, roster: RosterPass) -> tuple[pd.DataFrame, dict,
@@ -25,14 +74,21 @@ def link_roster(civil: pd.DataFrame, roster: RosterPass) -> tuple[pd.DataFrame, 
     columns as `people.link_civil_members`), the model (dict) and the statistics per
     blocking rule (dicts). `civil`: the normalised civil frame the first pass saw."""
     linkage = roster.linkage
-    model = linkage.fit()
+    linkage.fit()
+    context = ScoreContext.of(linkage)
+    return finish_roster(civil, roster, (second_pass_chunk(context, chunk)
+                                         for chunk in roster.could_pair))
+
+
+def finish_roster(civil: pd.DataFrame, roster: RosterPass, parts: Iterable[ScoredPart]
+                  ) -> tuple[pd.DataFrame, dict, list[dict]]:
+    """Add the chunks' scored parts (in chunk order), assign, and build the member links."""
+    linkage = roster.linkage
     members: list[pd.DataFrame] = []
-    for chunk in roster.could_pair:
-        scored = linkage.score(chunk)
-        rights = np.unique(scored.pairs["right"].to_numpy())
-        if len(rights):
-            rows = chunk.set_index(POSITION).loc[rights, list(MEMBER_COLUMNS)]
-            members.append(rows)
+    for part in parts:
+        linkage.add_scored(part.scored)
+        if len(part.members):
+            members.append(part.members)
     pairs, stats = linkage.finish()
     pairs = pairs[pairs["decision"].isin([MATCH, POSSIBLE])].reset_index(drop=True)
     member = pd.concat(members) if members else pd.DataFrame(
@@ -40,7 +96,8 @@ def link_roster(civil: pd.DataFrame, roster: RosterPass) -> tuple[pd.DataFrame, 
     member = member[~member.index.duplicated()]
     c_rows = civil.iloc[pairs["left"].to_numpy()]
     m_rows = member.loc[pairs["right"].to_numpy()]
-    exact = (pairs["id_number_level"] == "exact").to_numpy(dtype=bool)
+    exact = (pairs["id_number_level"] == "exact").to_numpy(dtype=bool) if len(pairs) else \
+        np.zeros(0, dtype=bool)
     both_valid = (c_rows["id_valid"].to_numpy(dtype=bool)
                   & (m_rows["id_valid"].to_numpy(dtype=object) == "1"))
     frame = pd.DataFrame({
@@ -57,6 +114,8 @@ def link_roster(civil: pd.DataFrame, roster: RosterPass) -> tuple[pd.DataFrame, 
     for column in ("civil_row_key", "civil_case_id", "civil_member_no", "member_row_key",
                    "member_id", "decision", "method"):
         frame[column] = frame[column].astype("string")
-    roster.linked_per_file = m_rows[SOURCE_FILE].astype(str).groupby(
-        m_rows["row_key"].astype(str).to_numpy()).first().value_counts().to_dict()
-    return frame.reset_index(drop=True), model.as_dict(), [vars(s) for s in stats]
+    linked = m_rows[[SOURCE_FILE, "row_key"]].astype(str).drop_duplicates("row_key")
+    roster.linked_per_file = {str(k): int(v) for k, v in
+                              linked[SOURCE_FILE].value_counts().items()}
+    model = linkage.model.as_dict() if linkage.model is not None else {}
+    return frame.reset_index(drop=True), model, [vars(s) for s in stats]
