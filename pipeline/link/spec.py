@@ -418,7 +418,9 @@ class ModelSpec(Strict):
                 "em_tolerance": training.em_tolerance,
                 "em_sessions": [{"block": _rule_dict(s.block),
                                  "estimate_without": list(s.estimate_without)}
-                                for s in training.em_sessions]},
+                                for s in training.em_sessions],
+                **({"right_sample_records": training.right_sample_records}
+                   if training.right_sample_records is not None else {})},
             "decisions": {
                 "match_probability": self.decisions.match_probability,
                 "possible_probability": self.decisions.possible_probability,
