@@ -148,12 +148,12 @@ def run_night(request: NightRequest, runner: StageRunner = call_stage) -> NightR
         loaded = stage("ingest", stages.ingest, inputs)
         normalised = stage("normalise", stages.normalise, loaded, as_of)
         checks = stage("validate", stages.validate, loaded, normalised, as_of, config,
-                       request.state_dir)
+                       request.state_dir, bool(inputs.members))
         roster_pass = None
         try:
             with _executor(request.engine, request.dask_address) as executor:
                 roster_pass = stage("roster", stages.roster, inputs, normalised, as_of,
-                                    config, checks, executor)
+                                    config, checks, executor, loaded, request.state_dir)
                 links = stage("link", stages.link, normalised, config, snapshot, executor,
                               roster_pass)
             tracked = stage("detect", stages.detect, normalised, links, as_of, config,

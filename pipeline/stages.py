@@ -73,13 +73,15 @@ State = StateSnapshot | StateStore | None
 
 def roster(inputs: Inputs, normalised: dict[Source, NormalisedSource], as_of: dt.date,
            config: dict, checks: ValidationRun | None = None,
-           executor: PairExecutor | None = None,
-           chunk_rows: int | None = None) -> RosterPass | None:
+           executor: PairExecutor | None = None, loaded: dict[Source, Loaded] | None = None,
+           state_dir: Path | None = None, chunk_rows: int | None = None) -> RosterPass | None:
     """The roster's first pass, chunk by chunk (`pipeline.roster`): read, normalise, validate
     (the roster suite per chunk, merged into `checks`), and the member linkage's first pass
     against the civil-affairs persons; on the Dask workers with a Dask executor
     (`pipeline.roster.on_dask`). None without `--members`. GateError (nothing is
-    published) if a critical roster expectation fails; InputError for an unreadable file."""
+    published) if a critical roster expectation fails; InputError for an unreadable file.
+    With `loaded` (the other inputs), the night-over-night suite runs here, over all inputs
+    (the validate stage left it for now)."""
     if not inputs.members:
         return None
     from pipeline.link.features import person_features
@@ -108,6 +110,10 @@ def roster(inputs: Inputs, normalised: dict[Source, NormalisedSource], as_of: dt
         raise
     if validation is not None:
         try:
+            if loaded is not None:
+                from pipeline.validate.stage import night_over_night
+
+                night_over_night(validation.run, {**loaded, Source.MEMBERS: result}, state_dir)
             validation.finish(result.files)
         except BaseException:
             result.close()
@@ -144,12 +150,15 @@ def link(normalised: dict[Source, NormalisedSource], config: dict,
 
 
 def validate(loaded: dict[Source, Loaded], normalised: dict[Source, NormalisedSource],
-             as_of: dt.date, config: dict, state_dir: Path | None = None) -> ValidationRun:
+             as_of: dt.date, config: dict, state_dir: Path | None = None,
+             roster_given: bool = False) -> ValidationRun:
     """Run the input suites (and, with a last good night in state_dir, the night-over-night
-    suite); raise GateError (nothing is published) if a critical expectation fails."""
+    suite: after the roster stage when a roster is given, so that it compares the roster
+    too); raise GateError (nothing is published) if a critical expectation fails."""
     from pipeline.validate.stage import validate_inputs
 
-    return validate_inputs(loaded, normalised, as_of, config, state_dir)
+    return validate_inputs(loaded, normalised, as_of, config, state_dir,
+                           streamed_later=roster_given)
 
 
 def detect(normalised: dict[Source, NormalisedSource], links: Links, as_of: dt.date,

@@ -133,34 +133,44 @@ def night_over_night_frame(loaded: dict, last_good: dict) -> pd.DataFrame:
 
 
 def validate_inputs(loaded: dict, normalised: dict, as_of: dt.date, config: dict,
-                    state_dir: Path | None = None) -> ValidationRun:
+                    state_dir: Path | None = None, streamed_later: bool = False
+                    ) -> ValidationRun:
     """The validate stage: input suites, then night over night; GateError on a critical
-    failure (nothing is published)."""
+    failure (nothing is published). `streamed_later`: a source is still to be streamed (the
+    roster): night over night runs after it (`night_over_night`, from the roster stage), so
+    it compares every input."""
     run = ValidationRun(config, as_of)
     try:
         for source, item in loaded.items():
             view = input_view(item.frame, normalised[source].frame, source)
             run.run_suite(INPUT_SUITES[source], view, labels=input_labels(source, item.files))
-        last_good = None
-        if state_dir is None:
-            run.skipped[NIGHT_OVER_NIGHT], run.skipped_zh[NIGHT_OVER_NIGHT] = NO_STATE
-        else:
-            from pipeline.state import StateStore
-
-            last_good = StateStore(Path(state_dir)).last_good_manifest()
-            if last_good is None:
-                run.skipped[NIGHT_OVER_NIGHT], run.skipped_zh[NIGHT_OVER_NIGHT] = NO_GOOD_NIGHT
-        feeds = None
-        if last_good is not None:
-            feeds = night_over_night_frame(loaded, last_good)
-            run.run_suite(NIGHT_OVER_NIGHT, feeds, labels=OUTPUT_LABELS[NIGHT_OVER_NIGHT])
-            run.feeds = feeds
-            run.last_good_as_of = last_good.get("as_of", "the last good night")
+        if not streamed_later:
+            night_over_night(run, loaded, state_dir)
     except BaseException:
         run.close()
         raise
     raise_on_critical(run, lambda f: describe(f, run), "inputs")
     return run
+
+
+def night_over_night(run: ValidationRun, loaded: dict, state_dir: Path | None) -> None:
+    """The night-over-night suite on every input read tonight (`loaded`: source → anything
+    with `.files`), against the last good night in state_dir; skipped, with the reason, when
+    there is none. A critical failure is left for the caller's `raise_on_critical`."""
+    last_good = None
+    if state_dir is None:
+        run.skipped[NIGHT_OVER_NIGHT], run.skipped_zh[NIGHT_OVER_NIGHT] = NO_STATE
+    else:
+        from pipeline.state import StateStore
+
+        last_good = StateStore(Path(state_dir)).last_good_manifest()
+        if last_good is None:
+            run.skipped[NIGHT_OVER_NIGHT], run.skipped_zh[NIGHT_OVER_NIGHT] = NO_GOOD_NIGHT
+    if last_good is not None:
+        feeds = night_over_night_frame(loaded, last_good)
+        run.run_suite(NIGHT_OVER_NIGHT, feeds, labels=OUTPUT_LABELS[NIGHT_OVER_NIGHT])
+        run.feeds = feeds
+        run.last_good_as_of = last_good.get("as_of", "the last good night")
 
 
 def outputs_frames(links: pd.DataFrame, findings: pd.DataFrame,
