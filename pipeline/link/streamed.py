@@ -128,11 +128,12 @@ class ChunkObservation:
     could_pair: np.ndarray  # bool per record of the chunk
 
 
-def observe_chunk(index: LeftIndex, linker: Linker, chunk: pd.DataFrame, k: int
-                  ) -> ChunkObservation:
+def observe_chunk(index: LeftIndex, linker: Linker, chunk: pd.DataFrame, k: int,
+                  below: int | None = None) -> ChunkObservation:
     """The first pass over one chunk of right records (features, with `POSITION` and
     `row_key` columns): counts, the chunk's k smallest-hash records, and which records could
-    pair in some blocking rule."""
+    pair in some blocking rule. `below`: the sample's largest hash so far, once it is full
+    (a record with a larger hash cannot enter it, so it is not sent)."""
     could = np.zeros(len(chunk), dtype=bool)
     rule_counts = []
     for r, block_pass in enumerate(linker.passes):
@@ -149,6 +150,8 @@ def observe_chunk(index: LeftIndex, linker: Linker, chunk: pd.DataFrame, k: int
         tf_present[column] = int((values != "").sum())
     hashes = sample_hashes(chunk["row_key"])
     take = np.argsort(hashes, kind="stable")[:k]
+    if below is not None:
+        take = take[hashes[take] < np.uint64(below)]
     sample = chunk.iloc[take].copy()
     sample[SAMPLE_HASH] = hashes[take]
     return ChunkObservation(len(chunk), rule_counts, tf_counts, tf_present, sample, could)
@@ -201,10 +204,18 @@ class StreamedLinkage:
 
     # -- pass 1 -----------------------------------------------------------------------------
 
+    def sample_bound(self) -> int | None:
+        """The largest hash in the sample once it holds `sample_size` records (records above
+        it cannot enter), else None."""
+        if self.sample is None or len(self.sample) < self.sample_size:
+            return None
+        return int(self.sample[SAMPLE_HASH].max())
+
     def observe(self, chunk: pd.DataFrame) -> np.ndarray:
         """Count one chunk (features with `POSITION` and `row_key`); the bool mask of its
-        records that could pair (keep those for `score`)."""
-        seen = observe_chunk(self.index, self.linker, chunk, self.sample_size)
+        records that could pair (keep those for `score_chunk`)."""
+        seen = observe_chunk(self.index, self.linker, chunk, self.sample_size,
+                             self.sample_bound())
         self.merge(seen)
         return seen.could_pair
 

@@ -101,10 +101,11 @@ class ChunkPart:
                          self.seconds)
 
 
-def first_pass_chunk(raw: pd.DataFrame, first_row: int, context: FirstPassContext
-                     ) -> ChunkPart:
+def first_pass_chunk(raw: pd.DataFrame, first_row: int, context: FirstPassContext,
+                     sample_bound: int | None = None) -> ChunkPart:
     """Normalise one raw chunk (`first_row`: its first row's ordinal over the roster, for
-    unique row keys), its validation view, features, and the linkage's observation; a pure
+    unique row keys), its validation view, features, and the linkage's observation
+    (`sample_bound`: `StreamedLinkage.sample_bound()` when the chunk was sent); a pure
     function of its arguments. `POSITION` is the row's ordinal over the roster (int64; file
     order, quarantined rows included)."""
     seconds: dict[str, float] = {}
@@ -130,7 +131,8 @@ def first_pass_chunk(raw: pd.DataFrame, first_row: int, context: FirstPassContex
     linker = _linker(context.spec)
     from pipeline.link.streamed import observe_chunk
 
-    observation = observe_chunk(context.index, linker, features, context.sample_size)
+    observation = observe_chunk(context.index, linker, features, context.sample_size,
+                                sample_bound)
     could = features[observation.could_pair].reset_index(drop=True)
     seconds["observe"] = time.perf_counter() - begun
     usable = {str(k): int(v) for k, v in frame[SOURCE_FILE].astype(str).value_counts().items()}
@@ -252,7 +254,7 @@ def stream_roster(paths: list[Path], civil_features: pd.DataFrame, spec: ModelSp
     raw_chunks, files_of = chunks or roster_chunks(paths, chunk_rows)
     try:
         for raw, first_row in raw_chunks_with_offsets(raw_chunks):
-            part = first_pass_chunk(raw, first_row, context)
+            part = first_pass_chunk(raw, first_row, context, linkage.sample_bound())
             del raw
             begun = time.perf_counter()
             spill.write(part.could_pair)

@@ -49,8 +49,8 @@ if TYPE_CHECKING:
     from distributed import Client, Future
 
 
-def _first(raw: pd.DataFrame, first_row: int, context: Any) -> ChunkPart:
-    return _sanitised(first_pass_chunk, raw, first_row, context)
+def _first(raw: pd.DataFrame, first_row: int, context: Any, bound: int | None) -> ChunkPart:
+    return _sanitised(first_pass_chunk, raw, first_row, context, bound)
 
 
 def _small(part: ChunkPart) -> ChunkPart:
@@ -109,7 +109,8 @@ def stream_roster_on_dask(client: Client, paths: list[Path], civil_features: pd.
         for raw, first_row in raw_chunks_with_offsets(raw_chunks):
             raw_future = client.scatter(raw, hash=False)
             del raw
-            part = client.submit(_first, raw_future, first_row, context, pure=False)
+            part = client.submit(_first, raw_future, first_row, context,
+                                 linkage.sample_bound(), pure=False)
             held.append(client.submit(_could_pair, part, pure=False))
             pending.append(client.submit(_small, part, pure=False))
             del part, raw_future
