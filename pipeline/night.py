@@ -184,15 +184,19 @@ def run_night(request: NightRequest, runner: StageRunner = call_stage) -> NightR
 
 @contextlib.contextmanager
 def _executor(engine: str, dask_address: str | None) -> Iterator[Any]:
-    """None for the local engine; a Dask executor open around the roster and link stages for
-    `--engine dask` (closed when they are done: a local cluster is stopped)."""
+    """None for the local engine; for `--engine dask`, a Dask executor that connects when the
+    roster or link stage first uses it (so a scheduler that cannot be reached fails that
+    stage) and is closed when they are done (a local cluster is stopped)."""
     if engine != "dask":
         yield None
         return
-    from pipeline.link.distributed import open_dask_executor
+    from pipeline.link.distributed import LazyDaskExecutor
 
-    with open_dask_executor(dask_address) as executor:
+    executor = LazyDaskExecutor(dask_address)
+    try:
         yield executor
+    finally:
+        executor.close()
 
 
 def _report(staging: Path, loaded: Any, normalised: Any, links: Any, tracked: Any, checks: Any,

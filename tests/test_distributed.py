@@ -15,6 +15,7 @@ from pipeline.config import load_config
 from pipeline.errors import InputError
 from pipeline.generate import generate
 from pipeline.generate.constants import REFERENCE_DATE
+from pipeline.ingest import load_source
 from pipeline.link.blocking import BlockPass
 from pipeline.link.distributed import DaskExecutor, _block_hashes, open_dask_executor
 from pipeline.link.engine import Linker, LocalExecutor
@@ -44,7 +45,9 @@ def generated(tmp_path_factory) -> Path:
 def normalised(generated) -> dict:
     inputs = stages.Inputs([generated / "union_roll.xlsx"], [generated / "civil_exchange.csv"],
                            [generated / "members.csv"])
-    return stages.normalise(stages.ingest(inputs), REFERENCE_DATE)
+    loaded = stages.ingest(inputs)  # the roll and civil affairs (the night streams the roster)
+    loaded[Source.MEMBERS] = load_source(inputs.members, Source.MEMBERS)
+    return stages.normalise(loaded, REFERENCE_DATE)
 
 
 @pytest.fixture(scope="module")
@@ -208,12 +211,55 @@ def test_night_on_the_dask_engine_publishes_the_same_links(night, executor, gene
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "dask" / name), expected)
 
 
-def test_unreachable_dask_address_fails_the_link_stage(night, generated, quick_timeout,
-                                                        tmp_path) -> None:
+def test_unreachable_dask_address_fails_the_first_stage_using_it(night, generated,
+                                                                 quick_timeout,
+                                                                 tmp_path) -> None:
     out = tmp_path / "out"
     result = _run(night, generated, out, "--engine", "dask", "--dask-address",
                   "tcp://127.0.0.1:1")
     assert result.returncode == InputError.exit_code
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in result.stderr
-    assert result.failed_stage == "link"
+    assert result.failed_stage == "roster"  # the roster's chunks are the first Dask work
     assert not out.exists()  # nothing published
+
+
+def _roster_chunks(generated: Path, rows: int):
+    loaded = load_source([generated / "members.csv"], Source.MEMBERS)
+    frame = loaded.frame
+    return [frame.iloc[i:i + rows] for i in range(0, len(frame), rows)], lambda: loaded.files
+
+
+def test_the_roster_on_the_workers_links_exactly_as_here(executor, generated,
+                                                          normalised) -> None:
+    """Both passes of the streamed roster as Dask tasks (the records that could pair stay on
+    the workers between them): the same member links, statistics, model, counts."""
+    from pipeline.roster.first_pass import stream_roster
+    from pipeline.roster.on_dask import WorkerChunks, link_roster_on_dask, stream_roster_on_dask
+    from pipeline.roster.second_pass import link_roster
+
+    civil = normalised[Source.CIVIL].frame
+    civil_f = person_features(civil)
+    spec = load_spec("civil_members")
+    views_here: list[pd.DataFrame] = []
+    views_there: list[pd.DataFrame] = []
+    here = stream_roster([], civil_f, spec, REFERENCE_DATE, validate=views_here.append,
+                         chunks=_roster_chunks(generated, 997))
+    there = stream_roster_on_dask(executor.client, [], civil_f, spec, REFERENCE_DATE,
+                                  validate=views_there.append,
+                                  chunks=_roster_chunks(generated, 997))
+    try:
+        assert isinstance(there.could_pair, WorkerChunks)
+        assert there.could_pair.rows == here.could_pair.rows > 0
+        assert (there.chunks, there.rows_usable, there.usable_per_file) == (
+            here.chunks, here.rows_usable, here.usable_per_file)
+        pd.testing.assert_frame_equal(pd.concat(views_there), pd.concat(views_here))
+        pd.testing.assert_frame_equal(there.quarantine, here.quarantine)
+        links_here, model_here, stats_here = link_roster(civil, here)
+        links_there, model_there, stats_there = link_roster_on_dask(executor.client, civil,
+                                                                    there)
+        pd.testing.assert_frame_equal(links_there, links_here)
+        assert model_there == model_here and stats_there == stats_here
+        assert there.linked_per_file == here.linked_per_file
+    finally:
+        here.close()
+        there.close()

@@ -318,7 +318,7 @@ def _connect(address: str) -> Client:
     except (OSError, ValueError, TypeError) as error:  # TimeoutError is an OSError
         raise InputError(
             f"cannot reach the Dask scheduler at {address} ({type(error).__name__} after up to "
-            f"{CONNECT_TIMEOUT_S} s), so the link stage did not run and nothing was published.",
+            f"{CONNECT_TIMEOUT_S} s), so the roster and link stages did not run and nothing was published.",
             "check that `dask scheduler` runs there and that this machine can reach its port "
             "(the address looks like tcp://host:8786), or run without --dask-address to use a "
             "local cluster, or with --engine local.") from None
@@ -327,8 +327,8 @@ def _connect(address: str) -> Client:
     except (TimeoutError, OSError):
         client.close()
         raise InputError(
-            f"the Dask scheduler at {address} has no workers, so the link stage did not run "
-            "and nothing was published.",
+            f"the Dask scheduler at {address} has no workers, so the roster and link stages "
+            "did not run and nothing was published.",
             f"start workers with `dask worker {address}` (bidui installed in their Python) "
             "and run again.") from None
     return client
@@ -363,3 +363,37 @@ def open_dask_executor(address: str | None, workers: int = 2,
             yield DaskExecutor(client, partitions)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+class LazyDaskExecutor:
+    """A `DaskExecutor` opened on first use (`client`, `features`, `candidates_with_levels`):
+    the cluster is reached inside the first stage that needs it (the roster stage, else the
+    link stage), so an unreachable scheduler fails that stage. `close()` closes it."""
+
+    def __init__(self, address: str | None, workers: int = 2) -> None:
+        self.address, self.workers = address, workers
+        self._stack = contextlib.ExitStack()
+        self._executor: DaskExecutor | None = None
+
+    def executor(self) -> DaskExecutor:
+        if self._executor is None:
+            self._executor = self._stack.enter_context(
+                open_dask_executor(self.address, self.workers))
+        return self._executor
+
+    @property
+    def client(self) -> Client:
+        return self.executor().client
+
+    def features(self, build: Callable[[pd.DataFrame], pd.DataFrame], frame: pd.DataFrame
+                 ) -> pd.DataFrame:
+        return self.executor().features(build, frame)
+
+    def candidates_with_levels(self, linker: Linker, left: pd.DataFrame,
+                               right: pd.DataFrame | None, lf: Inputs, rf: Inputs
+                               ) -> Candidates:
+        return self.executor().candidates_with_levels(linker, left, right, lf, rf)
+
+    def close(self) -> None:
+        self._stack.close()
+        self._executor = None
