@@ -64,7 +64,7 @@ def night(inputs: stages.Inputs, state: Path, out: Path, as_of: dt.date) -> Nigh
         if name == "detect":
             seen["tracked"] = result
         elif name == "report":
-            seen["plan"] = args[-1]
+            seen["plan"] = args[-2]  # (…, review, roster_pass)
         return result
 
     result = run_night(NightRequest(union=inputs.union, civil=inputs.civil,
