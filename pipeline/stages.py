@@ -86,7 +86,7 @@ def roster(inputs: Inputs, normalised: dict[Source, NormalisedSource], as_of: dt
         return None
     from pipeline.link.features import person_features
     from pipeline.link.spec import load_spec
-    from pipeline.roster.first_pass import CHUNK_ROWS, stream_roster
+    from pipeline.roster.first_pass import stream_roster
     from pipeline.roster.validation import RosterValidation
 
     spec = load_spec(config["linking"]["specs"]["civil_members"])
@@ -98,11 +98,11 @@ def roster(inputs: Inputs, normalised: dict[Source, NormalisedSource], as_of: dt
             from pipeline.roster.on_dask import stream_roster_on_dask
 
             result = stream_roster_on_dask(client, list(inputs.members), civil_f, spec, as_of,
-                                           chunk_rows=chunk_rows or CHUNK_ROWS,
+                                           chunk_rows=chunk_rows or _chunk_rows(config),
                                            validate=validation.add if validation else None)
         else:
             result = stream_roster(list(inputs.members), civil_f, spec, as_of,
-                                   chunk_rows=chunk_rows or CHUNK_ROWS,
+                                   chunk_rows=chunk_rows or _chunk_rows(config),
                                    validate=validation.add if validation else None)
     except BaseException:
         if validation is not None:
@@ -121,6 +121,12 @@ def roster(inputs: Inputs, normalised: dict[Source, NormalisedSource], as_of: dt
         finally:
             validation.close()
     return result
+
+
+def _chunk_rows(config: dict) -> int:
+    from pipeline.roster.first_pass import CHUNK_ROWS
+
+    return int((config.get("linking") or {}).get("roster_chunk_rows") or CHUNK_ROWS)
 
 
 def link(normalised: dict[Source, NormalisedSource], config: dict,

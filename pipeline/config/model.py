@@ -49,6 +49,8 @@ class LinkingSpecs(Strict):
 class Linking(Strict):
     WHAT: ClassVar[str] = "a key of linking"
     specs: LinkingSpecs
+    # Roster rows per chunk (pipeline/roster/): memory grows with it, not with the roster.
+    roster_chunk_rows: Annotated[int, Field(ge=1_000, le=5_000_000, strict=True)] = 200_000
 
 
 class ValidationParameters(Strict):
