@@ -365,19 +365,34 @@ def _frame_from_rows(cells: np.ndarray, header_index: int, header_map: HeaderMap
                      fields: tuple, path: str, sheet: str | None, header: Header | None = None
                      ) -> tuple[pd.DataFrame, int, dict[str, int]]:
     """The data records below the header as a frame, a column at a time; the blank records
-    skipped; the non-data records by kind.
+    skipped; the non-data records by kind (see `frame_from_records`)."""
+    return frame_from_records(cells[header_index + 1:], header_index + 1, header_map, fields,
+                              path, sheet, header, cells)
 
+
+def frame_from_records(body: np.ndarray, first_index: int, header_map: HeaderMap,
+                       fields: tuple, path: str, sheet: str | None, header: Header | None = None,
+                       header_grid: np.ndarray | None = None
+                       ) -> tuple[pd.DataFrame, int, dict[str, int]]:
+    """Records of a sheet below its header (`body`, records × columns; record 0 is the
+    sheet's record `first_index`, 0-based) as (frame of the data records, blank records
+    skipped, non-data records by kind). The streamed reader calls it on one block of records
+    at a time; every record is judged on its own cells and the header's alone.
+
+    Frame: a column per field and extra column of `header_map` (object dtype), then
+    `source_file`, `source_sheet` and `source_row` (int64, the record's 1-based row number).
     A record is blank (skipped, counted) when none of its cells is present. Blank text becomes
     None; other cells pass through (CSV cells are text; workbook cells keep their type so dates
-    and Excel serials survive), except ID-like cells, which become text (`cell_to_id_text`)."""
+    and Excel serials survive), except ID-like cells, which become text (`cell_to_id_text`).
+    With `header`, records repeating a header row of `header_grid` (the sheet's records, the
+    header's rows at least, as wide as `body`) are non-data rows."""
     id_like = {f.name for f in fields if f.id_like}
-    body = cells[header_index + 1:]
     columns = [pd.Series(body[:, c], dtype=object) for c in range(body.shape[1])]
     present = [_present_cells(column) for column in columns]
     keep = np.logical_or.reduce(present) if present else np.zeros(len(body), dtype=bool)
     kinds = non_data_rows(columns, present, keep, header_map)
-    if header is not None:
-        repeated = repeated_header_rows(body, cells, header) & keep
+    if header is not None and header_grid is not None:
+        repeated = repeated_header_rows(body, header_grid, header) & keep
         kinds = {kind: mask & ~repeated for kind, mask in kinds.items()}
         kinds[REPEATED_HEADER] = repeated
     data = keep.copy()
@@ -397,7 +412,7 @@ def _frame_from_rows(cells: np.ndarray, header_index: int, header_map: HeaderMap
     frame = pd.DataFrame(out, dtype=object) if out else pd.DataFrame(index=range(len(rows)))
     frame[SOURCE_FILE] = path
     frame[SOURCE_SHEET] = sheet
-    frame[SOURCE_ROW] = pd.Series(header_index + 2 + rows, dtype="int64")
+    frame[SOURCE_ROW] = pd.Series(first_index + 1 + rows, dtype="int64")
     counts = {kind: int(mask.sum()) for kind, mask in kinds.items()}
     return frame, int(len(body) - keep.sum()), counts
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -102,11 +104,26 @@ def grid(rows: list[list[object]]) -> np.ndarray:
 def read_book(path: Path) -> RawBook:
     """Read a CSV, workbook or Parquet input. InputError naming the file when it does not exist,
     is too large, is of an unknown type, is not what its extension says, or cannot be read."""
+    kind = input_kind(path)
+    if kind == "parquet-folder":
+        return _read_parquet(parquet_folder_files(path), path)
+    if kind == "csv":
+        return _read_csv(path)
+    if kind == "parquet":
+        return _read_parquet([path], path)
+    return _read_workbook(path, kind)
+
+
+def input_kind(path: Path) -> str:
+    """What an input is, checked as `read_book` checks it before reading: `csv`, `parquet`,
+    `parquet-folder`, `xlsx`, `xls` or `ods`. InputError when the path does not exist, is too
+    large, is of an unknown type or is not what its extension says (a folder: see
+    `parquet_folder_files`)."""
     if not path.exists():
         raise InputError("the file does not exist.", "check the path given on the command line.",
                          file=str(path))
     if path.is_dir():
-        return _read_parquet_folder(path)
+        return "parquet-folder"
     if not path.is_file():
         raise InputError("this is not a regular file.",
                          "pass a CSV, XLSX, XLS, ODS or Parquet file.", file=str(path))
@@ -123,14 +140,14 @@ def read_book(path: Path) -> RawBook:
     if suffix in CSV_SUFFIXES:
         if kind not in ("text", "binary"):
             raise _mismatch(path, suffix, kind)
-        return _read_csv(path)
+        return "csv"
     if suffix in PARQUET_SUFFIXES:
         if kind != "parquet":
             raise _mismatch(path, suffix, kind)
-        return _read_parquet([path], path)
+        return "parquet"
     if kind not in EXPECTED[WORKBOOK_SUFFIXES[suffix]]:
         raise _mismatch(path, suffix, kind)
-    return _read_workbook(path, WORKBOOK_SUFFIXES[suffix])
+    return WORKBOOK_SUFFIXES[suffix]
 
 
 def _check_size(path: Path) -> None:
@@ -252,15 +269,10 @@ def _read_csv(path: Path) -> RawBook:
     # whose hashing (pandas') stops reading text at it.
     nul = raw.find(b"\x00")
     if nul >= 0 and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        line = raw.count(b"\n", 0, nul) + 1
-        raise InputError(f"the file contains NUL bytes (the first on line {line}): it is not "
-                         "a CSV text file.",
-                         "export the sheet again as CSV (UTF-8 or GB18030) or XLSX.",
-                         file=str(path))
+        raise nul_error(path, raw.count(b"\n", 0, nul) + 1)
     encoding = detect_encoding(raw)
     if encoding is None:
-        raise InputError("the text is neither UTF-8 nor GB18030/GBK.",
-                         "save the file as UTF-8 or GB18030 CSV.", file=str(path))
+        raise encoding_error(path)
     text = raw.decode(encoding)
     if encoding == "utf-16" and text.startswith("\ufeff"):
         text = text[1:]
@@ -268,45 +280,83 @@ def _read_csv(path: Path) -> RawBook:
     return RawBook(format="csv", encoding=encoding, sheets=[sheet])
 
 
+def nul_error(path: Path, line: int) -> InputError:
+    """The error for a CSV holding a NUL byte, the first on `line` (1-based)."""
+    return InputError(f"the file contains NUL bytes (the first on line {line}): it is not "
+                      "a CSV text file.",
+                      "export the sheet again as CSV (UTF-8 or GB18030) or XLSX.",
+                      file=str(path))
+
+
+def encoding_error(path: Path) -> InputError:
+    return InputError("the text is neither UTF-8 nor GB18030/GBK.",
+                      "save the file as UTF-8 or GB18030 CSV.", file=str(path))
+
+
+def csv_parse_error(path: Path, error: csv.Error) -> InputError:
+    """The error for CSV text the csv module cannot parse."""
+    return InputError(f"the CSV cannot be parsed ({error}).",
+                      "check the quoting of the row named, or export the file again.",
+                      file=str(path))
+
+
 def _parse_csv_text(text: str, path: Path) -> np.ndarray:
-    """Parse CSV records. pandas' C parser for speed; the csv module if records are ragged."""
+    """Parse CSV records. pandas' C parser for speed; the csv module if records are ragged
+    (or pandas refuses the text otherwise: any ValueError, its EmptyDataError included)."""
     try:
         frame = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
                             skip_blank_lines=False, engine="c", na_filter=False)
         return frame.to_numpy(dtype=object)
     except (pd.errors.ParserError, ValueError):
         pass  # ragged rows (a title row above the header, or a stray comma): parse record by record
-    except pd.errors.EmptyDataError:
-        return grid([])
     try:
         return grid([list(record) for record in csv.reader(io.StringIO(text))])
     except csv.Error as error:
-        raise InputError(f"the CSV cannot be parsed ({error}).",
-                         "check the quoting of the row named, or export the file again.",
-                         file=str(path)) from None
+        raise csv_parse_error(path, error) from None
 
 
 # -- workbooks (XLSX, XLSM, XLS, ODS) ------------------------------------------------------------
 
 def _read_workbook(path: Path, workbook_format: str) -> RawBook:
     """Every sheet of a workbook, via python-calamine (which reads all three formats)."""
-    from python_calamine import CalamineWorkbook, PasswordError
-
-    fix = (f"check that it is a complete .{workbook_format} file; open it in Excel or WPS and "
-           "save it again.")
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
+    with workbook_errors(path, workbook_format):
+        workbook = open_workbook(path)
         sheets = [_read_sheet(workbook, meta) for meta in workbook.sheets_metadata]
+    if not sheets:
+        raise InputError("the workbook has no sheets.", _workbook_fix(workbook_format),
+                         file=str(path))
+    return RawBook(format=workbook_format, encoding=None, sheets=sheets)
+
+
+def open_workbook(path: Path):
+    """The python-calamine workbook (sheets are read when asked for)."""
+    from python_calamine import CalamineWorkbook
+
+    return CalamineWorkbook.from_path(str(path))
+
+
+def _workbook_fix(workbook_format: str) -> str:
+    return (f"check that it is a complete .{workbook_format} file; open it in Excel or WPS and "
+            "save it again.")
+
+
+@contextmanager
+def workbook_errors(path: Path, workbook_format: str) -> Iterator[None]:
+    """Turn python-calamine's errors while reading a workbook into InputErrors: a password,
+    or damage (calamine raises a variety of zip/xml/BIFF errors)."""
+    from python_calamine import PasswordError
+
+    try:
+        yield
     except PasswordError:
         raise InputError("the workbook is password-protected.",
                          "save a copy without the password (文件 → 信息 → 保护工作簿), then pass "
                          "that copy.", file=str(path)) from None
-    except Exception as error:  # calamine raises a variety of zip/xml/BIFF errors on damage
-        raise InputError(f"the workbook cannot be read ({type(error).__name__}).", fix,
-                         file=str(path)) from None
-    if not sheets:
-        raise InputError("the workbook has no sheets.", fix, file=str(path))
-    return RawBook(format=workbook_format, encoding=None, sheets=sheets)
+    except InputError:
+        raise
+    except Exception as error:
+        raise InputError(f"the workbook cannot be read ({type(error).__name__}).",
+                         _workbook_fix(workbook_format), file=str(path)) from None
 
 
 def _read_sheet(workbook, meta) -> RawSheet:
@@ -318,9 +368,13 @@ def _read_sheet(workbook, meta) -> RawSheet:
         return RawSheet(meta.name, grid([]), visible=visible, worksheet=False)
     sheet = workbook.get_sheet_by_name(meta.name)
     rows = sheet.to_python(skip_empty_area=False)
-    merges = tuple((top, left, bottom, right) for (top, left), (bottom, right)
-                   in (sheet.merged_cell_ranges or ()))
-    return RawSheet(meta.name, grid(rows), visible=visible, merges=merges)
+    return RawSheet(meta.name, grid(rows), visible=visible, merges=sheet_merges(sheet))
+
+
+def sheet_merges(sheet) -> tuple[Merge, ...]:
+    """A calamine sheet's merged ranges as (first_row, first_col, last_row, last_col)."""
+    return tuple((top, left, bottom, right) for (top, left), (bottom, right)
+                 in (sheet.merged_cell_ranges or ()))
 
 
 # -- Parquet -------------------------------------------------------------------------------------
@@ -333,7 +387,9 @@ def parquet_files(folder: Path) -> list[Path]:
                               for part in p.relative_to(folder).parts))
 
 
-def _read_parquet_folder(folder: Path) -> RawBook:
+def parquet_folder_files(folder: Path) -> list[Path]:
+    """The data files of a Parquet folder input. InputError when it has none, when one is too
+    large, or when one is not Parquet."""
     files = parquet_files(folder)
     if not files:
         raise InputError("this is a folder without data files.",
@@ -346,27 +402,40 @@ def _read_parquet_folder(folder: Path) -> RawBook:
                              f"({item.relative_to(folder)}).",
                              "a folder input must hold only the Parquet files of one dataset: "
                              "move other files out of it.", file=str(folder))
-    return _read_parquet(files, folder)
+    return files
+
+
+def parquet_dataset(files: list[Path], base: Path):
+    """The pyarrow dataset of a Parquet file or partitioned folder (hive `key=value` folders
+    become columns, after the files' own)."""
+    import pyarrow.dataset as ds
+
+    if base.is_dir():
+        return ds.dataset([str(f) for f in files], format="parquet",
+                          partitioning=ds.partitioning(flavor="hive"),
+                          partition_base_dir=str(base))
+    return ds.dataset(str(base), format="parquet")
+
+
+def parquet_error(base: Path, error: Exception) -> InputError:
+    return InputError(f"the Parquet data cannot be read ({type(error).__name__}).",
+                      "check that the export finished and that every file of the folder has "
+                      "the same columns, then run again.", file=str(base))
+
+
+# What pyarrow raises on Parquet data it cannot read.
+PARQUET_ERRORS: tuple[type[Exception], ...] = (OSError, ValueError)
 
 
 def _read_parquet(files: list[Path], base: Path) -> RawBook:
     """A Parquet file or partitioned folder (hive `key=value` folders become columns) as one
     sheet whose row 0 is the column names: record i + 1 is the dataset's row i."""
     import pyarrow as pa
-    import pyarrow.dataset as ds
 
     try:
-        if base.is_dir():
-            dataset = ds.dataset([str(f) for f in files], format="parquet",
-                                 partitioning=ds.partitioning(flavor="hive"),
-                                 partition_base_dir=str(base))
-        else:
-            dataset = ds.dataset(str(base), format="parquet")
-        table = dataset.to_table()
-    except (pa.ArrowException, OSError, ValueError) as error:
-        raise InputError(f"the Parquet data cannot be read ({type(error).__name__}).",
-                         "check that the export finished and that every file of the folder has "
-                         "the same columns, then run again.", file=str(base)) from None
+        table = parquet_dataset(files, base).to_table()
+    except (pa.ArrowException, *PARQUET_ERRORS) as error:
+        raise parquet_error(base, error) from None
     cells = np.empty((table.num_rows + 1, table.num_columns), dtype=object)
     cells[0, :] = table.column_names
     for position, column in enumerate(table.columns):
