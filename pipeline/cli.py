@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--households", type=int, default=500, metavar="N",
                      help="union roll households (default 500)")
     gen.add_argument("--seed", type=int, default=42, metavar="S")
+    gen.add_argument("--roster-members", type=int, default=None, metavar="N",
+                     help="rows of members.csv (default: about 50 per household); the roll, "
+                          "civil file and truth are the same whatever N")
 
     explain = commands.add_parser("explain", help="the evidence for a roll row's best candidates")
     explain.add_argument("--run", type=Path, required=True, metavar="DIR")
@@ -167,7 +170,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     if args.households < 1:
         raise InputError("--households must be at least 1.", "pass a positive number.")
-    summary = generate(args.out, households=args.households, seed=args.seed)
+    if args.roster_members is not None and args.roster_members < 1:
+        raise InputError("--roster-members must be at least 1.", "pass a positive number.")
+    summary = generate(args.out, households=args.households, seed=args.seed,
+                       roster_members=args.roster_members)
     print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     return 0
 

@@ -35,11 +35,17 @@ def ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def years_from_year_starts(rng: np.random.Generator, years: np.ndarray) -> np.ndarray:
-    """Random day within each given year (vectorised)."""
+    """Random day within each given year (vectorised; one ``rng.random`` draw per year)."""
+    return day_in_year(years, rng.random(len(years)))
+
+
+def day_in_year(years: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Day numbers (int64, shape of ``years``): the day at fraction ``u`` (0 ≤ u < 1) of each
+    year."""
     starts = (years.astype("int64") - 1970).astype("datetime64[Y]").astype("datetime64[D]")
     starts = starts.astype("int64")
     leap = (years % 4 == 0) & ((years % 100 != 0) | (years % 400 == 0))
-    return starts + (rng.random(len(years)) * np.where(leap, 366, 365)).astype("int64")
+    return starts + (u * np.where(leap, 366, 365)).astype("int64")
 
 
 def year_of(days: np.ndarray) -> np.ndarray:

@@ -1,7 +1,8 @@
 """Planted kinds of SPEC §1.4: numbers that are not resident IDs, placeholders, shared numbers,
 GBK-era and dashed names, Excel's 1900-02-29.
 
-Runs after plant.py (findings) and before the roster is drawn. It changes the world on purpose:
+Runs after plant.py (findings) and before the roster is planned. It changes the world on
+purpose:
 
 * people whose number is a residence permit of Hong Kong / Macau / Taiwan residents, a 2023
   foreigners' permanent-residence number, or carries a historic or an unpublished prefix
@@ -54,6 +55,7 @@ from .constants import (
 from .corrupt import protect
 from .idcheck import id_check_char
 from .population import World
+from .shadow import replay_person_classes
 
 ROLL_COLUMNS: dict[str, object] = {"id_plan": "", "id_override": "", "name_form": "",
                                    "birth_serial60": False}
@@ -137,7 +139,7 @@ def reissue_id(r: random.Random, id18: str, id_class: str) -> str:
     return body + id_check_char(body)
 
 
-def _bump_sequence(id18: str) -> str:
+def bump_sequence(id18: str) -> str:
     """The same number with the next sequence of the same sex (never 000)."""
     seq = (int(id18[14:17]) + 2) % 1000 or 998
     body = f"{id18[:14]}{seq:03d}"
@@ -182,7 +184,7 @@ class Issuer:
     def reissue(self, pid: int, id_class: str) -> str:
         new = reissue_id(self.r, self.ids[pid], id_class)
         while new in self.issued:
-            new = _bump_sequence(new)
+            new = bump_sequence(new)
         self.issued.add(new)
         self.new[pid] = (new, id_class)
         return new
@@ -298,8 +300,9 @@ def _plant_roll_classes(world: World, pool: RowPool, issuer: Issuer, n_roll: int
 
 
 def _plant_person_classes(rng: np.random.Generator, world: World, issuer: Issuer) -> None:
-    """Everyone else (civil and roster people who are no roll worker), at the per-person
-    rates of PERSON_CLASS_RATES."""
+    """Everyone else (civil people who are no roll worker), at the per-person rates of
+    PERSON_CLASS_RATES; then the draws the shadow roster people took (shadow.py: roster
+    members are classed as they are drawn, fillers.py)."""
     n = len(world.persons)
     eligible = np.ones(n, dtype=bool)
     eligible[world.roll["pid"].to_numpy(dtype="int64")] = False
@@ -308,6 +311,7 @@ def _plant_person_classes(rng: np.random.Generator, world: World, issuer: Issuer
     which = np.searchsorted(cum, rng.random(n), side="right")
     for pid in np.flatnonzero(eligible & (which < len(classes))).tolist():
         issuer.reissue(pid, classes[which[pid]])
+    replay_person_classes(rng, issuer.r, world.shadow_people, classes, cum, reissue_id)
 
 
 def _plant_roll_placeholders(r: random.Random, world: World, pool: RowPool, unique: set[int],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import random
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -108,16 +109,30 @@ def person_name(r: random.Random, male: bool, family_surname: str | None = None)
     return (family_surname or surname(r)) + given(r, male)
 
 
+NameDraw = Callable[[np.random.Generator, int], np.ndarray]
+# The draws names_vectorised makes, in order, each over the n people: surname, male given name,
+# female given name, minority (< MINORITY_RATE), minority male, female and father's names.
+NAME_DRAWS: tuple[NameDraw, ...] = (
+    lambda g, n: g.choice(len(_SURNAME_LIST), size=n, p=_SURNAME_P),
+    lambda g, n: g.choice(len(MALE_GIVEN), size=n, p=_MALE_P),
+    lambda g, n: g.choice(len(FEMALE_GIVEN), size=n, p=_FEMALE_P),
+    lambda g, n: g.random(n),
+    lambda g, n: g.integers(0, len(MINORITY_MALE), n),
+    lambda g, n: g.integers(0, len(MINORITY_FEMALE), n),
+    lambda g, n: g.integers(0, len(MINORITY_FATHER), n),
+)
+MINORITY_DRAW = 3  # index in NAME_DRAWS of the draw deciding a minority name
+
+
 def names_vectorised(rng: np.random.Generator, male: np.ndarray) -> list[str]:
     """Names for many unrelated people at once (roster-only members)."""
-    n = len(male)
-    s_idx = rng.choice(len(_SURNAME_LIST), size=n, p=_SURNAME_P)
-    m_idx = rng.choice(len(MALE_GIVEN), size=n, p=_MALE_P)
-    f_idx = rng.choice(len(FEMALE_GIVEN), size=n, p=_FEMALE_P)
-    minority = rng.random(n) < MINORITY_RATE
-    mm_idx = rng.integers(0, len(MINORITY_MALE), n)
-    mf_idx = rng.integers(0, len(MINORITY_FEMALE), n)
-    fa_idx = rng.integers(0, len(MINORITY_FATHER), n)
+    return names_from_draws(male, [draw(rng, len(male)) for draw in NAME_DRAWS])
+
+
+def names_from_draws(male: np.ndarray, draws: Sequence[np.ndarray]) -> list[str]:
+    """The names NAME_DRAWS' values (one array per draw, each of len(male)) make."""
+    s_idx, m_idx, f_idx, u, mm_idx, mf_idx, fa_idx = draws
+    minority = u < MINORITY_RATE
     sur = np.array(_SURNAME_LIST, dtype=object)[s_idx]
     giv = np.where(male, np.array(MALE_GIVEN, dtype=object)[m_idx],
                    np.array(FEMALE_GIVEN, dtype=object)[f_idx])

@@ -81,6 +81,7 @@ def plant(world: World, seed: int) -> None:
     case_rows: dict[str, list[int]] = {}
     for j, cid in enumerate(civil["case_id"].tolist()):
         case_rows.setdefault(cid, []).append(j)
+    ended: dict[str, list] = {"rows": [], "case_status": [], "exit_day": []}
     for i in roll.index[roll["planted"] != ""].tolist():
         code = roll.at[i, "planted"]
         c = int(crow[i])
@@ -89,8 +90,9 @@ def plant(world: World, seed: int) -> None:
             status = r.choice(("停保", "退出"))
             lo = min(max(int(civil.at[c, "approved"]) + 30, REF_DAY - 900), REF_DAY - 2)
             ex = r.randint(lo, REF_DAY - 1)
-            civil.loc[case, "case_status"] = status
-            civil.loc[case, "exit_day"] = ex
+            ended["rows"] += case  # set below, at once: a frame-wide set per case is slow
+            ended["case_status"] += [status] * len(case)
+            ended["exit_day"] += [ex] * len(case)
         elif code == "ASSISTANCE_TYPE_MISMATCH":
             roll.at[i, "claimed"] = r.choice([t for t in atypes if t != roll.at[i, "claimed"]])
         elif code == "UNCLAIMED_ASSISTANCE":
@@ -112,6 +114,9 @@ def plant(world: World, seed: int) -> None:
             else:
                 roll.at[i, "category"], roll.at[i, "income"] = "相对困难", float(
                     r.randint(2800, 6000))
+    for column in ("case_status", "exit_day"):
+        if ended["rows"]:
+            civil.loc[ended["rows"], column] = ended[column]
     for i in deceased:
         c = int(crow[i])
         civil.at[c, "person_status"] = "死亡"

@@ -7,6 +7,7 @@ Values here are clean and semantic (canonical names, 18-digit IDs, day numbers).
 from __future__ import annotations
 
 import bisect
+import functools
 import random
 from dataclasses import dataclass
 
@@ -26,18 +27,15 @@ from .constants import (
     EMPLOYER_KINDS,
     ESTATES,
     INDUSTRY_UNIONS,
-    OLD_CODES,
-    OTHER_PROVINCE_CODES,
     REFERENCE_DATE,
     STREETS,
-    XINJIANG_CODES,
 )
-from .dates import day, random_day_in_year, to_date, year_of, years_from_year_starts
-from .identity import id_bodies, id_strings, make_uscc, phones
+from .dates import day, random_day_in_year, to_date, year_of
+from .identity import make_uscc, phones
+from .people import DISTRICT_P
+from .shadow import assign_numbers, people_streams, shadow_roster_people
 
 REF_DAY = day(REFERENCE_DATE)
-_DW = np.array([w for _, w in DISTRICTS.values()])
-DISTRICT_P = _DW / _DW.sum()
 _DCUM = np.cumsum(DISTRICT_P)
 
 
@@ -46,10 +44,11 @@ class World:
     persons: pd.DataFrame  # pid-indexed: name, male, birth, district, minority, id18
     civil: pd.DataFrame  # one row per civil person (pid, case fields)
     roll: pd.DataFrame  # one row per roll entry (pid, clean roll fields, civil_row)
-    roster: pd.DataFrame  # one row per member (pid, member fields, civil_row)
+    roster: pd.DataFrame  # one row per member (pid, member fields, civil_row); build() only
     employers: pd.DataFrame
     seed: int
     households: int
+    shadow_people: int = 0  # roster-only people whose draws are replayed (shadow.py)
 
 
 _DCUM_LIST = _DCUM.tolist()
@@ -78,10 +77,28 @@ def make_address(r: random.Random) -> str:
 # ---------------------------------------------------------------- employers
 
 
+@functools.cache
+def plain_employer_names() -> int:
+    """How many distinct names build_employers' plain forms make (~79,000)."""
+    names = set()
+    for b1 in EMPLOYER_BRANDS:
+        for k in EMPLOYER_KINDS:
+            names.add(f"北京{b1}{k}")
+            names.update(f"北京市{v[0][:-1]}{b1}{k}" for v in DISTRICTS.values())
+            names.update(f"北京{b1}{b2}{k}" for b2 in EMPLOYER_BRANDS)
+    return len(names)
+
+
 def build_employers(r: random.Random, n: int) -> pd.DataFrame:
+    """``n`` employers (employer, district, uscc) of distinct names: the plain forms (北京 /
+    北京市 + district, one or two brands, a kind) while they last, then (province-sized sets)
+    北京市 + district + two brands + kind."""
+    wider = len(DISTRICTS) * len(EMPLOYER_BRANDS) ** 2 * len(EMPLOYER_KINDS)
+    if n > plain_employer_names() + wider // 2:
+        raise ValueError(f"at most {plain_employer_names() + wider // 2:,} employers")
     seen: dict[str, None] = {}
     rows = []
-    while len(rows) < n:
+    while len(rows) < min(n, plain_employer_names()):
         d = pick_district(r)
         b1 = r.choice(EMPLOYER_BRANDS)
         k = r.choice(EMPLOYER_KINDS)
@@ -93,6 +110,14 @@ def build_employers(r: random.Random, n: int) -> pd.DataFrame:
         else:
             b2 = r.choice(EMPLOYER_BRANDS)
             name = f"北京{b1}{b2}{k}"
+        if name in seen:
+            continue
+        seen[name] = None
+        rows.append((name, d, make_uscc(r, d)))
+    while len(rows) < n:
+        d = pick_district(r)
+        b1, b2, k = r.choice(EMPLOYER_BRANDS), r.choice(EMPLOYER_BRANDS), r.choice(EMPLOYER_KINDS)
+        name = f"北京市{DISTRICTS[d][0][:-1]}{b1}{b2}{k}"
         if name in seen:
             continue
         seen[name] = None
@@ -253,57 +278,6 @@ def build_rollonly(r: random.Random, n: int) -> list[dict]:
     return out
 
 
-# ---------------------------------------------------------------- prefixes and IDs
-
-
-def assign_prefixes(rng: np.random.Generator, persons: pd.DataFrame) -> np.ndarray:
-    n = len(persons)
-    by = persons["birth_year"].to_numpy()
-    hukou = persons["district"].to_numpy()
-    minority = persons["minority"].to_numpy()
-    u = rng.random(n)
-    other_bj = np.array(DISTRICT_CODES)[rng.choice(len(DISTRICT_CODES), size=n, p=DISTRICT_P)]
-    base = np.where(u < 0.70, hukou, other_bj)
-    # abolished codes for people born before the change
-    old_code = np.array([OLD_CODES.get(c, ("", "", 0))[0] for c in DISTRICT_CODES])
-    old_last = np.array([OLD_CODES.get(c, ("", "", 0))[2] for c in DISTRICT_CODES])
-    pos = np.searchsorted(np.array(DISTRICT_CODES), base)
-    use_old = (old_last[pos] >= by) & (rng.random(n) < 0.5)
-    base = np.where(use_old, old_code[pos], base)
-    prov = np.array(OTHER_PROVINCE_CODES)[rng.integers(0, len(OTHER_PROVINCE_CODES), n)]
-    base = np.where(u >= 0.90, prov, base)
-    xj = np.array(XINJIANG_CODES)[rng.integers(0, len(XINJIANG_CODES), n)]
-    base = np.where(minority & (rng.random(n) < 0.7), xj, base)
-    return base
-
-
-def _no_zero_sequence(seq: np.ndarray) -> np.ndarray:
-    """Sequence 000 is what clerks type for an unknown one (a placeholder, SPEC §1.4): real
-    numbers never carry it, so a drawn 000 (a woman's) becomes 998."""
-    return np.where(seq == 0, 998, seq)
-
-
-def assign_ids(rng: np.random.Generator, persons: pd.DataFrame) -> list[str]:
-    prefix = persons["prefix"].astype("int64").to_numpy()
-    birth = persons["birth"].to_numpy().astype("int64").astype("datetime64[D]")
-    idx = pd.DatetimeIndex(birth)
-    ymdn = idx.year.to_numpy() * 10000 + idx.month.to_numpy() * 100 + idx.day.to_numpy()
-    male = persons["male"].to_numpy()
-    n = len(persons)
-    seq = _no_zero_sequence(rng.integers(0, 500, n) * 2 + male.astype("int64"))
-    body = id_bodies(prefix, ymdn, seq)
-    for _ in range(50):
-        dup = pd.Series(body).duplicated().to_numpy()
-        if not dup.any():
-            break
-        k = int(dup.sum())
-        seq[dup] = _no_zero_sequence(rng.integers(0, 500, k) * 2 + male[dup].astype("int64"))
-        body = id_bodies(prefix, ymdn, seq)
-    else:  # pragma: no cover - astronomically unlikely
-        raise RuntimeError("could not make IDs unique")
-    return id_strings(body)
-
-
 # ---------------------------------------------------------------- the world
 
 
@@ -321,26 +295,17 @@ def build_world(seed: int, households: int) -> World:
     civil = pd.DataFrame(civil_rows)
     civil["pid"] = np.arange(len(civil))
     ro = pd.DataFrame(rollonly)
+    del civil_rows, rollonly  # ~1 kB a row as dicts: not kept while the rest is drawn
     ro["pid"] = np.arange(len(civil), len(civil) + len(ro))
 
-    # roster-only people (vectorised)
-    n_roster_total = 50 * households
-    n_civil_members_est = round(0.03 * len(civil))
-    n_rost = max(0, n_roster_total - households - n_civil_members_est)
-    male = rng.random(n_rost) < 0.55
-    years = np.clip(np.round(rng.normal(1980, 11, n_rost)), 1962, 2004).astype("int64")
-    rost = pd.DataFrame({
-        "male": male,
-        "birth": years_from_year_starts(rng, years),
-        "name": nm.names_vectorised(rng, male),
-        "district": np.array(DISTRICT_CODES)[rng.choice(len(DISTRICT_CODES), n_rost, p=DISTRICT_P)],
-    })
-    rost["minority"] = rost["name"].str.contains("·", regex=False)
-    rost["pid"] = np.arange(len(civil) + len(ro), len(civil) + len(ro) + n_rost)
+    # roster-only people: only their draws are replayed here (shadow.py); the roster's own
+    # members are drawn chunk by chunk when it is written (roster.py, fillers.py)
+    n_shadow = shadow_roster_people(households, len(civil))
+    shadow = people_streams(rng, n_shadow)
 
     cols = ["pid", "name", "male", "birth", "district", "minority"]
-    persons = pd.concat([civil[cols], ro[cols], rost[cols]], ignore_index=True)
-    persons["kind"] = np.repeat(["civil", "rollonly", "roster"], [len(civil), len(ro), n_rost])
+    persons = pd.concat([civil[cols], ro[cols]], ignore_index=True)
+    persons["kind"] = np.repeat(["civil", "rollonly"], [len(civil), len(ro)])
 
     # roll workers: linked (in a civil household) and roll-only
     workers = pd.DataFrame({
@@ -352,13 +317,12 @@ def build_world(seed: int, households: int) -> World:
     _plant_namesakes(r, persons, civil, workers, households)
 
     persons["birth_year"] = year_of(persons["birth"].to_numpy())
-    persons["prefix"] = assign_prefixes(rng, persons)
-    persons["id18"] = assign_ids(rng, persons)
+    persons["prefix"], persons["id18"] = assign_numbers(rng, persons, shadow, n_shadow)
     persons = persons.set_index("pid", drop=False)
 
     roll = _build_roll(r, rng, persons, civil, ro, workers, employers)
     return World(persons=persons, civil=civil, roll=roll, roster=pd.DataFrame(),
-                 employers=employers, seed=seed, households=households)
+                 employers=employers, seed=seed, households=households, shadow_people=n_shadow)
 
 
 def _plant_namesakes(r: random.Random, persons, civil, workers, households: int) -> None:

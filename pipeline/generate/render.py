@@ -1,4 +1,5 @@
-"""Turn the clean world into the three files' written rows (alias headers, corrupted values)."""
+"""Turn the clean world into the roll's and the civil file's written rows (alias headers,
+corrupted values); the roster's rows are written chunk by chunk (roster.py, members.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from .constants import (
     DASHES,
     DISTRICTS,
     EXCEL_FAKE_LEAP_DAY,
-    MEMBER_PROTECTION_RATES,
 )
 from .idcheck import DateSerial, standard_to_pua
 from .identity import break_uscc
@@ -43,7 +43,7 @@ ROLL_SEPARATORS = (*nm.MINORITY_SEPARATORS, "-", "—", "－")
 class Rendered:
     roll: pd.DataFrame  # written roll rows (alias headers); values may be date/number/str
     civil: pd.DataFrame
-    members: pd.DataFrame
+    members: pd.DataFrame  # the whole roster: filled by build() only (members.py renders it)
     roll_id_kind: list[str]
     roll_id_written: list[str]  # textual form of the written ID (numbers as their digits)
     roll_name_written: list[str]
@@ -60,10 +60,10 @@ def render(world: World, seed: int) -> Rendered:
     r = random.Random(seed * 31 + 303)
     roll_out, kinds, id_txt, names_w, name_kinds, birth_kinds = _render_roll(r, world)
     civil_out, c_kinds, c_ids, c_names = _render_civil(r, world, seed)
-    members_out, m_kinds = _render_members(r, world, seed)
     layout = plan_layout(random.Random(seed * 37 + 707), world.roll["filing_district"].tolist())
-    return Rendered(roll_out, civil_out, members_out, kinds, id_txt, names_w,
-                    c_kinds, c_ids, c_names, m_kinds, name_kinds, birth_kinds, layout)
+    members = pd.DataFrame(columns=list(MEMBER_HEADERS))  # the roster: members.py, by chunk
+    return Rendered(roll_out, civil_out, members, kinds, id_txt, names_w,
+                    c_kinds, c_ids, c_names, [], name_kinds, birth_kinds, layout)
 
 
 def _roll_id(r: random.Random, row, id18: str, birth_year: int) -> tuple[object, str, str]:
@@ -192,59 +192,3 @@ def _render_civil(r: random.Random, world: World, seed: int):
     out = out.reset_index(drop=True)
     return (out, [kinds[i] for i in order], [id_txt[i] for i in order],
             [names_w[i] for i in order])
-
-
-def _render_members(r: random.Random, world: World, seed: int):
-    roster, persons, employers = world.roster, world.persons, world.employers
-    rng = np.random.default_rng(seed + 404)
-    n = len(roster)
-    pid = roster["pid"].to_numpy()
-    ids = persons["id18"].to_numpy()[pid].tolist()
-    names = persons["name"].to_numpy()[pid].tolist()
-    bys = roster["birth_year"].to_numpy()
-    kinds = ["valid"] * n
-    # sparse corruptions: only the touched rows go through Python
-    u = rng.random(n)
-    for i in np.flatnonzero(u < 0.009).tolist():
-        ids[i], kinds[i] = cx.side_id(r, ids[i], int(bys[i]), typo=0.33, legacy=0.33,
-                                      lower_x=0.0, spaces=0.34)
-    x_rows = [i for i, s in enumerate(ids) if s.endswith("X") and kinds[i] == "valid"]
-    for i in x_rows:
-        if r.random() < 0.3:
-            ids[i], kinds[i] = ids[i][:17] + "x", "lowercase_x"
-    un = rng.random(n)
-    minority = np.array(["·" in s for s in names])
-    for i in np.flatnonzero((un < 0.035) | minority).tolist():
-        names[i] = cx.corrupt_name(r, names[i], trad=0.57, space=0.29, full=0.03,
-                                   homophone=0.08, guo=0.3, separators=ROLL_SEPARATORS)
-    emp = roster["employer_idx"].to_numpy()
-    emp_name = employers["employer"].to_numpy()[emp]
-    suffix = np.where(rng.random(n) < 0.7, "工会", "工会委员会")
-    edist = employers["district"].to_numpy()[emp]
-    dname = np.array([DISTRICTS[d][0] for d in employers["district"].tolist()])[emp]
-    district = np.where(rng.random(n) < 0.1, edist, dname)
-    out = pd.DataFrame({
-        "会员编号": roster["member_id"].to_numpy(),
-        "姓名": names,
-        "公民身份号码": ids,
-        "工作单位": emp_name,
-        "基层工会": emp_name.astype(object) + suffix.astype(object),
-        "所属区": district,
-        "入会日期": cx.fmt_dates_vectorised(rng, roster["join"].to_numpy()),
-    })
-    _member_id_kinds(r, rng, out, kinds, persons["id_class"].to_numpy()[pid])
-    return out, kinds
-
-
-def _member_id_kinds(r: random.Random, rng: np.random.Generator, out: pd.DataFrame,
-                     kinds: list[str], classes: np.ndarray) -> None:
-    """Roster IDs: the kind of number of plain ones, and protection marks on a few (in place)."""
-    for i in np.flatnonzero(classes != "resident").tolist():
-        if kinds[i] == "valid":
-            kinds[i] = classes[i]
-    marks = cx.protection_marks(rng, len(kinds), MEMBER_PROTECTION_RATES)
-    column = out["公民身份号码"].tolist()
-    for i, mark in enumerate(marks):
-        if mark and kinds[i] in ("valid", "lowercase_x"):
-            column[i], kinds[i] = cx.protect(r, column[i], mark), mark
-    out["公民身份号码"] = column

@@ -84,8 +84,10 @@ def category_inconsistent(category: str, income: float) -> bool:
         category == "相对困难" and income >= 2 * DIBAO_STANDARD)
 
 
-def compute_truth(world: World, rd: Rendered) -> dict[str, pd.DataFrame]:
-    roll, civil, roster = world.roll, world.civil, world.roster
+def compute_truth(world: World, rd: Rendered, roster: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The truth tables of the written roll and civil rows (``rd``) and the roster members
+    who are civil persons (``roster``: member_id, civil_row; other members may be left out)."""
+    roll, civil = world.roll, world.civil
     case_ids = civil["case_id"].tolist()
     member_nos = civil["member_no"].tolist()
     civil_id_by_key = {}

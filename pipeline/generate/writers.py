@@ -14,6 +14,7 @@ import io
 import itertools
 import json
 import zipfile
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -32,7 +33,7 @@ from .layout import (
     SheetPlan,
     single_sheet,
 )
-from .render import ROLL_DATE_COLUMNS
+from .render import MEMBER_HEADERS, ROLL_DATE_COLUMNS
 
 FIXED_DT = datetime(2026, 6, 30, 0, 0, 0)
 _ZIP_DT = (2026, 6, 30, 0, 0, 0)
@@ -308,35 +309,44 @@ def _raw_formula(value: object) -> object:
 CSV_CHUNK_ROWS = 100_000  # rows per piece: the whole roster as one Python string is ~0.5 GB
 
 
-def _write_csv(df: pd.DataFrame, path: Path, encoding: str, newline: str,
-               formula_column: str | None = None) -> None:
-    """``df`` as CSV (minimal quoting), written in pieces; text formulas of
-    ``formula_column`` unquoted (:func:`_raw_formula`)."""
-    columns = [df[c].tolist() for c in df.columns]
-    if formula_column is not None:
-        values = columns[list(df.columns).index(formula_column)]
-        for i, v in enumerate(values):
-            if isinstance(v, str) and v[:2] == '="':
-                values[i] = _raw_formula(v)
+def _write_csv(frames: Iterable[pd.DataFrame], header: Sequence[str], path: Path,
+               encoding: str, newline: str, formula_column: str | None = None) -> int:
+    """The ``frames`` (each with the columns ``header``) one after the other as one CSV
+    (minimal quoting), written in pieces; text formulas of ``formula_column`` unquoted
+    (:func:`_raw_formula`). Returns the rows written."""
     encoder = codecs.getincrementalencoder(encoding)()
-    rows = zip(*columns, strict=True)
+    written = 0
     with path.open("wb") as fh:
-        for start in range(0, max(len(df), 1), CSV_CHUNK_ROWS):
-            buf = io.StringIO()
-            w = csv.writer(buf, lineterminator=newline)
-            if start == 0:
-                w.writerow(list(df.columns))
-            w.writerows(itertools.islice(rows, CSV_CHUNK_ROWS))
-            fh.write(encoder.encode(buf.getvalue().replace(_RAW_QUOTE, '"')))
-        fh.write(encoder.encode("", final=True))
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator=newline).writerow(list(header))
+        for df in frames:
+            columns = [df[c].tolist() for c in header]
+            if formula_column is not None:
+                values = columns[list(header).index(formula_column)]
+                for i, v in enumerate(values):
+                    if isinstance(v, str) and v[:2] == '="':
+                        values[i] = _raw_formula(v)
+            rows = zip(*columns, strict=True)
+            for _ in range(0, len(df), CSV_CHUNK_ROWS):
+                w = csv.writer(buf, lineterminator=newline)
+                w.writerows(itertools.islice(rows, CSV_CHUNK_ROWS))
+                fh.write(encoder.encode(buf.getvalue().replace(_RAW_QUOTE, '"')))
+                buf = io.StringIO()
+            written += len(df)
+        fh.write(encoder.encode(buf.getvalue(), final=True))
+    return written
 
 
 def write_civil_csv(df: pd.DataFrame, path: Path) -> None:
-    _write_csv(df, path, "gb18030", "\r\n", CIVIL_ID_HEADER)
+    _write_csv([df], list(df.columns), path, "gb18030", "\r\n", CIVIL_ID_HEADER)
 
 
-def write_members_csv(df: pd.DataFrame, path: Path) -> None:
-    _write_csv(df, path, "utf-8-sig", "\n", MEMBER_ID_HEADER)
+def write_members_csv(frames: pd.DataFrame | Iterable[pd.DataFrame], path: Path) -> int:
+    """members.csv (UTF-8 with BOM) from one frame or a sequence of frames (MEMBER_HEADERS
+    columns), one in memory at a time; returns the rows written."""
+    if isinstance(frames, pd.DataFrame):
+        frames = [frames]
+    return _write_csv(frames, MEMBER_HEADERS, path, "utf-8-sig", "\n", MEMBER_ID_HEADER)
 
 
 def write_truth(truth: dict[str, pd.DataFrame], meta: dict, truth_dir: Path) -> None:
