@@ -40,6 +40,7 @@ from pipeline.report.publish import (
     check_target,
     output_lock,
     publish,
+    scratch_folder,
     staging_folder,
     sweep_orphans,
 )
@@ -151,9 +152,11 @@ def run_night(request: NightRequest, runner: StageRunner = call_stage) -> NightR
                        request.state_dir, bool(inputs.members))
         roster_pass = None
         try:
-            with _executor(request.engine, request.dask_address) as executor:
+            with _executor(request.engine, request.dask_address) as executor, \
+                    scratch_folder(out) as scratch:
                 roster_pass = stage("roster", stages.roster, inputs, normalised, as_of,
-                                    config, checks, executor, loaded, request.state_dir)
+                                    config, checks, executor, loaded, request.state_dir,
+                                    scratch)
                 links = stage("link", stages.link, normalised, config, snapshot, executor,
                               roster_pass)
             tracked = stage("detect", stages.detect, normalised, links, as_of, config,

@@ -74,14 +74,17 @@ State = StateSnapshot | StateStore | None
 def roster(inputs: Inputs, normalised: dict[Source, NormalisedSource], as_of: dt.date,
            config: dict, checks: ValidationRun | None = None,
            executor: PairExecutor | None = None, loaded: dict[Source, Loaded] | None = None,
-           state_dir: Path | None = None, chunk_rows: int | None = None) -> RosterPass | None:
+           state_dir: Path | None = None, scratch: Path | None = None,
+           chunk_rows: int | None = None) -> RosterPass | None:
     """The roster's first pass, chunk by chunk (`pipeline.roster`): read, normalise, validate
     (the roster suite per chunk, merged into `checks`), and the member linkage's first pass
     against the civil-affairs persons; on the Dask workers with a Dask executor
     (`pipeline.roster.on_dask`). None without `--members`. GateError (nothing is
     published) if a critical roster expectation fails; InputError for an unreadable file.
     With `loaded` (the other inputs), the night-over-night suite runs here, over all inputs
-    (the validate stage left it for now)."""
+    (the validate stage left it for now). `scratch`: a private folder for the spilled chunks
+    and the validation hashes (the night's, beside DIR; default: $BIDUI_SPILL_DIR or the
+    system's temporary folder)."""
     if not inputs.members:
         return None
     from pipeline.link.features import person_features
@@ -91,7 +94,7 @@ def roster(inputs: Inputs, normalised: dict[Source, NormalisedSource], as_of: dt
 
     spec = load_spec(config["linking"]["specs"]["civil_members"])
     civil_f = person_features(normalised[Source.CIVIL].frame)
-    validation = RosterValidation(checks) if checks is not None else None
+    validation = RosterValidation(checks, scratch) if checks is not None else None
     try:
         client = getattr(executor, "client", None)
         if client is not None:
@@ -103,7 +106,8 @@ def roster(inputs: Inputs, normalised: dict[Source, NormalisedSource], as_of: dt
         else:
             result = stream_roster(list(inputs.members), civil_f, spec, as_of,
                                    chunk_rows=chunk_rows or _chunk_rows(config),
-                                   validate=validation.add if validation else None)
+                                   validate=validation.add if validation else None,
+                                   spill_dir=scratch)
     except BaseException:
         if validation is not None:
             validation.close()

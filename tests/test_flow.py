@@ -61,7 +61,8 @@ def test_run_publishes_a_complete_accounted_output_set(night, generated, tmp_pat
                    "--members", str(generated / "members.csv"),
                    "--out", str(out), "--as-of", "2026-06-30")
     assert result.returncode == 0, result.stderr
-    assert result.stages == ["ingest", "normalise", "validate", "link", "detect", "report"]
+    assert result.stages == ["ingest", "normalise", "validate", "roster", "link", "detect",
+                             "report"]
     assert {p.name for p in out.iterdir()} >= OUTPUTS
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     accounting = manifest["accounting"]
@@ -78,7 +79,7 @@ def test_run_publishes_a_complete_accounted_output_set(night, generated, tmp_pat
     assert union["rows_non_data"] == meta["roll_layout"]["non_data_rows"] > 0
     assert union["rows_read"] - union["rows_non_data"] == meta["files"]["union_roll.xlsx"]
     assert set(manifest["timings_seconds"]) == {"ingest", "normalise", "link", "validate",
-                                                "detect", "report"}
+                                                "roster", "detect", "report"}
     links = pd.read_parquet(out / "links.parquet")
     assert set(links["method"]) <= {"id_exact", "probabilistic"}
     assert links[links["decision"] == "match"].groupby("union_roll_id").size().max() == 1
@@ -165,7 +166,7 @@ def test_served_night_logs_each_stage_publishes_artifacts_and_fails_with_the_par
     assert manifest == json.loads((out / "manifest.json").read_text("utf-8"))
     assert state.message == f"published {len(manifest['outputs'])} outputs"
     logs = _stored_logs(state.state_details.flow_run_id)
-    for stage in ("ingest", "normalise", "validate", "link", "detect", "report"):
+    for stage in ("ingest", "normalise", "validate", "roster", "link", "detect", "report"):
         assert f"stage {stage}" in logs  # progress per stage, through Prefect's run logger
     with get_client(sync_client=True) as client:
         keys = {artifact.key for artifact in client.read_artifacts()}

@@ -22,7 +22,7 @@ import pytest
 
 from tests.helpers import personal_values, stored_prefect_logs
 
-STAGES_THEN_KILL = ["ingest", "normalise", "validate", "link", "detect"]
+STAGES_THEN_KILL = ["ingest", "normalise", "validate", "roster", "link", "detect"]
 
 
 @pytest.fixture(scope="module")

@@ -52,12 +52,11 @@ def csv_night(night, tmp_path_factory):
     return result
 
 
-def test_a_parquet_roster_in_small_chunks_gives_the_same_night(night, csv_night, tmp_path,
-                                                                monkeypatch):
+def test_a_parquet_roster_in_small_chunks_gives_the_same_night(night, csv_night, tmp_path):
     folder = _parquet_roster(tmp_path / "members.parquet")
-    spills = tmp_path / "spills"
-    spills.mkdir()
-    monkeypatch.setenv("BIDUI_SPILL_DIR", str(spills))
+    killed = tmp_path / ".out.scratch-killed"  # what a killed night leaves beside DIR
+    killed.mkdir()
+    (killed / "chunk-000000.parquet").write_bytes(b"records")
     result = night(*_args(tmp_path / "out", folder, "--config",
                           str(_small_chunks(tmp_path))))
     assert result.returncode == 0, result.stderr
@@ -75,7 +74,9 @@ def test_a_parquet_roster_in_small_chunks_gives_the_same_night(night, csv_night,
     assert suite["rows"] == members["rows_read"] and suite["success"]
     pages = list((tmp_path / "out" / "validation" / "validations").rglob("*roster*.html"))
     assert len(pages) == 1  # one validation result, not one per chunk
-    assert list(spills.iterdir()) == []  # the private folder of spilled chunks is removed
+    # the night's scratch folder (spilled chunks, validation hashes) is removed, and so is
+    # the one a killed night left
+    assert list(tmp_path.glob(".out.scratch-*")) == []
 
 
 def test_every_roster_row_is_accounted_for_across_chunks(night, tmp_path):

@@ -112,11 +112,12 @@ def output_lock(target: Path) -> Iterator[None]:
 
 
 def sweep_orphans(target: Path) -> int:
-    """Remove staging and set-aside folders left beside DIR by a killed run.
+    """Remove staging, set-aside and scratch folders left beside DIR by a killed run.
 
     Call only while holding `output_lock(target)`: then no other run can own them."""
     target = target.absolute()
-    orphans = [p for pattern in (f".{target.name}.staging-*", f".{target.name}.previous-*")
+    orphans = [p for pattern in (f".{target.name}.staging-*", f".{target.name}.previous-*",
+                                 f".{target.name}.scratch-*")
                for p in target.parent.glob(pattern) if p.is_dir()]
     for orphan in orphans:
         shutil.rmtree(orphan, ignore_errors=True)
@@ -134,6 +135,20 @@ def staging_folder(target: Path) -> Iterator[Path]:
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def scratch_folder(target: Path) -> Iterator[Path]:
+    """A private folder (0700) beside target for the night's temporary files (the roster's
+    spilled chunks and validation hashes); removed when the block ends, and by
+    `sweep_orphans` after a killed night."""
+    target = target.absolute()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.scratch-", dir=target.parent))
+    try:
+        yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def publish(staging: Path, target: Path) -> None:

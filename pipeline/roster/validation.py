@@ -3,6 +3,8 @@ Docs describe the whole roster although it is never held whole."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from pipeline.ingest.load import FileInfo
@@ -15,12 +17,12 @@ class RosterValidation:
     `finish(files)`: the merged outcome is in the night's `ValidationRun`, and a critical
     failure raises `GateError` (nothing is published), as for the other inputs."""
 
-    def __init__(self, run: ValidationRun) -> None:
+    def __init__(self, run: ValidationRun, scratch: Path | None = None) -> None:
         from pipeline.validate.chunked import ChunkedSuite
         from pipeline.validate.stage import INPUT_SUITES
 
         self.run = run
-        self.suite = ChunkedSuite(run, INPUT_SUITES[Source.MEMBERS])
+        self.suite = ChunkedSuite(run, INPUT_SUITES[Source.MEMBERS], spill_dir=scratch)
 
     def add(self, view: pd.DataFrame) -> None:
         """One chunk's validation view (`validate.stage.input_view`)."""
