@@ -140,3 +140,16 @@ def test_the_spec_key_is_validated():
     assert spec.training.right_sample_records == 1_000_000
     with pytest.raises(ValidationError):
         type(spec.training).model_validate({"right_sample_records": 0})
+
+
+def test_pruning_the_kept_pairs_between_chunks_changes_nothing(sample_sides, monkeypatch):
+    """Kept pairs are cut to the best so far whenever they double (bounded memory over many
+    chunks); with a tiny threshold, pruning after every chunk, the links are the same."""
+    import pipeline.link.streamed as streamed_module
+
+    civil, civil_f, loaded, (whole_links, _, whole_stats) = sample_sides
+    monkeypatch.setattr(streamed_module, "PRUNE_ROWS", 50)
+    roster, (links, _, stats) = streamed(civil, civil_f, loaded, 997)
+    pd.testing.assert_frame_equal(ordered(links), ordered(whole_links))
+    assert stats == whole_stats
+    assert roster.linkage.pruned_rows > 0

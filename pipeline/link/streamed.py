@@ -47,6 +47,7 @@ SEP = "\x1f"  # joins a rule's key columns into one text key (no feature holds i
 HASH_KEY = "bidui-roster-smp"  # 16 bytes: pandas' SipHash key for the sample's hashes
 POSITION = "_position"  # a right record's position over the whole side (int64)
 SAMPLE_HASH = "_sample_hash"
+PRUNE_ROWS = 1_000_000  # kept pairs held before the first pruning (`add_scored`)
 
 
 def rule_keys(frame: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
@@ -186,6 +187,8 @@ class StreamedLinkage:
     model: Model | None = None
     kept: list[pd.DataFrame] = field(default_factory=list)
     stats: list[PassStats] = field(default_factory=list)
+    kept_rows: int = 0  # rows in `kept`
+    pruned_rows: int = 0  # rows after the last pruning
 
     def __post_init__(self) -> None:
         if self.spec.link_type != "link":
@@ -294,9 +297,29 @@ class StreamedLinkage:
         return out
 
     def add_scored(self, scored: ScoredChunk) -> None:
-        """Hold one chunk's kept pairs and statistics (from here or from a worker)."""
+        """Hold one chunk's kept pairs and statistics (from here or from a worker). The pairs
+        held are pruned to the best over the chunks so far whenever they double, so they stay
+        within a few per left record whatever the number of chunks."""
         self.kept.append(scored.pairs)
         self.stats.extend(scored.stats)
+        self.kept_rows += len(scored.pairs)
+        if self.kept_rows > max(PRUNE_ROWS, 2 * self.pruned_rows):
+            self.kept = [self.best(pd.concat(self.kept, ignore_index=True))]
+            self.kept_rows = self.pruned_rows = len(self.kept[0])
+
+    def best(self, pairs: pd.DataFrame) -> pd.DataFrame:
+        """The pairs sorted by (left, right) and reduced to those worth keeping over all of
+        them: at or above the clerical band, deterministic, or among their left record's
+        best `EXPLAIN_TOP` (a pair among the best of all pairs is among the best of any
+        subset holding it, so pruning per chunk and again at the end is exact)."""
+        if not len(pairs):
+            return pairs
+        pairs = pairs.sort_values(["left", "right"], kind="mergesort").reset_index(drop=True)
+        keep = worth_keeping(pairs["left"].to_numpy(), pairs["match_weight"].to_numpy(),
+                             pairs["match_probability"].to_numpy(),
+                             min(self.spec.decisions.possible_probability, 0.5))
+        keep |= pairs["deterministic"].to_numpy(dtype=bool)
+        return pairs[keep].reset_index(drop=True)
 
     def finish(self) -> tuple[pd.DataFrame, list[PassStats]]:
         """The kept pairs of all chunks (sorted by left, right), each left record's best
@@ -310,13 +333,7 @@ class StreamedLinkage:
         pairs = pd.concat(self.kept, ignore_index=True) if self.kept else pd.DataFrame(
             columns=columns)
         if len(pairs):
-            pairs = pairs.sort_values(["left", "right"], kind="mergesort").reset_index(
-                drop=True)
-            keep = worth_keeping(pairs["left"].to_numpy(), pairs["match_weight"].to_numpy(),
-                                 pairs["match_probability"].to_numpy(),
-                                 min(self.spec.decisions.possible_probability, 0.5))
-            keep |= pairs["deterministic"].to_numpy(dtype=bool)
-            pairs = pairs[keep].reset_index(drop=True)
+            pairs = self.best(pairs)
             pairs["decision"] = assign(pairs, self.spec, dedupe=False)
         else:
             pairs["decision"] = pd.Series(dtype=object)

@@ -89,6 +89,10 @@ def finish_roster(civil: pd.DataFrame, roster: RosterPass, parts: Iterable[Score
         linkage.add_scored(part.scored)
         if len(part.members):
             members.append(part.members)
+        if len(linkage.kept) == 1 and len(members) > 1:  # just pruned: drop unnamed members
+            named = np.unique(linkage.kept[0]["right"].to_numpy())
+            held = pd.concat(members)
+            members = [held[held.index.isin(named) & ~held.index.duplicated()]]
     pairs, stats = linkage.finish()
     pairs = pairs[pairs["decision"].isin([MATCH, POSSIBLE])].reset_index(drop=True)
     member = pd.concat(members) if members else pd.DataFrame(
