@@ -78,9 +78,11 @@ def roster(inputs: Inputs, normalised: dict[Source, NormalisedSource], as_of: dt
            chunk_rows: int | None = None) -> RosterPass | None:
     """The roster's first pass, chunk by chunk (`pipeline.roster`): read, normalise, validate
     (the roster suite per chunk, merged into `checks`), and the member linkage's first pass
-    against the civil-affairs persons; on the Dask workers with a Dask executor
-    (`pipeline.roster.on_dask`). None without `--members`. GateError (nothing is
-    published) if a critical roster expectation fails; InputError for an unreadable file.
+    against the civil-affairs persons (on the Dask workers with a Dask executor,
+    `pipeline.roster.on_dask`); then the member model's training on the sample. None
+    without `--members`. GateError (nothing is published) if a critical roster
+    expectation fails; InputError for an unreadable file.
+
     With `loaded` (the other inputs), the night-over-night suite runs here, over all inputs
     (the validate stage left it for now). `scratch`: a private folder for the spilled chunks
     and the validation hashes (the night's, beside DIR; default: $BIDUI_SPILL_DIR or the
@@ -124,6 +126,11 @@ def roster(inputs: Inputs, normalised: dict[Source, NormalisedSource], as_of: dt
             raise
         finally:
             validation.close()
+    try:  # train on the sample now: it is freed before the roll is linked
+        result.linkage.fit()
+    except BaseException:
+        result.close()
+        raise
     return result
 
 

@@ -129,7 +129,8 @@ def link_roster_on_dask(client: Client, civil: pd.DataFrame, roster: RosterPass
                         ) -> tuple[pd.DataFrame, dict, list[dict]]:
     """`second_pass.link_roster` with each chunk scored on the worker that holds it."""
     linkage = roster.linkage
-    linkage.fit()
+    if linkage.model is None:  # the roster stage trains it
+        linkage.fit()
     context = client.scatter(ScoreContext.of(linkage), broadcast=True, hash=False)
     chunks = roster.could_pair
     if not isinstance(chunks, WorkerChunks):  # the first pass ran here: ship the chunks

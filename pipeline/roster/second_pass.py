@@ -74,7 +74,8 @@ def link_roster(civil: pd.DataFrame, roster: RosterPass) -> tuple[pd.DataFrame, 
     columns as `people.link_civil_members`), the model (dict) and the statistics per
     blocking rule (dicts). `civil`: the normalised civil frame the first pass saw."""
     linkage = roster.linkage
-    linkage.fit()
+    if linkage.model is None:  # the roster stage trains it
+        linkage.fit()
     context = ScoreContext.of(linkage)
     return finish_roster(civil, roster, (second_pass_chunk(context, chunk)
                                          for chunk in roster.could_pair))
