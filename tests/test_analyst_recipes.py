@@ -47,23 +47,16 @@ SQL = statements()
 @pytest.fixture(scope="module")
 def night(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample night's outputs, as `bidui run` publishes them (with discrepancies.xlsx)."""
-    from pipeline import stages
     from pipeline.config import default_config
+    from pipeline.night import NightRequest, run_night
 
     folder = tmp_path_factory.mktemp("night") / "2026-06-30"
-    folder.mkdir()
     config = default_config()
     config["report"] = {**(config.get("report") or {}), "xlsx_export": True}
-    inputs = stages.Inputs(union=[SAMPLE / "union_roll.xlsx"],
+    run_night(NightRequest(union=[SAMPLE / "union_roll.xlsx"],
                            civil=[SAMPLE / "civil_exchange.csv"],
-                           members=[SAMPLE / "members.csv"])
-    loaded = stages.ingest(inputs)
-    normalised = stages.normalise(loaded, AS_OF)
-    checks = stages.validate(loaded, normalised, AS_OF, config)
-    links = stages.link(normalised, config)
-    tracked = stages.detect(normalised, links, AS_OF, config)
-    stages.report(folder, loaded=loaded, normalised=normalised, links=links, tracked=tracked,
-                  checks=checks, as_of=AS_OF, config=config, timings={})
+                           members=[SAMPLE / "members.csv"], out=folder, as_of=AS_OF,
+                           config=config))
     return folder
 
 
