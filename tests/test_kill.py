@@ -22,7 +22,9 @@ import pytest
 
 from tests.helpers import personal_values, stored_prefect_logs
 
-STAGES_THEN_KILL = ["ingest", "normalise", "validate", "roster", "link", "detect"]
+# After each kind of stage: reading inputs, validating, the roster (its scratch folder beside
+# DIR), linking, detecting (normalise is like ingest: nothing beside DIR yet).
+STAGES_THEN_KILL = ["ingest", "validate", "roster", "link", "detect"]
 
 
 @pytest.fixture(scope="module")

@@ -79,28 +79,25 @@ def test_a_parquet_roster_in_small_chunks_gives_the_same_night(night, csv_night,
     assert list(tmp_path.glob(".out.scratch-*")) == []
 
 
-def test_every_roster_row_is_accounted_for_across_chunks(night, tmp_path):
-    """Quarantined rows (no 会员编号) in several chunks are published with their rows; linked +
-    unlinked + quarantined = read."""
+def test_rows_across_chunks_are_accounted_for_and_a_truncated_roster_stops_the_night(
+        night, tmp_path):
+    """Night 1: quarantined rows (no 会员编号) in several chunks are published with their rows,
+    and linked + unlinked + quarantined = read. Night 2: the roster cut to a third is caught
+    night over night, in the roster stage; nothing is published, the state stays."""
+    state = tmp_path / "state"
     frame = pd.read_csv(SAMPLE / "members.csv", dtype=str, encoding="utf-8-sig")
-    id_column = frame.columns[0]
-    frame.loc[[5, 4_000, 20_000], id_column] = None
-    roster = tmp_path / "members.csv"
-    frame.to_csv(roster, index=False, encoding="utf-8-sig")
-    result = night(*_args(tmp_path / "out", roster, "--config", str(_small_chunks(tmp_path))))
-    assert result.returncode == 0, result.stderr
-    members = result.manifest["accounting"]["members"]
+    damaged = frame.copy()
+    damaged.loc[[5, 4_000, 20_000], damaged.columns[0]] = None
+    roster = tmp_path / "members_damaged.csv"
+    damaged.to_csv(roster, index=False, encoding="utf-8-sig")
+    first = night(*_args(tmp_path / "out1", roster, "--state", str(state), "--config",
+                         str(_small_chunks(tmp_path))))
+    assert first.returncode == 0, first.stderr
+    members = first.manifest["accounting"]["members"]
     assert members["rows_quarantined"] == 3 and members["balanced"]
-    quarantine = pd.read_parquet(tmp_path / "out" / "quarantine.parquet")
+    quarantine = pd.read_parquet(tmp_path / "out1" / "quarantine.parquet")
     assert sorted(quarantine.loc[quarantine["source"] == "members", "source_row"]) == [
         7, 4_002, 20_002]
-
-
-def test_a_truncated_roster_stops_the_night_over_night(night, tmp_path):
-    state = tmp_path / "state"
-    first = night(*_args(tmp_path / "out1", SAMPLE / "members.csv", "--state", str(state)))
-    assert first.returncode == 0, first.stderr
-    frame = pd.read_csv(SAMPLE / "members.csv", dtype=str, encoding="utf-8-sig")
     short = tmp_path / "members.csv"
     frame.iloc[: len(frame) // 3].to_csv(short, index=False, encoding="utf-8-sig")
     second = night(*_args(tmp_path / "out2", short, "--state", str(state), "--as-of",
