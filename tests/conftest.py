@@ -46,6 +46,16 @@ SLOW_ELSEWHERE = {  # test ids, or whole modules
     "tests/test_id_number.py::test_batch_check_equals_one_by_one_on_clean_and_damaged_ids",
     "tests/test_generate_kinds.py::test_rates_stay_realistic",
     "tests/test_bench.py::test_generated_shape",
+    "tests/test_bench.py::test_febrl_shape_on_subset",
+    "tests/test_bench.py::test_bidui_at_least_as_good_as_recordlinkage",
+    # the province work (issue 15): whole-roster linkages, chunked nights of the sample
+    "tests/test_streamed_linkage.py",
+    "tests/test_validate_chunked.py::test_a_few_hundred_rows_per_chunk_on_the_sample_roster",
+    "tests/test_validate_chunked.py::test_union_roll_over_two_sheets_chunked_equals_whole",
+    "tests/test_ingest_stream.py::test_any_csv_streams_as_loaded_or_is_refused_alike",
+    "tests/test_ingest_stream.py::test_a_csv_is_never_held_whole",
+    "tests/test_ingest_stream.py::test_several_files_of_several_formats_stack_as_loaded",
+    "tests/test_bench_province.py::test_run_measured_splits_driver_and_workers",
 }
 
 
