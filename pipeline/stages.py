@@ -61,6 +61,13 @@ Links = PeopleLinks
 
 
 def ingest(inputs: Inputs) -> dict[Source, Loaded]:
+    """The roll and civil affairs read whole; the roster's files are only checked here (that
+    they exist and are what their extension says: InputError, exit 2, before any work) and
+    read by the roster stage, in chunks."""
+    from pipeline.ingest.readers import input_kind
+
+    for path in inputs.members:
+        input_kind(Path(path))
     return {source: load_source(paths, source) for source, paths in inputs.by_source().items()}
 
 

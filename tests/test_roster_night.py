@@ -110,3 +110,12 @@ def test_rows_across_chunks_are_accounted_for_and_a_truncated_roster_stops_the_n
         state / "last_good_manifest.json").exists() else None
     if good is not None:
         assert good["as_of"] == AS_OF  # the state did not advance
+
+
+def test_a_missing_roster_file_stops_the_night_at_ingest(night, tmp_path):
+    """The roster is read in the roster stage, but its files are checked before any work."""
+    result = night(*_args(tmp_path / "out", tmp_path / "no-such-members.csv"))
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr
+    assert result.failed_stage == "ingest" and result.stages == ["ingest"]
+    assert not (tmp_path / "out").exists()
