@@ -127,11 +127,14 @@ def label_positions(union: pd.DataFrame, civil: pd.DataFrame,
 
 def link_people(union: pd.DataFrame, civil: pd.DataFrame, members: pd.DataFrame | None,
                 specs: dict[str, str], labels: pd.DataFrame | None = None,
-                executor: PairExecutor | None = None) -> PeopleLinks:
-    """`executor` says where features and candidate levels are computed (default: here)."""
+                executor: PairExecutor | None = None,
+                civil_features: pd.DataFrame | None = None) -> PeopleLinks:
+    """`executor` says where features and candidate levels are computed (default: here).
+    `civil_features`: `person_features(civil)` when already computed (the roster stage's)."""
     run_on: PairExecutor = executor or LocalExecutor()
     union_f = run_on.features(person_features, feature_inputs(union))
-    civil_f = run_on.features(person_features, feature_inputs(civil))
+    civil_f = civil_features if civil_features is not None else run_on.features(
+        person_features, feature_inputs(civil))
     dedupe, cluster = dedupe_roll(union, union_f, specs["roll_dedupe"], run_on)
     result = Linker(load_spec(specs["union_civil"]), run_on).run(
         union_f, civil_f, left_cluster=cluster, labels=label_positions(union, civil, labels))
@@ -182,7 +185,16 @@ def link_civil_members(civil: pd.DataFrame, civil_f: pd.DataFrame, members: pd.D
     result = linker.run(civil_f, linker.executor.features(person_features,
                                                            feature_inputs(members)))
     pairs = result.pairs[result.pairs["decision"].isin([MATCH, POSSIBLE])]
-    c_rows, m_rows = civil.iloc[pairs["left"]], members.iloc[pairs["right"]]
+    frame = member_links_frame(pairs, civil.iloc[pairs["left"]], members.iloc[pairs["right"]])
+    return frame, result.model.as_dict(), _stats(result.blocking)
+
+
+def member_links_frame(pairs: pd.DataFrame, c_rows: pd.DataFrame, m_rows: pd.DataFrame
+                       ) -> pd.DataFrame:
+    """The member links of linked pairs (`pairs`: decision match / possible, with
+    match_probability, match_weight and the id_number level; c_rows / m_rows: each pair's
+    civil and roster row, with row_key, case_id / member_no / member_id and a boolean
+    id_valid), one row per pair, ids and decisions as string columns."""
     frame = pd.DataFrame({
         "civil_row_key": c_rows["row_key"].to_numpy(),
         "civil_case_id": c_rows["case_id"].to_numpy(),
@@ -197,4 +209,4 @@ def link_civil_members(civil: pd.DataFrame, civil_f: pd.DataFrame, members: pd.D
     for column in ("civil_row_key", "civil_case_id", "civil_member_no", "member_row_key",
                    "member_id", "decision", "method"):
         frame[column] = frame[column].astype("string")
-    return frame.reset_index(drop=True), result.model.as_dict(), _stats(result.blocking)
+    return frame.reset_index(drop=True)

@@ -16,12 +16,12 @@ import pandas as pd
 
 from pipeline.link.assign import MATCH, POSSIBLE
 from pipeline.link.fellegi_sunter import Model
+from pipeline.link.people import member_links_frame
 from pipeline.link.spec import ModelSpec
 from pipeline.link.streamed import POSITION, LeftIndex, ScoredChunk, StreamedLinkage, score_chunk
 from pipeline.roster.first_pass import RosterPass, _linker
 from pipeline.schema import SOURCE_FILE
 
-ID_EXACT, PROBABILISTIC = "id_exact", "probabilistic"
 MEMBER_COLUMNS = ("row_key", "member_id", "id_valid", SOURCE_FILE)
 
 
@@ -101,26 +101,11 @@ def finish_roster(civil: pd.DataFrame, roster: RosterPass, parts: Iterable[Score
     member = member[~member.index.duplicated()]
     c_rows = civil.iloc[pairs["left"].to_numpy()]
     m_rows = member.loc[pairs["right"].to_numpy()]
-    exact = (pairs["id_number_level"] == "exact").to_numpy(dtype=bool) if len(pairs) else \
-        np.zeros(0, dtype=bool)
-    both_valid = (c_rows["id_valid"].to_numpy(dtype=bool)
-                  & (m_rows["id_valid"].to_numpy(dtype=object) == "1"))
-    frame = pd.DataFrame({
-        "civil_row_key": c_rows["row_key"].to_numpy(),
-        "civil_case_id": c_rows["case_id"].to_numpy(),
-        "civil_member_no": c_rows["member_no"].to_numpy(),
-        "member_row_key": m_rows["row_key"].to_numpy(),
-        "member_id": m_rows["member_id"].to_numpy(),
-        "match_probability": pairs["match_probability"].to_numpy(),
-        "match_weight": pairs["match_weight"].to_numpy(),
-        "decision": pairs["decision"].to_numpy(),
-        "method": np.where(exact & both_valid, ID_EXACT, PROBABILISTIC),
-    })
-    for column in ("civil_row_key", "civil_case_id", "civil_member_no", "member_row_key",
-                   "member_id", "decision", "method"):
-        frame[column] = frame[column].astype("string")
+    # Features hold id_valid as "1" / "": the rows' own boolean, as the roster frame has it.
+    frame = member_links_frame(pairs, c_rows, m_rows.assign(
+        id_valid=m_rows["id_valid"].to_numpy(dtype=object) == "1"))
     linked = m_rows[[SOURCE_FILE, "row_key"]].astype(str).drop_duplicates("row_key")
     roster.linked_per_file = {str(k): int(v) for k, v in
                               linked[SOURCE_FILE].value_counts().items()}
     model = linkage.model.as_dict() if linkage.model is not None else {}
-    return frame.reset_index(drop=True), model, [vars(s) for s in stats]
+    return frame, model, [vars(s) for s in stats]
