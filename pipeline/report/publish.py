@@ -127,14 +127,8 @@ def sweep_orphans(target: Path) -> int:
 @contextlib.contextmanager
 def staging_folder(target: Path) -> Iterator[Path]:
     """A fresh folder beside target; removed if the block fails or is not published."""
-    target = target.absolute()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
-    try:
+    with _folder_beside(target, "staging") as staging:
         yield staging
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -142,13 +136,22 @@ def scratch_folder(target: Path) -> Iterator[Path]:
     """A private folder (0700) beside target for the night's temporary files (the roster's
     spilled chunks and validation hashes); removed when the block ends, and by
     `sweep_orphans` after a killed night."""
+    with _folder_beside(target, "scratch") as scratch:
+        yield scratch
+
+
+@contextlib.contextmanager
+def _folder_beside(target: Path, kind: str) -> Iterator[Path]:
+    """`.NAME.<kind>-XXXX` beside target (0700, `tempfile.mkdtemp`), removed when the block
+    ends unless it was consumed (published) meanwhile; `sweep_orphans` knows the kinds."""
     target = target.absolute()
     target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.scratch-", dir=target.parent))
+    folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.{kind}-", dir=target.parent))
     try:
-        yield scratch
+        yield folder
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if folder.exists():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def publish(staging: Path, target: Path) -> None:
