@@ -156,7 +156,8 @@ def link(normalised: dict[Source, NormalisedSource], config: dict,
     `roster_pass`: the roster after its first pass (`roster`), linked here in its second."""
     links = link_people(normalised[Source.UNION].frame, normalised[Source.CIVIL].frame,
                         None, config["linking"]["specs"], labels=_review_labels(state),
-                        executor=executor)
+                        executor=executor, civil_features=None if roster_pass is None
+                        else roster_pass.linkage.left)
     if roster_pass is not None:
         from pipeline.roster.second_pass import link_roster
 
