@@ -39,11 +39,15 @@ run: $(STAMP)
 # The whole suite (what CI runs, .ci/run): nights run in-process (pipeline.night.run_night);
 # a few smoke tests start `bidui run` or a Prefect server. test-fast leaves out the tests marked
 # slow (pyproject.toml: those smoke tests and whatever measured slow).
+# pytest-xdist runs the test files on one process per core (`-n auto`: 2 here); `--dist loadfile`
+# keeps a file's tests on one process, so a module's fixtures are built once. A single file or
+# test (`.venv/bin/python -m pytest tests/test_x.py`) still runs in one process.
+PYTEST_PARALLEL := -n auto --dist loadfile
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

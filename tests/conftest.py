@@ -11,6 +11,12 @@ Those, the nights and whatever else measured slow are marked `slow`
 NOTES.md: the few flow-level tests share one session-scoped harness (`prefect_harness`: a
 temporary server on a database of its own, as `prefect_test_harness`), started in the background
 when the session starts, since it takes 10–20 s to start here.
+
+`make test` runs the files on one process per core (pytest-xdist, `--dist loadfile`). Each
+process is a session of its own: it starts its own harness server, on its own temporary
+database, and builds its own session fixtures; nothing here is shared between processes but
+the read-only repository: every test writes under its `tmp_path` (the Chromium screenshots
+under names of their own in `var/test-artifacts/`).
 """
 
 from __future__ import annotations
