@@ -150,6 +150,7 @@ def run_night(request: NightRequest, runner: StageRunner = call_stage) -> NightR
         normalised = stage("normalise", stages.normalise, loaded, as_of)
         checks = stage("validate", stages.validate, loaded, normalised, as_of, config,
                        request.state_dir, bool(inputs.members))
+        loaded = stages.without_rows(loaded)  # read by normalise and validate only
         roster_pass = None
         try:
             with _executor(request.engine, request.dask_address) as executor, \

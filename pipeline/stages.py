@@ -75,6 +75,16 @@ def normalise(loaded: dict[Source, Loaded], as_of: dt.date) -> dict[Source, Norm
     return {source: normalise_source(item.frame, source, as_of) for source, item in loaded.items()}
 
 
+def without_rows(loaded: dict[Source, Loaded]) -> dict[Source, Loaded]:
+    """The sources as read, without their raw rows (an empty frame with the same columns and
+    dtypes; the files, sheets and headers kept). After `validate` nothing reads the raw rows:
+    the roster's night-over-night check and the report read only the files. The night drops
+    them there, so their memory (about as much as the normalised frames') is free before the
+    roster and the linkage run."""
+    return {source: Loaded(source, item.frame.iloc[:0].copy(), item.files)
+            for source, item in loaded.items()}
+
+
 State = StateSnapshot | StateStore | None
 
 
@@ -134,7 +144,12 @@ def roster(inputs: Inputs, normalised: dict[Source, NormalisedSource], as_of: dt
         finally:
             validation.close()
     try:  # train on the sample now: it is freed before the roll is linked
-        result.linkage.fit()
+        if client is not None:  # on a worker, where the sample's records are
+            from pipeline.roster.on_dask import fit_roster_on_dask
+
+            fit_roster_on_dask(client, result)
+        else:
+            result.linkage.fit()
     except BaseException:
         result.close()
         raise

@@ -229,17 +229,29 @@ def _roster_chunks(generated: Path, rows: int):
     return [frame.iloc[i:i + rows] for i in range(0, len(frame), rows)], lambda: loaded.files
 
 
-def test_the_roster_on_the_workers_links_exactly_as_here(executor, generated,
-                                                          normalised) -> None:
+@pytest.mark.parametrize("sample_records", [None, 700])
+def test_the_roster_on_the_workers_links_exactly_as_here(executor, generated, normalised,
+                                                          sample_records) -> None:
     """Both passes of the streamed roster as Dask tasks (the records that could pair stay on
-    the workers between them): the same member links, statistics, model, counts."""
+    the workers between them, and the training sample's records too: the driver merges only
+    their hashes and a worker trains): the same member links, statistics, model, counts;
+    with the whole roster as the sample and with a sample of 700 members."""
+    from pipeline.link.streamed import SAMPLE_HASH
     from pipeline.roster.first_pass import stream_roster
-    from pipeline.roster.on_dask import WorkerChunks, link_roster_on_dask, stream_roster_on_dask
+    from pipeline.roster.on_dask import (
+        REDUCE_FAN_IN,
+        WorkerChunks,
+        link_roster_on_dask,
+        stream_roster_on_dask,
+    )
     from pipeline.roster.second_pass import link_roster
 
     civil = normalised[Source.CIVIL].frame
     civil_f = person_features(civil)
     spec = load_spec("civil_members")
+    if sample_records is not None:
+        spec = spec.model_copy(update={"training": spec.training.model_copy(
+            update={"right_sample_records": sample_records})})
     views_here: list[pd.DataFrame] = []
     views_there: list[pd.DataFrame] = []
     here = stream_roster([], civil_f, spec, REFERENCE_DATE, validate=views_here.append,
@@ -254,12 +266,23 @@ def test_the_roster_on_the_workers_links_exactly_as_here(executor, generated,
             here.chunks, here.rows_usable, here.usable_per_file)
         pd.testing.assert_frame_equal(pd.concat(views_there), pd.concat(views_here))
         pd.testing.assert_frame_equal(there.quarantine, here.quarantine)
+        # the driver merged the sample's hashes only; here, the records themselves
+        assert list(there.linkage.sample.columns) == [SAMPLE_HASH]
+        assert len(here.linkage.sample.columns) > 1
+        assert len(there.linkage.sample) == len(here.linkage.sample) == min(
+            sample_records or len(here.linkage.sample), len(here.linkage.sample))
+        assert there.could_pair.samples
+        assert there.chunks > REDUCE_FAN_IN  # the scored chunks are combined in two levels
+        assert sample_records is None or here.linkage.records > sample_records
         links_here, model_here, stats_here = link_roster(civil, here)
         links_there, model_there, stats_there = link_roster_on_dask(executor.client, civil,
                                                                     there)
         pd.testing.assert_frame_equal(links_there, links_here)
         assert model_there == model_here and stats_there == stats_here
+        assert there.linkage.model.training["right_sample_records"] == (
+            sample_records or here.linkage.records)
         assert there.linked_per_file == here.linked_per_file
+        assert not there.could_pair.samples  # released once the model was trained
     finally:
         here.close()
         there.close()

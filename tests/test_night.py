@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -45,13 +46,21 @@ def request(inputs: dict[str, Path], out: Path, **options) -> NightRequest:
 
 def test_the_runner_runs_every_stage_in_order_and_returns_its_result(inputs, tmp_path) -> None:
     calls = []
+    given: dict[str, tuple] = {}
 
     def runner(name, function, *args):
         calls.append(name)
+        given[name] = args
         return function(*args)
 
     result = run_night(request(inputs, tmp_path / "out"), runner=runner)
     assert calls == list(STAGES)
+    # the raw rows are read by normalise and validate; the stages after get the files only
+    assert {len(item.frame) for item in given["validate"][0].values()} == {2}
+    for later in (given["roster"][6], given["report"][1]):
+        assert {len(item.frame) for item in later.values()} == {0}
+        assert all(item.files for item in later.values())
+    assert sum(i["rows_read"] for i in result.manifest["inputs"]) == 4
     assert result.out == tmp_path / "out"
     assert result.manifest["as_of"] == "2026-06-30"
     assert set(result.timings) == {*STAGES, "publish", "night"}
@@ -237,3 +246,28 @@ def test_an_unreadable_input_is_the_input_error_with_nothing_published(inputs, t
         run_night(NightRequest(union=[inputs["union"]], civil=[broken], out=tmp_path / "out",
                                as_of=AS_OF))
     assert not (tmp_path / "out").exists()
+
+
+def test_without_rows_keeps_columns_dtypes_and_files_and_holds_no_row() -> None:
+    import gc
+    import weakref
+
+    from pipeline.ingest import Loaded
+    from pipeline.schema import Source
+
+    class Cell:  # a raw value that can be watched
+        pass
+
+    cells = [Cell(), Cell()]
+    watched = weakref.ref(cells[0])
+    frame = pd.DataFrame({"name": pd.array(["张伟", "李娜"], dtype="string"),
+                          "source_row": np.array([2, 3], dtype=np.int64),
+                          "extra": pd.Series(cells, dtype=object)})
+    dtypes = frame.dtypes
+    loaded = {Source.UNION: Loaded(Source.UNION, frame, ["a file"])}
+    out = stages.without_rows(loaded)[Source.UNION]
+    assert len(out.frame) == 0 and out.files == ["a file"]
+    pd.testing.assert_series_equal(out.frame.dtypes, dtypes)
+    del frame, loaded, cells
+    gc.collect()
+    assert watched() is None  # nothing of the raw rows is held (a view would hold them)

@@ -245,16 +245,21 @@ class StreamedLinkage:
         return self.sample.sort_values(POSITION, kind="stable").reset_index(drop=True)
 
     def fit(self) -> Model:
-        """Train on the left side against the sample (`Linker.fit`), recording the sample's
-        size in the model's training record."""
-        sample = self.training_sample()
-        linker = Linker(self.spec, threads=self.linker.threads)
-        lf, rf = linker.inputs(self.left), linker.inputs(sample)
-        li, ri, levels, _ = linker.executor.candidates_with_levels(linker, self.left, sample,
-                                                                  lf, rf)
-        model = linker.fit(self.left, sample, levels, lf, rf, li, ri)
-        model.training = {**model.training, "right_records": self.records,
-                          "right_sample_records": len(sample)}
+        """Train on the left side against the sample (`fit_on_sample`), here."""
+        return self.trained(fit_on_sample(self.spec, self.left, self.training_sample(),
+                                          self.records, self.linker.threads))
+
+    def chosen_hashes(self) -> np.ndarray:
+        """The sample's hashes (uint64): enough to pick the sample out of its chunks' candidates
+        where they are (`pick_sample`), when the merged observations carried only the
+        hashes (the Dask engine keeps the candidates' records on the workers)."""
+        if self.sample is None:
+            return np.zeros(0, dtype=np.uint64)
+        return self.sample[SAMPLE_HASH].to_numpy(dtype=np.uint64)
+
+    def trained(self, model: Model) -> Model:
+        """Hold the model trained on this linkage's sample (here or elsewhere) and free the
+        sample."""
         self.model = model
         self.sample = None  # training is done: the sample's memory is freed
         return model
@@ -308,18 +313,8 @@ class StreamedLinkage:
             self.kept_rows = self.pruned_rows = len(self.kept[0])
 
     def best(self, pairs: pd.DataFrame) -> pd.DataFrame:
-        """The pairs sorted by (left, right) and reduced to those worth keeping over all of
-        them: at or above the clerical band, deterministic, or among their left record's
-        best `EXPLAIN_TOP` (a pair among the best of all pairs is among the best of any
-        subset holding it, so pruning per chunk and again at the end is exact)."""
-        if not len(pairs):
-            return pairs
-        pairs = pairs.sort_values(["left", "right"], kind="mergesort").reset_index(drop=True)
-        keep = worth_keeping(pairs["left"].to_numpy(), pairs["match_weight"].to_numpy(),
-                             pairs["match_probability"].to_numpy(),
-                             min(self.spec.decisions.possible_probability, 0.5))
-        keep |= pairs["deterministic"].to_numpy(dtype=bool)
-        return pairs[keep].reset_index(drop=True)
+        """`best_pairs` with this linkage's spec."""
+        return best_pairs(self.spec, pairs)
 
     def finish(self) -> tuple[pd.DataFrame, list[PassStats]]:
         """The kept pairs of all chunks (sorted by left, right), each left record's best
@@ -338,6 +333,52 @@ class StreamedLinkage:
         else:
             pairs["decision"] = pd.Series(dtype=object)
         return pairs, stats
+
+
+def best_pairs(spec: ModelSpec, pairs: pd.DataFrame) -> pd.DataFrame:
+    """The pairs (`score_pairs` columns) sorted by (left, right) and reduced to those worth
+    keeping over all of them: at or above the clerical band, deterministic, or among their
+    left record's best `EXPLAIN_TOP` (a pair among the best of all pairs is among the best of
+    any subset holding it, so pruning per chunk, per group of chunks and again at the end is
+    exact)."""
+    if not len(pairs):
+        return pairs
+    pairs = pairs.sort_values(["left", "right"], kind="mergesort").reset_index(drop=True)
+    keep = worth_keeping(pairs["left"].to_numpy(), pairs["match_weight"].to_numpy(),
+                         pairs["match_probability"].to_numpy(),
+                         min(spec.decisions.possible_probability, 0.5))
+    keep |= pairs["deterministic"].to_numpy(dtype=bool)
+    return pairs[keep].reset_index(drop=True)
+
+
+def pick_sample(candidates: list[pd.DataFrame], chosen: np.ndarray) -> pd.DataFrame:
+    """The training sample from the chunks' sample candidates (`ChunkObservation.sample`
+    frames, with `SAMPLE_HASH`): the records whose hash is among `chosen`
+    (`StreamedLinkage.chosen_hashes`), in the right side's order (`POSITION`): the frame
+    `StreamedLinkage.training_sample` gives when the records were merged where it runs."""
+    frames = [c for c in candidates if len(c)]
+    if not frames:
+        return pd.DataFrame()
+    both = pd.concat(frames)
+    both = both[np.isin(both[SAMPLE_HASH].to_numpy(dtype=np.uint64), chosen)]
+    return both.sort_values(POSITION, kind="stable").reset_index(drop=True)
+
+
+def fit_on_sample(spec: ModelSpec, left: pd.DataFrame, sample: pd.DataFrame, records: int,
+                  threads: int | None = None) -> Model:
+    """Train the linkage of `left` (features) with the right side's `sample` (features, in the
+    right side's order): `Linker.fit` on their candidate pairs (u from random pairs, the EM
+    sessions, the prior), its training record adding the right side's size (`records`) and
+    the sample's. A pure function of its arguments, so a Dask worker can run it."""
+    linker = Linker(spec, threads=threads)
+    if not len(sample):
+        sample = pd.DataFrame(columns=left.columns)
+    lf, rf = linker.inputs(left), linker.inputs(sample)
+    li, ri, levels, _ = linker.executor.candidates_with_levels(linker, left, sample, lf, rf)
+    model = linker.fit(left, sample, levels, lf, rf, li, ri)
+    model.training = {**model.training, "right_records": records,
+                      "right_sample_records": len(sample)}
+    return model
 
 
 def score_chunk(linker: Linker, index: LeftIndex, usable: list[np.ndarray], model: Model,

@@ -12,26 +12,33 @@ same. What lives where:
   pair **stay on the worker** (a future), and only the small parts travel back;
 - the driver runs the roster suite on each chunk's view as it arrives (the GX project is the
   driver's), merges the counts and keeps the bottom-k training sample;
-- the driver trains on the sample; the scoring context (model, the civil side's index and
+- the sample candidates' records stay on the workers too; the driver keeps their hashes
+  (bottom-k) and a worker trains on the sample (`fit_roster_on_dask`): the model comes back;
+- the scoring context (model, the civil side's index and
   inputs) is scattered to every worker once, and each worker scores the chunks it holds; the
-  driver gets back only the kept pairs (a few per civil person) and the member rows they name.
+  scored chunks are combined on the workers in a tree (`reduce_on_workers`), so the driver
+  gets back only the best pairs over the whole roster (a few per civil person) and the member
+  rows they name.
 
 Task errors are reduced to their type and place (`distributed._sanitised`): a record never
 reaches a log."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from pipeline.link.distributed import _sanitised
+from pipeline.link.fellegi_sunter import Model
 from pipeline.link.spec import ModelSpec
-from pipeline.link.streamed import StreamedLinkage
+from pipeline.link.streamed import SAMPLE_HASH, StreamedLinkage, fit_on_sample, pick_sample
 from pipeline.roster.first_pass import (
     CHUNK_ROWS,
     ChunkPart,
@@ -43,10 +50,18 @@ from pipeline.roster.first_pass import (
     raw_chunks_with_offsets,
     roster_chunks,
 )
-from pipeline.roster.second_pass import ScoreContext, finish_roster, second_pass_chunk
+from pipeline.roster.second_pass import (
+    ScoreContext,
+    ScoredPart,
+    combine_parts,
+    finish_roster,
+    second_pass_chunk,
+)
 
 if TYPE_CHECKING:
     from distributed import Client, Future
+
+REDUCE_FAN_IN = 4  # scored parts combined per task (`reduce_on_workers`)
 
 
 def _first(raw: pd.DataFrame, first_row: int, context: Any, bound: int | None) -> ChunkPart:
@@ -54,7 +69,26 @@ def _first(raw: pd.DataFrame, first_row: int, context: Any, bound: int | None) -
 
 
 def _small(part: ChunkPart) -> ChunkPart:
-    return part.small()
+    """What travels to the driver: the counts, the view and the sample candidates' hashes
+    only (their records stay on the worker: `_sample_candidates`)."""
+    small = part.small()
+    seen = small.observation
+    small.observation = dataclasses.replace(seen, sample=seen.sample[[SAMPLE_HASH]])
+    return small
+
+
+def _sample_candidates(part: ChunkPart) -> pd.DataFrame:
+    return part.observation.sample
+
+
+def _fit_sample(spec: ModelSpec, left: pd.DataFrame, records: int, chosen: np.ndarray,
+                candidates: list[pd.DataFrame]) -> Model:
+    return fit_on_sample(spec, left, pick_sample(candidates, chosen), records)
+
+
+def _fit(spec: ModelSpec, left: pd.DataFrame, records: int, chosen: np.ndarray,
+         candidates: list[pd.DataFrame]) -> Model:
+    return _sanitised(_fit_sample, spec, left, records, chosen, candidates)
 
 
 def _could_pair(part: ChunkPart) -> pd.DataFrame:
@@ -70,11 +104,14 @@ def _score(context: ScoreContext, chunk: pd.DataFrame):
 
 
 class WorkerChunks:
-    """The records that could pair, one future per chunk, held on the workers."""
+    """The records that could pair, one future per chunk, held on the workers; and, until the
+    model is trained (`fit_roster_on_dask`), each chunk's sample candidates."""
 
-    def __init__(self, client: Client, futures: list[Future]) -> None:
+    def __init__(self, client: Client, futures: list[Future],
+                 samples: list[Future] | None = None) -> None:
         self.client = client
         self.futures = futures
+        self.samples = samples or []
         self.rows = sum(client.gather([client.submit(_rows, f, pure=False) for f in futures]))
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
@@ -82,7 +119,13 @@ class WorkerChunks:
         for future in self.futures:
             yield future.result()
 
+    def release_samples(self) -> None:
+        for future in self.samples:
+            future.release()
+        self.samples = []
+
     def close(self) -> None:
+        self.release_samples()
         for future in self.futures:
             future.release()
         self.futures = []
@@ -105,6 +148,7 @@ def stream_roster_on_dask(client: Client, paths: list[Path], civil_features: pd.
     window = 2 * workers_of(client)
     pending: deque[Future] = deque()
     held: list[Future] = []
+    samples: list[Future] = []
     try:
         for raw, first_row in raw_chunks_with_offsets(raw_chunks):
             raw_future = client.scatter(raw, hash=False)
@@ -112,17 +156,36 @@ def stream_roster_on_dask(client: Client, paths: list[Path], civil_features: pd.
             part = client.submit(_first, raw_future, first_row, context,
                                  linkage.sample_bound(), pure=False)
             held.append(client.submit(_could_pair, part, pure=False))
+            samples.append(client.submit(_sample_candidates, part, pure=False))
             pending.append(client.submit(_small, part, pure=False))
             del part, raw_future
             while len(pending) >= window:
                 collected.add(pending.popleft().result())
         while pending:
             collected.add(pending.popleft().result())
-        return collected.result(WorkerChunks(client, held), files_of())
+        return collected.result(WorkerChunks(client, held, samples), files_of())
     except BaseException:
-        for future in [*held, *pending]:
+        for future in [*held, *samples, *pending]:
             future.release()
         raise
+
+
+def fit_roster_on_dask(client: Client, roster: RosterPass) -> Model:
+    """Train the member model on a worker: the chunks' sample candidates never leave the
+    workers; the driver sends the sample's hashes (8 bytes a record) and the civil features,
+    and gets back the model (`streamed.fit_on_sample`, the function the local engine runs,
+    on the same sample in the same order)."""
+    linkage, chunks = roster.linkage, roster.could_pair
+    if not isinstance(chunks, WorkerChunks) or not chunks.samples:
+        return linkage.fit()
+    left = client.scatter(linkage.left, hash=False)
+    try:
+        model = client.submit(_fit, linkage.spec, left, linkage.records,
+                              linkage.chosen_hashes(), chunks.samples, pure=False).result()
+    finally:
+        left.release()
+        chunks.release_samples()
+    return linkage.trained(model)
 
 
 def link_roster_on_dask(client: Client, civil: pd.DataFrame, roster: RosterPass
@@ -130,7 +193,7 @@ def link_roster_on_dask(client: Client, civil: pd.DataFrame, roster: RosterPass
     """`second_pass.link_roster` with each chunk scored on the worker that holds it."""
     linkage = roster.linkage
     if linkage.model is None:  # the roster stage trains it
-        linkage.fit()
+        fit_roster_on_dask(client, roster)
     context = client.scatter(ScoreContext.of(linkage), broadcast=True, hash=False)
     chunks = roster.could_pair
     if not isinstance(chunks, WorkerChunks):  # the first pass ran here: ship the chunks
@@ -138,4 +201,20 @@ def link_roster_on_dask(client: Client, civil: pd.DataFrame, roster: RosterPass
     else:
         futures = chunks.futures
     scored = [client.submit(_score, context, chunk, pure=False) for chunk in futures]
-    return finish_roster(civil, roster, (future.result() for future in scored))
+    return finish_roster(civil, roster, reduce_on_workers(client, linkage.spec, scored))
+
+
+def _combine(spec: ModelSpec, *parts: ScoredPart) -> ScoredPart:
+    return _sanitised(combine_parts, spec, list(parts))
+
+
+def reduce_on_workers(client: Client, spec: ModelSpec, scored: list[Future],
+                      fan_in: int = REDUCE_FAN_IN) -> list[ScoredPart]:
+    """The chunks' scored parts combined on the workers in a tree (`fan_in` parts a task,
+    `second_pass.combine_parts`), so the driver receives one part (none without chunks): the
+    best pairs over the whole roster, not every chunk's."""
+    level = list(scored)
+    while len(level) > 1:
+        level = [client.submit(_combine, spec, *level[i:i + fan_in], pure=False)
+                 for i in range(0, len(level), fan_in)]
+    return [level[0].result()] if level else []

@@ -18,7 +18,14 @@ from pipeline.link.assign import MATCH, POSSIBLE
 from pipeline.link.fellegi_sunter import Model
 from pipeline.link.people import member_links_frame
 from pipeline.link.spec import ModelSpec
-from pipeline.link.streamed import POSITION, LeftIndex, ScoredChunk, StreamedLinkage, score_chunk
+from pipeline.link.streamed import (
+    POSITION,
+    LeftIndex,
+    ScoredChunk,
+    StreamedLinkage,
+    best_pairs,
+    score_chunk,
+)
 from pipeline.roster.first_pass import RosterPass, _linker
 from pipeline.schema import SOURCE_FILE
 
@@ -65,6 +72,27 @@ def second_pass_chunk(context: ScoreContext, chunk: pd.DataFrame) -> ScoredPart:
     rights = np.unique(scored.pairs["right"].to_numpy())
     members = chunk.set_index(POSITION).loc[rights, list(MEMBER_COLUMNS)]
     return ScoredPart(scored, members)
+
+
+def combine_parts(spec: ModelSpec, parts: list[ScoredPart]) -> ScoredPart:
+    """Several chunks' scored parts as one (a pure function, so Dask workers can reduce the
+    parts in a tree before the driver sees them): their pairs pruned to the best over all of
+    them (`streamed.best_pairs`: exact, the driver's `finish` keeps the same pairs), the
+    member rows those pairs still name, and the statistics of every chunk."""
+    if not parts:
+        raise ValueError("no scored part to combine")
+    frames = [p.scored.pairs for p in parts if len(p.scored.pairs)]
+    pairs = best_pairs(spec, pd.concat(frames, ignore_index=True)) if frames else \
+        parts[0].scored.pairs.iloc[:0]
+    stats = [s for p in parts for s in p.scored.stats]
+    held = [p.members for p in parts if len(p.members)]
+    if held:
+        members = pd.concat(held)
+        named = np.unique(pairs["right"].to_numpy())
+        members = members[members.index.isin(named) & ~members.index.duplicated()]
+    else:
+        members = parts[0].members
+    return ScoredPart(ScoredChunk(pairs, stats), members)
 
 
 def link_roster(civil: pd.DataFrame, roster: RosterPass) -> tuple[pd.DataFrame, dict,
