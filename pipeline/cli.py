@@ -39,11 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the nightly flow once and publish into --out")
     run.add_argument("--union", nargs="+", type=Path, required=True, metavar="F",
-                     help="union hardship roll file(s): CSV or XLSX")
+                     help="union hardship roll file(s): CSV, XLSX, XLS, ODS or Parquet "
+                          "(a file or a folder)")
     run.add_argument("--civil", nargs="+", type=Path, required=True, metavar="F",
-                     help="civil-affairs exchange file(s): CSV or XLSX")
+                     help="civil-affairs exchange file(s): CSV, XLSX, XLS, ODS or Parquet")
     run.add_argument("--members", nargs="+", type=Path, default=[], metavar="F",
-                     help="union membership roster file(s), optional")
+                     help="union membership roster file(s), optional: CSV, XLSX, XLS, ODS "
+                          "or Parquet; read in chunks")
     run.add_argument("--out", type=Path, required=True, metavar="DIR",
                      help="output folder; replaced as a whole when the night succeeds")
     run.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD",
@@ -154,12 +156,15 @@ def failure_text(message: str) -> str:
 
 
 def summary_text(manifest: dict, out: Path) -> str:
-    """What `bidui run` prints on stdout for a published night: counts only."""
+    """What `bidui run` prints on stdout for a published night: counts only. Per source, the
+    rows read and where each went (linked + unlinked + quarantined + non-data = read: the
+    manifest's accounting; non-data rows are notes, totals and template rows)."""
     totals = manifest["accounting"]
     lines = [f"bidui: published {out} (as of {manifest['as_of']})"]
     for source, t in totals.items():
         lines.append(f"  {source:8s} read {t['rows_read']:>8,}  linked {t['rows_linked']:>8,}  "
-                     f"unlinked {t['rows_unlinked']:>8,}  quarantined {t['rows_quarantined']:>6,}")
+                     f"unlinked {t['rows_unlinked']:>8,}  quarantined {t['rows_quarantined']:>6,}"
+                     f"  non-data {t.get('rows_non_data', 0):>5,}")
     for name, info in manifest["outputs"].items():
         lines.append(f"  {name:24s} {info['rows']:>8,} rows")
     return "\n".join(lines)

@@ -176,3 +176,24 @@ def test_a_port_taken_meanwhile_gives_the_server_another(monkeypatch) -> None:
 
     monkeypatch.undo()
     refresh_global_settings_context()  # back to this process's own settings
+
+
+def test_the_published_summary_accounts_for_every_row_read() -> None:
+    """The console line per source adds up: linked + unlinked + quarantined + non-data = read
+    (non-data rows: a workbook's notes, totals and template rows)."""
+    import re
+
+    from pipeline.cli import summary_text
+
+    manifest = {"as_of": "2026-06-30", "outputs": {}, "accounting": {
+        "union": {"rows_read": 550, "rows_linked": 203, "rows_unlinked": 306,
+                  "rows_quarantined": 0, "rows_non_data": 41},
+        "civil": {"rows_read": 3827, "rows_linked": 259, "rows_unlinked": 3566,
+                  "rows_quarantined": 2, "rows_non_data": 0}}}
+    lines = summary_text(manifest, Path("out")).splitlines()[1:]
+    assert len(lines) == 2
+    for line in lines:
+        counts = {k: int(v.replace(",", "")) for k, v in
+                  re.findall(r"(read|linked|unlinked|quarantined|non-data)\s+([\d,]+)", line)}
+        assert counts["read"] == (counts["linked"] + counts["unlinked"] + counts["quarantined"]
+                                  + counts["non-data"])
