@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+import html
+import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -28,3 +31,21 @@ def run_chromium(binary: str, tmp_path: Path, *args: str) -> subprocess.Complete
     return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 
+
+
+def render_with_probe(binary: str, page: Path, tmp_path: Path, probe: str,
+                      *args: str) -> dict:
+    """Load a copy of `page` beside it (so relative assets resolve) with `probe`, a script
+    that writes what it measured as JSON into a `data-probe` attribute, and return that JSON
+    (the DOM dumped by headless Chromium; `args`: more Chromium flags, e.g. a window size).
+    Fails the test, with Chromium's last words, when no probe came back."""
+    probe_page = page.with_name(f"__probe_{page.name}")
+    probe_page.write_text(page.read_text("utf-8").replace("</body>", probe + "</body>", 1),
+                          encoding="utf-8")
+    try:
+        result = run_chromium(binary, tmp_path, *args, "--dump-dom", probe_page.as_uri())
+    finally:
+        probe_page.unlink()
+    match = re.search(r'data-probe="([^"]*)"', result.stdout)
+    assert match, f"no probe in the rendered DOM; chromium said: {result.stderr[-2000:]}"
+    return json.loads(html.unescape(match.group(1)))

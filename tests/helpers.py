@@ -59,3 +59,35 @@ def stored_prefect_logs() -> str:
                 break
             offset += 200
     return "\n".join(messages)
+
+
+TWO_PEOPLE = (valid_id("11010519900101123"), valid_id("11010819850505234"))  # 张伟, 李娜
+
+
+def write_two_person_inputs(folder: Path) -> tuple[Path, Path]:
+    """A two-row union roll and the matching two-person civil file (CSV, UTF-8) in `folder`:
+    张伟 (城市低保) and 李娜 (低收入), IDs `TWO_PEOPLE`. Returns (union, civil)."""
+    a, b = TWO_PEOPLE
+    union = folder / "union.csv"
+    union.write_text("档案号,职工姓名,身份证号,档案状态,是否低保,家庭人口\n"
+                     f"A1,张伟,{a},在档,是,3\nA2,李娜,{b},在档,无,2\n", encoding="utf-8")
+    civil = folder / "civil.csv"
+    civil.write_text("家庭编号,成员序号,姓名,身份证号,保障类别,区划代码,保障状态,家庭总人数\n"
+                     f"C1,1,张伟,{a},城市低保,110108,在保,3\nC2,1,李娜,{b},低收入,110101,在保,2\n",
+                     encoding="utf-8")
+    return union, civil
+
+
+def civil_without_ids_of(generated_civil: Path, links: pd.DataFrame, out: Path) -> Path:
+    """A copy of a generated civil-affairs CSV (GB18030) in which the people of `links`
+    (civil_case_id, civil_member_no) lost their ID number and have another address: pairs the
+    linker can then find only by name, birth and household (a clerical-review band)."""
+    civil = pd.read_csv(generated_civil, dtype=str, keep_default_na=False, encoding="gb18030")
+    case = next(c for c in ("家庭编号", "救助证编号") if c in civil.columns)
+    id_column = next(c for c in ("身份证号", "公民身份号码") if c in civil.columns)
+    for pair in links.itertuples():
+        person = (civil[case] == pair.civil_case_id) & (civil["成员序号"] == pair.civil_member_no)
+        civil.loc[person, id_column] = ""
+        civil.loc[person, "家庭住址"] = "不详地址"
+    civil.to_csv(out, index=False, encoding="gb18030")
+    return out

@@ -13,13 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import run_chromium
-from tests.helpers import valid_id
+from tests.browser import render_with_probe, run_chromium
+from tests.helpers import write_two_person_inputs
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "var" / "test-artifacts"
-A = valid_id("11010519900101123")
-B = valid_id("11010819850505234")
 REMOTE = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
 CSS_REMOTE = re.compile(r"""url\(\s*["']?\s*(?:https?:)?//""", re.I)
 
@@ -45,13 +43,7 @@ window.addEventListener('load', function () { setTimeout(function () {
 @pytest.fixture(scope="module")
 def published(night, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("docs")
-    union = folder / "union.csv"
-    union.write_text("档案号,职工姓名,身份证号,档案状态,是否低保,家庭人口\n"
-                     f"A1,张伟,{A},在档,是,3\nA2,李娜,{B},在档,无,2\n", encoding="utf-8")
-    civil = folder / "civil.csv"
-    civil.write_text("家庭编号,成员序号,姓名,身份证号,保障类别,区划代码,保障状态,家庭总人数\n"
-                     f"C1,1,张伟,{A},城市低保,110108,在保,3\nC2,1,李娜,{B},低收入,110101,在保,2\n",
-                     encoding="utf-8")
+    union, civil = write_two_person_inputs(folder)
     out = folder / "out"
     result = night("--union", str(union), "--civil", str(civil), "--out", str(out),
                    "--as-of", "2026-06-30")
@@ -85,18 +77,8 @@ def test_no_reference_off_the_machine_in_any_file(published) -> None:
 
 
 def render(binary: str, page: Path, tmp_path: Path) -> dict:
-    """Load a copy of `page` (same folder, so relative assets resolve) with a probe script
-    that records computed styles and what loaded; return the probe."""
-    probe_page = page.with_name(f"__probe_{page.name}")
-    text = page.read_text("utf-8")
-    probe_page.write_text(text.replace("</body>", PROBE + "</body>", 1), encoding="utf-8")
-    try:
-        result = run_chromium(binary, tmp_path, "--dump-dom", probe_page.as_uri())
-    finally:
-        probe_page.unlink()
-    match = re.search(r'data-probe="([^"]*)"', result.stdout)
-    assert match, f"no probe in the rendered DOM; chromium said: {result.stderr[-2000:]}"
-    return json.loads(match.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    """The probe's record of computed styles and what loaded, on a copy of `page`."""
+    return render_with_probe(binary, page, tmp_path, PROBE)
 
 
 def screenshot(binary: str, page: Path, tmp_path: Path, name: str) -> Path:

@@ -26,7 +26,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tests.browser import run_chromium
+from tests.browser import render_with_probe, run_chromium
 from tests.helpers import valid_id
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -292,16 +292,7 @@ def cjk_font_installed() -> bool:
 
 
 def rendered(binary: str, path: Path, tmp_path: Path) -> dict:
-    probe_page = path.with_name(f"__probe_{path.name}")
-    probe_page.write_text(path.read_text("utf-8").replace("</body>", PROBE + "</body>", 1),
-                          encoding="utf-8")
-    try:
-        result = run_chromium(binary, tmp_path, "--dump-dom", probe_page.as_uri())
-    finally:
-        probe_page.unlink()
-    match = re.search(r'data-probe="([^"]*)"', result.stdout)
-    assert match, f"no probe in the rendered DOM; chromium said: {result.stderr[-2000:]}"
-    return json.loads(html.unescape(match.group(1)))
+    return render_with_probe(binary, path, tmp_path, PROBE)
 
 
 def test_chromium_shows_the_id_check_and_where_a_bad_id_is(night, chromium, tmp_path) -> None:

@@ -4,7 +4,6 @@ resolved, the night's data quality on the page, tables that do not break names a
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from pipeline.report.html_report import (
     resolved_count,
     review_counts,
 )
-from tests.browser import run_chromium
+from tests.browser import render_with_probe
 
 AS_OF = dt.date(2026, 6, 30)
 YEARLY = 15840.0
@@ -269,14 +268,10 @@ document.body.setAttribute('data-probe', JSON.stringify({wrapped, cells:
 @pytest.mark.parametrize("width", [1280, 600])
 def test_in_chromium_no_name_or_code_breaks_over_lines(chromium, tmp_path: Path,
                                                        width: int) -> None:
-    page = render_report(manifest(validation=VALIDATION), night_findings(), PEOPLE)
-    probe = tmp_path / "report.html"
-    probe.write_text(page.replace("</body>", PROBE + "</body>", 1), encoding="utf-8")
-    result = run_chromium(chromium, tmp_path, f"--window-size={width},1000", "--dump-dom",
-                          probe.as_uri())
-    match = re.search(r'data-probe="([^"]*)"', result.stdout)
-    assert match, result.stderr[-2000:]
-    drawn = json.loads(match.group(1).replace("&quot;", '"'))
+    page = tmp_path / "report.html"
+    page.write_text(render_report(manifest(validation=VALIDATION), night_findings(), PEOPLE),
+                    encoding="utf-8")
+    drawn = render_with_probe(chromium, page, tmp_path, PROBE, f"--window-size={width},1000")
     assert drawn["cells"] > 50
     assert drawn["wrapped"] == []
     assert drawn["narrowest_text"] > 150  # sentences keep a readable width

@@ -19,6 +19,7 @@ from pipeline.link.estimate import SMOOTHING, blend_m, labelled_m
 from pipeline.link.people import label_positions, link_people
 from pipeline.link.spec import load_spec
 from pipeline.link.training import LABEL_WEIGHT, Labels, label_m, train
+from tests.helpers import civil_without_ids_of
 
 KEY = ["union_roll_id", "civil_case_id", "civil_member_no"]
 
@@ -130,15 +131,7 @@ def generated(tmp_path_factory):
         [union], [root / "in" / "civil_exchange.csv"], [members])), REFERENCE_DATE)
     exact = stages.link(first, config).links
     exact = exact[exact["method"] == "id_exact"].iloc[::4].head(40)
-    civil = pd.read_csv(root / "in" / "civil_exchange.csv", dtype=str, keep_default_na=False,
-                        encoding="gb18030")
-    case = next(c for c in ("家庭编号", "救助证编号") if c in civil.columns)
-    id_column = next(c for c in ("身份证号", "公民身份号码") if c in civil.columns)
-    for pair in exact.itertuples():
-        person = (civil[case] == pair.civil_case_id) & (civil["成员序号"] == pair.civil_member_no)
-        civil.loc[person, id_column] = ""
-        civil.loc[person, "家庭住址"] = "不详地址"
-    civil.to_csv(root / "civil.csv", index=False, encoding="gb18030")
+    civil_without_ids_of(root / "in" / "civil_exchange.csv", exact, root / "civil.csv")
     normalised = stages.normalise(stages.ingest(stages.Inputs(
         [union], [root / "civil.csv"], [members])), REFERENCE_DATE)
     truth = pd.read_csv(root / "in" / "truth" / "links.csv", dtype=str, keep_default_na=False)

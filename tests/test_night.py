@@ -19,23 +19,14 @@ from pipeline.errors import BiduiError, GateError, InputError, OutputError
 from pipeline.night import STAGES, NightRequest, run_night
 from pipeline.report.publish import output_lock
 from pipeline.state import StateSnapshot, StateStore
-from tests.helpers import valid_id
+from tests.helpers import write_two_person_inputs
 
-A = valid_id("11010519900101123")
-B = valid_id("11010819850505234")
 AS_OF = dt.date(2026, 6, 30)
 
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("inputs")
-    union = folder / "union.csv"
-    union.write_text("档案号,职工姓名,身份证号,档案状态,是否低保,家庭人口\n"
-                     f"A1,张伟,{A},在档,是,3\nA2,李娜,{B},在档,无,2\n", encoding="utf-8")
-    civil = folder / "civil.csv"
-    civil.write_text("家庭编号,成员序号,姓名,身份证号,保障类别,区划代码,保障状态,家庭总人数\n"
-                     f"C1,1,张伟,{A},城市低保,110108,在保,3\nC2,1,李娜,{B},低收入,110101,在保,2\n",
-                     encoding="utf-8")
+    union, civil = write_two_person_inputs(tmp_path_factory.mktemp("inputs"))
     return {"union": union, "civil": civil}
 
 

@@ -27,6 +27,7 @@ from pipeline.generate.constants import REFERENCE_DATE
 from pipeline.night import NightRequest, run_night
 from pipeline.review import inbox, workbook
 from pipeline.review.log import read_log
+from tests.helpers import civil_without_ids_of
 
 NIGHT1 = REFERENCE_DATE
 NIGHT2 = NIGHT1 + dt.timedelta(days=1)
@@ -85,15 +86,7 @@ def inputs(tmp_path_factory) -> stages.Inputs:
     normalised = stages.normalise(stages.ingest(first), NIGHT1)
     exact = stages.link(normalised, load_config()).links
     exact = exact[exact["method"] == "id_exact"].head(10)
-    civil = pd.read_csv(root / "in" / "civil_exchange.csv", dtype=str, keep_default_na=False,
-                        encoding="gb18030")
-    case = next(c for c in ("家庭编号", "救助证编号") if c in civil.columns)
-    id_column = next(c for c in ("身份证号", "公民身份号码") if c in civil.columns)
-    for pair in exact.itertuples():
-        person = (civil[case] == pair.civil_case_id) & (civil["成员序号"] == pair.civil_member_no)
-        civil.loc[person, id_column] = ""
-        civil.loc[person, "家庭住址"] = "不详地址"
-    civil.to_csv(root / "civil.csv", index=False, encoding="gb18030")
+    civil_without_ids_of(root / "in" / "civil_exchange.csv", exact, root / "civil.csv")
     return stages.Inputs([union], [root / "civil.csv"], [members])
 
 
