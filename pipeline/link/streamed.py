@@ -309,7 +309,10 @@ class StreamedLinkage:
         self.stats.extend(scored.stats)
         self.kept_rows += len(scored.pairs)
         if self.kept_rows > max(PRUNE_ROWS, 2 * self.pruned_rows):
-            self.kept = [self.best(pd.concat(self.kept, ignore_index=True))]
+            held = pd.concat(self.kept, ignore_index=True)
+            self.kept = []  # the parts are freed before pruning, not after
+            self.kept = [self.best(held)]
+            del held
             self.kept_rows = self.pruned_rows = len(self.kept[0])
 
     def best(self, pairs: pd.DataFrame) -> pd.DataFrame:
@@ -327,6 +330,7 @@ class StreamedLinkage:
         columns = None if not self.kept else self.kept[0].columns
         pairs = pd.concat(self.kept, ignore_index=True) if self.kept else pd.DataFrame(
             columns=columns)
+        self.kept, self.kept_rows = [], 0  # held once, in `pairs` (and freed with it)
         if len(pairs):
             pairs = self.best(pairs)
             pairs["decision"] = assign(pairs, self.spec, dedupe=False)
@@ -343,12 +347,15 @@ def best_pairs(spec: ModelSpec, pairs: pd.DataFrame) -> pd.DataFrame:
     exact)."""
     if not len(pairs):
         return pairs
-    pairs = pairs.sort_values(["left", "right"], kind="mergesort").reset_index(drop=True)
-    keep = worth_keeping(pairs["left"].to_numpy(), pairs["match_weight"].to_numpy(),
-                         pairs["match_probability"].to_numpy(),
+    # The order (stable, as a mergesort on (left, right)) and the mask on arrays, then one
+    # copy of the kept rows: the frame is not copied whole in between.
+    order = np.lexsort((pairs["right"].to_numpy(), pairs["left"].to_numpy()))
+    keep = worth_keeping(pairs["left"].to_numpy()[order],
+                         pairs["match_weight"].to_numpy()[order],
+                         pairs["match_probability"].to_numpy()[order],
                          min(spec.decisions.possible_probability, 0.5))
-    keep |= pairs["deterministic"].to_numpy(dtype=bool)
-    return pairs[keep].reset_index(drop=True)
+    keep |= pairs["deterministic"].to_numpy(dtype=bool)[order]
+    return pairs.take(order[keep]).reset_index(drop=True)
 
 
 def pick_sample(candidates: list[pd.DataFrame], chosen: np.ndarray) -> pd.DataFrame:
