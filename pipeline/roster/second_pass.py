@@ -86,13 +86,16 @@ def combine_parts(spec: ModelSpec, parts: list[ScoredPart]) -> ScoredPart:
         parts[0].scored.pairs.iloc[:0]
     stats = [s for p in parts for s in p.scored.stats]
     held = [p.members for p in parts if len(p.members)]
-    if held:
-        members = pd.concat(held)
-        named = np.unique(pairs["right"].to_numpy())
-        members = members[members.index.isin(named) & ~members.index.duplicated()]
-    else:
-        members = parts[0].members
+    members = named_members(held, pairs) if held else parts[0].members
     return ScoredPart(ScoredChunk(pairs, stats), members)
+
+
+def named_members(members: list[pd.DataFrame], pairs: pd.DataFrame) -> pd.DataFrame:
+    """The member rows (`MEMBER_COLUMNS`, indexed by `POSITION`; a non-empty list of frames)
+    that `pairs` still name in their `right` column, each once."""
+    held = pd.concat(members)
+    named = np.unique(pairs["right"].to_numpy())
+    return held[held.index.isin(named) & ~held.index.duplicated()]
 
 
 def link_roster(civil: pd.DataFrame, roster: RosterPass) -> tuple[pd.DataFrame, dict,
@@ -119,9 +122,7 @@ def finish_roster(civil: pd.DataFrame, roster: RosterPass, parts: Iterable[Score
         if len(part.members):
             members.append(part.members)
         if len(linkage.kept) == 1 and len(members) > 1:  # just pruned: drop unnamed members
-            named = np.unique(linkage.kept[0]["right"].to_numpy())
-            held = pd.concat(members)
-            members = [held[held.index.isin(named) & ~held.index.duplicated()]]
+            members = [named_members(members, linkage.kept[0])]
     pairs, stats = linkage.finish()
     pairs = pairs[pairs["decision"].isin([MATCH, POSSIBLE])].reset_index(drop=True)
     member = pd.concat(members) if members else pd.DataFrame(
