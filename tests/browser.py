@@ -31,8 +31,6 @@ def run_chromium(binary: str, tmp_path: Path, *args: str) -> subprocess.Complete
     return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 
-
-
 def render_with_probe(binary: str, page: Path, tmp_path: Path, probe: str,
                       *args: str) -> dict:
     """Load a copy of `page` beside it (so relative assets resolve) with `probe`, a script
