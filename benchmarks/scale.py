@@ -496,6 +496,11 @@ class _TimedExecutor:
         finally:
             self.seconds += time.perf_counter() - started
 
+    def train_and_predict(self, linker, left, right, model=None, labels=None):
+        from pipeline.link.executor import train_and_predict_here
+
+        return train_and_predict_here(self, linker, left, right, model, labels)
+
 
 def febrl4_child(out_path: Path, with_id: bool = True) -> dict:
     """bidui's engine on FEBRL4 with its stages timed; writes counts/timings to out_path."""

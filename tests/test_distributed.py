@@ -22,6 +22,7 @@ from pipeline.link.engine import Linker, LocalExecutor
 from pipeline.link.features import person_features
 from pipeline.link.people import link_people
 from pipeline.link.spec import load_spec
+from pipeline.link.training import Labels
 from pipeline.schema import Source
 
 pytestmark = pytest.mark.slow  # a local Dask cluster of two worker processes
@@ -150,6 +151,40 @@ def test_a_key_goes_to_the_same_bucket_whatever_its_code(features) -> None:
         pairs_here = codes.left >= 0
         hashes[name] = dict(zip(keys[pairs_here], table[codes.left[pairs_here]], strict=True))
     assert len(hashes["as read"]) > 50 and hashes["as read"] == hashes["reversed"]
+
+
+@pytest.mark.parametrize("spec_name", ["union_civil", "roll_dedupe"])
+def test_training_and_scoring_run_on_a_worker(executor, features, spec_name,
+                                              monkeypatch) -> None:
+    """`train_and_predict` on Dask gives the local engine's pairs, model and statistics (with
+    analysts' labels, and with a model given), while this process neither gathers the
+    candidates' levels nor trains nor scores: those run on a worker."""
+    spec = load_spec(spec_name)
+    left_source, right_source = SIDES[spec_name]
+    left = features[left_source]
+    right = None if right_source is None else features[right_source]
+    first = LocalExecutor().train_and_predict(Linker(spec), left, right)
+    confirmed = first.pairs[["left", "right"]].to_numpy(dtype=np.int64)[:5]
+    labels = Labels(confirmed, np.empty((0, 2), dtype=np.int64))
+    expected = LocalExecutor().train_and_predict(Linker(spec), left, right, labels=labels)
+    assert expected.model.as_dict() != first.model.as_dict()  # the labels count
+
+    def here(*_args, **_kwargs):
+        raise AssertionError("ran in the driver's process")
+
+    for owner, name in ((Linker, "fit"), (Linker, "train_and_predict"),
+                        (DaskExecutor, "candidates_with_levels")):
+        monkeypatch.setattr(owner, name, here)
+    got = executor.train_and_predict(Linker(spec), left, right, labels=labels)
+    given = executor.train_and_predict(Linker(spec), left, right, model=first.model)
+
+    assert expected.candidates >= len(expected.pairs) > 20
+    pd.testing.assert_frame_equal(got.pairs, expected.pairs)
+    assert got.model.as_dict() == expected.model.as_dict()
+    assert got.stats == expected.stats and got.candidates == expected.candidates
+    pd.testing.assert_frame_equal(given.pairs, first.pairs)
+    assert given.model.as_dict() == first.model.as_dict()
+    assert sum(m["new_pairs"] for m in executor.partition_metrics) == expected.candidates
 
 
 def test_link_people_equals_the_local_engine(executor, normalised) -> None:

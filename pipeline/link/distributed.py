@@ -16,6 +16,13 @@ directly and returns exactly what `LocalExecutor` returns. No partition needs th
   the pass's statistics. Each candidate pair is therefore made and compared once, by the first
   pass that generates it, as `candidate_pairs` counts it; the driver sums the parts
   (`blocking.merge_stats`).
+- training and inference (`train_and_predict`, what `Linker.run` asks for): one task on a
+  worker takes the buckets' results (fetched from the workers that made them), joins them in
+  the local engine's order, and runs `Linker.train_and_predict` on them, the function the
+  local engine runs (u from random pairs, the EM sessions' blocks, the prior, then the
+  scores). Only the pairs worth keeping, the model and the statistics come back: the
+  candidates' levels never reach the driver. (`candidates_with_levels` still gathers them,
+  for callers that want them here.)
 
 Block codes are integers (equal codes ⇔ equal keys), so no string keys travel and no hash
 collision can add or lose a pair. What stays on the driver, and what that costs, is in
@@ -46,13 +53,15 @@ import pandas as pd
 from pipeline.errors import InputError
 from pipeline.link.blocking import PassCodes, PassStats, block_pairs, merge_stats
 from pipeline.link.compare import Comparer, Inputs
-from pipeline.link.executor import Candidates
+from pipeline.link.executor import Candidates, Scored
+from pipeline.link.fellegi_sunter import Model
 from pipeline.link.spec import ModelSpec
 
 if TYPE_CHECKING:
     from distributed import Client
 
     from pipeline.link.engine import Linker
+    from pipeline.link.training import Labels
 
 CONNECT_TIMEOUT_S = 10
 ROWS_PER_CHUNK = 100_000  # features: rows per task
@@ -156,6 +165,38 @@ def _bucket_task(spec: ModelSpec, bucket: _Bucket) -> _BucketResult:
     return _sanitised(_bucket_pairs, spec, bucket)
 
 
+def _joined(n_comparisons: int, results: Sequence[_BucketResult], stats: list[PassStats]
+            ) -> Candidates:
+    """The buckets' new pairs as one `Candidates`, sorted by (left, right) as the local
+    engine's."""
+    li = np.concatenate([np.zeros(0, dtype=np.int64), *(r.li for r in results)]).astype(np.int64)
+    ri = np.concatenate([np.zeros(0, dtype=np.int64), *(r.ri for r in results)]).astype(np.int64)
+    levels = np.concatenate([np.zeros((0, n_comparisons), dtype=np.int8),
+                             *(r.levels for r in results)])
+    order = np.lexsort((ri, li))
+    return Candidates(li[order], ri[order], levels[order], stats)
+
+
+def _train_and_predict_on_worker(spec: ModelSpec, threads: int, left: pd.DataFrame,
+                                 right: pd.DataFrame | None, model: Model | None,
+                                 labels: Labels | None, *results: _BucketResult
+                                 ) -> tuple[Scored, list[PassStats], list[dict]]:
+    from pipeline.link.engine import Linker
+
+    linker = Linker(spec, threads=threads)
+    lf = linker.inputs(left)
+    rf = lf if right is None else linker.inputs(right)
+    candidates = _joined(len(linker.comparisons), results, [])
+    parts, metrics = [r.stats for r in results], [r.metrics for r in results]
+    del results
+    return linker.train_and_predict(left, right, lf, rf, candidates, model, labels), parts, \
+        metrics
+
+
+def _train_and_predict_task(*args: Any) -> tuple[Scored, list[PassStats], list[dict]]:
+    return _sanitised(_train_and_predict_on_worker, *args)
+
+
 def _block_hashes(left: pd.DataFrame, right: pd.DataFrame | None, columns: Sequence[str],
                   codes: PassCodes) -> np.ndarray:
     """A stable hash (uint64) of each block's key values, indexed by block code: SipHash
@@ -230,6 +271,45 @@ class DaskExecutor:
     def candidates_with_levels(self, linker: Linker, left: pd.DataFrame,
                                right: pd.DataFrame | None, lf: Inputs, rf: Inputs
                                ) -> Candidates:
+        submitted, stats_parts = self._submit_buckets(linker, left, right, lf, rf)
+        results = self.client.gather([future for _, future in submitted])
+        self._record_metrics(linker, submitted, [r.metrics for r in results],
+                             [r.stats for r in results])
+        stats = merge_stats([block_pass.name for block_pass in linker.passes],
+                            stats_parts + [r.stats for r in results])
+        return _joined(len(linker.comparisons), results, stats)
+
+    def train_and_predict(self, linker: Linker, left: pd.DataFrame,
+                          right: pd.DataFrame | None, model: Model | None = None,
+                          labels: Labels | None = None) -> Scored:
+        """The candidates computed on the workers as `candidates_with_levels` does, then
+        joined, trained on (unless `model` is given) and scored by one task on a worker
+        (`Linker.train_and_predict`, the local engine's function): the candidates' levels,
+        the u sample and the EM sessions' pairs never reach this process, only the pairs
+        worth keeping, the model and the statistics do."""
+        client = self.client
+        lf = linker.inputs(left)
+        rf = lf if right is None else linker.inputs(right)
+        submitted, stats_parts = self._submit_buckets(linker, left, right, lf, rf)
+        del lf, rf
+        sides = client.scatter([left, right], hash=False)
+        try:
+            future = client.submit(_train_and_predict_task, linker.spec, linker.threads,
+                                   *sides, model, labels, *[f for _, f in submitted],
+                                   pure=False)
+            scored, parts, metrics = future.result()
+        finally:
+            for scattered in sides:
+                scattered.release()
+        self._record_metrics(linker, submitted, metrics, parts)
+        stats = merge_stats([block_pass.name for block_pass in linker.passes],
+                            stats_parts + parts)
+        return scored._replace(stats=stats)
+
+    def _submit_buckets(self, linker: Linker, left: pd.DataFrame, right: pd.DataFrame | None,
+                        lf: Inputs, rf: Inputs) -> tuple[list[tuple[int, Any]], list[PassStats]]:
+        """One task per (pass, bucket) submitted: their futures (with their pass), and each
+        pass's skipped blocks (the driver's part of the statistics)."""
         client = self.client
         workers = self._workers()
         spec = client.scatter(linker.spec, broadcast=False, hash=False)
@@ -237,7 +317,6 @@ class DaskExecutor:
         codes: list[tuple[np.ndarray, np.ndarray | None]] = []  # per pass, sent to tasks
         stats_parts: list[PassStats] = []
         submitted: list[tuple[int, Any]] = []
-        self.partition_metrics = []
         for p, block_pass in enumerate(linker.passes):
             pass_codes = block_pass.codes(left, right, column_codes)  # as LocalExecutor
             stats_parts.append(PassStats(block_pass.name,
@@ -266,26 +345,15 @@ class DaskExecutor:
             for future in client.scatter(buckets, hash=False):
                 submitted.append((p, client.submit(_bucket_task, spec, future, pure=False)))
             del buckets
+        return submitted, stats_parts
 
-        li_parts, ri_parts, level_parts = [], [], []
-        for (p, future), result in zip(submitted, client.gather([f for _, f in submitted]),
-                                       strict=True):
-            stats_parts.append(result.stats)
-            li_parts.append(result.li)
-            ri_parts.append(result.ri)
-            level_parts.append(result.levels)
-            self.partition_metrics.append({"spec": linker.spec.name,
-                                           "pass": linker.passes[p].name, "key": future.key,
-                                           "pairs": result.stats.pairs,
-                                           "new_pairs": result.stats.new_pairs,
-                                           **result.metrics})
-        n_comparisons = len(linker.comparisons)
-        li = np.concatenate([np.zeros(0, dtype=np.int64), *li_parts]).astype(np.int64)
-        ri = np.concatenate([np.zeros(0, dtype=np.int64), *ri_parts]).astype(np.int64)
-        levels = np.concatenate([np.zeros((0, n_comparisons), dtype=np.int8), *level_parts])
-        order = np.lexsort((ri, li))
-        stats = merge_stats([block_pass.name for block_pass in linker.passes], stats_parts)
-        return Candidates(li[order], ri[order], levels[order], stats)
+    def _record_metrics(self, linker: Linker, submitted: list[tuple[int, Any]],
+                        metrics: list[dict], stats: list[PassStats]) -> None:
+        """`partition_metrics`: one row per (pass, bucket) task, no records."""
+        self.partition_metrics = [
+            {"spec": linker.spec.name, "pass": linker.passes[p].name, "key": future.key,
+             "pairs": part.pairs, "new_pairs": part.new_pairs, **row}
+            for (p, future), row, part in zip(submitted, metrics, stats, strict=True)]
 
     @staticmethod
     def _side(positions: np.ndarray, codes: list[np.ndarray], inputs: Inputs) -> _Side:
@@ -394,6 +462,11 @@ class LazyDaskExecutor:
                                right: pd.DataFrame | None, lf: Inputs, rf: Inputs
                                ) -> Candidates:
         return self.executor().candidates_with_levels(linker, left, right, lf, rf)
+
+    def train_and_predict(self, linker: Linker, left: pd.DataFrame,
+                          right: pd.DataFrame | None, model: Model | None = None,
+                          labels: Labels | None = None) -> Scored:
+        return self.executor().train_and_predict(linker, left, right, model, labels)
 
     def close(self) -> None:
         self._stack.close()

@@ -5,6 +5,7 @@
     training              training.py: u by sampling, EM sessions, the prior -> `Model`
     inference             inference.py: weights, term frequencies, deterministic rules,
                           probabilities -> the scored pairs worth keeping
+                          (the executor runs these three: on a cluster, on a worker)
     assignment            assign.py: one-to-one assignment or clusters -> `decision`
 
 Generic over schemas: it sees only feature frames (text columns, '' for missing) and a
@@ -23,13 +24,13 @@ from pipeline.link.assign import assign
 from pipeline.link.blocking import BlockPass, ColumnCodes, PassStats
 from pipeline.link.compare import Comparer, Inputs, default_threads
 from pipeline.link.comparisons import LevelComparison
-from pipeline.link.executor import Candidates, LocalExecutor, PairExecutor
+from pipeline.link.executor import Candidates, LocalExecutor, PairExecutor, Scored
 from pipeline.link.fellegi_sunter import Model
 from pipeline.link.inference import predict
 from pipeline.link.spec import ModelSpec
 from pipeline.link.training import Labels, train
 
-__all__ = ["Candidates", "LinkResult", "Linker", "LocalExecutor", "PairExecutor",
+__all__ = ["Candidates", "LinkResult", "Linker", "LocalExecutor", "PairExecutor", "Scored",
            "default_threads"]
 
 
@@ -103,20 +104,29 @@ class Linker:
                      None if right is None else len(right), block,
                      None if li is None or ri is None else (li, ri), labels=labels).model
 
+    def train_and_predict(self, left: pd.DataFrame, right: pd.DataFrame | None, lf: Inputs,
+                          rf: Inputs, candidates: Candidates, model: Model | None = None,
+                          labels: Labels | None = None) -> Scored:
+        """Train on `candidates` (unless `model` is given) and score them: the pairs worth
+        keeping (`inference.predict`), before assignment. Where the executor runs it (here,
+        or on a Dask worker) changes nothing in the result."""
+        li, ri, levels, stats = candidates
+        model = model or self.fit(left, right, levels, lf, rf, li, ri, labels)
+        pairs = predict(model, self.comparisons, self.spec.decisions,
+                        self.comparer.encoded(lf, rf), li, ri, levels)
+        return Scored(pairs, model, stats, len(li))
+
     def run(self, left: pd.DataFrame, right: pd.DataFrame | None = None,
             model: Model | None = None, left_cluster: np.ndarray | None = None,
             labels: Labels | None = None) -> LinkResult:
-        """Candidates, levels, fit (unless a model is given), scores and decisions.
+        """Candidates, levels, fit (unless a model is given), scores (`PairExecutor.
+        train_and_predict`: where the executor runs them) and decisions (here).
 
         `left_cluster`: a cluster id per left record (the roll's dedupe): left records of one
         cluster may share a right record (`assign`). `labels`: analysts' labelled pairs
         (`training.Labels`, positions), used in training only (not with a given model)."""
-        lf = self.inputs(left)
-        rf = lf if right is None else self.inputs(right)
-        li, ri, levels, stats = self.executor.candidates_with_levels(self, left, right, lf, rf)
-        model = model or self.fit(left, right, levels, lf, rf, li, ri, labels)
-        pairs = predict(model, self.comparisons, self.spec.decisions,
-                        self.comparer.encoded(lf, rf), li, ri, levels)
+        pairs, model, stats, candidates = self.executor.train_and_predict(
+            self, left, right, model, labels)
         pairs["decision"] = assign(pairs, self.spec, dedupe=self.dedupe,
                                    left_cluster=left_cluster)
-        return LinkResult(pairs, model, stats, len(li))
+        return LinkResult(pairs, model, stats, candidates)
