@@ -4,6 +4,7 @@ operator's error, not a traceback."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -321,3 +322,87 @@ def test_the_roster_on_the_workers_links_exactly_as_here(executor, generated, no
     finally:
         here.close()
         there.close()
+
+
+def _parquet_roster(generated: Path, folder: Path) -> Path:
+    """The generated roster as a folder of three Parquet files of several row groups (the
+    columns as exported: text, the file's own headers)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = pd.read_csv(generated / "members.csv", dtype=str, keep_default_na=False)
+    folder.mkdir(parents=True)
+    bounds = np.linspace(0, len(frame), 4).astype(int)
+    for k in range(3):
+        part = frame.iloc[bounds[k]:bounds[k + 1]]
+        pq.write_table(pa.Table.from_pandas(part, preserve_index=False),
+                       folder / f"part-{k}.parquet", row_group_size=301)
+    return folder
+
+
+def test_a_parquet_roster_is_read_on_the_workers(executor, generated, normalised, tmp_path,
+                                                 monkeypatch) -> None:
+    """Every roster input Parquet: the workers read their chunks (`pieces.read_piece`), the
+    driver reads only the header's records and the footers, and the first pass, its
+    accounting and the member links are those of the local engine reading the same folder."""
+    import pipeline.roster.on_dask as on_dask
+    from pipeline.ingest.stream_sources import ParquetSource
+    from pipeline.roster.first_pass import stream_roster
+    from pipeline.roster.second_pass import link_roster
+
+    folder = _parquet_roster(generated, tmp_path / "members")
+    civil = normalised[Source.CIVIL].frame
+    civil_f = person_features(civil)
+    spec = load_spec("civil_members")
+    views_here: list[pd.DataFrame] = []
+    views_there: list[pd.DataFrame] = []
+    here = stream_roster([folder], civil_f, spec, REFERENCE_DATE, chunk_rows=997,
+                         validate=views_here.append)
+
+    def here_only(*_args, **_kwargs):
+        raise AssertionError("the driver read roster rows")
+
+    monkeypatch.setattr(ParquetSource, "blocks", here_only)
+    monkeypatch.setattr(on_dask, "sent_from_here", here_only)
+    there = on_dask.stream_roster_on_dask(executor.client, [folder], civil_f, spec,
+                                          REFERENCE_DATE, chunk_rows=997,
+                                          validate=views_there.append)
+    try:
+        assert there.chunks == here.chunks > 3
+        assert (there.rows_usable, there.usable_per_file) == (here.rows_usable,
+                                                              here.usable_per_file)
+        assert there.files == here.files
+        pd.testing.assert_frame_equal(pd.concat(views_there), pd.concat(views_here))
+        pd.testing.assert_frame_equal(there.quarantine, here.quarantine)
+        links_here, model_here, stats_here = link_roster(civil, here)
+        links_there, model_there, stats_there = on_dask.link_roster_on_dask(
+            executor.client, civil, there)
+        assert len(links_here) > 100
+        pd.testing.assert_frame_equal(links_there, links_here)
+        assert model_there == model_here and stats_there == stats_here
+    finally:
+        here.close()
+        there.close()
+
+
+def test_a_night_with_a_parquet_roster_is_the_same_on_both_engines(night, executor, generated,
+                                                                   tmp_path) -> None:
+    folder = _parquet_roster(generated, tmp_path / "members")
+    outs = {}
+    for engine in ("local", "dask"):
+        outs[engine] = tmp_path / engine
+        extra = ["--dask-address", executor.client.scheduler.address] if engine == "dask" \
+            else []
+        result = night("--union", str(generated / "union_roll.xlsx"),
+                       "--civil", str(generated / "civil_exchange.csv"),
+                       "--members", str(folder), "--out", str(outs[engine]),
+                       "--as-of", "2026-06-30", "--engine", engine, *extra)
+        assert result.returncode == 0, result.stderr
+    for name in ("links.parquet", "member_links.parquet", "discrepancies.parquet",
+                 "quarantine.parquet", "field_issues.parquet"):
+        expected = pd.read_parquet(outs["local"] / name)
+        pd.testing.assert_frame_equal(pd.read_parquet(outs["dask"] / name), expected)
+    manifests = {engine: json.loads((out / "manifest.json").read_text("utf-8"))
+                 for engine, out in outs.items()}
+    assert manifests["dask"]["accounting"] == manifests["local"]["accounting"]
+    assert len(pd.read_parquet(outs["local"] / "member_links.parquet")) > 100

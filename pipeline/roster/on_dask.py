@@ -4,9 +4,13 @@ The same per-chunk functions as the local engine (`first_pass.first_pass_chunk`,
 `second_pass.second_pass_chunk`) run as Dask tasks on the same chunks, so the night is the
 same. What lives where:
 
-- the driver streams the roster's files (`pipeline.ingest.stream`), one chunk at a time, and
-  scatters each raw chunk to a worker; at most `2 × workers` chunks are in flight, so the
-  driver never holds more than that many raw chunks;
+- when every roster input is Parquet, the workers read the chunks themselves
+  (`read_on_workers`, `pipeline.ingest.pieces`): the driver reads only the header and the
+  files' footers, cuts the data where the stream would cut its chunks, and learns each
+  piece's counts (the row keys' ordinals follow from them); otherwise the driver streams
+  the roster's files (`pipeline.ingest.stream`), one chunk at a time, and scatters each raw
+  chunk to a worker (`sent_from_here`). Either way at most `2 × workers` chunks are in
+  flight;
 - a worker normalises its chunk, builds the validation view and the features, and observes
   the chunk (counts, its sample candidates, which records could pair); the records that could
   pair **stay on the worker** (a future), and only the small parts travel back;
@@ -28,13 +32,23 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from pipeline.ingest.load import FileInfo
+from pipeline.ingest.pieces import (
+    ParquetPiece,
+    PieceCounts,
+    PiecePlan,
+    PieceRead,
+    plan_parquet_pieces,
+    read_piece,
+)
 from pipeline.link.distributed import _sanitised
 from pipeline.link.fellegi_sunter import Model
 from pipeline.link.spec import ModelSpec
@@ -57,6 +71,7 @@ from pipeline.roster.second_pass import (
     finish_roster,
     second_pass_chunk,
 )
+from pipeline.schema import Source
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -139,20 +154,29 @@ def stream_roster_on_dask(client: Client, paths: list[Path], civil_features: pd.
                           spec: ModelSpec, as_of: dt.date, *, chunk_rows: int = CHUNK_ROWS,
                           validate: Callable[[pd.DataFrame], None] | None = None,
                           chunks: ChunkSource | None = None) -> RosterPass:
-    """`first_pass.stream_roster` with each chunk's work on a worker (see the module)."""
+    """`first_pass.stream_roster` with each chunk's work on a worker (see the module).
+
+    When every roster input is Parquet (and no `chunks` are given), the workers read the
+    chunks themselves (`read_on_workers`); otherwise this process streams them
+    (`sent_from_here`)."""
     linkage = StreamedLinkage(spec, civil_features)
     context = client.scatter(context_for(linkage, as_of, validate is not None),
                              broadcast=True, hash=False)
     collected = Collected(linkage, validate)
-    raw_chunks, files_of = chunks or roster_chunks(paths, chunk_rows)
     window = 2 * workers_of(client)
+    plan = None if chunks is not None else plan_parquet_pieces(paths, Source.MEMBERS,
+                                                               chunk_rows)
+    if plan is not None:
+        raw = read_on_workers(client, plan, window)
+        files_of: Callable[[], list[FileInfo]] = lambda: plan.files  # noqa: E731
+    else:
+        raw_chunks, files_of = chunks or roster_chunks(paths, chunk_rows)
+        raw = sent_from_here(client, raw_chunks)
     pending: deque[Future] = deque()
     held: list[Future] = []
     samples: list[Future] = []
     try:
-        for raw, first_row in raw_chunks_with_offsets(raw_chunks):
-            raw_future = client.scatter(raw, hash=False)
-            del raw
+        for raw_future, first_row in raw:
             part = client.submit(_first, raw_future, first_row, context,
                                  linkage.sample_bound(), pure=False)
             held.append(client.submit(_could_pair, part, pure=False))
@@ -168,6 +192,68 @@ def stream_roster_on_dask(client: Client, paths: list[Path], civil_features: pd.
         for future in [*held, *samples, *pending]:
             future.release()
         raise
+    finally:
+        close = getattr(raw, "close", None)
+        if close is not None:
+            close()  # a generator stopped early releases what it holds
+
+
+def sent_from_here(client: Client, raw_chunks: Iterable[pd.DataFrame]
+                   ) -> Iterator[tuple[Future, int]]:
+    """Each raw chunk read here, scattered to a worker: (its future, the ordinal of its first
+    row over the roster)."""
+    for raw, first_row in raw_chunks_with_offsets(raw_chunks):
+        future = client.scatter(raw, hash=False)
+        del raw
+        yield future, first_row
+
+
+def _read(piece: ParquetPiece) -> PieceRead:
+    return _sanitised(read_piece, piece)
+
+
+def _piece_frame(read: PieceRead) -> pd.DataFrame | None:
+    return read.frame
+
+
+def _piece_counts(read: PieceRead) -> tuple[PieceCounts, tuple[str, str, str] | None]:
+    return read.counts, read.error
+
+
+def read_on_workers(client: Client, plan: PiecePlan, ahead: int
+                    ) -> Iterator[tuple[Future, int]]:
+    """The roster's Parquet pieces read on the workers (`pieces.read_piece`), in two steps:
+    a worker reads a piece and keeps its frame, only its counts come here; the ordinal of a
+    piece's first data row over the roster (which the row keys are made of) is known once
+    the pieces before it are counted, so each piece's frame is yielded (a future) with that
+    ordinal, in row order. At most `ahead` pieces are read ahead. Pieces without data rows are
+    counted and left out, as the stream leaves out such chunks. Raises the InputError of a
+    piece that cannot be read, in row order (`PiecePlan.add`)."""
+    queue: deque[tuple[ParquetPiece, Future, Future]] = deque()
+    pieces = iter(plan.pieces)
+
+    def submit(count: int) -> None:
+        for piece in islice(pieces, count):
+            read = client.submit(_read, piece, pure=False)
+            queue.append((piece, client.submit(_piece_frame, read, pure=False),
+                          client.submit(_piece_counts, read, pure=False)))
+
+    first_row = 0
+    try:
+        submit(ahead)
+        while queue:
+            piece, frame, counted = queue.popleft()
+            submit(1)
+            counts, error = counted.result()
+            plan.add(piece, counts, error)
+            if counts.rows_data:
+                yield frame, first_row
+                first_row += counts.rows_data
+            del frame, counted
+    finally:
+        for _piece, frame, counted in queue:
+            frame.release()
+            counted.release()
 
 
 def fit_roster_on_dask(client: Client, roster: RosterPass) -> Model:
