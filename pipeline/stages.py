@@ -121,7 +121,7 @@ def roster(inputs: Inputs, normalised: dict[Source, NormalisedSource], as_of: dt
 
             result = stream_roster_on_dask(client, list(inputs.members), civil_f, spec, as_of,
                                            chunk_rows=chunk_rows or _chunk_rows(config),
-                                           validate=validation.add if validation else None)
+                                           validation=validation)
         else:
             result = stream_roster(list(inputs.members), civil_f, spec, as_of,
                                    chunk_rows=chunk_rows or _chunk_rows(config),

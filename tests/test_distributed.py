@@ -405,4 +405,43 @@ def test_a_night_with_a_parquet_roster_is_the_same_on_both_engines(night, execut
     manifests = {engine: json.loads((out / "manifest.json").read_text("utf-8"))
                  for engine, out in outs.items()}
     assert manifests["dask"]["accounting"] == manifests["local"]["accounting"]
+    # the roster suite checked on the workers: the same merged outcome as checked here
+    assert manifests["dask"]["validation"] == manifests["local"]["validation"]
+    assert manifests["local"]["validation"]["suites"]["roster"]["rows"] > 1000
     assert len(pd.read_parquet(outs["local"] / "member_links.parquet")) > 100
+
+
+def test_the_roster_suite_checked_on_the_workers_is_the_whole_frames(executor) -> None:
+    """Each chunk's view checked on a worker (`chunk_check.check_chunk`: GX in the worker's
+    own context, the keyed hashes, the counts), merged here with `add_checked`: the same
+    outcome, stored result (every count, failing value, duplicate across chunks), sentences
+    and summary as the suite run on the whole frame."""
+    from pipeline.validate.chunk_check import check_chunk
+    from pipeline.validate.chunked import ChunkedSuite
+    from tests.test_validate_chunked import (
+        SAMPLE,
+        _assert_same,
+        _plant,
+        _run,
+        _stored,
+        _view,
+        _whole,
+    )
+
+    view, labels = _view(Source.MEMBERS, SAMPLE / "members.csv", _plant, rows=400)
+    run = _run()
+    try:
+        suite = ChunkedSuite(run, "roster", labels)
+        checks = executor.client.scatter(suite.checks, broadcast=True, hash=False)
+        futures = [executor.client.submit(check_chunk, view.iloc[start:start + 37], checks,
+                                          pure=False) for start in range(0, len(view), 37)]
+        for future in futures:
+            suite.add_checked(future.result())
+        outcome = suite.finish()
+        chunked = {"outcome": outcome, "stored": _stored(run), "sentences": run.sentences,
+                   "summary": run.summary()["suites"]}
+    finally:
+        run.close()
+    whole = _whole(view, labels)
+    assert whole["outcome"].failed  # the planted faults fail checks
+    _assert_same(chunked, whole)

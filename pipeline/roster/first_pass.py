@@ -27,6 +27,7 @@ from pipeline.link.streamed import POSITION, ChunkObservation, LeftIndex, Stream
 from pipeline.normalise.sources import NormalisedSource, normalise_source
 from pipeline.roster.spill import Spill
 from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_ROW, SOURCE_SHEET, Source
+from pipeline.validate.chunk_check import CheckedChunk, ChunkChecks
 
 CHUNK_ROWS = 200_000  # roster rows per chunk (about 0.5 GB at the peak of normalising one)
 CARRIED = ("row_key", "member_id", SOURCE_FILE)  # kept beside the features, for the outputs
@@ -93,12 +94,13 @@ class ChunkPart:
     observation: ChunkObservation
     could_pair: pd.DataFrame
     seconds: dict[str, float]
+    checked: CheckedChunk | None = None  # the view checked where the chunk is (then no view)
 
     def small(self) -> ChunkPart:
         """The same without the records that could pair (what travels to the driver)."""
         return ChunkPart(self.rows, self.view, self.quarantine, self.field_issues,
                          self.usable_per_file, self.observation, self.could_pair.iloc[:0],
-                         self.seconds)
+                         self.seconds, self.checked)
 
 
 def first_pass_chunk(raw: pd.DataFrame, first_row: int, context: FirstPassContext,
@@ -156,13 +158,27 @@ def _linker(spec: ModelSpec):
     return _LINKERS[key]
 
 
+class ChunkValidation(Protocol):
+    """The roster suite run chunk by chunk (`roster.validation.RosterValidation`): `add` a
+    chunk's view here, or `add_checked` a chunk checked elsewhere with `checks`."""
+
+    checks: ChunkChecks
+
+    def add(self, view: pd.DataFrame) -> None: ...
+
+    def add_checked(self, checked: CheckedChunk) -> None: ...
+
+
 class Collected:
-    """The driver's side of the first pass: chunk parts added in order."""
+    """The driver's side of the first pass: chunk parts added in order. `validate(view)`
+    gets each chunk's view; `add_checked(checked)` each chunk checked where it is."""
 
     def __init__(self, linkage: StreamedLinkage,
-                 validate: Callable[[pd.DataFrame], None] | None) -> None:
+                 validate: Callable[[pd.DataFrame], None] | None,
+                 add_checked: Callable[[CheckedChunk], None] | None = None) -> None:
         self.linkage = linkage
         self.validate = validate
+        self.add_checked = add_checked
         self.usable: dict[str, int] = {}
         self.quarantine: list[pd.DataFrame] = []
         self.issues: list[pd.DataFrame] = []
@@ -170,8 +186,11 @@ class Collected:
         self.seconds: dict[str, float] = {}
 
     def add(self, part: ChunkPart) -> None:
-        if self.validate is not None and part.view is not None:
-            begun = time.perf_counter()
+        begun = time.perf_counter()
+        if self.add_checked is not None and part.checked is not None:
+            self.add_checked(part.checked)
+            part.seconds["validate_merge"] = time.perf_counter() - begun
+        elif self.validate is not None and part.view is not None:
             self.validate(part.view)
             part.seconds["validate"] = time.perf_counter() - begun
         self.linkage.merge(part.observation)

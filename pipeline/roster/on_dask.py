@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
@@ -57,6 +58,7 @@ from pipeline.roster.first_pass import (
     CHUNK_ROWS,
     ChunkPart,
     ChunkSource,
+    ChunkValidation,
     Collected,
     RosterPass,
     context_for,
@@ -72,6 +74,7 @@ from pipeline.roster.second_pass import (
     second_pass_chunk,
 )
 from pipeline.schema import Source
+from pipeline.validate.chunk_check import ChunkChecks, check_chunk
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -79,8 +82,20 @@ if TYPE_CHECKING:
 REDUCE_FAN_IN = 4  # scored parts combined per task (`reduce_on_workers`)
 
 
-def _first(raw: pd.DataFrame, first_row: int, context: Any, bound: int | None) -> ChunkPart:
-    return _sanitised(first_pass_chunk, raw, first_row, context, bound)
+def _first_checked(raw: pd.DataFrame, first_row: int, context: Any, bound: int | None,
+                   checks: ChunkChecks | None) -> ChunkPart:
+    part = first_pass_chunk(raw, first_row, context, bound)
+    if checks is not None and part.view is not None:
+        begun = time.perf_counter()
+        part.checked = check_chunk(part.view, checks)  # GX in the worker's own context
+        part.view = None
+        part.seconds["validate_on_worker"] = time.perf_counter() - begun
+    return part
+
+
+def _first(raw: pd.DataFrame, first_row: int, context: Any, bound: int | None,
+           checks: ChunkChecks | None = None) -> ChunkPart:
+    return _sanitised(_first_checked, raw, first_row, context, bound, checks)
 
 
 def _small(part: ChunkPart) -> ChunkPart:
@@ -153,16 +168,23 @@ def workers_of(client: Client) -> int:
 def stream_roster_on_dask(client: Client, paths: list[Path], civil_features: pd.DataFrame,
                           spec: ModelSpec, as_of: dt.date, *, chunk_rows: int = CHUNK_ROWS,
                           validate: Callable[[pd.DataFrame], None] | None = None,
-                          chunks: ChunkSource | None = None) -> RosterPass:
+                          chunks: ChunkSource | None = None,
+                          validation: ChunkValidation | None = None) -> RosterPass:
     """`first_pass.stream_roster` with each chunk's work on a worker (see the module).
 
     When every roster input is Parquet (and no `chunks` are given), the workers read the
     chunks themselves (`read_on_workers`); otherwise this process streams them
-    (`sent_from_here`)."""
+    (`sent_from_here`). `validation` (what the night gives): each chunk's view is checked on
+    its worker (`chunk_check.check_chunk` with `validation.checks`) and only the result
+    comes here (`validation.add_checked`); `validate(view)` instead brings each view here."""
     linkage = StreamedLinkage(spec, civil_features)
-    context = client.scatter(context_for(linkage, as_of, validate is not None),
-                             broadcast=True, hash=False)
-    collected = Collected(linkage, validate)
+    validating = validation is not None or validate is not None
+    context = client.scatter(context_for(linkage, as_of, validating), broadcast=True,
+                             hash=False)
+    checks = None if validation is None else client.scatter(validation.checks, broadcast=True,
+                                                            hash=False)
+    collected = Collected(linkage, validate,
+                          None if validation is None else validation.add_checked)
     window = 2 * workers_of(client)
     plan = None if chunks is not None else plan_parquet_pieces(paths, Source.MEMBERS,
                                                                chunk_rows)
@@ -178,7 +200,7 @@ def stream_roster_on_dask(client: Client, paths: list[Path], civil_features: pd.
     try:
         for raw_future, first_row in raw:
             part = client.submit(_first, raw_future, first_row, context,
-                                 linkage.sample_bound(), pure=False)
+                                 linkage.sample_bound(), checks, pure=False)
             held.append(client.submit(_could_pair, part, pure=False))
             samples.append(client.submit(_sample_candidates, part, pure=False))
             pending.append(client.submit(_small, part, pure=False))

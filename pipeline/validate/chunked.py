@@ -55,6 +55,13 @@ from typing import ClassVar
 import pandas as pd
 
 from pipeline.validate import custom_expectations, sentences
+from pipeline.validate.chunk_check import (
+    RULE_KEY,
+    CheckedChunk,
+    ChunkChecks,
+    ChunkItem,
+    check_chunk,
+)
 from pipeline.validate.runner import (
     PROVENANCE,
     RESULT_FORMAT,
@@ -71,7 +78,6 @@ from pipeline.validate.spill import (
     new_hash_key,
 )
 
-RULE_KEY = "bidui_chunk_rule"  # meta key: which rule a per-chunk result belongs to
 NOT_RAISED = {"raised_exception": False, "exception_traceback": None, "exception_message": None}
 
 
@@ -92,8 +98,9 @@ class Merged:
 
 class Rule:
     """How one expectation is merged. `gx_per_chunk`: GX validates it on each chunk and
-    `add` receives that chunk's ExpectationValidationResult (else None); `hashed`: the column
-    whose values must be hashed over all chunks, and whether with row positions."""
+    `add` receives that chunk's result (`chunk_check.ChunkItem`, else None); `hashed`: the
+    column whose values must be hashed over all chunks, and whether with row positions;
+    `counted`: the column whose element and missing counts `add` needs."""
 
     gx_per_chunk: ClassVar[bool] = False
     with_rows: ClassVar[bool] = False
@@ -106,7 +113,11 @@ class Rule:
     def hashed(self) -> str | None:
         return None
 
-    def add(self, view: pd.DataFrame, first_row: int, item) -> None:
+    @property
+    def counted(self) -> str | None:
+        return None
+
+    def add(self, chunk: CheckedChunk, first_row: int, item: ChunkItem | None) -> None:
         raise NotImplementedError
 
     def merge(self, config, hashes: ColumnHashes | None, rows: RowsSpill | None) -> Merged:
@@ -124,8 +135,8 @@ class RowCount(Rule):
         super().__init__(config, limit)
         self.rows = 0
 
-    def add(self, view: pd.DataFrame, first_row: int, item) -> None:
-        self.rows += len(view)
+    def add(self, chunk: CheckedChunk, first_row: int, item: ChunkItem | None) -> None:
+        self.rows += chunk.rows
 
     def observed(self, hashes: ColumnHashes | None) -> int:
         return self.rows
@@ -166,7 +177,8 @@ class ColumnMap(Rule):
         self.index_columns = None
         self.raised: dict | None = None
 
-    def add(self, view: pd.DataFrame, first_row: int, item) -> None:
+    def add(self, chunk: CheckedChunk, first_row: int, item: ChunkItem | None) -> None:
+        assert item is not None
         info = item.exception_info or {}
         if info.get("raised_exception"):
             self.raised = self.raised or dict(info)
@@ -205,10 +217,14 @@ class Unique(ColumnMap):
     def hashed(self) -> str | None:
         return self.kwargs["column"]
 
-    def add(self, view: pd.DataFrame, first_row: int, item) -> None:
-        column = view[self.kwargs["column"]]
-        self.element += len(column)
-        self.missing += int(column.isna().sum())
+    @property
+    def counted(self) -> str | None:
+        return self.kwargs["column"]
+
+    def add(self, chunk: CheckedChunk, first_row: int, item: ChunkItem | None) -> None:
+        element, missing = chunk.counts[self.kwargs["column"]]
+        self.element += element
+        self.missing += missing
 
     def merge(self, config, hashes, rows) -> Merged:
         assert hashes is not None
@@ -334,6 +350,14 @@ class ChunkedSuite:
         self.hashes = {column: ColumnHashes(self.folder.path, f"h{i}", key, with_rows=rows,
                                             buckets=buckets)
                        for i, (column, rows) in enumerate(with_rows.items())}
+        self.checks = ChunkChecks(
+            suite=name,
+            expectations=tuple(e.configuration.to_json_dict() for e in copies),
+            parameters=run.expectation_parameters(), result_format=RESULT_FORMAT,
+            rows_result_format=ROWS_RESULT_FORMAT, hashed=tuple(with_rows.items()),
+            counted=tuple(dict.fromkeys(r.counted for r in self.rules if r.counted)),
+            listed=tuple(column for column, rows in with_rows.items() if rows),
+            provenance=tuple(PROVENANCE), hash_key=key)
         self.samples: dict[str, RowsSpill] = {}
         self.rows = 0
         self.template: pd.DataFrame | None = None
@@ -349,21 +373,30 @@ class ChunkedSuite:
         """Validate one chunk of the view (rows in order, after every chunk added before)."""
         if self.finished:
             raise ValueError(f"suite {self.name!r}: add() after finish()")
-        self._check_shape(view)
-        items = self._validate_chunk(view)
-        if self.template is None or (self.template.empty and not view.empty):
-            self.template = view.head(1).copy()
+        self._check_columns(list(view.columns))
+        self.add_checked(check_chunk(view, self.checks, self._validate_here))
+
+    def add_checked(self, checked: CheckedChunk) -> None:
+        """Merge one chunk checked elsewhere (`chunk_check.check_chunk` with `self.checks`,
+        e.g. on the Dask worker that holds the chunk), in row order as `add`."""
+        if self.finished:
+            raise ValueError(f"suite {self.name!r}: add() after finish()")
+        self._check_columns(checked.columns)
+        self._check_dtypes(checked)
+        if self.template is None or (self.template.empty and checked.rows):
+            self.template = checked.template
         for index, rule in enumerate(self.rules):
-            rule.add(view, self.rows, items[index] if rule.gx_per_chunk else None)
+            rule.add(checked, self.rows, checked.items[index] if rule.gx_per_chunk else None)
         for column, hashes in self.hashes.items():
-            hashes.add(view[column], self.rows)
-            if hashes.with_rows and self._listing(view):
+            values, positions = checked.hashes[column]
+            hashes.add_hashes(values, self.rows + positions)
+            if hashes.with_rows and column in checked.listing:
                 if column not in self.samples:
                     self.samples[column] = RowsSpill(
                         self.folder.path / f"rows-{len(self.samples)}.arrow",
                         [*PROVENANCE, column])
-                self.samples[column].add(view, self.rows)
-        self.rows += len(view)
+                self.samples[column].add(checked.listing[column], self.rows)
+        self.rows += checked.rows
 
     def finish(self) -> SuiteOutcome:
         """Merge, store the merged result once, record and return the suite's outcome."""
@@ -405,37 +438,31 @@ class ChunkedSuite:
 
     # -- helpers ---------------------------------------------------------------------------------
 
-    def _listing(self, view: pd.DataFrame) -> bool:
-        return all(column in view.columns for column in PROVENANCE)
-
-    def _check_shape(self, view: pd.DataFrame) -> None:
-        if self.template is not None and list(view.columns) != list(self.template.columns):
-            raise ValueError(f"suite {self.name!r}: a chunk's columns {list(view.columns)} "
+    def _check_columns(self, columns: list[str]) -> None:
+        if self.template is not None and columns != list(self.template.columns):
+            raise ValueError(f"suite {self.name!r}: a chunk's columns {columns} "
                              f"differ from the first chunk's {list(self.template.columns)}")
         for column in self.hashes:
-            if column not in view.columns:
+            if column not in columns:
                 raise ValueError(f"suite {self.name!r}: a chunk has no column {column!r}")
-            if not view[column].notna().any():
-                continue  # an empty column hashes nothing
-            dtype = str(view[column].dtype)
-            if self.dtypes.setdefault(column, dtype) != dtype:
+
+    def _check_dtypes(self, checked: CheckedChunk) -> None:
+        for column, dtype in checked.dtypes.items():  # columns with a value: an empty one
+            if self.dtypes.setdefault(column, dtype) != dtype:  # hashes nothing
                 raise ValueError(
                     f"suite {self.name!r}: column {column!r} is {dtype} in this chunk but "
                     f"{self.dtypes[column]} before; give every chunk the same dtypes "
                     "(equal values of different dtypes would hash differently)")
 
-    def _validate_chunk(self, view: pd.DataFrame) -> dict:
-        """GX's results for the per-row expectations on one chunk (not stored), by the index
-        of their rule."""
-        if not self.chunk_suite.expectations:
-            return {}
+    def _validate_here(self, view: pd.DataFrame, checks: ChunkChecks, listing: bool) -> list:
+        """GX's results for the per-row expectations on one chunk (not stored), in the night's
+        own context (`chunk_check.Validator`)."""
         batch = self.run.batch_definition(self.name).get_batch(
             batch_parameters={"dataframe": view})
         result = batch.validate(
-            self.chunk_suite,
-            result_format=ROWS_RESULT_FORMAT if self._listing(view) else RESULT_FORMAT,
+            self.chunk_suite, result_format=ROWS_RESULT_FORMAT if listing else RESULT_FORMAT,
             expectation_parameters=self.run.expectation_parameters())
-        return {item.expectation_config.meta[RULE_KEY]: item for item in result.results}
+        return list(result.results)
 
 
 def validate_chunks(run: ValidationRun, source, chunks: Iterable[tuple[pd.DataFrame,

@@ -82,6 +82,18 @@ class HashCounts:
     first_duplicated: np.ndarray
 
 
+def hash_values(values: pd.Series, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """The keyed 64-bit hashes (uint64) of a column's non-null values and those values'
+    positions in `values` (int64): what `ColumnHashes` stores, computable anywhere that has
+    the key (a Dask worker)."""
+    present = values.notna().to_numpy(dtype=bool)
+    if not present.any():
+        return np.empty(0, dtype=HASH), np.empty(0, dtype=np.int64)
+    hashes = pd.util.hash_pandas_object(values[present], index=False,
+                                        hash_key=key).to_numpy(dtype=HASH)
+    return hashes, np.flatnonzero(present).astype(np.int64)
+
+
 class ColumnHashes:
     """Keyed 64-bit hashes of one column's non-null values, in `buckets` files under
     `folder`, with each value's stream position when `with_rows`.
@@ -103,16 +115,19 @@ class ColumnHashes:
     def add(self, values: pd.Series, first_row: int) -> None:
         """Append a chunk: `values` (one column, any dtype), whose first row is at stream
         position `first_row` (int). Missing values are skipped, as GX skips them."""
+        hashes, positions = hash_values(values, self.key)
+        self.add_hashes(hashes, first_row + positions)
+
+    def add_hashes(self, hashes: np.ndarray, rows: np.ndarray) -> None:
+        """Append a chunk's hashes (`hash_values` with this key: uint64) and their values'
+        stream positions (int64, used `with_rows`)."""
         self._counts.clear()
-        present = values.notna().to_numpy(dtype=bool)
-        if not present.any():
+        if not len(hashes):
             return
-        hashes = pd.util.hash_pandas_object(values[present], index=False,
-                                            hash_key=self.key).to_numpy(dtype=HASH)
         records = np.empty(len(hashes), dtype=self.record)
         if self.with_rows:
             records["hash"] = hashes
-            records["row"] = first_row + np.flatnonzero(present)
+            records["row"] = rows
         else:
             records[:] = hashes
         bucket = (hashes >> np.uint64(64 - self.bits)).astype(np.intp) if self.bits else \
