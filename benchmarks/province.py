@@ -14,10 +14,13 @@ subprocess: seconds and peak memory recorded). Then, each a measured ``bidui run
 split into driver / Dask workers / Prefect server by :func:`benchmarks.scale.process_role`):
 
 1. local engine, small roster; 2. local engine, large roster (the province night);
-3. ``--engine dask`` (local 2-worker cluster), large roster.
+3. ``--engine dask`` (local 2-worker cluster), large roster;
+4. ``--engine dask``, the large roster as a folder of Parquet files (``members-parquet/`` in
+   the large set's folder: the CSV's cells as text, converted once with pyarrow and reused
+   while the CSV is unchanged), which the workers read themselves.
 
 After the runs: ``bidui evaluate --json`` of the province night against the set's ``truth/``,
-and the dask night's ``links``, ``member_links`` and ``discrepancies`` against the local one's
+and each dask night's ``links``, ``member_links`` and ``discrepancies`` against the local one's
 on their key columns (:data:`KEY_COLUMNS`, rows sorted; also whether every column is equal).
 The verdict rows are :func:`checks` (called by :func:`benchmarks.report.must_show`) and the
 results.md section :func:`section_lines`.
@@ -36,6 +39,7 @@ Only counts, ratios, seconds and bytes are recorded: no record of any person.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -56,7 +60,9 @@ BENCH_DIR = ROOT / "var" / "bench"
 SMALL = DataSet("province-1m", BENCH_DIR / "province-1m", HOUSEHOLDS, SEED, SMALL_ROSTER)
 LARGE = DataSet("province", BENCH_DIR / "province", HOUSEHOLDS, SEED, None)
 RUNS = (("small_local", "small", "local"), ("large_local", "large", "local"),
-        ("large_dask", "large", "dask"))
+        ("large_dask", "large", "dask"), ("large_dask_parquet", "large_parquet", "dask"))
+PARQUET_ROSTER = "members-parquet"  # the large roster as Parquet, in the large set's folder
+PARQUET_FILE_ROWS, PARQUET_GROUP_ROWS = 1_000_000, 128_000
 KEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "links.parquet": ("union_roll_id", "civil_case_id", "civil_member_no", "decision", "method"),
     "member_links.parquet": ("civil_case_id", "civil_member_no", "member_id", "decision"),
@@ -137,6 +143,55 @@ def ensure_set(data: DataSet, say: Say) -> dict:
     staging.rename(data.folder)
     return {"generated_now": True, "generate_seconds": measured.wall_seconds,
             "generate_peak_rss_bytes": measured.peak_rss_bytes}
+
+
+def ensure_parquet_roster(data: DataSet, say: Say) -> tuple[DataSet, dict]:
+    """``data`` with its roster as a folder of Parquet files (every column text, empty cells
+    empty strings, as the CSV's cells), converted with pyarrow when the folder is missing or
+    was made from another ``members.csv`` (size and modification time, in
+    ``_bidui_source.json``, a file the reader ignores)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    source = data.folder / MEMBERS_FILE
+    target = data.folder / PARQUET_ROSTER
+    stat = source.stat()
+    stamp = {"source": MEMBERS_FILE, "bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    with_parquet = dataclasses.replace(data, name=f"{data.name}-parquet", members_path=target)
+    try:
+        if json.loads((target / "_bidui_source.json").read_text("utf-8")) == stamp:
+            return with_parquet, {"converted_now": False, "convert_seconds": 0.0}
+    except (OSError, ValueError):
+        pass
+    say(f"{data.name}: members.csv → {PARQUET_ROSTER}/ (Parquet) …")
+    started = time.perf_counter()
+    staging = target.with_name(target.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    names = pacsv.open_csv(source).schema.names
+    reader = pacsv.open_csv(source, convert_options=pacsv.ConvertOptions(
+        column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False))
+    writer, written, files = None, 0, 0
+    for batch in reader:
+        offset = 0
+        while offset < batch.num_rows:
+            if writer is None or written >= PARQUET_FILE_ROWS:
+                if writer is not None:
+                    writer.close()
+                writer = pq.ParquetWriter(staging / f"part-{files:04d}.parquet", batch.schema)
+                files, written = files + 1, 0
+            take = min(batch.num_rows - offset, PARQUET_FILE_ROWS - written)
+            writer.write_table(pa.Table.from_batches([batch.slice(offset, take)]),
+                               row_group_size=PARQUET_GROUP_ROWS)
+            offset, written = offset + take, written + take
+    if writer is not None:
+        writer.close()
+    (staging / "_bidui_source.json").write_text(json.dumps(stamp), encoding="utf-8")
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    return with_parquet, {"converted_now": True,
+                          "convert_seconds": time.perf_counter() - started, "files": files}
 
 
 def file_digest(path: Path) -> str:
@@ -227,6 +282,19 @@ def run_province(sets: tuple[DataSet, DataSet] | None = None, workroot: Path | N
                                "roster_members_asked": data.roster_members,
                                **scale.data_counts(data), **prepared}
     ready = {key: "error" not in result["data"][key] for key in sets_by_key}
+    if ready["large"]:
+        try:
+            sets_by_key["large_parquet"], prepared = ensure_parquet_roster(large, say)
+        except Exception as error:  # recorded; the Parquet run is skipped
+            prepared = {"error": f"{type(error).__name__}: {str(error)[:300]}"}
+        result["data"]["large_parquet"] = {
+            "name": f"{large.name}-parquet", "folder": str(large.folder / PARQUET_ROSTER),
+            **{k: v for k, v in result["data"]["large"].items()
+               if k not in ("name", "folder", "generated_now", "generate_seconds")},
+            **prepared}
+    else:
+        result["data"]["large_parquet"] = {"error": result["data"]["large"]["error"]}
+    ready["large_parquet"] = "error" not in result["data"]["large_parquet"]
     result["same_roll_and_civil"] = (same_roll_and_civil(small, large) if all(ready.values())
                                      else None)
     workroot = workroot or BENCH_DIR / "runs"
@@ -256,6 +324,13 @@ def run_province(sets: tuple[DataSet, DataSet] | None = None, workroot: Path | N
             every = scale.compare_outputs(folder / "out-large_local", folder / "out-large_dask",
                                           tuple(KEY_COLUMNS))
             result["dask_vs_local"]["identical_all_columns"] = every["identical_links"]
+        if _ran(runs.get("large_local")) and _ran(runs.get("large_dask_parquet")):
+            say("province: dask (Parquet roster) vs local outputs …")
+            result["dask_parquet_vs_local"] = compare_keys(folder / "out-large_local",
+                                                           folder / "out-large_dask_parquet")
+            every = scale.compare_outputs(folder / "out-large_local",
+                                          folder / "out-large_dask_parquet", tuple(KEY_COLUMNS))
+            result["dask_parquet_vs_local"]["identical_all_columns"] = every["identical_links"]
     result["wall_seconds"] = time.perf_counter() - started
     return result
 
@@ -318,6 +393,9 @@ TARGETS = {
                       "(bidui evaluate)",
     "province_dask": "--engine dask: links, member_links, discrepancies identical to local "
                      "(key columns); driver process peak below the local engine's process",
+    "province_dask_parquet": "--engine dask, the roster as Parquet files read by the workers: "
+                             "links, member_links, discrepancies identical to local (key "
+                             "columns); driver process peak below the local engine's process",
 }
 
 
@@ -363,13 +441,14 @@ def _links_check(evaluation: object, night: object) -> dict:
             "pass": links["precision"] >= PRECISION_TARGET and links["recall"] >= RECALL_TARGET}
 
 
-def _dask_check(dask: object, local: object, comparison: dict) -> dict:
+def _dask_check(dask: object, local: object, comparison: dict,
+                name: str = "province_dask") -> dict:
     if not (_ran(dask) and _ran(local)):
-        return _failed("province_dask", _note(dask if _ran(local) else local))
+        return _failed(name, _note(dask if _ran(local) else local))
     assert isinstance(dask, dict) and isinstance(local, dict)
     driver, local_driver = process_peak(dask, "driver"), process_peak(local, "driver")
     below = driver is not None and local_driver is not None and driver < local_driver
-    return {"target": TARGETS["province_dask"], "identical": comparison.get("identical"),
+    return {"target": TARGETS[name], "identical": comparison.get("identical"),
             "identical_files": {name: entry.get("identical")
                                 for name, entry in (comparison.get("files") or {}).items()},
             "identical_all_columns": comparison.get("identical_all_columns"),
@@ -392,7 +471,10 @@ def checks(province: dict | None) -> dict[str, dict]:
             "province_night": _night_check(runs.get("large_local")),
             "province_links": _links_check(province.get("evaluation"), runs.get("large_local")),
             "province_dask": _dask_check(runs.get("large_dask"), runs.get("large_local"),
-                                         province.get("dask_vs_local") or {})}
+                                         province.get("dask_vs_local") or {}),
+            "province_dask_parquet": _dask_check(
+                runs.get("large_dask_parquet"), runs.get("large_local"),
+                province.get("dask_parquet_vs_local") or {}, "province_dask_parquet")}
 
 
 def _gib(value: float | None) -> str:
@@ -429,20 +511,24 @@ def must_show_rows(checks_: dict, num: Callable[..., str], verdict: Callable[[bo
     rows.append(["6", "province night: links vs truth",
                  f"precision ≥ {PRECISION_TARGET}, recall ≥ {RECALL_TARGET}", measured,
                  verdict(links["pass"])])
-    dask = checks_["province_dask"]
-    if "note" in dask:
-        measured = dask["note"]
-    else:
-        same = ", ".join(f"{name.removesuffix('.parquet')} {num(ok)}"
-                         for name, ok in dask["identical_files"].items())
-        measured = (f"identical: {same}; driver {_gib(dask['driver_peak_bytes'])}, workers "
-                    f"{_gib(dask['workers_peak_bytes'])}, Prefect server "
-                    f"{_gib(dask['server_peak_bytes'])} vs local engine process "
-                    f"{_gib(dask['local_driver_peak_bytes'])} (tree "
-                    f"{_gib(dask['local_peak_bytes'])}); {num(dask['dask_wall_seconds'], 1)} s "
-                    f"vs {num(dask['local_wall_seconds'], 1)} s")
-    rows.append(["7", "province night `--engine dask` beside local",
-                 "outputs identical; driver peak < local's", measured, verdict(dask["pass"])])
+    for name, what in (("province_dask", "province night `--engine dask` beside local"),
+                       ("province_dask_parquet", "province night `--engine dask`, the roster "
+                                                 "as Parquet read by the workers")):
+        dask = checks_[name]
+        if "note" in dask:
+            measured = dask["note"]
+        else:
+            same = ", ".join(f"{file.removesuffix('.parquet')} {num(ok)}"
+                             for file, ok in dask["identical_files"].items())
+            measured = (f"identical: {same}; driver {_gib(dask['driver_peak_bytes'])}, "
+                        f"workers {_gib(dask['workers_peak_bytes'])}, Prefect server "
+                        f"{_gib(dask['server_peak_bytes'])} vs local engine process "
+                        f"{_gib(dask['local_driver_peak_bytes'])} (tree "
+                        f"{_gib(dask['local_peak_bytes'])}); "
+                        f"{num(dask['dask_wall_seconds'], 1)} s vs "
+                        f"{num(dask['local_wall_seconds'], 1)} s")
+        rows.append(["7", what, "outputs identical; driver peak < local's", measured,
+                     verdict(dask["pass"])])
     return rows
 
 
@@ -508,13 +594,18 @@ def section_lines(province: dict | None, num: Callable[..., str],
                       f"{num(members.get('recall'), 4)}.", ""]
         else:
             lines += [f"`bidui evaluate`: {_note(evaluation)}", ""]
-    comparison = province.get("dask_vs_local")
-    if isinstance(comparison, dict):
+    for key, title in (("dask_vs_local", "large_dask (the CSV roster, streamed by the driver)"),
+                       ("dask_parquet_vs_local", "large_dask_parquet (the roster as Parquet, "
+                                                 "read by the workers)")):
+        comparison = province.get(key)
+        if not isinstance(comparison, dict):
+            continue
         rows = [[name, ", ".join(entry.get("key_columns", [])) or "–",
                  " / ".join(num(r) for r in entry.get("rows", [])) or "missing",
                  num(entry.get("identical")),
                  f"{num(entry.get('rows_only_first'))} / {num(entry.get('rows_only_second'))}"]
                 for name, entry in comparison.get("files", {}).items()]
+        lines += [f"{title} against large_local:", ""]
         lines += table(["output", "key columns", "rows local / dask", "identical keys",
                         "rows only local / only dask"], rows)
         lines += ["", f"Every column equal as well: "

@@ -74,6 +74,7 @@ class DataSet:
     households: int | None = None
     seed: int | None = None
     roster_members: int | None = None  # rows of members.csv; None: the generator's default
+    members_path: Path | None = None  # the roster in another form (a Parquet folder)
 
     @property
     def union(self) -> Path:
@@ -85,7 +86,7 @@ class DataSet:
 
     @property
     def members(self) -> Path:
-        return self.folder / MEMBERS_FILE
+        return self.members_path or self.folder / MEMBERS_FILE
 
 
 SAMPLE = DataSet("sample", ROOT / "data" / "sample")

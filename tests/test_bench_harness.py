@@ -61,11 +61,14 @@ def fake_province() -> dict:
     return {
         "command": "python -m benchmarks all", "date": "2026-06-30T00:00:00+0800",
         "load_average_at_start": [0.5, 0.5, 0.5], "wall_seconds": 1_900.0,
-        "data": {"small": data(1_000_000), "large": data(4_998_000)},
+        "data": {"small": data(1_000_000), "large": data(4_998_000),
+                 "large_parquet": {**data(4_998_000), "converted_now": False,
+                                   "convert_seconds": 0.0}},
         "same_roll_and_civil": True,
         "runs": {"small_local": _province_run(300.0, 5.0, 20.0, 4.7),
                  "large_local": _province_run(600.0, 5.5, 95.0, 5.2),
-                 "large_dask": _province_run(800.0, 7.0, 100.0, 4.0, "dask", 2.5)},
+                 "large_dask": _province_run(800.0, 7.0, 100.0, 4.0, "dask", 2.5),
+                 "large_dask_parquet": _province_run(700.0, 6.5, 90.0, 3.5, "dask", 2.6)},
         "evaluation": {"seconds": 30.0,
                        "links": {"precision": 0.9995, "recall": 0.9987, "f1": 0.9991,
                                  "predicted": 98_000, "actual": 98_100,
@@ -74,6 +77,10 @@ def fake_province() -> dict:
         "dask_vs_local": {"identical": True, "identical_all_columns": True,
                           "files": {name: {"key_columns": ["k"], "rows": [n, n],
                                            "identical": True} for name, n in keys.items()}},
+        "dask_parquet_vs_local": {"identical": True, "identical_all_columns": True,
+                                  "files": {name: {"key_columns": ["k"], "rows": [n, n],
+                                                   "identical": True}
+                                            for name, n in keys.items()}},
     }
 
 

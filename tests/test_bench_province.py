@@ -346,7 +346,7 @@ def test_evaluate_reads_bidui_evaluate_json(tmp_path: Path) -> None:
 # --- wiring -------------------------------------------------------------------------------------
 
 
-def test_run_province_runs_three_nights_then_compares(tmp_path: Path, monkeypatch) -> None:
+def test_run_province_runs_four_nights_then_compares(tmp_path: Path, monkeypatch) -> None:
     small = scale.DataSet("small", tmp_path / "small", 20, 7, 100)
     large = scale.DataSet("large", tmp_path / "large", 20, 7, 300)
     _write_set(small.folder, 20, 7, 100)
@@ -354,7 +354,7 @@ def test_run_province_runs_three_nights_then_compares(tmp_path: Path, monkeypatc
     calls = []
 
     def fake_run(data, engine, out, log) -> dict:
-        calls.append((data.name, engine, out.name))
+        calls.append((data.name, engine, out.name, data.members.name))
         _outputs(out, LINKS, FINDINGS)
         return fake_province()["runs"][out.name.removeprefix("out-")]
 
@@ -362,8 +362,13 @@ def test_run_province_runs_three_nights_then_compares(tmp_path: Path, monkeypatc
     monkeypatch.setattr(province, "evaluate", lambda out, truth: {
         "links": {"precision": 1.0, "recall": 1.0, "f1": 1.0}, "truth": str(truth)})
     result = province.run_province((small, large), workroot=tmp_path / "runs", command="test")
-    assert calls == [("small", "local", "out-small_local"), ("large", "local", "out-large_local"),
-                     ("large", "dask", "out-large_dask")]
+    assert calls == [("small", "local", "out-small_local", "members.csv"),
+                     ("large", "local", "out-large_local", "members.csv"),
+                     ("large", "dask", "out-large_dask", "members.csv"),
+                     ("large-parquet", "dask", "out-large_dask_parquet", "members-parquet")]
+    assert result["data"]["large_parquet"]["converted_now"] is True
+    assert result["data"]["large_parquet"]["member_rows"] == 300
+    assert result["dask_parquet_vs_local"]["identical"] is True
     assert result["same_roll_and_civil"] is True  # the fake sets' files are equal
     assert result["data"]["large"]["member_rows"] == 300
     assert result["evaluation"]["truth"] == str(large.folder / "truth")
@@ -372,7 +377,43 @@ def test_run_province_runs_three_nights_then_compares(tmp_path: Path, monkeypatc
     assert not list((tmp_path / "runs").iterdir())  # the run folders are cleaned up
     checks = province.checks(result)
     assert checks["province_dask"]["pass"] is True
+    assert checks["province_dask_parquet"]["pass"] is True
     assert checks["province_roster_memory"]["roster_ratio"] == pytest.approx(3.0)
+
+
+def test_the_parquet_roster_is_the_csv_as_text_and_is_reused(tmp_path: Path,
+                                                            monkeypatch) -> None:
+    """The Parquet form of a set's roster: the CSV's cells as text (leading zeros, the X
+    check character, empty cells as empty strings), several files and row groups; reused
+    while members.csv is unchanged, made again when it changes."""
+    from pipeline.ingest import load_source
+    from pipeline.schema import Source
+
+    monkeypatch.setattr(province, "PARQUET_FILE_ROWS", 4)
+    monkeypatch.setattr(province, "PARQUET_GROUP_ROWS", 2)
+    data = scale.DataSet("s", tmp_path / "s", 20, 7, None)
+    data.folder.mkdir()
+    rows = ["会员编号,姓名,身份证号,工作单位,基层工会,所属区,入会日期"] + [
+        f"HY{i:04d},人{i},11010519900101123X,,单位{i},朝阳区,2020-01-0{1 + i % 9}"
+        for i in range(11)]
+    (data.folder / scale.MEMBERS_FILE).write_text("\ufeff" + "\n".join(rows) + "\n",
+                                                   encoding="utf-8")
+    said: list[str] = []
+    converted, first = province.ensure_parquet_roster(data, said.append)
+    assert first["converted_now"] is True and first["files"] == 3 and said
+    assert converted.members == data.folder / province.PARQUET_ROSTER
+    from_csv = load_source([data.folder / scale.MEMBERS_FILE], Source.MEMBERS).frame
+    from_parquet = load_source([converted.members], Source.MEMBERS).frame
+    columns = [c for c in from_csv.columns if c != "source_file"]
+    pd.testing.assert_frame_equal(from_parquet[columns], from_csv[columns])
+    again, second = province.ensure_parquet_roster(data, said.append)
+    assert second == {"converted_now": False, "convert_seconds": 0.0}
+    assert again == converted
+    (data.folder / scale.MEMBERS_FILE).write_text("\n".join(rows[:5]) + "\n",
+                                                   encoding="utf-8")
+    _, third = province.ensure_parquet_roster(data, said.append)
+    assert third["converted_now"] is True
+    assert len(load_source([converted.members], Source.MEMBERS).frame) == 4
 
 
 def test_run_province_without_data_records_why(tmp_path: Path, monkeypatch) -> None:

@@ -32,6 +32,10 @@ order added, rows in each chunk's order), as GX lists them on a whole frame; for
 the first duplicated rows in row order, wherever their twin is. They are masked by the
 runner's own `mask_failing_values`.
 
+A chunk can be checked where it is (`chunk_check.py`: on a Dask worker, GX in the worker's
+own context) and merged here (`ChunkedSuite.add_checked`); `add(view)` checks it here with
+the same function, in the night's context.
+
 Nothing per chunk reaches the results store: chunks are validated with `Batch.validate` (GX
 does not store those results). `finish` runs the suite's checkpoint once, on the first row
 read (for GX's result shape, its renderers and the run's identifiers), replaces every
@@ -306,7 +310,9 @@ class ChunkedSuite:
 
     `add(view)` takes each chunk of the validation view in row order (a DataFrame with the
     same columns and dtypes every time, e.g. `stage.input_view` of a chunk; with the
-    provenance columns its failing rows are listed). `labels` (`stage.input_labels`: headers
+    provenance columns its failing rows are listed). `add_checked(checked)` takes instead a
+    chunk checked elsewhere (`chunk_check.check_chunk(view, suite.checks)`, on the Dask
+    worker that holds the chunk): `add(view)` is exactly that, checked here. `labels` (`stage.input_labels`: headers
     as written, file names) may be given at construction or assigned to `.labels` any time
     before `finish`, when the files read are known. `finish()` returns the merged
     `SuiteOutcome`, appended to `run.outcomes`; the merged GX result is in the night's
