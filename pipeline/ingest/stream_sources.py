@@ -412,7 +412,10 @@ def _parquet_source(files: list[Path], base: Path) -> ParquetSource:
 
     try:
         dataset = parquet_dataset(files, base)
-        first = dataset.head(HEAD_ROWS - 1)
+        # No read-ahead: by default pyarrow reads 4 files × 16 batches ahead for a head, over
+        # 1 GB of a large roster's folder for 15 rows.
+        first = dataset.head(HEAD_ROWS - 1, batch_size=HEAD_ROWS, batch_readahead=0,
+                             fragment_readahead=0)
     except (pa.ArrowException, *PARQUET_ERRORS) as error:
         raise parquet_error(base, error) from None
     names = np.empty((1, len(dataset.schema.names)), dtype=object)

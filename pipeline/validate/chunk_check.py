@@ -22,6 +22,7 @@ from them without it (`spill.py`).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -117,12 +118,20 @@ def check_chunk(view: pd.DataFrame, checks: ChunkChecks,
 
 
 _WORKER_GX: dict[tuple, tuple] = {}
+_WORKER_GX_LOCK = threading.Lock()  # GX keeps one current project per process
 
 
 def worker_validator(view: pd.DataFrame, checks: ChunkChecks, listing: bool) -> list:
     """GX in this process's own ephemeral context (made once per process and suite): for a
     process that has no night's context, such as a Dask worker. Never call it in the process
-    that holds the night's file context (it would become GX's current project there)."""
+    that holds the night's file context (it would become GX's current project there). One
+    call at a time per process (a worker started with several threads runs them in turn)."""
+    with _WORKER_GX_LOCK:
+        return _validate_in_worker_context(view, checks, listing)
+
+
+def _validate_in_worker_context(view: pd.DataFrame, checks: ChunkChecks, listing: bool
+                                ) -> list:
     key = (checks.suite, repr(checks.expectations))
     if key not in _WORKER_GX:
         import great_expectations as gx

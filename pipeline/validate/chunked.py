@@ -312,12 +312,12 @@ class ChunkedSuite:
     same columns and dtypes every time, e.g. `stage.input_view` of a chunk; with the
     provenance columns its failing rows are listed). `add_checked(checked)` takes instead a
     chunk checked elsewhere (`chunk_check.check_chunk(view, suite.checks)`, on the Dask
-    worker that holds the chunk): `add(view)` is exactly that, checked here. `labels` (`stage.input_labels`: headers
-    as written, file names) may be given at construction or assigned to `.labels` any time
-    before `finish`, when the files read are known. `finish()` returns the merged
-    `SuiteOutcome`, appended to `run.outcomes`; the merged GX result is in the night's
-    results store (one per suite, for the Data Docs). `close()` (or leaving a `with` block)
-    removes the temporary hash folder; `finish` does too.
+    worker that holds the chunk): `add(view)` is exactly that, checked here. `labels`
+    (`stage.input_labels`: headers as written, file names) may be given at construction or
+    assigned to `.labels` any time before `finish`, when the files read are known.
+    `finish()` returns the merged `SuiteOutcome`, appended to `run.outcomes`; the merged GX
+    result is in the night's results store (one per suite, for the Data Docs). `close()` (or
+    leaving a `with` block) removes the temporary hash folder; `finish` does too.
 
     Raises UnsupportedExpectation at construction when the suite holds an expectation type
     without a merge rule (`MERGE_RULES`); ValueError when a chunk's columns or a hashed
