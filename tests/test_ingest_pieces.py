@@ -110,6 +110,7 @@ def test_a_piece_that_cannot_be_read_is_an_input_error_not_a_traceback(tmp_path:
     with pytest.raises(InputError) as refused:
         plan.add(plan.pieces[-1], read.counts, read.error)
     assert "Parquet" in str(refused.value) and str(folder) in str(refused.value)
+    assert str(damaged.relative_to(folder)) in str(refused.value)  # which of the files
 
     shutil.rmtree(folder)  # a worker that does not see the driver's path
     read = read_piece(plan.pieces[0])

@@ -464,6 +464,12 @@ def test_parquet_errors_are_the_same(tmp_path: Path) -> None:
     pq.write_table(roll_table(3), folder / "part-0.parquet")
     (folder / "notes.txt").write_text("x", encoding="utf-8")
     assert "not Parquet" in same_error([folder], Source.UNION)
+    (folder / "notes.txt").unlink()
+    pq.write_table(roll_table(5), folder / "part-1.parquet")
+    damaged = folder / "part-1.parquet"
+    damaged.write_bytes(damaged.read_bytes()[:len(damaged.read_bytes()) // 2])
+    message = same_error([folder], Source.UNION)
+    assert "cannot be read" in message and "part-1.parquet" in message  # the file named
 
 
 # -- the stream itself ---------------------------------------------------------------------------

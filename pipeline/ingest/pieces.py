@@ -126,7 +126,7 @@ def read_piece(piece: ParquetPiece) -> PieceRead:
     try:
         table = _piece_table(piece)
     except (pa.ArrowException, *PARQUET_ERRORS) as error:
-        refused = parquet_error(spec.path, error)
+        refused = parquet_error(spec.path, error, list(piece.files))
         return PieceRead(None, PieceCounts(), (refused.what, refused.fix,
                                                str(refused.file or spec.path)))
     body, header_grid = _same_width(_table_cells(table), spec.head)

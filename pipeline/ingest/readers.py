@@ -417,10 +417,33 @@ def parquet_dataset(files: list[Path], base: Path):
     return ds.dataset(str(base), format="parquet")
 
 
-def parquet_error(base: Path, error: Exception) -> InputError:
-    return InputError(f"the Parquet data cannot be read ({type(error).__name__}).",
+def parquet_error(base: Path, error: Exception, files: list[Path] | None = None
+                  ) -> InputError:
+    """The InputError for Parquet data pyarrow could not read. For a folder it names the
+    first file whose footer cannot be read (`files`, default: every file of the folder), so
+    that among hundreds of partition files the operator knows which one to export again."""
+    bad = _unreadable_parquet_file(base, files)
+    where = f"; the file {bad} is damaged or unfinished" if bad else ""
+    return InputError(f"the Parquet data cannot be read ({type(error).__name__}){where}.",
                       "check that the export finished and that every file of the folder has "
                       "the same columns, then run again.", file=str(base))
+
+
+def _unreadable_parquet_file(base: Path, files: list[Path] | None) -> str | None:
+    """A folder's first file (relative path) whose Parquet footer cannot be read, if any."""
+    try:
+        if not base.is_dir():
+            return None
+        import pyarrow.parquet as pq
+
+        for item in files if files is not None else parquet_folder_files(base):
+            try:
+                pq.ParquetFile(item).metadata  # noqa: B018  (reads the footer)
+            except Exception:  # any failure names the file: this is only a diagnosis
+                return str(Path(item).relative_to(base))
+    except Exception:
+        return None
+    return None
 
 
 # What pyarrow raises on Parquet data it cannot read.
