@@ -263,7 +263,9 @@ def _sheet_header(raw: RawSheet, fields: tuple[Field, ...], source: Source, path
                          + ("; if this sheet holds no rows of this input, delete it or move it "
                             "to another workbook" if len(book.sheets) > 1 else "")
                          + ", then run again.",
-                         file=str(path), sheet=raw.name, row=header.first_row + 1)
+                         file=str(path), sheet=raw.name,
+                         # a Parquet file's column names are not a row anybody can open
+                         row=None if book.format == "parquet" else header.first_row + 1)
     return (f"前 {HEADER_SEARCH_ROWS} 行中没有{label}的表头（如填表说明、汇总表、代码表），"
             "不是数据表")
 
