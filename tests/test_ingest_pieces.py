@@ -20,7 +20,7 @@ from pipeline.errors import InputError
 from pipeline.ingest.pieces import plan_parquet_pieces, read_piece
 from pipeline.ingest.stream import iter_source_chunks
 from pipeline.schema import Source
-from tests.test_ingest_stream import roll_table
+from tests.test_ingest_stream import partitioned_folder, roll_table
 
 
 def assert_pieces_are_the_chunks(paths: list[Path], chunk_rows: int) -> list[pd.DataFrame]:
@@ -44,17 +44,6 @@ def assert_pieces_are_the_chunks(paths: list[Path], chunk_rows: int) -> list[pd.
         pd.testing.assert_frame_equal(frame, chunk.reset_index(drop=True))
     assert plan.files == stream.files
     return frames
-
-
-def partitioned_folder(folder: Path) -> Path:
-    for number, district in enumerate(("朝阳区", "海淀区", "西城区")):
-        part = folder / f"所属区={district}"
-        part.mkdir(parents=True)
-        for piece in range(2):
-            table = roll_table(13 + number, start=100 * number + 20 * piece)
-            pq.write_table(table, part / f"part-{piece}.parquet", row_group_size=5)
-    (folder / "_SUCCESS").write_bytes(b"")
-    return folder
 
 
 @pytest.mark.parametrize("chunk_rows", [1, 4, 7, 1000])

@@ -441,9 +441,9 @@ def test_a_parquet_file_of_several_row_groups(tmp_path: Path, chunk_rows: int) -
     assert_streams_as_loaded([path], Source.UNION, chunk_rows)
 
 
-@pytest.mark.parametrize("chunk_rows", [1, 7, 1000])
-def test_a_partitioned_parquet_folder(tmp_path: Path, chunk_rows: int) -> None:
-    folder = tmp_path / "roll"
+def partitioned_folder(folder: Path) -> Path:
+    """A hive-partitioned roll folder (所属区=…), two files of row groups of 5 in each, and a
+    `_SUCCESS` marker the reader ignores."""
     for number, district in enumerate(("朝阳区", "海淀区", "西城区")):
         part = folder / f"所属区={district}"
         part.mkdir(parents=True)
@@ -451,6 +451,12 @@ def test_a_partitioned_parquet_folder(tmp_path: Path, chunk_rows: int) -> None:
             table = roll_table(13 + number, start=100 * number + 20 * piece)
             pq.write_table(table, part / f"part-{piece}.parquet", row_group_size=5)
     (folder / "_SUCCESS").write_bytes(b"")
+    return folder
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 7, 1000])
+def test_a_partitioned_parquet_folder(tmp_path: Path, chunk_rows: int) -> None:
+    folder = partitioned_folder(tmp_path / "roll")
     chunks = assert_streams_as_loaded([folder], Source.UNION, chunk_rows)
     assert set(pd.concat(chunks)["district"]) == {"朝阳区", "海淀区", "西城区"}
 

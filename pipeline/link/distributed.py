@@ -184,8 +184,7 @@ def _train_and_predict_on_worker(spec: ModelSpec, threads: int, left: pd.DataFra
     from pipeline.link.engine import Linker
 
     linker = Linker(spec, threads=threads)
-    lf = linker.inputs(left)
-    rf = lf if right is None else linker.inputs(right)
+    lf, rf = linker.side_inputs(left, right)
     candidates = _joined(len(linker.comparisons), results, [])
     parts, metrics = [r.stats for r in results], [r.metrics for r in results]
     del results
@@ -288,8 +287,7 @@ class DaskExecutor:
         the u sample and the EM sessions' pairs never reach this process, only the pairs
         worth keeping, the model and the statistics do."""
         client = self.client
-        lf = linker.inputs(left)
-        rf = lf if right is None else linker.inputs(right)
+        lf, rf = linker.side_inputs(left, right)
         submitted, stats_parts = self._submit_buckets(linker, left, right, lf, rf)
         del lf, rf
         sides = client.scatter([left, right], hash=False)

@@ -75,6 +75,12 @@ class Linker:
         return self.comparer.inputs(frame, (col for rule in self.spec.decisions.deterministic
                                             for col, _ in rule.both))
 
+    def side_inputs(self, left: pd.DataFrame, right: pd.DataFrame | None
+                    ) -> tuple[Inputs, Inputs]:
+        """`inputs` of both sides (right None: dedupe, the left side's serve both)."""
+        lf = self.inputs(left)
+        return lf, lf if right is None else self.inputs(right)
+
     def compute_levels(self, left: Inputs, right: Inputs, li: np.ndarray, ri: np.ndarray
                        ) -> np.ndarray:
         """Level codes (int8, n_pairs × n_comparisons) of the pairs (li[k], ri[k])."""

@@ -93,7 +93,6 @@ def train_and_predict_here(executor: PairExecutor, linker: Linker, left: pd.Data
                            right: pd.DataFrame | None, model: Model | None = None,
                            labels: Labels | None = None) -> Scored:
     """`PairExecutor.train_and_predict` in this process, the candidates from `executor`."""
-    lf = linker.inputs(left)
-    rf = lf if right is None else linker.inputs(right)
+    lf, rf = linker.side_inputs(left, right)
     candidates = executor.candidates_with_levels(linker, left, right, lf, rf)
     return linker.train_and_predict(left, right, lf, rf, candidates, model, labels)

@@ -33,7 +33,7 @@ import dataclasses
 import datetime as dt
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -215,13 +215,11 @@ def stream_roster_on_dask(client: Client, paths: list[Path], civil_features: pd.
             future.release()
         raise
     finally:
-        close = getattr(raw, "close", None)
-        if close is not None:
-            close()  # a generator stopped early releases what it holds
+        raw.close()  # a generator stopped early releases what it holds
 
 
 def sent_from_here(client: Client, raw_chunks: Iterable[pd.DataFrame]
-                   ) -> Iterator[tuple[Future, int]]:
+                   ) -> Generator[tuple[Future, int], None, None]:
     """Each raw chunk read here, scattered to a worker: (its future, the ordinal of its first
     row over the roster)."""
     for raw, first_row in raw_chunks_with_offsets(raw_chunks):
@@ -243,7 +241,7 @@ def _piece_counts(read: PieceRead) -> tuple[PieceCounts, tuple[str, str, str] | 
 
 
 def read_on_workers(client: Client, plan: PiecePlan, ahead: int
-                    ) -> Iterator[tuple[Future, int]]:
+                    ) -> Generator[tuple[Future, int], None, None]:
     """The roster's Parquet pieces read on the workers (`pieces.read_piece`), in two steps:
     a worker reads a piece and keeps its frame, only its counts come here; the ordinal of a
     piece's first data row over the roster (which the row keys are made of) is known once

@@ -153,7 +153,14 @@ def _validate_in_worker_context(view: pd.DataFrame, checks: ChunkChecks, listing
         suite = gx.ExpectationSuite(name=f"{checks.suite}-chunk", expectations=expectations)
         _WORKER_GX[key] = (context, definition, suite)
     _context, definition, suite = _WORKER_GX[key]
-    batch = definition.get_batch(batch_parameters={"dataframe": view})
+    return validate_batch(definition.get_batch(batch_parameters={"dataframe": view}), suite,
+                          checks, listing)
+
+
+def validate_batch(batch, suite, checks: ChunkChecks, listing: bool) -> list:
+    """GX's results of the per-chunk `suite` on one chunk's `batch`, not stored: the result
+    format (with the failing rows' provenance when `listing`) and parameters of `checks`.
+    Every `Validator` runs this, whatever its GX context."""
     result = batch.validate(suite, result_format=checks.rows_result_format if listing
                             else checks.result_format,
                             expectation_parameters=checks.parameters)
@@ -161,4 +168,4 @@ def _validate_in_worker_context(view: pd.DataFrame, checks: ChunkChecks, listing
 
 
 __all__ = ["RULE_KEY", "CheckedChunk", "ChunkChecks", "ChunkItem", "check_chunk",
-           "worker_validator"]
+           "validate_batch", "worker_validator"]

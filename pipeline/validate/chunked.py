@@ -65,6 +65,7 @@ from pipeline.validate.chunk_check import (
     ChunkChecks,
     ChunkItem,
     check_chunk,
+    validate_batch,
 )
 from pipeline.validate.runner import (
     PROVENANCE,
@@ -465,10 +466,7 @@ class ChunkedSuite:
         own context (`chunk_check.Validator`)."""
         batch = self.run.batch_definition(self.name).get_batch(
             batch_parameters={"dataframe": view})
-        result = batch.validate(
-            self.chunk_suite, result_format=ROWS_RESULT_FORMAT if listing else RESULT_FORMAT,
-            expectation_parameters=self.run.expectation_parameters())
-        return list(result.results)
+        return validate_batch(batch, self.chunk_suite, checks, listing)
 
 
 def validate_chunks(run: ValidationRun, source, chunks: Iterable[tuple[pd.DataFrame,
