@@ -148,33 +148,40 @@ def run_night(request: NightRequest, runner: StageRunner = call_stage) -> NightR
                                members=list(request.members or []))
         loaded = stage("ingest", stages.ingest, inputs)
         normalised = stage("normalise", stages.normalise, loaded, as_of)
-        checks = stage("validate", stages.validate, loaded, normalised, as_of, config,
-                       request.state_dir, bool(inputs.members))
-        loaded = stages.without_rows(loaded)  # read by normalise and validate only
-        roster_pass = None
-        try:
-            with _executor(request.engine, request.dask_address) as executor, \
-                    scratch_folder(out) as scratch:
-                roster_pass = stage("roster", stages.roster, inputs, normalised, as_of,
-                                    config, checks, executor, loaded, request.state_dir,
-                                    scratch)
-                links = stage("link", stages.link, normalised, config, snapshot, executor,
-                              roster_pass)
-            tracked = stage("detect", stages.detect, normalised, links, as_of, config,
-                            snapshot)
-            with staging_folder(out) as staging:
-                manifest = stage("report", _report, staging, loaded, normalised, links,
-                                 tracked, checks, as_of, config, dict(timings),
-                                 request.pseudonymise, request.key_file, review, roster_pass)
-                begun = time.perf_counter()
-                publish(staging, out)
-                timings["publish"] = time.perf_counter() - begun
-        except BaseException:
-            checks.close()  # the night's temporary GX project (report closes it when done)
-            raise
-        finally:
-            if roster_pass is not None:
-                roster_pass.close()  # the roster's spilled chunks
+        # Every temporary file of the night that can hold personal data (the GX project, the
+        # roster's spilled chunks and hashes, a local Dask cluster's spill) is in one private
+        # folder beside DIR: removed when the night ends, and by the next night's
+        # `sweep_orphans` if this one is killed.
+        with scratch_folder(out) as scratch:
+            checks = stage("validate", stages.validate, loaded, normalised, as_of, config,
+                           request.state_dir, bool(inputs.members), scratch)
+            loaded = stages.without_rows(loaded)  # read by normalise and validate only
+            roster_pass = None
+            try:
+                with _executor(request.engine, request.dask_address, scratch) as executor:
+                    roster_pass = stage("roster", stages.roster, inputs, normalised, as_of,
+                                        config, checks, executor, loaded, request.state_dir,
+                                        scratch)
+                    links = stage("link", stages.link, normalised, config, snapshot,
+                                  executor, roster_pass)
+                if roster_pass is not None:
+                    roster_pass.close()  # the roster's spilled chunks: linked, not needed
+                tracked = stage("detect", stages.detect, normalised, links, as_of, config,
+                                snapshot)
+                with staging_folder(out) as staging:
+                    manifest = stage("report", _report, staging, loaded, normalised, links,
+                                     tracked, checks, as_of, config, dict(timings),
+                                     request.pseudonymise, request.key_file, review,
+                                     roster_pass)
+                    begun = time.perf_counter()
+                    publish(staging, out)
+                    timings["publish"] = time.perf_counter() - begun
+            except BaseException:
+                checks.close()  # the temporary GX project (report closes it when done)
+                raise
+            finally:
+                if roster_pass is not None:
+                    roster_pass.close()
         if store is not None:  # only after publishing: a failed night never advances state
             from pipeline.detect.tracking import save as save_history
 
@@ -187,16 +194,18 @@ def run_night(request: NightRequest, runner: StageRunner = call_stage) -> NightR
 
 
 @contextlib.contextmanager
-def _executor(engine: str, dask_address: str | None) -> Iterator[Any]:
+def _executor(engine: str, dask_address: str | None, scratch: Path | None = None
+              ) -> Iterator[Any]:
     """None for the local engine; for `--engine dask`, a Dask executor that connects when the
     roster or link stage first uses it (so a scheduler that cannot be reached fails that
-    stage) and is closed when they are done (a local cluster is stopped)."""
+    stage) and is closed when they are done (a local cluster is stopped). A local cluster's
+    workers spill into `scratch`."""
     if engine != "dask":
         yield None
         return
     from pipeline.link.distributed import LazyDaskExecutor
 
-    executor = LazyDaskExecutor(dask_address)
+    executor = LazyDaskExecutor(dask_address, local_directory=scratch)
     try:
         yield executor
     finally:

@@ -191,14 +191,15 @@ def link(normalised: dict[Source, NormalisedSource], config: dict,
 
 def validate(loaded: dict[Source, Loaded], normalised: dict[Source, NormalisedSource],
              as_of: dt.date, config: dict, state_dir: Path | None = None,
-             roster_given: bool = False) -> ValidationRun:
+             roster_given: bool = False, scratch: Path | None = None) -> ValidationRun:
     """Run the input suites (and, with a last good night in state_dir, the night-over-night
     suite: after the roster stage when a roster is given, so that it compares the roster
-    too); raise GateError (nothing is published) if a critical expectation fails."""
+    too); raise GateError (nothing is published) if a critical expectation fails.
+    `scratch`: the night's private folder, where the temporary GX project goes."""
     from pipeline.validate.stage import validate_inputs
 
     return validate_inputs(loaded, normalised, as_of, config, state_dir,
-                           streamed_later=roster_given)
+                           streamed_later=roster_given, workdir=scratch)
 
 
 def detect(normalised: dict[Source, NormalisedSource], links: Links, as_of: dt.date,

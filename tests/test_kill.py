@@ -56,12 +56,14 @@ def last_night(night, generated, tmp_path_factory) -> Path:
     return out
 
 
-def start_and_kill(generated: Path, outs: dict[str, Path]) -> dict[str, int]:
-    """Start one `bidui run` per stage at once (one --out each, a copy of last night) and
-    SIGKILL each right after it logged its stage; return each process's exit status."""
+def start_and_kill(generated: Path, outs: dict[str, Path], temporary: Path) -> dict[str, int]:
+    """Start one `bidui run` per stage at once (one --out each, a copy of last night; the
+    system's temporary folder `temporary`) and SIGKILL each right after it logged its stage;
+    return each process's exit status."""
     from prefect.settings import PREFECT_API_URL
 
-    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+           "TMPDIR": str(temporary)}
     killed: dict[str, bool] = {}
 
     def watch(stage: str, process: subprocess.Popen) -> None:
@@ -92,14 +94,21 @@ def start_and_kill(generated: Path, outs: dict[str, Path]) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def killed(prefect_harness, generated, last_night, tmp_path_factory) -> dict[str, Path]:
+def system_temporary(tmp_path_factory) -> Path:
+    """The killed nights' TMPDIR."""
+    return tmp_path_factory.mktemp("system-temporary")
+
+
+@pytest.fixture(scope="module")
+def killed(prefect_harness, generated, last_night, system_temporary, tmp_path_factory
+           ) -> dict[str, Path]:
     """Last night's folder, once per stage, after a night killed right after that stage:
     the five nights run at the same time (each in its own folder)."""
     outs = {}
     for stage in STAGES_THEN_KILL:
         outs[stage] = tmp_path_factory.mktemp(f"killed-{stage}") / "out"
         shutil.copytree(last_night, outs[stage])
-    codes = start_and_kill(generated, outs)
+    codes = start_and_kill(generated, outs, system_temporary)
     assert codes == {stage: -signal.SIGKILL for stage in STAGES_THEN_KILL}
     return outs
 
@@ -110,6 +119,20 @@ def test_sigkill_after_each_stage_keeps_last_night(killed, last_night, after_sta
     assert snapshot(out) == snapshot(last_night)  # last night's set, byte for byte
     pd.read_parquet(out / "links.parquet")  # and readable
     assert json.loads((out / "manifest.json").read_text("utf-8"))["as_of"] == "2026-06-30"
+
+
+def test_a_killed_night_leaves_its_temporary_files_only_beside_dir(killed, system_temporary
+                                                                  ) -> None:
+    """The GX project (its results quote failing rows) and the roster's spilled chunks are in
+    the night's scratch folder beside DIR, which the next night removes
+    (`test_the_next_night_after_a_kill_cleans_up_and_publishes`), not in the system's
+    temporary folder, which nothing of bidui's cleans."""
+    assert sorted(p.name for p in system_temporary.iterdir() if p.name.startswith("bidui")
+                  ) == []
+    for stage in ("validate", "roster", "link", "detect"):
+        scratch = list(killed[stage].parent.glob(".out.scratch-*"))
+        assert len(scratch) == 1, stage
+        assert list(scratch[0].glob("bidui-gx-*/gx")), stage  # the GX project is there
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +149,7 @@ def test_the_next_night_after_a_kill_cleans_up_and_publishes(next_night, last_ni
     out, again = next_night
     assert again.returncode == 0, again.stderr
     assert not list(out.parent.glob(".out.staging-*"))
+    assert not list(out.parent.glob(".out.scratch-*"))
     assert (out / "manifest.json").exists()
     # The same night, run by `bidui run` in another process (another hash seed) and in-process
     # by the `night` fixture: the same bytes in every data file.

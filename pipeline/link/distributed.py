@@ -403,9 +403,12 @@ def _connect(address: str) -> Client:
 
 @contextlib.contextmanager
 def open_dask_executor(address: str | None, workers: int = 2,
-                       partitions: int | None = None) -> Iterator[DaskExecutor]:
+                       partitions: int | None = None,
+                       local_directory: Path | None = None) -> Iterator[DaskExecutor]:
     """A `DaskExecutor` on the scheduler at `address`, or on a local cluster of `workers`
-    single-threaded processes on 127.0.0.1 (no dashboard) that is closed on exit.
+    single-threaded processes on 127.0.0.1 (no dashboard) that is closed on exit; its
+    workers spill task data into a private folder made in `local_directory` (the night's
+    scratch folder; default the system's temporary folder).
 
     An unreachable address raises `InputError` (one paragraph, no traceback)."""
     _quiet_logs()
@@ -419,7 +422,7 @@ def open_dask_executor(address: str | None, workers: int = 2,
     from distributed import Client, LocalCluster
 
     # Workers spill task data to disk under memory pressure: keep it in a private folder.
-    scratch = tempfile.mkdtemp(prefix="bidui-dask-")
+    scratch = tempfile.mkdtemp(prefix="bidui-dask-", dir=local_directory)
     try:
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                           host="127.0.0.1", dashboard_address=None,
@@ -437,15 +440,18 @@ class LazyDaskExecutor:
     the cluster is reached inside the first stage that needs it (the roster stage, else the
     link stage), so an unreachable scheduler fails that stage. `close()` closes it."""
 
-    def __init__(self, address: str | None, workers: int = 2) -> None:
+    def __init__(self, address: str | None, workers: int = 2,
+                 local_directory: Path | None = None) -> None:
         self.address, self.workers = address, workers
+        self.local_directory = local_directory
         self._stack = contextlib.ExitStack()
         self._executor: DaskExecutor | None = None
 
     def executor(self) -> DaskExecutor:
         if self._executor is None:
             self._executor = self._stack.enter_context(
-                open_dask_executor(self.address, self.workers))
+                open_dask_executor(self.address, self.workers,
+                                   local_directory=self.local_directory))
         return self._executor
 
     @property

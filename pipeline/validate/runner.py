@@ -108,7 +108,11 @@ class SuiteOutcome:
 class ValidationRun:
     """The night's GX project and every suite outcome so far (input, then output suites)."""
 
-    def __init__(self, config: dict, as_of, suites_dir: Path = SUITES_DIR) -> None:
+    def __init__(self, config: dict, as_of, suites_dir: Path = SUITES_DIR,
+                 workdir: Path | None = None) -> None:
+        """`workdir`: where the temporary GX project goes (its validation results quote
+        failing rows): the night's scratch folder, which a later night removes if this one
+        is killed; default the system's temporary folder."""
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -117,7 +121,7 @@ class ValidationRun:
         self.as_of = pd.Timestamp(as_of)
         self.suites_dir = suites_dir
         self.run_name = f"bidui-{self.as_of.date().isoformat()}"
-        self.root = Path(tempfile.mkdtemp(prefix="bidui-gx-"))
+        self.root = Path(tempfile.mkdtemp(prefix="bidui-gx-", dir=workdir))
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.root, ignore_errors=True)
         self.context = gx.get_context(mode="file", project_root_dir=self.root)
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)

@@ -133,13 +133,14 @@ def night_over_night_frame(loaded: dict, last_good: dict) -> pd.DataFrame:
 
 
 def validate_inputs(loaded: dict, normalised: dict, as_of: dt.date, config: dict,
-                    state_dir: Path | None = None, streamed_later: bool = False
-                    ) -> ValidationRun:
+                    state_dir: Path | None = None, streamed_later: bool = False,
+                    workdir: Path | None = None) -> ValidationRun:
     """The validate stage: input suites, then night over night; GateError on a critical
     failure (nothing is published). `streamed_later`: a source is still to be streamed (the
     roster): night over night runs after it (`night_over_night`, from the roster stage), so
-    it compares every input."""
-    run = ValidationRun(config, as_of)
+    it compares every input. `workdir`: the folder for the temporary GX project
+    (`ValidationRun`)."""
+    run = ValidationRun(config, as_of, workdir=workdir)
     try:
         for source, item in loaded.items():
             view = input_view(item.frame, normalised[source].frame, source)
