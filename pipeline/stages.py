@@ -179,9 +179,11 @@ def link(normalised: dict[Source, NormalisedSource], config: dict,
         civil = normalised[Source.CIVIL].frame
         client = getattr(executor, "client", None)
         if client is not None:
-            from pipeline.roster.on_dask import link_roster_on_dask
+            from pipeline.roster.partitioned_on_dask import link_roster_dask
 
-            member_links, model, stats = link_roster_on_dask(client, civil, roster_pass)
+            member_links, model, stats, join = link_roster_dask(
+                client, civil, roster_pass, config["linking"].get("dask_join", "auto"))
+            links.roster_join = join.as_dict()
         else:
             member_links, model, stats = link_roster(civil, roster_pass)
         links.member_links = member_links
@@ -376,6 +378,8 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
         "roll_duplicate_rows": len(links.roll_duplicates),
         "blocking": links.blocking,
     }
+    if links.roster_join is not None:  # --engine dask: how the roster joined the civil side
+        linking["roster_join"] = links.roster_join
     outputs.write_json({"models": links.models, "specs": config["linking"]["specs"]},
                        folder / "link_model.json")
     findings_by_type = {str(k): int(v) for k, v in findings.groupby("type").size().items()}

@@ -205,3 +205,27 @@ def chromium() -> str:
         pytest.skip("Chromium is not installed (apt-get install -y chromium); the offline "
                     "rendering test runs in CI")
     return binary
+
+
+@pytest.fixture(scope="session")
+def sample_sides():
+    """data/sample's civil side (normalised frame, features), its roster (loaded, not
+    normalised) and the roster held whole linked to the civil side
+    (`people.link_civil_members`: links, model, statistics), as of 2026-11-01."""
+    import datetime as dt
+
+    from pipeline.ingest import load_source
+    from pipeline.link.features import person_features
+    from pipeline.link.people import link_civil_members
+    from pipeline.normalise.sources import normalise_source
+    from pipeline.schema import Source
+
+    sample, as_of = Path(__file__).resolve().parent.parent / "data" / "sample", \
+        dt.date(2026, 11, 1)
+    civil = normalise_source(load_source([sample / "civil_exchange.csv"], Source.CIVIL).frame,
+                             Source.CIVIL, as_of).frame
+    loaded = load_source([sample / "members.csv"], Source.MEMBERS)
+    members = normalise_source(loaded.frame, Source.MEMBERS, as_of).frame
+    civil_f = person_features(civil)
+    whole = link_civil_members(civil, civil_f, members, "civil_members")
+    return civil, civil_f, loaded, whole

@@ -324,6 +324,79 @@ def test_the_roster_on_the_workers_links_exactly_as_here(executor, generated, no
         there.close()
 
 
+def test_the_partitioned_join_on_the_workers_links_exactly_as_here(executor, generated,
+                                                                   normalised,
+                                                                   monkeypatch) -> None:
+    """The civil side cut by blocking key, each part on one worker, each chunk's pieces
+    scored there (`partitioned_on_dask`): the same member links, model and statistics as
+    the local engine's second pass; while the pieces are scored, every part is on one
+    worker only (no worker holds the whole civil side); afterwards nothing is left."""
+    from distributed import wait
+
+    import pipeline.roster.partitioned_on_dask as on_dask_partitioned
+    from pipeline.roster.first_pass import stream_roster
+    from pipeline.roster.on_dask import WorkerChunks, stream_roster_on_dask
+    from pipeline.roster.second_pass import link_roster
+
+    client = executor.client
+    held: dict[str, list[str]] = {}
+    reduce = on_dask_partitioned.reduce_on_workers
+
+    def parts_held(dask_worker) -> list[str]:
+        return sorted(str(key) for key, value in dask_worker.data.items()
+                      if type(value).__name__ == "LeftPart")
+
+    def spying(client_, spec, scored, *args):  # once every piece is scored: who holds what
+        with client_.as_current():
+            wait(scored)
+        held.update(client_.run(parts_held))
+        return reduce(client_, spec, scored, *args)
+
+    monkeypatch.setattr(on_dask_partitioned, "reduce_on_workers", spying)
+    civil = normalised[Source.CIVIL].frame
+    civil_f = person_features(civil)
+    spec = load_spec("civil_members")
+    here = stream_roster([], civil_f, spec, REFERENCE_DATE, chunks=_roster_chunks(generated,
+                                                                                  997))
+    there = stream_roster_on_dask(client, [], civil_f, spec, REFERENCE_DATE,
+                                  chunks=_roster_chunks(generated, 997))
+    try:
+        assert isinstance(there.could_pair, WorkerChunks) and there.chunks > 4
+        links_here, model_here, stats_here = link_roster(civil, here)
+        links_there, model_there, stats_there, choice = on_dask_partitioned.link_roster_dask(
+            client, civil, there, "partitioned")
+        assert choice.join == "partitioned" and choice.partitions == 2
+        pd.testing.assert_frame_equal(links_there, links_here)
+        assert model_there == model_here and stats_there == stats_here
+        assert len(links_here) > 100
+        assert there.linked_per_file == here.linked_per_file
+        parts = [key for keys in held.values() for key in keys]
+        assert len(held) == 2 and all(held.values())  # both workers hold parts
+        assert len(parts) == len(set(parts)) >= 8  # 4 rules × 2 partitions, each once
+        assert not any(client.run(parts_held).values())  # released after the join
+    finally:
+        here.close()
+        there.close()
+
+
+def test_a_night_with_the_partitioned_join_is_the_same_on_both_engines(
+        night, executor, generated, tmp_path) -> None:
+    config = tmp_path / "partitioned.yaml"
+    config.write_text("linking:\n  dask_join: partitioned\n", encoding="utf-8")
+    local = _run(night, generated, tmp_path / "local", "--engine", "local")
+    dask = _run(night, generated, tmp_path / "dask", "--engine", "dask", "--dask-address",
+                executor.client.scheduler.address, "--config", str(config))
+    assert local.returncode == 0 and dask.returncode == 0, dask.stderr
+    for name in ("links.parquet", "member_links.parquet", "discrepancies.parquet"):
+        expected = pd.read_parquet(tmp_path / "local" / name)
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "dask" / name), expected)
+    linking = dask.manifest["linking"]
+    assert linking["roster_join"]["join"] == "partitioned"
+    assert linking["roster_join"]["workers"] == 2
+    assert "roster_join" not in local.manifest["linking"]
+    assert linking["blocking"] == local.manifest["linking"]["blocking"]
+
+
 def _parquet_roster(generated: Path, folder: Path) -> Path:
     """The generated roster as a folder of three Parquet files of several row groups (the
     columns as exported: text, the file's own headers)."""

@@ -5,38 +5,20 @@ member links; and the first pass keeps only records that could pair."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.ingest import load_source
-from pipeline.link.features import person_features
-from pipeline.link.people import link_civil_members
 from pipeline.link.spec import load_spec
 from pipeline.link.streamed import POSITION, StreamedLinkage, rule_keys, sample_hashes
-from pipeline.normalise.sources import normalise_source
 from pipeline.roster.first_pass import stream_roster
 from pipeline.roster.second_pass import link_roster
-from pipeline.schema import Source
 
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
 AS_OF = dt.date(2026, 11, 1)
 KEY = ["civil_case_id", "civil_member_no", "member_id"]
 COMPARED = [*KEY, "member_row_key", "civil_row_key", "decision", "method",
             "match_probability", "match_weight"]
-
-
-@pytest.fixture(scope="module")
-def sample_sides():
-    civil = normalise_source(load_source([SAMPLE / "civil_exchange.csv"], Source.CIVIL).frame,
-                             Source.CIVIL, AS_OF).frame
-    loaded = load_source([SAMPLE / "members.csv"], Source.MEMBERS)
-    members = normalise_source(loaded.frame, Source.MEMBERS, AS_OF).frame
-    civil_f = person_features(civil)
-    whole = link_civil_members(civil, civil_f, members, "civil_members")
-    return civil, civil_f, loaded, whole
 
 
 def streamed(civil, civil_f, loaded, chunk: int, spec=None):

@@ -34,6 +34,7 @@ class PeopleLinks:
     roll_cluster: pd.Series  # cluster id per roll row_key
     models: dict[str, dict] = field(default_factory=dict)
     blocking: dict[str, list[dict]] = field(default_factory=dict)
+    roster_join: dict | None = None  # --engine dask: `partitioned_on_dask.JoinChoice`
 
 
 def _method(pairs: pd.DataFrame, left: pd.DataFrame, right: pd.DataFrame) -> np.ndarray:

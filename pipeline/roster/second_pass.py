@@ -16,6 +16,14 @@ import pandas as pd
 
 from pipeline.link.assign import MATCH, POSSIBLE
 from pipeline.link.fellegi_sunter import Model
+from pipeline.link.partitioned import (
+    LeftPart,
+    left_parts,
+    partition_plan,
+    piece_columns,
+    score_partition,
+    split_chunk,
+)
 from pipeline.link.people import member_links_frame
 from pipeline.link.spec import ModelSpec
 from pipeline.link.streamed import (
@@ -67,11 +75,20 @@ class ScoredPart:
 def second_pass_chunk(context: ScoreContext, chunk: pd.DataFrame) -> ScoredPart:
     """Score one chunk of records that could pair (a pure function of its arguments)."""
     linker = _linker(context.spec)
-    scored = score_chunk(linker, context.index, context.usable, context.model,
-                         context.tf_left, context.left_inputs, chunk)
+    return _with_members(score_chunk(linker, context.index, context.usable, context.model,
+                                     context.tf_left, context.left_inputs, chunk), chunk)
+
+
+def second_pass_piece(spec: ModelSpec, model: Model, part: LeftPart, piece: pd.DataFrame
+                      ) -> ScoredPart:
+    """Score one piece of a chunk (`partitioned.split_chunk`, with `MEMBER_COLUMNS`) against
+    its part of the civil side (`partitioned.score_partition`; a pure function)."""
+    return _with_members(score_partition(_linker(spec), model, part, piece), piece)
+
+
+def _with_members(scored: ScoredChunk, records: pd.DataFrame) -> ScoredPart:
     rights = np.unique(scored.pairs["right"].to_numpy())
-    members = chunk.set_index(POSITION).loc[rights, list(MEMBER_COLUMNS)]
-    return ScoredPart(scored, members)
+    return ScoredPart(scored, records.set_index(POSITION).loc[rights, list(MEMBER_COLUMNS)])
 
 
 def combine_parts(spec: ModelSpec, parts: list[ScoredPart]) -> ScoredPart:
@@ -110,6 +127,27 @@ def link_roster(civil: pd.DataFrame, roster: RosterPass) -> tuple[pd.DataFrame, 
     context = ScoreContext.of(linkage)
     return finish_roster(civil, roster, (second_pass_chunk(context, chunk)
                                          for chunk in roster.could_pair))
+
+
+def link_roster_partitioned(civil: pd.DataFrame, roster: RosterPass, partitions: int
+                            ) -> tuple[pd.DataFrame, dict, list[dict]]:
+    """`link_roster` as a join partitioned by blocking key (`pipeline.link.partitioned`),
+    every part and piece here, one after another: what `partitioned_on_dask` runs as tasks.
+    The same member links, model and statistics as `link_roster`."""
+    linkage = roster.linkage
+    if linkage.model is None:
+        linkage.fit()
+    parts = list(left_parts(linkage, partition_plan(linkage, partitions)))
+    columns = piece_columns(linkage.linker.inputs(linkage.left.iloc[:0]), MEMBER_COLUMNS)
+
+    def scored() -> Iterable[ScoredPart]:
+        for chunk in roster.could_pair:
+            pieces = split_chunk(linkage.linker, chunk, partitions, columns)
+            for part in parts:
+                yield second_pass_piece(linkage.spec, linkage.model, part,
+                                        pieces[part.rule * partitions + part.partition])
+
+    return finish_roster(civil, roster, scored())
 
 
 def finish_roster(civil: pd.DataFrame, roster: RosterPass, parts: Iterable[ScoredPart]

@@ -1,0 +1,220 @@
+"""The streamed linkage's second pass as a join partitioned by blocking key.
+
+`streamed.score_chunk` scores a chunk of right records against the whole left side (on a
+Dask cluster: the left side's index and comparison inputs broadcast to every worker, a
+broadcast join). Here the left side is cut instead: for each blocking rule r, its keys are
+hashed into `partitions` parts, and part (r, p) holds only the left records whose rule-r key
+hashes to p and whose block is usable (neither empty nor too big over the whole right side,
+`StreamedLinkage.usable_blocks`). A chunk is cut the same way (`split_chunk`): its piece
+(r, p) holds the records whose rule-r key hashes to p. Piece (r, p) is scored against part
+(r, p) alone (`score_partition`): rule r's pairs are the records with equal keys; a pair
+that an earlier rule q < r also finds (equal, present keys in rule q, in a usable block) is
+left to rule q, so every pair is scored once and counted by its first rule, as
+`blocking.union_of_passes` counts it. Every cell of the result (levels, weights, term
+frequencies of the whole sides, probabilities, the pairs worth keeping) is what
+`score_chunk` gives for the same pair: `best_pairs` over the parts gives the same pairs.
+
+A record is in at most one part per rule, so the parts hold the left side at most once per
+rule, spread over the partitions: each of W workers holding P / W parts of each rule holds
+about (records in usable blocks, summed over the rules) / W left records, where a broadcast
+puts the whole left side on each. `partition_plan` measures both, for choosing.
+
+Pure functions of frames and arrays (no cluster, no files): `roster.partitioned_on_dask`
+places the parts on workers and runs `split_chunk` and `score_partition` as tasks; a test
+runs them in a loop (`score_chunk_partitioned`).
+
+Source: the hash-partitioned join (a "shuffle join") of parallel databases, e.g. DeWitt &
+Gray, "Parallel database systems", CACM 35(6), 1992; the broadcast join is its alternative
+when one side is small.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pipeline.link.blocking import PassStats, block_pairs
+from pipeline.link.engine import Linker
+from pipeline.link.fellegi_sunter import Model
+from pipeline.link.inference import score_pairs
+from pipeline.link.streamed import POSITION, ScoredChunk, StreamedLinkage, rule_keys
+
+PARTITION_HASH_KEY = "bidui-partition!"  # 16 bytes: pandas' SipHash key for the partitions
+KEY_COLUMN = "_block_key_{}"  # a piece's key of rule q (object: '' missing)
+
+
+def partition_of(keys: np.ndarray, partitions: int) -> np.ndarray:
+    """The partition (int64 in [0, partitions)) of each blocking key (object array of text):
+    its SipHash with a fixed key, modulo `partitions`; the same on every machine and in every
+    process (no Python hash seed), so both sides of the join agree."""
+    hashes = pd.util.hash_array(np.asarray(keys, dtype=object), hash_key=PARTITION_HASH_KEY,
+                                categorize=True)
+    return (hashes % np.uint64(max(partitions, 1))).astype(np.int64)
+
+
+@dataclass
+class LeftPart:
+    """Part (rule, partition) of the left side: `rows` (int64 positions over the left side,
+    ascending), `keys` (per rule q ≤ rule, each row's key of rule q, object; '' where it has
+    none or its block of rule q is not usable), the rows' comparison `inputs` (object
+    arrays, `Linker.inputs`) and, per comparison, the rows' term-frequency u (float64, over
+    the whole sides: `StreamedLinkage.tf_left`) or None."""
+
+    rule: int
+    partition: int
+    rows: np.ndarray
+    keys: list[np.ndarray]
+    inputs: dict[str, np.ndarray]
+    tf: list[np.ndarray | None]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def usable_keys(linkage: StreamedLinkage) -> list[np.ndarray]:
+    """Per blocking rule, each left record's key (object array), '' where it has none or its
+    block is not usable over the whole right side (`StreamedLinkage.usable_blocks`)."""
+    usable, _ = linkage.usable_blocks()
+    out = []
+    for r, block_pass in enumerate(linkage.linker.passes):
+        keys = rule_keys(linkage.left, block_pass.columns)
+        codes = linkage.index.rule_codes[r]
+        ok = (codes >= 0) & usable[r][np.maximum(codes, 0)]
+        keys[~ok] = ""
+        out.append(keys)
+    return out
+
+
+@dataclass
+class PartitionPlan:
+    """Which left records go to which part: per rule, each left record's partition (int64,
+    -1: in no part of that rule), and the sizes that choosing between a broadcast and a
+    partitioned join weighs (records)."""
+
+    partitions: int
+    keys: list[np.ndarray]
+    partition: list[np.ndarray]
+
+    @property
+    def left_records(self) -> int:
+        return len(self.partition[0]) if self.partition else 0
+
+    @property
+    def part_records(self) -> int:
+        """Left records over all parts (a record counts once per rule it is in)."""
+        return int(sum((p >= 0).sum() for p in self.partition))
+
+    def per_worker(self, workers: int) -> float:
+        """Left records each of `workers` workers holds when the parts are spread evenly."""
+        return self.part_records / max(workers, 1)
+
+
+def partition_plan(linkage: StreamedLinkage, partitions: int) -> PartitionPlan:
+    """The plan of the left side's parts (after `linkage.fit()`: the first pass's block
+    sizes decide which blocks are usable)."""
+    keys = usable_keys(linkage)
+    partition = []
+    for rule_keys_ in keys:
+        present = rule_keys_ != ""
+        where = np.full(len(rule_keys_), -1, dtype=np.int64)
+        where[present] = partition_of(rule_keys_[present], partitions)
+        partition.append(where)
+    return PartitionPlan(partitions, keys, partition)
+
+
+def left_parts(linkage: StreamedLinkage, plan: PartitionPlan) -> Iterator[LeftPart]:
+    """Every part (rule, partition) of the left side, rule by rule (one at a time: the caller
+    ships each and lets it go). Parts without records are left out."""
+    inputs = linkage.linker.inputs(linkage.left)
+    tf = linkage.tf_left()
+    for r, where in enumerate(plan.partition):
+        for p in range(plan.partitions):
+            rows = np.flatnonzero(where == p)
+            if not len(rows):
+                continue
+            yield LeftPart(r, p, rows, [k[rows] for k in plan.keys[:r + 1]],
+                           {c: v[rows] for c, v in inputs.items()},
+                           [None if t is None else t[rows] for t in tf])
+
+
+def piece_columns(inputs: Iterable[str], extra: Iterable[str] = ()) -> list[str]:
+    """The columns of a chunk a piece carries: the comparison inputs (`Linker.inputs`' keys,
+    which are feature columns), `POSITION` and `extra` (what the caller needs of the
+    records a pair names), each once."""
+    return list(dict.fromkeys([*inputs, POSITION, *extra]))
+
+
+def split_chunk(linker: Linker, chunk: pd.DataFrame, partitions: int, columns: list[str]
+                ) -> list[pd.DataFrame]:
+    """A chunk of right records (features with `POSITION`) cut into its pieces, one per
+    (rule, partition), in the order rule × partitions + partition: each the records (in the
+    chunk's order) whose key of that rule hashes to that partition, with `columns` and every
+    rule's key (`KEY_COLUMN`). A record without a key of a rule is in no piece of it."""
+    keys = [rule_keys(chunk, p.columns) for p in linker.passes]
+    base = chunk[columns].reset_index(drop=True)
+    for q, k in enumerate(keys):
+        base[KEY_COLUMN.format(q)] = k
+    pieces = []
+    for k in keys:
+        present = np.flatnonzero(k != "")
+        where = np.full(len(k), -1, dtype=np.int64)
+        where[present] = partition_of(k[present], partitions)
+        for p in range(partitions):
+            pieces.append(base.take(np.flatnonzero(where == p)).reset_index(drop=True))
+    return pieces
+
+
+def score_partition(linker: Linker, model: Model, part: LeftPart, piece: pd.DataFrame
+                    ) -> ScoredChunk:
+    """Score piece (r, p) of a chunk against part (r, p) of the left side: rule r's pairs
+    (equal keys) that no earlier rule finds, their levels and scores
+    (`inference.score_pairs`), `left` as the left record's position over the left side and
+    `right` as the right record's `POSITION`; the statistics of rule r for them."""
+    r = part.rule
+    name = linker.passes[r].name
+    right_keys = piece[KEY_COLUMN.format(r)].to_numpy(dtype=object) if len(piece) else \
+        np.zeros(0, dtype=object)
+    codes_left, uniques = pd.factorize(part.keys[r])
+    codes_right = pd.Index(uniques, dtype=object).get_indexer(right_keys).astype(np.int64)
+    pairs = block_pairs(codes_left.astype(np.int64), codes_right, dedupe=False)
+    li, ri = pairs[:, 0], pairs[:, 1]
+    found = len(li)
+    earlier = np.zeros(found, dtype=bool)
+    for q in range(r):  # a pair an earlier rule finds is that rule's (`union_of_passes`)
+        left_q = part.keys[q][li]
+        right_q = piece[KEY_COLUMN.format(q)].to_numpy(dtype=object)[ri]
+        earlier |= (left_q != "") & (left_q == right_q)
+    li, ri = li[~earlier], ri[~earlier]
+    stats = [PassStats(name, found, len(li))]
+    # Sorted by (left, right) as block_pairs gives them, the pieces' rows in the chunk's
+    # order: ties in `worth_keeping` fall to the smaller right position, as in score_chunk.
+    left_rows, li_sub = np.unique(li, return_inverse=True)
+    right_rows, ri_sub = np.unique(ri, return_inverse=True)
+    lf = {c: v[left_rows] for c, v in part.inputs.items()}
+    rf = {c: piece[c].to_numpy(dtype=object)[right_rows] for c in part.inputs}
+    comparer = linker.comparer
+    levels = comparer.levels(lf, rf, li_sub.astype(np.int64), ri_sub.astype(np.int64))
+    comparer._encoding = None  # per piece: do not keep this piece's encodings alive
+    tf = [None if t is None else t[li] for t in part.tf]
+    scored = score_pairs(model, linker.comparisons, linker.spec.decisions, lf, rf,
+                         li_sub.astype(np.int64), ri_sub.astype(np.int64), levels, tf)
+    positions = piece[POSITION].to_numpy(dtype=np.int64) if len(piece) else \
+        np.zeros(0, dtype=np.int64)
+    scored["left"] = part.rows[left_rows[scored["left"].to_numpy()]]
+    scored["right"] = positions[right_rows[scored["right"].to_numpy()]]
+    return ScoredChunk(scored, stats)
+
+
+def score_chunk_partitioned(linker: Linker, model: Model, parts: list[LeftPart],
+                            chunk: pd.DataFrame, partitions: int, columns: list[str]
+                            ) -> list[ScoredChunk]:
+    """`score_chunk`'s work on one chunk, part by part (`split_chunk`, then
+    `score_partition` for every part): what a cluster runs as tasks, in one loop. Pieces
+    whose part has no records find no pairs and are not scored."""
+    pieces = split_chunk(linker, chunk, partitions, columns)
+    return [score_partition(linker, model, part,
+                            pieces[part.rule * partitions + part.partition])
+            for part in parts]

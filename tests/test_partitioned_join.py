@@ -1,0 +1,123 @@
+"""The roster's second pass as a join partitioned by blocking key (`link/partitioned.py`)
+gives the member links, model and statistics of scoring each chunk against the whole civil
+side, whatever the partitions, the chunks, the blocks skipped as too big or ties in match
+weight; each usable civil record is in one part per rule; a key's partition is the same in
+every process; and the engine chooses the join by what each worker would hold."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.link.partitioned import PartitionPlan, left_parts, partition_of, partition_plan
+from pipeline.link.spec import load_spec
+from pipeline.roster.first_pass import stream_roster
+from pipeline.roster.partitioned_on_dask import PARTITIONED_GAIN, choose_join
+from pipeline.roster.second_pass import link_roster, link_roster_partitioned
+from tests.test_streamed_linkage import AS_OF
+
+
+def _roster(civil_f, raw: pd.DataFrame, files, chunk: int, spec):
+    chunks = [raw.iloc[i:i + chunk] for i in range(0, len(raw), chunk)]
+    return stream_roster([], civil_f, spec, AS_OF, chunks=(chunks, lambda: files))
+
+
+def _both(sample_sides, chunk: int, partitions: int, spec=None, raw=None):
+    civil, civil_f, loaded, _ = sample_sides
+    spec = spec or load_spec("civil_members")
+    raw = loaded.frame if raw is None else raw
+    out = []
+    for link in (link_roster,
+                 lambda c, r: link_roster_partitioned(c, r, partitions)):
+        roster = _roster(civil_f, raw, loaded.files, chunk, spec)
+        try:
+            out.append(link(civil, roster))
+        finally:
+            roster.close()
+    return out
+
+
+@pytest.mark.parametrize(("chunk", "partitions"), [(997, 1), (997, 3), (6_000, 7)])
+def test_the_partitioned_join_links_as_the_broadcast_one(sample_sides, chunk, partitions):
+    (links, model, stats), (p_links, p_model, p_stats) = _both(sample_sides, chunk, partitions)
+    assert len(links) > 100
+    pd.testing.assert_frame_equal(p_links, links)
+    assert p_stats == stats and p_model == model
+    # every rule found pairs, and later rules found some an earlier one had (left to it)
+    assert all(s["pairs"] > 0 for s in stats)
+    assert any(s["new_pairs"] < s["pairs"] for s in stats[1:])
+
+
+def test_blocks_skipped_as_too_big_are_skipped_in_every_part(sample_sides):
+    spec = load_spec("civil_members")
+    spec = spec.model_copy(update={"max_block_pairs": 3})
+    (links, _, stats), (p_links, _, p_stats) = _both(sample_sides, 2_000, 4, spec)
+    assert sum(s["skipped_blocks"] for s in stats) > 0
+    pd.testing.assert_frame_equal(p_links, links)
+    assert p_stats == stats
+
+
+def test_ties_in_match_weight_fall_as_in_the_broadcast_join(sample_sides):
+    """Every member twice (the copies score alike against each civil person): which of the
+    tied pairs a civil person keeps among its best must not depend on the partitions."""
+    raw = sample_sides[2].frame
+    twice = pd.concat([raw, raw], ignore_index=True)
+    (links, _, stats), (p_links, _, p_stats) = _both(sample_sides, 3_000, 3, raw=twice)
+    pd.testing.assert_frame_equal(p_links, links)
+    assert p_stats == stats
+
+
+def test_each_usable_civil_record_is_in_one_part_per_rule(sample_sides):
+    _, civil_f, loaded, _ = sample_sides
+    roster = _roster(civil_f, loaded.frame, loaded.files, 5_000, load_spec("civil_members"))
+    try:
+        linkage = roster.linkage
+        linkage.fit()
+        plan = partition_plan(linkage, 3)
+        parts = list(left_parts(linkage, plan))
+        usable, _ = linkage.usable_blocks()
+        for r, codes in enumerate(linkage.index.rule_codes):
+            in_usable = np.flatnonzero((codes >= 0) & usable[r][np.maximum(codes, 0)])
+            rows = np.concatenate([p.rows for p in parts if p.rule == r])
+            assert len(in_usable) > 0
+            np.testing.assert_array_equal(np.sort(rows), in_usable)  # each once
+            for p in (p for p in parts if p.rule == r):
+                assert (plan.partition[r][p.rows] == p.partition).all()
+                assert (p.keys[r] != "").all() and len(p.keys) == r + 1
+        assert sum(len(p) for p in parts) == plan.part_records
+    finally:
+        roster.close()
+
+
+def test_a_keys_partition_is_the_same_in_another_process():
+    keys = np.array(["110105198001011234", "1980-01-01\x1fwang", "张伟\x1f1980", "x"],
+                    dtype=object)
+    here = partition_of(keys, 7).tolist()
+    assert [partition_of(keys[i:i + 1], 7)[0] for i in range(len(keys))] == here
+    code = ("import numpy as np; from pipeline.link.partitioned import partition_of; "
+            f"print(partition_of(np.array({keys.tolist()!r}, dtype=object), 7).tolist())")
+    there = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env={**os.environ, "PYTHONHASHSEED": "12345"}, check=True)
+    assert there.stdout.strip() == str(here)
+
+
+def test_the_join_is_chosen_by_what_each_worker_would_hold():
+    # 8 civil records; rule 0 puts 4 in parts, rule 1 all 8: 12 part records
+    plan = PartitionPlan(2, keys=[], partition=[np.array([0, 1, 0, 1, -1, -1, -1, -1]),
+                                                np.arange(8) % 2])
+    assert (plan.left_records, plan.part_records) == (8, 12)
+    assert PARTITIONED_GAIN == 2
+    assert choose_join(plan, 1).join == "broadcast"  # 12 records on the one worker ≥ 8
+    assert choose_join(plan, 2).join == "broadcast"  # 6 a worker: not half of 8
+    chosen = choose_join(plan, 4)
+    assert chosen.join == "partitioned"  # 3 a worker, under half of 8
+    assert (chosen.broadcast_records, chosen.partitioned_records, chosen.workers) == (8, 3, 4)
+    assert choose_join(plan, 4, "broadcast").join == "broadcast"
+    assert choose_join(plan, 1, "partitioned").join == "partitioned"
+    with pytest.raises(ValueError, match="unknown join"):
+        choose_join(plan, 2, "shuffle")
