@@ -17,13 +17,15 @@ split into driver / Dask workers / Prefect server by :func:`benchmarks.scale.pro
 3. ``--engine dask`` (local 2-worker cluster), large roster;
 4. ``--engine dask``, the large roster as a folder of Parquet files (``members-parquet/`` in
    the large set's folder: the CSV's cells as text, converted once with pyarrow and reused
-   while the CSV is unchanged), which the workers read themselves.
+   while the CSV is unchanged), which the workers read themselves;
+5. ``--engine dask``, large roster, with ``linking.dask_join: partitioned`` (the roster's
+   second pass as a join partitioned by blocking key, whatever ``auto`` would choose).
 
 After the runs: ``bidui evaluate --json`` of the province night against the set's ``truth/``,
-and each dask night's ``links``, ``member_links`` and ``discrepancies`` against the local one's
-on their key columns (:data:`KEY_COLUMNS`, rows sorted; also whether every column is equal).
-The verdict rows are :func:`checks` (called by :func:`benchmarks.report.must_show`) and the
-results.md section :func:`section_lines`.
+and each dask night's (:data:`DASK_RUNS`) ``links``, ``member_links`` and ``discrepancies``
+against the local one's on their key columns (:data:`KEY_COLUMNS`, rows sorted; also
+whether every column is equal). The verdict rows are :func:`checks` (called by
+:func:`benchmarks.report.must_show`) and the results.md section :func:`section_lines`.
 
 ``BIDUI_BENCH_PROVINCE`` points the part at other sizes, for a smoke test: comma-separated
 ``key=value`` among ``households``, ``seed``, ``small`` (roster rows of the small set),
@@ -60,7 +62,25 @@ BENCH_DIR = ROOT / "var" / "bench"
 SMALL = DataSet("province-1m", BENCH_DIR / "province-1m", HOUSEHOLDS, SEED, SMALL_ROSTER)
 LARGE = DataSet("province", BENCH_DIR / "province", HOUSEHOLDS, SEED, None)
 RUNS = (("small_local", "small", "local"), ("large_local", "large", "local"),
-        ("large_dask", "large", "dask"), ("large_dask_parquet", "large_parquet", "dask"))
+        ("large_dask", "large", "dask"), ("large_dask_parquet", "large_parquet", "dask"),
+        ("large_dask_partitioned", "large", "dask"))
+# A run's configuration over the defaults (`--config`), as YAML.
+RUN_CONFIG = {"large_dask_partitioned": "linking:\n  dask_join: partitioned\n"}
+# The Dask nights compared with the local province night: (run, comparison, check, the
+# must-show row's words, the comparison table's title, the roster join it must have used).
+DASK_RUNS = (
+    ("large_dask", "dask_vs_local", "province_dask",
+     "province night `--engine dask` beside local",
+     "large_dask (the CSV roster, streamed by the driver)", None),
+    ("large_dask_parquet", "dask_parquet_vs_local", "province_dask_parquet",
+     "province night `--engine dask`, the roster as Parquet read by the workers",
+     "large_dask_parquet (the roster as Parquet, read by the workers)", None),
+    ("large_dask_partitioned", "dask_partitioned_vs_local", "province_dask_partitioned",
+     "province night `--engine dask`, the roster joined to the civil side partitioned by "
+     "blocking key",
+     "large_dask_partitioned (the CSV roster; `linking.dask_join: partitioned`)",
+     "partitioned"),
+)
 PARQUET_ROSTER = "members-parquet"  # the large roster as Parquet, in the large set's folder
 PARQUET_FILE_ROWS, PARQUET_GROUP_ROWS = 1_000_000, 128_000
 KEY_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -307,8 +327,13 @@ def run_province(sets: tuple[DataSet, DataSet] | None = None, workroot: Path | N
                                          + result["data"][key]["error"]}
                 continue
             say(f"province: {label} (bidui run --engine {engine}, {sets_by_key[key].name}) …")
+            extra: list[str] = []
+            if label in RUN_CONFIG:
+                config = folder / f"{label}.yaml"
+                config.write_text(RUN_CONFIG[label], encoding="utf-8")
+                extra = ["--config", str(config)]
             entry = scale.bidui_run(sets_by_key[key], engine, folder / f"out-{label}",
-                                    folder / f"{label}.log")
+                                    folder / f"{label}.log", *([extra] if extra else []))
             result["runs"][label] = entry
             say(f"province: {label} " + (f"failed: {entry['error']}" if "error" in entry
                                          else f"{entry['wall_seconds']:.1f} s wall, "
@@ -317,20 +342,14 @@ def run_province(sets: tuple[DataSet, DataSet] | None = None, workroot: Path | N
         if _ran(runs.get("large_local")):
             say("province: bidui evaluate …")
             result["evaluation"] = evaluate(folder / "out-large_local", large.folder / "truth")
-        if _ran(runs.get("large_local")) and _ran(runs.get("large_dask")):
-            say("province: dask vs local outputs …")
-            result["dask_vs_local"] = compare_keys(folder / "out-large_local",
-                                                   folder / "out-large_dask")
-            every = scale.compare_outputs(folder / "out-large_local", folder / "out-large_dask",
+        for label, key, *_ in DASK_RUNS:
+            if not (_ran(runs.get("large_local")) and _ran(runs.get(label))):
+                continue
+            say(f"province: {label} vs local outputs …")
+            result[key] = compare_keys(folder / "out-large_local", folder / f"out-{label}")
+            every = scale.compare_outputs(folder / "out-large_local", folder / f"out-{label}",
                                           tuple(KEY_COLUMNS))
-            result["dask_vs_local"]["identical_all_columns"] = every["identical_links"]
-        if _ran(runs.get("large_local")) and _ran(runs.get("large_dask_parquet")):
-            say("province: dask (Parquet roster) vs local outputs …")
-            result["dask_parquet_vs_local"] = compare_keys(folder / "out-large_local",
-                                                           folder / "out-large_dask_parquet")
-            every = scale.compare_outputs(folder / "out-large_local",
-                                          folder / "out-large_dask_parquet", tuple(KEY_COLUMNS))
-            result["dask_parquet_vs_local"]["identical_all_columns"] = every["identical_links"]
+            result[key]["identical_all_columns"] = every["identical_links"]
     result["wall_seconds"] = time.perf_counter() - started
     return result
 
@@ -396,6 +415,11 @@ TARGETS = {
     "province_dask_parquet": "--engine dask, the roster as Parquet files read by the workers: "
                              "links, member_links, discrepancies identical to local (key "
                              "columns); driver process peak below the local engine's process",
+    "province_dask_partitioned": "--engine dask, the roster joined to the civil side "
+                                 "partitioned by blocking key (the manifest says so): links, "
+                                 "member_links, discrepancies identical to local (key "
+                                 "columns); driver process peak below the local engine's "
+                                 "process",
 }
 
 
@@ -442,13 +466,16 @@ def _links_check(evaluation: object, night: object) -> dict:
 
 
 def _dask_check(dask: object, local: object, comparison: dict,
-                name: str = "province_dask") -> dict:
+                name: str = "province_dask", join: str | None = None) -> dict:
+    """A Dask night against the local one; `join`: the roster join its manifest must name."""
     if not (_ran(dask) and _ran(local)):
         return _failed(name, _note(dask if _ran(local) else local))
     assert isinstance(dask, dict) and isinstance(local, dict)
     driver, local_driver = process_peak(dask, "driver"), process_peak(local, "driver")
     below = driver is not None and local_driver is not None and driver < local_driver
+    used = (dask.get("roster_join") or {}).get("join")
     return {"target": TARGETS[name], "identical": comparison.get("identical"),
+            "roster_join": used, "roster_join_as_asked": join is None or used == join,
             "identical_files": {name: entry.get("identical")
                                 for name, entry in (comparison.get("files") or {}).items()},
             "identical_all_columns": comparison.get("identical_all_columns"),
@@ -458,7 +485,8 @@ def _dask_check(dask: object, local: object, comparison: dict,
             "local_driver_peak_bytes": local_driver, "local_peak_bytes": local["peak_rss_bytes"],
             "dask_wall_seconds": dask["wall_seconds"], "local_wall_seconds": local["wall_seconds"],
             "driver_below_local": below,
-            "pass": comparison.get("identical") is True and below}
+            "pass": comparison.get("identical") is True and below
+            and (join is None or used == join)}
 
 
 def checks(province: dict | None) -> dict[str, dict]:
@@ -470,11 +498,9 @@ def checks(province: dict | None) -> dict[str, dict]:
     return {**_scaling_checks(province),
             "province_night": _night_check(runs.get("large_local")),
             "province_links": _links_check(province.get("evaluation"), runs.get("large_local")),
-            "province_dask": _dask_check(runs.get("large_dask"), runs.get("large_local"),
-                                         province.get("dask_vs_local") or {}),
-            "province_dask_parquet": _dask_check(
-                runs.get("large_dask_parquet"), runs.get("large_local"),
-                province.get("dask_parquet_vs_local") or {}, "province_dask_parquet")}
+            **{name: _dask_check(runs.get(label), runs.get("large_local"),
+                                 province.get(key) or {}, name, join)
+               for label, key, name, _what, _title, join in DASK_RUNS}}
 
 
 def _gib(value: float | None) -> str:
@@ -511,9 +537,7 @@ def must_show_rows(checks_: dict, num: Callable[..., str], verdict: Callable[[bo
     rows.append(["6", "province night: links vs truth",
                  f"precision ≥ {PRECISION_TARGET}, recall ≥ {RECALL_TARGET}", measured,
                  verdict(links["pass"])])
-    for name, what in (("province_dask", "province night `--engine dask` beside local"),
-                       ("province_dask_parquet", "province night `--engine dask`, the roster "
-                                                 "as Parquet read by the workers")):
+    for _label, _key, name, what, _title, _join in DASK_RUNS:
         dask = checks_[name]
         if "note" in dask:
             measured = dask["note"]
@@ -526,7 +550,9 @@ def must_show_rows(checks_: dict, num: Callable[..., str], verdict: Callable[[bo
                         f"{_gib(dask['local_driver_peak_bytes'])} (tree "
                         f"{_gib(dask['local_peak_bytes'])}); "
                         f"{num(dask['dask_wall_seconds'], 1)} s vs "
-                        f"{num(dask['local_wall_seconds'], 1)} s")
+                        f"{num(dask['local_wall_seconds'], 1)} s"
+                        + (f"; roster join {dask['roster_join']}" if dask.get("roster_join")
+                           else ""))
         rows.append(["7", what, "outputs identical; driver peak < local's", measured,
                      verdict(dask["pass"])])
     return rows
@@ -594,9 +620,7 @@ def section_lines(province: dict | None, num: Callable[..., str],
                       f"{num(members.get('recall'), 4)}.", ""]
         else:
             lines += [f"`bidui evaluate`: {_note(evaluation)}", ""]
-    for key, title in (("dask_vs_local", "large_dask (the CSV roster, streamed by the driver)"),
-                       ("dask_parquet_vs_local", "large_dask_parquet (the roster as Parquet, "
-                                                 "read by the workers)")):
+    for _label, key, _name, _what, title, _join in DASK_RUNS:
         comparison = province.get(key)
         if not isinstance(comparison, dict):
             continue

@@ -359,6 +359,8 @@ def manifest_figures(manifest: dict) -> dict:
         "rows_read": {s: t.get("rows_read") for s, t in (manifest.get("accounting") or {}).items()},
         "output_rows": {name: info.get("rows")
                         for name, info in (manifest.get("outputs") or {}).items()},
+        # --engine dask: the roster's join with the civil side (broadcast or partitioned)
+        "roster_join": (manifest.get("linking") or {}).get("roster_join"),
     }
 
 
@@ -386,10 +388,12 @@ def run_argv(data: DataSet, out: Path, engine: str) -> list[str]:
     return argv
 
 
-def bidui_run(data: DataSet, engine: str, out: Path, log_path: Path) -> dict:
-    """One measured ``bidui run``; ``{"error": …}`` (with what was measured) if it failed."""
+def bidui_run(data: DataSet, engine: str, out: Path, log_path: Path,
+              extra: Sequence[str] = ()) -> dict:
+    """One measured ``bidui run`` (``extra``: more arguments, e.g. ``--config``);
+    ``{"error": …}`` (with what was measured) if it failed."""
     env = run_env()
-    measured = run_measured(run_argv(data, out, engine), log_path, env=env)
+    measured = run_measured([*run_argv(data, out, engine), *extra], log_path, env=env)
     entry: dict = {"engine": engine, **measured.as_dict(),
                    "prefect_server": "external (PREFECT_API_URL): not measured"
                    if env.get("PREFECT_API_URL") else "temporary, a child process: measured"}

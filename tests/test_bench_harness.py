@@ -68,7 +68,10 @@ def fake_province() -> dict:
         "runs": {"small_local": _province_run(300.0, 5.0, 20.0, 4.7),
                  "large_local": _province_run(600.0, 5.5, 95.0, 5.2),
                  "large_dask": _province_run(800.0, 7.0, 100.0, 4.0, "dask", 2.5),
-                 "large_dask_parquet": _province_run(700.0, 6.5, 90.0, 3.5, "dask", 2.6)},
+                 "large_dask_parquet": _province_run(700.0, 6.5, 90.0, 3.5, "dask", 2.6),
+                 "large_dask_partitioned": {
+                     **_province_run(820.0, 7.1, 100.0, 4.0, "dask", 2.5),
+                     "roster_join": {"join": "partitioned", "workers": 2}}},
         "evaluation": {"seconds": 30.0,
                        "links": {"precision": 0.9995, "recall": 0.9987, "f1": 0.9991,
                                  "predicted": 98_000, "actual": 98_100,
@@ -77,10 +80,10 @@ def fake_province() -> dict:
         "dask_vs_local": {"identical": True, "identical_all_columns": True,
                           "files": {name: {"key_columns": ["k"], "rows": [n, n],
                                            "identical": True} for name, n in keys.items()}},
-        "dask_parquet_vs_local": {"identical": True, "identical_all_columns": True,
-                                  "files": {name: {"key_columns": ["k"], "rows": [n, n],
-                                                   "identical": True}
-                                            for name, n in keys.items()}},
+        **{comparison: {"identical": True, "identical_all_columns": True,
+                        "files": {name: {"key_columns": ["k"], "rows": [n, n],
+                                         "identical": True} for name, n in keys.items()}}
+           for comparison in ("dask_parquet_vs_local", "dask_partitioned_vs_local")},
     }
 
 

@@ -346,18 +346,22 @@ def test_evaluate_reads_bidui_evaluate_json(tmp_path: Path) -> None:
 # --- wiring -------------------------------------------------------------------------------------
 
 
-def test_run_province_runs_four_nights_then_compares(tmp_path: Path, monkeypatch) -> None:
+def test_run_province_runs_five_nights_then_compares(tmp_path: Path, monkeypatch) -> None:
     small = scale.DataSet("small", tmp_path / "small", 20, 7, 100)
     large = scale.DataSet("large", tmp_path / "large", 20, 7, 300)
     _write_set(small.folder, 20, 7, 100)
     _write_set(large.folder, 20, 7, 300)
     calls = []
 
-    def fake_run(data, engine, out, log) -> dict:
+    def fake_run(data, engine, out, log, extra=()) -> dict:
         calls.append((data.name, engine, out.name, data.members.name))
+        if extra:  # the partitioned night's configuration
+            assert extra[0] == "--config"
+            configs.append(Path(extra[1]).read_text("utf-8"))
         _outputs(out, LINKS, FINDINGS)
         return fake_province()["runs"][out.name.removeprefix("out-")]
 
+    configs: list[str] = []
     monkeypatch.setattr(scale, "bidui_run", fake_run)
     monkeypatch.setattr(province, "evaluate", lambda out, truth: {
         "links": {"precision": 1.0, "recall": 1.0, "f1": 1.0}, "truth": str(truth)})
@@ -365,7 +369,10 @@ def test_run_province_runs_four_nights_then_compares(tmp_path: Path, monkeypatch
     assert calls == [("small", "local", "out-small_local", "members.csv"),
                      ("large", "local", "out-large_local", "members.csv"),
                      ("large", "dask", "out-large_dask", "members.csv"),
-                     ("large-parquet", "dask", "out-large_dask_parquet", "members-parquet")]
+                     ("large-parquet", "dask", "out-large_dask_parquet", "members-parquet"),
+                     ("large", "dask", "out-large_dask_partitioned", "members.csv")]
+    assert configs == ["linking:\n  dask_join: partitioned\n"]
+    assert result["dask_partitioned_vs_local"]["identical"] is True
     assert result["data"]["large_parquet"]["converted_now"] is True
     assert result["data"]["large_parquet"]["member_rows"] == 300
     assert result["dask_parquet_vs_local"]["identical"] is True
@@ -378,6 +385,10 @@ def test_run_province_runs_four_nights_then_compares(tmp_path: Path, monkeypatch
     checks = province.checks(result)
     assert checks["province_dask"]["pass"] is True
     assert checks["province_dask_parquet"]["pass"] is True
+    assert checks["province_dask_partitioned"]["pass"] is True
+    # a night asked for the partitioned join whose manifest says broadcast does not pass
+    result["runs"]["large_dask_partitioned"]["roster_join"] = {"join": "broadcast"}
+    assert province.checks(result)["province_dask_partitioned"]["pass"] is False
     assert checks["province_roster_memory"]["roster_ratio"] == pytest.approx(3.0)
 
 
@@ -423,7 +434,7 @@ def test_run_province_without_data_records_why(tmp_path: Path, monkeypatch) -> N
     monkeypatch.setattr(province, "generate_argv", lambda data, out: [
         sys.executable, "-c", "print('bidui: error: unrecognized arguments: --roster-members');"
                               "raise SystemExit(2)"])
-    monkeypatch.setattr(scale, "bidui_run", lambda data, engine, out, log: {
+    monkeypatch.setattr(scale, "bidui_run", lambda data, engine, out, log, *extra: {
         "engine": engine, "error": "bidui: stop here", "exit_code": 2})
     result = province.run_province((small, large), workroot=tmp_path / "runs")
     assert "--roster-members" in result["data"]["small"]["error"]
