@@ -17,7 +17,7 @@ import pytest
 from pipeline.link.partitioned import PartitionPlan, left_parts, partition_of, partition_plan
 from pipeline.link.spec import load_spec
 from pipeline.roster.first_pass import stream_roster
-from pipeline.roster.partitioned_on_dask import PARTITIONED_GAIN, choose_join
+from pipeline.roster.partitioned_on_dask import JOINS, PARTITIONED_GAIN, choose_join
 from pipeline.roster.second_pass import link_roster, link_roster_partitioned
 from tests.test_streamed_linkage import AS_OF
 
@@ -121,3 +121,20 @@ def test_the_join_is_chosen_by_what_each_worker_would_hold():
     assert choose_join(plan, 1, "partitioned").join == "partitioned"
     with pytest.raises(ValueError, match="unknown join"):
         choose_join(plan, 2, "shuffle")
+
+
+def test_the_config_names_exactly_the_joins_the_engine_knows(tmp_path):
+    from typing import get_args
+
+    from pipeline.config import load_config
+    from pipeline.config.model import Linking
+    from pipeline.errors import InputError
+
+    assert get_args(Linking.model_fields["dask_join"].annotation) == JOINS
+    assert load_config()["linking"]["dask_join"] == "auto"
+    wrong = tmp_path / "night.yaml"
+    wrong.write_text("linking:\n  dask_join: shuffle\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_config(wrong)
+    text = caught.value.paragraph()
+    assert str(wrong) in text and "dask_join" in text and "partitioned" in text
