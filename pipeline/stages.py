@@ -121,7 +121,8 @@ def roster(inputs: Inputs, normalised: dict[Source, NormalisedSource], as_of: dt
 
             result = stream_roster_on_dask(client, list(inputs.members), civil_f, spec, as_of,
                                            chunk_rows=chunk_rows or _chunk_rows(config),
-                                           validation=validation)
+                                           validation=validation,
+                                           join=config["linking"].get("dask_join", "auto"))
         else:
             result = stream_roster(list(inputs.members), civil_f, spec, as_of,
                                    chunk_rows=chunk_rows or _chunk_rows(config),
@@ -181,8 +182,7 @@ def link(normalised: dict[Source, NormalisedSource], config: dict,
         if client is not None:
             from pipeline.roster.partitioned_on_dask import link_roster_dask
 
-            member_links, model, stats, join = link_roster_dask(
-                client, civil, roster_pass, config["linking"].get("dask_join", "auto"))
+            member_links, model, stats, join = link_roster_dask(client, civil, roster_pass)
             links.roster_join = join.as_dict()
         else:
             member_links, model, stats = link_roster(civil, roster_pass)

@@ -327,9 +327,11 @@ def test_the_roster_on_the_workers_links_exactly_as_here(executor, generated, no
 def test_the_partitioned_join_on_the_workers_links_exactly_as_here(executor, generated,
                                                                    normalised,
                                                                    monkeypatch) -> None:
-    """The civil side cut by blocking key, each part on one worker, each chunk's pieces
-    scored there (`partitioned_on_dask`): the same member links, model and statistics as
-    the local engine's second pass; while the pieces are scored, every part is on one
+    """Both passes partitioned: the civil side's keys and its comparison inputs cut by
+    blocking key, each part on one worker, each chunk's pieces counted and scored there
+    (`on_dask.KeyParts`, `partitioned_on_dask`): the same members kept between the passes,
+    the same counts, member links, model and statistics as the local engine's passes; no
+    civil index is sent to the workers; while the pieces are scored, every part is on one
     worker only (no worker holds the whole civil side); afterwards nothing is left."""
     from distributed import wait
 
@@ -358,14 +360,31 @@ def test_the_partitioned_join_on_the_workers_links_exactly_as_here(executor, gen
     spec = load_spec("civil_members")
     here = stream_roster([], civil_f, spec, REFERENCE_DATE, chunks=_roster_chunks(generated,
                                                                                   997))
+    contexts: list = []
+    scatter = client.scatter
+
+    def watched_scatter(data, *args, **kwargs):  # what the first pass sends every worker
+        if type(data).__name__ == "FirstPassContext":
+            contexts.append(data)
+        return scatter(data, *args, **kwargs)
+
+    monkeypatch.setattr(client, "scatter", watched_scatter)
     there = stream_roster_on_dask(client, [], civil_f, spec, REFERENCE_DATE,
-                                  chunks=_roster_chunks(generated, 997))
+                                  chunks=_roster_chunks(generated, 997), join="partitioned")
     try:
         assert isinstance(there.could_pair, WorkerChunks) and there.chunks > 4
+        assert there.join.partitioned and [c.index for c in contexts] == [None]
+        assert there.could_pair.rows == here.could_pair.rows > 0
+        for mine, theirs in zip(there.linkage.rule_counts, here.linkage.rule_counts,
+                                strict=True):
+            np.testing.assert_array_equal(mine, theirs)
+        for column, counts in here.linkage.tf_counts.items():
+            np.testing.assert_array_equal(there.linkage.tf_counts[column], counts)
         links_here, model_here, stats_here = link_roster(civil, here)
         links_there, model_there, stats_there, choice = on_dask_partitioned.link_roster_dask(
-            client, civil, there, "partitioned")
+            client, civil, there)
         assert choice.join == "partitioned" and choice.partitions == 2
+        assert 0 < choice.scored_records <= choice.partitioned_records
         pd.testing.assert_frame_equal(links_there, links_here)
         assert model_there == model_here and stats_there == stats_here
         assert len(links_here) > 100
@@ -391,8 +410,9 @@ def test_a_night_with_the_partitioned_join_is_the_same_on_both_engines(
         expected = pd.read_parquet(tmp_path / "local" / name)
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "dask" / name), expected)
     linking = dask.manifest["linking"]
-    assert linking["roster_join"]["join"] == "partitioned"
+    assert linking["roster_join"]["join"] == linking["roster_join"]["wanted"] == "partitioned"
     assert linking["roster_join"]["workers"] == 2
+    assert linking["roster_join"]["scored_records"] > 0
     assert "roster_join" not in local.manifest["linking"]
     assert linking["blocking"] == local.manifest["linking"]["blocking"]
 

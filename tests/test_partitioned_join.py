@@ -14,10 +14,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.link.partitioned import PartitionPlan, left_parts, partition_of, partition_plan
+from pipeline.link.partitioned import (
+    chunk_key_pieces,
+    could_pair_mask,
+    count_keys,
+    key_parts,
+    left_parts,
+    partition_of,
+    partition_plan,
+)
 from pipeline.link.spec import load_spec
-from pipeline.roster.first_pass import stream_roster
-from pipeline.roster.partitioned_on_dask import JOINS, PARTITIONED_GAIN, choose_join
+from pipeline.link.streamed import StreamedLinkage
+from pipeline.roster.first_pass import context_for, first_pass_chunk, stream_roster
+from pipeline.roster.join import JOINS, PARTITIONED_GAIN, choose_join, key_records
 from pipeline.roster.second_pass import link_roster, link_roster_partitioned
 from tests.test_streamed_linkage import AS_OF
 
@@ -107,20 +116,55 @@ def test_a_keys_partition_is_the_same_in_another_process():
 
 
 def test_the_join_is_chosen_by_what_each_worker_would_hold():
-    # 8 civil records; rule 0 puts 4 in parts, rule 1 all 8: 12 part records
-    plan = PartitionPlan(2, keys=[], partition=[np.array([0, 1, 0, 1, -1, -1, -1, -1]),
-                                                np.arange(8) % 2])
-    assert (plan.left_records, plan.part_records) == (8, 12)
+    # 8 civil records in 12 parts' rows (a record in one part per rule where it has a key)
+    assert key_records([np.array([0, 1, 0, 1, -1, -1, -1, -1]), np.arange(8) % 2]) == 12
     assert PARTITIONED_GAIN == 2
-    assert choose_join(plan, 1).join == "broadcast"  # 12 records on the one worker ≥ 8
-    assert choose_join(plan, 2).join == "broadcast"  # 6 a worker: not half of 8
-    chosen = choose_join(plan, 4)
-    assert chosen.join == "partitioned"  # 3 a worker, under half of 8
-    assert (chosen.broadcast_records, chosen.partitioned_records, chosen.workers) == (8, 3, 4)
-    assert choose_join(plan, 4, "broadcast").join == "broadcast"
-    assert choose_join(plan, 1, "partitioned").join == "partitioned"
+    assert choose_join(8, 12, 1).join == "broadcast"  # 12 records on the one worker ≥ 8
+    assert choose_join(8, 12, 2).join == "broadcast"  # 6 a worker: not half of 8
+    chosen = choose_join(8, 12, 4)
+    assert chosen.partitioned and chosen.wanted == "auto"  # 3 a worker, under half of 8
+    assert (chosen.broadcast_records, chosen.partitioned_records, chosen.workers,
+            chosen.partitions) == (8, 3, 4, 4)
+    assert choose_join(8, 12, 4, "broadcast").join == "broadcast"
+    assert choose_join(8, 12, 1, "partitioned").partitioned
     with pytest.raises(ValueError, match="unknown join"):
-        choose_join(plan, 2, "shuffle")
+        choose_join(8, 12, 2, "shuffle")
+
+
+@pytest.mark.parametrize("partitions", [1, 4])
+def test_keys_counted_in_parts_are_the_whole_indexs_counts(sample_sides, partitions):
+    """The partitioned first pass: a chunk's keys looked up in the parts of the civil side's
+    keys give the counts per civil key and value, and the members who could pair, that the
+    whole index gives (`streamed.observe_chunk`)."""
+    _, civil_f, loaded, _ = sample_sides
+    spec = load_spec("civil_members")
+    raw = loaded.frame.iloc[:9_000]
+    linkage = StreamedLinkage(spec, civil_f)
+    whole = first_pass_chunk(raw, 0, context_for(linkage, AS_OF, False))
+    keyless = first_pass_chunk(raw, 0, context_for(linkage, AS_OF, False, partitioned=True))
+    features = keyless.could_pair
+    assert len(features) == len(raw) - len(keyless.quarantine) > len(whole.could_pair) > 0
+    parts = key_parts(linkage.index, partitions)
+    pieces = chunk_key_pieces(linkage.linker, list(linkage.index.tf_index), features,
+                              partitions)
+    assert len(parts) == len(pieces) == partitions * (len(linkage.linker.passes)
+                                                      + len(linkage.index.tf_index))
+    found = [count_keys(part, piece) for part, piece in zip(parts, pieces, strict=True)]
+    could = could_pair_mask(linkage.linker, features, found)
+    pd.testing.assert_frame_equal(features[could].reset_index(drop=True), whole.could_pair)
+    counted, reference = StreamedLinkage(spec, civil_f), StreamedLinkage(spec, civil_f)
+    reference.merge(whole.observation)
+    counted.merge(keyless.observation)
+    for kc in found:
+        counted.add_key_counts(kc.kind, kc.which, kc.codes, kc.counts)
+    for mine, theirs in zip(counted.rule_counts, reference.rule_counts, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+        assert theirs.sum() > 0
+    assert counted.tf_counts.keys() == reference.tf_counts.keys()
+    for column, counts in reference.tf_counts.items():
+        np.testing.assert_array_equal(counted.tf_counts[column], counts)
+    assert counted.tf_present == reference.tf_present and counted.records == len(features)
+    np.testing.assert_array_equal(counted.sample["row_key"], reference.sample["row_key"])
 
 
 def test_the_config_names_exactly_the_joins_the_engine_knows(tmp_path):

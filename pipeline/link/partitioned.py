@@ -40,7 +40,13 @@ from pipeline.link.blocking import PassStats, block_pairs
 from pipeline.link.engine import Linker
 from pipeline.link.fellegi_sunter import Model
 from pipeline.link.inference import score_pairs
-from pipeline.link.streamed import POSITION, ScoredChunk, StreamedLinkage, rule_keys
+from pipeline.link.streamed import (
+    POSITION,
+    LeftIndex,
+    ScoredChunk,
+    StreamedLinkage,
+    rule_keys,
+)
 
 PARTITION_HASH_KEY = "bidui-partition!"  # 16 bytes: pandas' SipHash key for the partitions
 KEY_COLUMN = "_block_key_{}"  # a piece's key of rule q (object: '' missing)
@@ -218,3 +224,95 @@ def score_chunk_partitioned(linker: Linker, model: Model, parts: list[LeftPart],
     return [score_partition(linker, model, part,
                             pieces[part.rule * partitions + part.partition])
             for part in parts]
+
+
+# -- the first pass: the civil side's keys in parts --------------------------------------------
+
+
+@dataclass
+class KeyPart:
+    """Part `partition` of the left side's distinct keys of one blocking rule (`kind`
+    'rule', `which` its index) or of one term-frequency column's values (`kind` 'tf',
+    `which` the column), for the first pass: the `keys` (a pandas Index of text) and their
+    `codes` in the whole side's index (`LeftIndex.rule_index[which]` or
+    `LeftIndex.tf_index[which]`; int64)."""
+
+    kind: str
+    which: int | str
+    partition: int
+    keys: pd.Index
+    codes: np.ndarray
+
+
+@dataclass
+class KeyCounts:
+    """What a chunk's piece found in a `KeyPart`: the whole side's `codes` (int64) of the keys
+    found, how many of the chunk's records carry each (`counts`, int64), and the keys
+    themselves (`found`, object: which records could pair)."""
+
+    kind: str
+    which: int | str
+    codes: np.ndarray
+    counts: np.ndarray
+    found: np.ndarray
+
+
+def key_parts(index: LeftIndex, partitions: int) -> list[KeyPart]:
+    """The left side's keys cut into parts, in this order: every rule's, then every
+    term-frequency column's (in `index.tf_index` order), `partitions` parts each (empty parts
+    included, so the order is fixed)."""
+    parts = []
+    cut = [("rule", r, keys) for r, keys in enumerate(index.rule_index)]
+    cut += [("tf", column, values) for column, values in index.tf_index.items()]
+    for kind, which, keys in cut:
+        where = partition_of(keys.to_numpy(dtype=object), partitions)
+        for p in range(partitions):
+            chosen = np.flatnonzero(where == p)
+            parts.append(KeyPart(kind, which, p, keys[chosen], chosen.astype(np.int64)))
+    return parts
+
+
+def chunk_key_pieces(linker: Linker, tf_columns: list[str], chunk: pd.DataFrame,
+                     partitions: int) -> list[pd.Series]:
+    """A chunk's keys cut as `key_parts` cuts the left side's (the same order; `tf_columns`:
+    `list(index.tf_index)`): per part, the chunk's distinct keys that hash there (the
+    Series' index, object) and how many of its records carry each (int64). Missing keys
+    ('') are in no piece."""
+    pieces = []
+    for block_pass in linker.passes:
+        pieces += _counts_by_partition(rule_keys(chunk, block_pass.columns), partitions)
+    for column in tf_columns:
+        pieces += _counts_by_partition(chunk[column].to_numpy(dtype=object), partitions)
+    return pieces
+
+
+def _counts_by_partition(keys: np.ndarray, partitions: int) -> list[pd.Series]:
+    codes, uniques = pd.factorize(keys[keys != ""])
+    counts = np.bincount(codes, minlength=len(uniques)).astype(np.int64)
+    where = partition_of(np.asarray(uniques, dtype=object), partitions)
+    return [pd.Series(counts[where == p], index=pd.Index(uniques[where == p], dtype=object))
+            for p in range(partitions)]
+
+
+def count_keys(part: KeyPart, piece: pd.Series) -> KeyCounts:
+    """Look a chunk's piece up in its part of the left side's keys: the keys found, their
+    whole-side codes and the chunk's count of each."""
+    position = part.keys.get_indexer(piece.index) if len(piece) else np.zeros(0, dtype=int)
+    hit = position >= 0
+    return KeyCounts(part.kind, part.which, part.codes[position[hit]],
+                     piece.to_numpy(dtype=np.int64)[hit],
+                     piece.index.to_numpy(dtype=object)[hit])
+
+
+def could_pair_mask(linker: Linker, chunk: pd.DataFrame, found: list[KeyCounts]
+                    ) -> np.ndarray:
+    """Per record of the chunk (bool): its key of some blocking rule is one the left side
+    has (`found`: the chunk's `KeyCounts` of every rule part; tf parts are ignored). The
+    mask `streamed.observe_chunk` gives, from the parts instead of the whole index."""
+    could = np.zeros(len(chunk), dtype=bool)
+    for r, block_pass in enumerate(linker.passes):
+        keys = [c.found for c in found if c.kind == "rule" and c.which == r]
+        known = pd.Index(np.concatenate(keys) if keys else np.zeros(0, dtype=object),
+                         dtype=object)
+        could |= known.get_indexer(rule_keys(chunk, block_pass.columns)) >= 0
+    return could

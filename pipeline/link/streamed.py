@@ -129,26 +129,36 @@ class ChunkObservation:
     could_pair: np.ndarray  # bool per record of the chunk
 
 
-def observe_chunk(index: LeftIndex, linker: Linker, chunk: pd.DataFrame, k: int,
-                  below: int | None = None) -> ChunkObservation:
+def observe_chunk(index: LeftIndex | None, linker: Linker, chunk: pd.DataFrame, k: int,
+                  below: int | None = None, tf_columns: list[str] | None = None
+                  ) -> ChunkObservation:
     """The first pass over one chunk of right records (features, with `POSITION` and
     `row_key` columns): counts, the chunk's k smallest-hash records, and which records could
     pair in some blocking rule. `below`: the sample's largest hash so far, once it is full
-    (a record with a larger hash cannot enter it, so it is not sent)."""
-    could = np.zeros(len(chunk), dtype=bool)
+    (a record with a larger hash cannot enter it, so it is not sent).
+
+    `index` None (the left side's keys are in parts elsewhere, `partitioned.key_parts`):
+    no counts per left key (`rule_counts` and `tf_counts` empty: the parts count them,
+    `StreamedLinkage.add_key_counts`), every record marked as could pair (the parts decide,
+    `partitioned.could_pair_mask`), and `tf_present` for `tf_columns`."""
+    could = np.zeros(len(chunk), dtype=bool) if index is not None else \
+        np.ones(len(chunk), dtype=bool)
     rule_counts = []
-    for r, block_pass in enumerate(linker.passes):
+    for r, block_pass in enumerate(linker.passes if index is not None else []):
         codes = index.chunk_codes(r, rule_keys(chunk, block_pass.columns))
         rule_counts.append(np.bincount(codes[codes >= 0],
                                        minlength=len(index.rule_index[r])).astype(np.int64))
         could |= codes >= 0
     tf_counts, tf_present = {}, {}
-    for column, values_index in index.tf_index.items():
+    for column in (index.tf_index if index is not None else tf_columns or []):
         values = chunk[column].to_numpy(dtype=object)
+        tf_present[column] = int((values != "").sum())
+        if index is None:
+            continue
+        values_index = index.tf_index[column]
         codes = values_index.get_indexer(values)
         tf_counts[column] = np.bincount(codes[codes >= 0], minlength=len(values_index)
                                         ).astype(np.int64)
-        tf_present[column] = int((values != "").sum())
     hashes = sample_hashes(chunk["row_key"])
     take = np.argsort(hashes, kind="stable")[:k]
     if below is not None:
@@ -229,12 +239,21 @@ class StreamedLinkage:
             self.rule_counts[r] += counts
         for column, counts in seen.tf_counts.items():
             self.tf_counts[column] += counts
-            self.tf_present[column] += seen.tf_present[column]
+        for column, present in seen.tf_present.items():
+            self.tf_present[column] += present
         both = seen.sample if self.sample is None else pd.concat([self.sample, seen.sample])
         if len(both) > self.sample_size:
             both = both.iloc[np.argsort(both[SAMPLE_HASH].to_numpy(), kind="stable")
                              [:self.sample_size]]
         self.sample = both
+
+    def add_key_counts(self, kind: str, which: int | str, codes: np.ndarray,
+                       counts: np.ndarray) -> None:
+        """Add a chunk's counts per left key found in a part of the left side's keys
+        (`partitioned.KeyCounts`: `kind` 'rule' with the rule's index, or 'tf' with the
+        column; `codes` unique within one call)."""
+        target = self.rule_counts[int(which)] if kind == "rule" else self.tf_counts[str(which)]
+        target[codes] += counts
 
     # -- training ---------------------------------------------------------------------------
 

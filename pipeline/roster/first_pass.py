@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -58,6 +58,7 @@ class RosterPass:
     rows_usable: int = 0
     linked_per_file: dict[str, int] = field(default_factory=dict)  # set by the second pass
     seconds: dict[str, float] = field(default_factory=dict)
+    join: Any = None  # on Dask: how both passes join the civil side (`roster.join.JoinChoice`)
 
     def as_normalised(self) -> NormalisedSource:
         """The roster as the report sees a source: no usable rows (they were never held),
@@ -71,14 +72,18 @@ class RosterPass:
 
 @dataclass
 class FirstPassContext:
-    """What every chunk's first pass needs (shipped once to each Dask worker)."""
+    """What every chunk's first pass needs (shipped once to each Dask worker). `index` None:
+    the civil side's keys are in parts on the workers (the partitioned join,
+    `on_dask.stream_roster_on_dask`), which count the chunk's keys and say which of its
+    members could pair; the chunk keeps all its members until then."""
 
-    index: LeftIndex
+    index: LeftIndex | None
     spec: ModelSpec
     columns: list[str]  # the feature columns the linkage reads
     sample_size: int
     as_of: dt.date
     validating: bool
+    tf_columns: list[str] = field(default_factory=list)  # the term-frequency columns
 
 
 @dataclass
@@ -134,7 +139,7 @@ def first_pass_chunk(raw: pd.DataFrame, first_row: int, context: FirstPassContex
     from pipeline.link.streamed import observe_chunk
 
     observation = observe_chunk(context.index, linker, features, context.sample_size,
-                                sample_bound)
+                                sample_bound, context.tf_columns)
     could = features[observation.could_pair].reset_index(drop=True)
     seconds["observe"] = time.perf_counter() - begun
     usable = {str(k): int(v) for k, v in frame[SOURCE_FILE].astype(str).value_counts().items()}
@@ -239,10 +244,13 @@ def feature_columns(linkage: StreamedLinkage) -> list[str]:
     return sorted(wanted)
 
 
-def context_for(linkage: StreamedLinkage, as_of: dt.date, validating: bool
-                ) -> FirstPassContext:
-    return FirstPassContext(linkage.index, linkage.spec, feature_columns(linkage),
-                            linkage.sample_size, as_of, validating)
+def context_for(linkage: StreamedLinkage, as_of: dt.date, validating: bool,
+                partitioned: bool = False) -> FirstPassContext:
+    """The chunks' context; `partitioned`: without the civil side's index (its keys are in
+    parts on the workers)."""
+    return FirstPassContext(None if partitioned else linkage.index, linkage.spec,
+                            feature_columns(linkage), linkage.sample_size, as_of, validating,
+                            list(linkage.index.tf_index))
 
 
 def raw_chunks_with_offsets(chunks: Iterable[pd.DataFrame]

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import operator
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -52,6 +53,14 @@ from pipeline.ingest.pieces import (
 )
 from pipeline.link.distributed import _sanitised
 from pipeline.link.fellegi_sunter import Model
+from pipeline.link.partitioned import (
+    KeyCounts,
+    KeyPart,
+    chunk_key_pieces,
+    could_pair_mask,
+    count_keys,
+    key_parts,
+)
 from pipeline.link.spec import ModelSpec
 from pipeline.link.streamed import SAMPLE_HASH, StreamedLinkage, fit_on_sample, pick_sample
 from pipeline.roster.first_pass import (
@@ -61,11 +70,13 @@ from pipeline.roster.first_pass import (
     ChunkValidation,
     Collected,
     RosterPass,
+    _linker,
     context_for,
     first_pass_chunk,
     raw_chunks_with_offsets,
     roster_chunks,
 )
+from pipeline.roster.join import choose_join, key_records
 from pipeline.roster.second_pass import (
     ScoreContext,
     ScoredPart,
@@ -165,22 +176,37 @@ def workers_of(client: Client) -> int:
     return max(len(client.scheduler_info(n_workers=-1)["workers"]), 1)
 
 
+def worker_addresses(client: Client) -> list[str]:
+    """The workers' addresses, sorted (where parts are placed: part i on worker i mod W)."""
+    return sorted(client.scheduler_info(n_workers=-1)["workers"])
+
+
 def stream_roster_on_dask(client: Client, paths: list[Path], civil_features: pd.DataFrame,
                           spec: ModelSpec, as_of: dt.date, *, chunk_rows: int = CHUNK_ROWS,
                           validate: Callable[[pd.DataFrame], None] | None = None,
                           chunks: ChunkSource | None = None,
-                          validation: ChunkValidation | None = None) -> RosterPass:
+                          validation: ChunkValidation | None = None,
+                          join: str = "broadcast") -> RosterPass:
     """`first_pass.stream_roster` with each chunk's work on a worker (see the module).
 
     When every roster input is Parquet (and no `chunks` are given), the workers read the
     chunks themselves (`read_on_workers`); otherwise this process streams them
     (`sent_from_here`). `validation` (what the night gives): each chunk's view is checked on
     its worker (`chunk_check.check_chunk` with `validation.checks`) and only the result
-    comes here (`validation.add_checked`); `validate(view)` instead brings each view here."""
+    comes here (`validation.add_checked`); `validate(view)` instead brings each view here.
+
+    `join` (config `linking.dask_join`, `roster.join.choose_join`): with the partitioned
+    join the civil side's keys are cut into parts, one per worker and rule
+    (`partitioned.key_parts`), instead of its index going to every worker: each chunk's
+    keys go to the parts in pieces, which count them and say which members could pair
+    (`KeyParts`). The choice is the returned pass's `join`; the second pass follows it."""
     linkage = StreamedLinkage(spec, civil_features)
+    choice = choose_join(len(civil_features), key_records(linkage.index.rule_codes),
+                         workers_of(client), join)
     validating = validation is not None or validate is not None
-    context = client.scatter(context_for(linkage, as_of, validating), broadcast=True,
-                             hash=False)
+    context = client.scatter(context_for(linkage, as_of, validating, choice.partitioned),
+                             broadcast=True, hash=False)
+    keys = KeyParts(client, linkage, choice.partitions) if choice.partitioned else None
     checks = None if validation is None else client.scatter(validation.checks, broadcast=True,
                                                             hash=False)
     collected = Collected(linkage, validate,
@@ -194,28 +220,102 @@ def stream_roster_on_dask(client: Client, paths: list[Path], civil_features: pd.
     else:
         raw_chunks, files_of = chunks or roster_chunks(paths, chunk_rows)
         raw = sent_from_here(client, raw_chunks)
-    pending: deque[Future] = deque()
+    pending: deque[tuple[Future, list[Future]]] = deque()
     held: list[Future] = []
     samples: list[Future] = []
+
+    def add(small: Future, counted: list[Future]) -> None:
+        collected.add(small.result())
+        for found in client.gather(counted):
+            linkage.add_key_counts(found.kind, found.which, found.codes, found.counts)
+
     try:
         for raw_future, first_row in raw:
             part = client.submit(_first, raw_future, first_row, context,
                                  linkage.sample_bound(), checks, pure=False)
-            held.append(client.submit(_could_pair, part, pure=False))
+            features = client.submit(_could_pair, part, pure=False)
+            counted: list[Future] = []
+            if keys is not None:  # the parts count the keys and say who could pair
+                features, counted = keys.look_up(features)
+            held.append(features)
             samples.append(client.submit(_sample_candidates, part, pure=False))
-            pending.append(client.submit(_small, part, pure=False))
-            del part, raw_future
+            pending.append((client.submit(_small, part, pure=False), counted))
+            del part, raw_future, features
             while len(pending) >= window:
-                collected.add(pending.popleft().result())
+                add(*pending.popleft())
         while pending:
-            collected.add(pending.popleft().result())
-        return collected.result(WorkerChunks(client, held, samples), files_of())
+            add(*pending.popleft())
+        result = collected.result(WorkerChunks(client, held, samples), files_of())
+        result.join = choice
+        return result
     except BaseException:
-        for future in [*held, *samples, *pending]:
+        for future in [*held, *samples, *(f for small, counted in pending
+                                            for f in (small, *counted))]:
             future.release()
         raise
     finally:
         raw.close()  # a generator stopped early releases what it holds
+        if keys is not None:
+            keys.release()
+
+
+def _key_pieces(spec: ModelSpec, tf_columns: list[str], partitions: int,
+                features: pd.DataFrame) -> list[pd.Series]:
+    return _sanitised(chunk_key_pieces, _linker(spec), tf_columns, features, partitions)
+
+
+def _count(part: KeyPart, piece: pd.Series) -> KeyCounts:
+    return _sanitised(count_keys, part, piece)
+
+
+def _counts_only(found: KeyCounts) -> KeyCounts:
+    """What the driver needs of a part's answer: the codes and counts, not the keys."""
+    return dataclasses.replace(found, found=found.found[:0])
+
+
+def _keep_could_pair(spec: ModelSpec, features: pd.DataFrame, *found: KeyCounts
+                     ) -> pd.DataFrame:
+    def keep() -> pd.DataFrame:
+        mask = could_pair_mask(_linker(spec), features, list(found))
+        return features[mask].reset_index(drop=True)
+
+    return _sanitised(keep)
+
+
+class KeyParts:
+    """The civil side's blocking keys and term-frequency values in parts on the workers
+    (`partitioned.key_parts`, part i on worker i mod W), for the partitioned first pass."""
+
+    def __init__(self, client: Client, linkage: StreamedLinkage, partitions: int) -> None:
+        self.client, self.spec, self.partitions = client, linkage.spec, partitions
+        self.tf_columns = list(linkage.index.tf_index)
+        workers = worker_addresses(client)
+        self.placed: list[tuple[Future, str, bool]] = []
+        for n, part in enumerate(key_parts(linkage.index, partitions)):
+            worker = workers[n % len(workers)]
+            self.placed.append((client.scatter(part, workers=[worker], hash=False), worker,
+                                part.kind == "rule"))
+
+    def look_up(self, features: Future) -> tuple[Future, list[Future]]:
+        """A chunk's features (all its members) looked up in the parts: the features of the
+        members who could pair, and per part the counts of the chunk's keys found there
+        (`KeyCounts` without the keys)."""
+        client = self.client
+        pieces = client.submit(_key_pieces, self.spec, self.tf_columns, self.partitions,
+                               features, pure=False)
+        found = [client.submit(_count, part,
+                               client.submit(operator.getitem, pieces, n, pure=False),
+                               workers=[worker], allow_other_workers=True, pure=False)
+                 for n, (part, worker, _) in enumerate(self.placed)]
+        could = client.submit(_keep_could_pair, self.spec, features,
+                              *(f for f, (_, _, rule) in zip(found, self.placed, strict=True)
+                                if rule), pure=False)
+        return could, [client.submit(_counts_only, f, pure=False) for f in found]
+
+    def release(self) -> None:
+        for part, _, _ in self.placed:
+            part.release()
+        self.placed = []
 
 
 def sent_from_here(client: Client, raw_chunks: Iterable[pd.DataFrame]

@@ -11,18 +11,19 @@ the task is placed with the part). The scored pieces are combined on the workers
 broadcast join; the links are the same (`tests/test_partitioned_join.py`).
 
 What a worker holds of the civil side is its parts: about the civil persons in usable blocks
-summed over the blocking rules, divided by the workers, instead of the whole side: less once
-there are more workers than rules with many usable blocks (`choose_join`). At most
-`2 × workers` chunks are split at a time, and a chunk's pieces are freed once scored.
+summed over the blocking rules, divided by the workers, instead of the whole side
+(`roster/join.py` says when that is worth it; the first pass was partitioned alike,
+`on_dask.KeyParts`). At most `2 × workers` chunks are split at a time, and a chunk's pieces
+are freed once scored.
 
 Task errors are reduced to their type and place (`distributed._sanitised`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 from collections import deque
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -38,52 +39,17 @@ from pipeline.link.partitioned import (
 )
 from pipeline.link.spec import ModelSpec
 from pipeline.roster.first_pass import RosterPass, _linker
-from pipeline.roster.on_dask import WorkerChunks, fit_roster_on_dask, reduce_on_workers
+from pipeline.roster.join import JoinChoice, choose_join, key_records
+from pipeline.roster.on_dask import (
+    WorkerChunks,
+    fit_roster_on_dask,
+    reduce_on_workers,
+    worker_addresses,
+)
 from pipeline.roster.second_pass import MEMBER_COLUMNS, ScoredPart, finish_roster, second_pass_piece
 
 if TYPE_CHECKING:
     from distributed import Client, Future
-
-# `auto` partitions only when each worker then holds at most half the civil records a
-# broadcast gives it: the pieces cost something too (each chunk's members copied once per
-# rule while it is scored, and sent to the parts' workers). Measured on the 1 M-member
-# province set with 2 workers (docs/scale.md): 0.72 of the side a worker, the same worker
-# peak (3.78 vs 3.80 GiB) and 6 % more wall time than the broadcast: not worth it there.
-PARTITIONED_GAIN = 2
-Join = Literal["auto", "broadcast", "partitioned"]
-JOINS: tuple[str, ...] = ("auto", "broadcast", "partitioned")
-
-
-@dataclass(frozen=True)
-class JoinChoice:
-    """How the roster's second pass joins the civil side, and why: `join` ('broadcast' or
-    'partitioned'), the civil persons (records) each worker would hold either way
-    (`broadcast_records`: the whole side; `partitioned_records`: its parts over the
-    workers), the workers and the partitions per rule."""
-
-    join: str
-    workers: int
-    partitions: int
-    broadcast_records: int
-    partitioned_records: int
-
-    def as_dict(self) -> dict:
-        return dict(vars(self))
-
-
-def choose_join(plan: PartitionPlan, workers: int, wanted: str = "auto") -> JoinChoice:
-    """'auto': partitioned when each worker would hold less than 1 / `PARTITIONED_GAIN` of
-    the civil records that way than the whole civil side a broadcast puts on it
-    (`PartitionPlan.per_worker`), else broadcast; 'broadcast' or 'partitioned': that one.
-    Raises ValueError for another `wanted`."""
-    if wanted not in JOINS:
-        raise ValueError(f"unknown join {wanted!r}: one of {', '.join(JOINS)}")
-    per_worker = round(plan.per_worker(workers))
-    join = wanted
-    if wanted == "auto":
-        join = "partitioned" if per_worker * PARTITIONED_GAIN < plan.left_records \
-            else "broadcast"
-    return JoinChoice(join, workers, plan.partitions, plan.left_records, per_worker)
 
 
 def _split(spec: ModelSpec, partitions: int, columns: list[str], chunk: pd.DataFrame
@@ -93,10 +59,6 @@ def _split(spec: ModelSpec, partitions: int, columns: list[str], chunk: pd.DataF
 
 def _score(spec: ModelSpec, model: Model, part: LeftPart, piece: pd.DataFrame) -> ScoredPart:
     return _sanitised(second_pass_piece, spec, model, part, piece)
-
-
-def worker_addresses(client: Client) -> list[str]:
-    return sorted(client.scheduler_info(n_workers=-1)["workers"])
 
 
 def link_roster_partitioned_on_dask(client: Client, civil: pd.DataFrame, roster: RosterPass,
@@ -158,20 +120,22 @@ def _wait(client: Client, futures: list[Future]) -> None:
         wait(futures)
 
 
-def link_roster_dask(client: Client, civil: pd.DataFrame, roster: RosterPass,
-                     wanted: str = "auto") -> tuple[pd.DataFrame, dict, list[dict], JoinChoice]:
-    """The roster's second pass on the cluster with the join `choose_join` picks (`wanted`:
-    config `linking.dask_join`): the member links, the model, the statistics per blocking
-    rule and the choice (for the manifest)."""
-    from pipeline.roster.on_dask import link_roster_on_dask
+def link_roster_dask(client: Client, civil: pd.DataFrame, roster: RosterPass
+                     ) -> tuple[pd.DataFrame, dict, list[dict], JoinChoice]:
+    """The roster's second pass on the cluster with the join its first pass used
+    (`roster.join`; broadcast when it has none): the member links, the model, the statistics
+    per blocking rule and the choice (for the manifest, with the civil records the scored
+    parts hold a worker, `scored_records`)."""
+    from pipeline.roster.on_dask import link_roster_on_dask, workers_of
 
     linkage = roster.linkage
     if linkage.model is None:
         fit_roster_on_dask(client, roster)
-    workers = len(worker_addresses(client))
-    plan = partition_plan(linkage, workers)
-    choice = choose_join(plan, workers, wanted)
-    if choice.join == "partitioned":
-        return (*link_roster_partitioned_on_dask(client, civil, roster, plan), choice)
-    del plan
-    return (*link_roster_on_dask(client, civil, roster), choice)
+    choice: JoinChoice = roster.join or choose_join(
+        len(linkage.left), key_records(linkage.index.rule_codes), workers_of(client),
+        "broadcast")
+    if not choice.partitioned:
+        return (*link_roster_on_dask(client, civil, roster), choice)
+    plan = partition_plan(linkage, choice.partitions)
+    choice = dataclasses.replace(choice, scored_records=round(plan.per_worker(choice.workers)))
+    return (*link_roster_partitioned_on_dask(client, civil, roster, plan), choice)

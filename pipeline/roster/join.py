@@ -1,0 +1,75 @@
+"""Which join the roster's member linkage uses with the civil side on a Dask cluster.
+
+*broadcast*: the civil side's blocking index (first pass) and comparison inputs (second pass)
+on every worker; *partitioned*: both cut by blocking key (`pipeline.link.partitioned`), each
+part on one worker, the roster's chunks sent to them in pieces. The links are the same;
+what differs is what each worker holds and what crosses the network.
+
+Decided once, before the first pass (`choose_join`), from config `linking.dask_join`
+(`JOINS`) and, for `auto`, from what each worker would hold of the civil side: a broadcast
+puts all of its records on every worker; the partitioned join puts each record in one part
+per blocking rule in which it has a key (`key_records`, an upper bound: the second pass's
+parts hold only the records in usable blocks), spread over the workers. `auto` partitions
+only when each worker then holds at most 1 / `PARTITIONED_GAIN` of the side, because the
+pieces cost something too (each chunk's members copied once per rule while it is counted
+and scored, and sent to the parts' workers)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+Join = Literal["auto", "broadcast", "partitioned"]
+JOINS: tuple[str, ...] = ("auto", "broadcast", "partitioned")
+# Measured on the 1 M-member province set with 2 workers (docs/scale.md): the second pass
+# partitioned held 0.72 of the civil side a worker, with the same worker peak (3.78 vs
+# 3.80 GiB) and 6 % more wall time than the broadcast: not worth it there.
+PARTITIONED_GAIN = 2
+
+
+@dataclass(frozen=True)
+class JoinChoice:
+    """How the roster's passes join the civil side, and why: `join` ('broadcast' or
+    'partitioned'), what was asked (`wanted`), the workers, the partitions per rule (one per
+    worker), the civil records a broadcast puts on each worker (`broadcast_records`: the
+    whole side) and those the partitioned join would at most (`partitioned_records`:
+    `key_records` over the workers); with the partitioned join, those its second pass's
+    parts hold a worker (`scored_records`: the records in usable blocks only)."""
+
+    join: str
+    wanted: str
+    workers: int
+    partitions: int
+    broadcast_records: int
+    partitioned_records: int
+    scored_records: int | None = None  # set by the second pass: its parts a worker
+
+    @property
+    def partitioned(self) -> bool:
+        return self.join == "partitioned"
+
+    def as_dict(self) -> dict:
+        return dict(vars(self))
+
+
+def key_records(rule_codes: list[np.ndarray]) -> int:
+    """Civil records summed over the blocking rules in which they have a key (`rule_codes`:
+    per rule, each record's key code, -1 for none: `LeftIndex.rule_codes`)."""
+    return int(sum((codes >= 0).sum() for codes in rule_codes))
+
+
+def choose_join(left_records: int, part_records: int, workers: int,
+                wanted: str = "auto") -> JoinChoice:
+    """'auto': partitioned when `part_records` / `workers` × `PARTITIONED_GAIN` <
+    `left_records`, else broadcast; 'broadcast' or 'partitioned': that one. One partition
+    per worker. Raises ValueError for another `wanted`."""
+    if wanted not in JOINS:
+        raise ValueError(f"unknown join {wanted!r}: one of {', '.join(JOINS)}")
+    workers = max(workers, 1)
+    per_worker = round(part_records / workers)
+    join = wanted
+    if wanted == "auto":
+        join = "partitioned" if per_worker * PARTITIONED_GAIN < left_records else "broadcast"
+    return JoinChoice(join, wanted, workers, workers, left_records, per_worker)
