@@ -51,7 +51,7 @@ class Linking(Strict):
     specs: LinkingSpecs
     # Roster rows per chunk (pipeline/roster/): memory grows with it, not with the roster.
     roster_chunk_rows: Annotated[int, Field(ge=1_000, le=5_000_000, strict=True)] = 200_000
-    # --engine dask: how the roster's chunks meet the civil side (roster/partitioned_on_dask).
+    # --engine dask: how the roster's chunks meet the civil side (roster/join.py).
     dask_join: Literal["auto", "broadcast", "partitioned"] = "auto"
 
 

@@ -18,11 +18,14 @@ same. What lives where:
   driver's), merges the counts and keeps the bottom-k training sample;
 - the sample candidates' records stay on the workers too; the driver keeps their hashes
   (bottom-k) and a worker trains on the sample (`fit_roster_on_dask`): the model comes back;
-- the scoring context (model, the civil side's index and
-  inputs) is scattered to every worker once, and each worker scores the chunks it holds; the
-  scored chunks are combined on the workers in a tree (`reduce_on_workers`), so the driver
-  gets back only the best pairs over the whole roster (a few per civil person) and the member
-  rows they name.
+- the civil side is joined either broadcast (its index for the first pass and its scoring
+  context, the model and its comparison inputs, for the second are scattered to every
+  worker once, and each worker scores the chunks it holds) or partitioned by blocking key
+  (`KeyParts` for the first pass, `partitioned_on_dask` for the second: each part of the
+  civil side on one worker, each chunk's pieces sent to the parts), as `roster.join`
+  decides once before the first pass; the scored chunks are combined on the workers in a
+  tree (`reduce_on_workers`), so the driver gets back only the best pairs over the whole
+  roster (a few per civil person) and the member rows they name.
 
 Task errors are reduced to their type and place (`distributed._sanitised`): a record never
 reaches a log."""
