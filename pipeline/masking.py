@@ -1,7 +1,9 @@
 """Masked forms of personal data, for logs, reports, artifacts and explanations.
 
 ID numbers keep the issuing place and the last four characters (`110105********123X`); names
-keep the surname only (`王*`, `欧阳**`, minority names their first part `买买提·**`).
+keep the surname only (`王*`, `欧阳**`). A minority name written with `·` keeps only its first
+character (`买**·**`): its first part is usually the person's own given name (Uyghur and
+Kazakh names: given name · father's name), which says more than a Han surname does.
 """
 
 from __future__ import annotations
@@ -13,11 +15,16 @@ from pipeline.normalise.names import surname
 
 
 def mask_name(name: object) -> str:
+    """The masked form of a name (text; '' for a missing one): the surname and one `*` per
+    other character (at least one); a name with `·` its first character, each part's other
+    characters as `*`, the `·` kept (`买**·**`)."""
     if not isinstance(name, str) or not name:
         return ""
-    head = surname(name) or name[:1]
     if "·" in name:
-        return name.split("·", 1)[0] + "·" + "*" * max(len(name.split("·", 1)[1]), 1)
+        parts = name.split("·")
+        masked = "·".join("*" * max(len(part), 1) for part in parts)
+        return name[0] + masked[1:] if parts[0] else masked
+    head = surname(name) or name[:1]
     return head + "*" * max(len(name) - len(head), 1)
 
 

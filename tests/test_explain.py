@@ -85,5 +85,9 @@ def test_unknown_roll_id_says_so() -> None:
 def test_mask_name() -> None:
     assert mask_name("王伟") == "王*"
     assert mask_name("欧阳娜娜") == "欧阳**"
-    assert mask_name("买买提·艾力") == "买买提·**"
+    # a minority name: its first part is the person's own given name, so only its first
+    # character is shown
+    assert mask_name("买买提·艾力") == "买**·**"
+    assert mask_name("阿依古丽·买买提·吐尔逊") == "阿***·***·***"
+    assert mask_name("·艾力") == "*·**"
     assert mask_name(None) == ""
