@@ -259,6 +259,23 @@ def test_unreachable_dask_address_fails_the_first_stage_using_it(night, generate
     assert not out.exists()  # nothing published
 
 
+def test_a_local_cluster_leaves_nothing_in_the_system_temporary_folder(tmp_path,
+                                                                       monkeypatch) -> None:
+    """`--engine dask` without an address: the workers' spill and the scheduler's work space
+    (its lock files) are in the folder the night gives (its scratch folder beside DIR)."""
+    import tempfile
+
+    system, scratch = tmp_path / "system", tmp_path / "scratch"
+    system.mkdir()
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system))
+    with open_dask_executor(None, workers=1, local_directory=scratch) as dask_executor:
+        assert dask_executor.client.submit(sum, [1, 2]).result() == 3
+        assert [p.name[:11] for p in scratch.iterdir()] == ["bidui-dask-"]
+    assert list(system.iterdir()) == []
+    assert list(scratch.iterdir()) == []  # removed when the cluster closed
+
+
 def _roster_chunks(generated: Path, rows: int):
     loaded = load_source([generated / "members.csv"], Source.MEMBERS)
     frame = loaded.frame
@@ -413,6 +430,7 @@ def test_a_night_with_the_partitioned_join_is_the_same_on_both_engines(
     assert linking["roster_join"]["join"] == linking["roster_join"]["wanted"] == "partitioned"
     assert linking["roster_join"]["workers"] == 2
     assert linking["roster_join"]["scored_records"] > 0
+    assert linking["roster_join"]["reason"] == "partitioned: as linking.dask_join asks"
     assert "roster_join" not in local.manifest["linking"]
     assert linking["blocking"] == local.manifest["linking"]["blocking"]
 

@@ -121,8 +121,11 @@ def test_the_join_is_chosen_by_what_each_worker_would_hold():
     assert PARTITIONED_GAIN == 2
     assert choose_join(8, 12, 1).join == "broadcast"  # 12 records on the one worker ≥ 8
     assert choose_join(8, 12, 2).join == "broadcast"  # 6 a worker: not half of 8
+    assert "6 civil records, not less than 1/2 of the 8" in choose_join(8, 12, 2).reason
     chosen = choose_join(8, 12, 4)
     assert chosen.partitioned and chosen.wanted == "auto"  # 3 a worker, under half of 8
+    assert chosen.reason.startswith("auto: partitioned over 4 workers")
+    assert choose_join(8, 12, 4, "broadcast").reason == "broadcast: as linking.dask_join asks"
     assert (chosen.broadcast_records, chosen.partitioned_records, chosen.workers,
             chosen.partitions) == (8, 3, 4, 4)
     assert choose_join(8, 12, 4, "broadcast").join == "broadcast"

@@ -419,12 +419,16 @@ def open_dask_executor(address: str | None, workers: int = 2,
         finally:
             client.close()
         return
+    import dask
     from distributed import Client, LocalCluster
 
-    # Workers spill task data to disk under memory pressure: keep it in a private folder.
+    # Workers spill task data to disk under memory pressure: keep it in a private folder,
+    # and the scheduler's own work space (its lock files) there too, not in the system's
+    # temporary folder.
     scratch = tempfile.mkdtemp(prefix="bidui-dask-", dir=local_directory)
     try:
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+        with dask.config.set({"temporary-directory": scratch}), \
+                LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                           host="127.0.0.1", dashboard_address=None,
                           # no dashboard; its health routes on a free loopback port, not 8787
                           scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},

@@ -35,8 +35,9 @@ class JoinChoice:
     'partitioned'), what was asked (`wanted`), the workers, the partitions per rule (one per
     worker), the civil records a broadcast puts on each worker (`broadcast_records`: the
     whole side) and those the partitioned join would at most (`partitioned_records`:
-    `key_records` over the workers); with the partitioned join, those its second pass's
-    parts hold a worker (`scored_records`: the records in usable blocks only)."""
+    `key_records` over the workers), the `reason` in a sentence; with the partitioned join,
+    those its second pass's parts hold a worker (`scored_records`: the records in usable
+    blocks only)."""
 
     join: str
     wanted: str
@@ -44,6 +45,7 @@ class JoinChoice:
     partitions: int
     broadcast_records: int
     partitioned_records: int
+    reason: str = ""  # why, in a sentence (for the manifest)
     scored_records: int | None = None  # set by the second pass: its parts a worker
 
     @property
@@ -69,7 +71,11 @@ def choose_join(left_records: int, part_records: int, workers: int,
         raise ValueError(f"unknown join {wanted!r}: one of {', '.join(JOINS)}")
     workers = max(workers, 1)
     per_worker = round(part_records / workers)
-    join = wanted
+    join, reason = wanted, f"{wanted}: as linking.dask_join asks"
     if wanted == "auto":
-        join = "partitioned" if per_worker * PARTITIONED_GAIN < left_records else "broadcast"
-    return JoinChoice(join, wanted, workers, workers, left_records, per_worker)
+        half = per_worker * PARTITIONED_GAIN < left_records
+        join = "partitioned" if half else "broadcast"
+        reason = (f"auto: partitioned over {workers} workers each would hold at most "
+                  f"{per_worker:,} civil records, {'less' if half else 'not less'} than "
+                  f"1/{PARTITIONED_GAIN} of the {left_records:,} a broadcast puts on each")
+    return JoinChoice(join, wanted, workers, workers, left_records, per_worker, reason)
