@@ -41,6 +41,10 @@ class InputError(BiduiError):
     """An input file cannot be read or does not meet the contract of SPEC §1."""
 
 
+class ClusterError(BiduiError):
+    """The Dask cluster could not be used or failed during the night (`--engine dask`)."""
+
+
 class GateError(BiduiError):
     """A validation gate failed: the night stops before anything is published."""
 

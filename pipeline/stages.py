@@ -11,6 +11,7 @@ a `StateStore` they read themselves.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from dataclasses import dataclass, field
@@ -93,6 +94,28 @@ def roster(inputs: Inputs, normalised: dict[Source, NormalisedSource], as_of: dt
            executor: PairExecutor | None = None, loaded: dict[Source, Loaded] | None = None,
            state_dir: Path | None = None, scratch: Path | None = None,
            chunk_rows: int | None = None) -> RosterPass | None:
+    """`_roster`; on a Dask cluster, its failures (a worker lost) as `ClusterError`."""
+    with _cluster_failures("roster", executor):
+        return _roster(inputs, normalised, as_of, config, checks, executor, loaded,
+                       state_dir, scratch, chunk_rows)
+
+
+def _cluster_failures(stage: str, executor: PairExecutor | None
+                      ) -> contextlib.AbstractContextManager:
+    """`distributed.cluster_failures(stage)` for a Dask executor (not connecting a lazy one),
+    else nothing."""
+    if type(executor).__module__ != "pipeline.link.distributed":
+        return contextlib.nullcontext()
+    from pipeline.link.distributed import cluster_failures
+
+    return cluster_failures(stage)
+
+
+def _roster(inputs: Inputs, normalised: dict[Source, NormalisedSource], as_of: dt.date,
+            config: dict, checks: ValidationRun | None = None,
+            executor: PairExecutor | None = None, loaded: dict[Source, Loaded] | None = None,
+            state_dir: Path | None = None, scratch: Path | None = None,
+            chunk_rows: int | None = None) -> RosterPass | None:
     """The roster's first pass, chunk by chunk (`pipeline.roster`): read, normalise, validate
     (the roster suite per chunk, merged into `checks`), and the member linkage's first pass
     against the civil-affairs persons (on the Dask workers with a Dask executor,
@@ -166,6 +189,14 @@ def _chunk_rows(config: dict) -> int:
 def link(normalised: dict[Source, NormalisedSource], config: dict,
          state: State = None, executor: PairExecutor | None = None,
          roster_pass: RosterPass | None = None) -> Links:
+    """`_link`; on a Dask cluster, its failures (a worker lost) as `ClusterError`."""
+    with _cluster_failures("link", executor):
+        return _link(normalised, config, state, executor, roster_pass)
+
+
+def _link(normalised: dict[Source, NormalisedSource], config: dict,
+          state: State = None, executor: PairExecutor | None = None,
+          roster_pass: RosterPass | None = None) -> Links:
     """Link the three sources; analysts' decisions on possible matches act as labels.
 
     `executor` runs features and candidate levels elsewhere (a Dask cluster); default here.

@@ -276,6 +276,37 @@ def test_a_local_cluster_leaves_nothing_in_the_system_temporary_folder(tmp_path,
     assert list(scratch.iterdir()) == []  # removed when the cluster closed
 
 
+def test_a_worker_lost_mid_night_is_a_cluster_error(generated, normalised) -> None:
+    """A worker dies between the roster's passes, with the chunks it held (scattered data
+    cannot be recomputed): the link stage stops with a `ClusterError` (exit 2, what happened
+    and what to do), not an internal error."""
+    import os
+
+    from pipeline.errors import ClusterError
+    from pipeline.link.distributed import cluster_failures
+    from pipeline.roster.on_dask import stream_roster_on_dask, worker_addresses
+    from pipeline.roster.partitioned_on_dask import link_roster_dask
+
+    civil = normalised[Source.CIVIL].frame
+    with open_dask_executor(None, workers=2) as dask_executor:
+        client = dask_executor.client
+        there = stream_roster_on_dask(client, [], person_features(civil),
+                                      load_spec("civil_members"), REFERENCE_DATE,
+                                      chunks=_roster_chunks(generated, 997))
+        try:
+            lost = worker_addresses(client)[0]
+            client.run(os._exit, 1, workers=[lost], on_error="ignore")  # a new one starts empty
+            with pytest.raises(ClusterError) as caught, cluster_failures("link"):
+                link_roster_dask(client, civil, there)
+        finally:
+            there.close()
+    error = caught.value
+    assert error.exit_code == 2
+    text = error.paragraph()
+    assert "the Dask cluster failed during the link stage" in text
+    assert "nothing was published" in text and "--engine local" in text
+
+
 def _roster_chunks(generated: Path, rows: int):
     loaded = load_source([generated / "members.csv"], Source.MEMBERS)
     frame = loaded.frame

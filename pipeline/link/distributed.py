@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from pipeline.errors import InputError
+from pipeline.errors import ClusterError, InputError
 from pipeline.link.blocking import PassCodes, PassStats, block_pairs, merge_stats
 from pipeline.link.compare import Comparer, Inputs
 from pipeline.link.executor import Candidates, Scored
@@ -399,6 +399,29 @@ def _connect(address: str) -> Client:
             f"start workers with `dask worker {address}` (bidui installed in their Python) "
             "and run again.") from None
     return client
+
+
+@contextlib.contextmanager
+def cluster_failures(stage: str) -> Iterator[None]:
+    """The cluster's own failures during `stage` as a `ClusterError` (exit 2, one paragraph,
+    nothing published): a worker lost with the data it held (its futures cancelled, a task
+    that killed workers), the connection to the scheduler closed. An error inside a task
+    (`PartitionTaskError`) is not one of them: that is bidui's, and stays internal."""
+    from distributed import KilledWorker
+    from distributed.client import FutureCancelledError
+    from distributed.comm.core import CommClosedError
+
+    try:
+        yield
+    except (FutureCancelledError, KilledWorker, CommClosedError) as error:
+        raise ClusterError(
+            f"the Dask cluster failed during the {stage} stage ({type(error).__name__}: a "
+            "worker was lost with the data it held, or the scheduler could no longer be "
+            "reached), so nothing was published.",
+            "look in the workers' and the scheduler's logs for why (a worker killed for "
+            "using too much memory: give workers more with --memory-limit or lower "
+            "linking.roster_chunk_rows), then run the night again; --engine local needs no "
+            "cluster.") from None
 
 
 @contextlib.contextmanager
