@@ -448,11 +448,16 @@ def test_the_partitioned_join_on_the_workers_links_exactly_as_here(executor, gen
 
 def test_a_night_with_the_partitioned_join_is_the_same_on_both_engines(
         night, executor, generated, tmp_path) -> None:
+    """The partitioned join with a Parquet roster (its pieces read on the workers, then
+    looked up in the civil side's key parts): the local night's outputs (its roster CSV)."""
     config = tmp_path / "partitioned.yaml"
     config.write_text("linking:\n  dask_join: partitioned\n", encoding="utf-8")
+    folder = _parquet_roster(generated, tmp_path / "members")
     local = _run(night, generated, tmp_path / "local", "--engine", "local")
-    dask = _run(night, generated, tmp_path / "dask", "--engine", "dask", "--dask-address",
-                executor.client.scheduler.address, "--config", str(config))
+    dask = night("--union", str(generated / "union_roll.xlsx"),
+                 "--civil", str(generated / "civil_exchange.csv"), "--members", str(folder),
+                 "--out", str(tmp_path / "dask"), "--as-of", "2026-06-30", "--engine", "dask",
+                 "--dask-address", executor.client.scheduler.address, "--config", str(config))
     assert local.returncode == 0 and dask.returncode == 0, dask.stderr
     for name in ("links.parquet", "member_links.parquet", "discrepancies.parquet"):
         expected = pd.read_parquet(tmp_path / "local" / name)
