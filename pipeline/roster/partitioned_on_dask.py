@@ -43,8 +43,10 @@ from pipeline.roster.join import JoinChoice, choose_join, key_records
 from pipeline.roster.on_dask import (
     WorkerChunks,
     fit_roster_on_dask,
+    link_roster_on_dask,
     reduce_on_workers,
     worker_addresses,
+    workers_of,
 )
 from pipeline.roster.second_pass import MEMBER_COLUMNS, ScoredPart, finish_roster, second_pass_piece
 
@@ -126,8 +128,6 @@ def link_roster_dask(client: Client, civil: pd.DataFrame, roster: RosterPass
     (`roster.join`; broadcast when it has none): the member links, the model, the statistics
     per blocking rule and the choice (for the manifest, with the civil records the scored
     parts hold a worker, `scored_records`)."""
-    from pipeline.roster.on_dask import link_roster_on_dask, workers_of
-
     linkage = roster.linkage
     if linkage.model is None:
         fit_roster_on_dask(client, roster)
