@@ -31,7 +31,7 @@ when one side is small.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -75,9 +75,18 @@ class LeftPart:
     keys: list[np.ndarray]
     inputs: dict[str, np.ndarray]
     tf: list[np.ndarray | None]
+    _block: tuple[np.ndarray, pd.Index] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def block_index(self) -> tuple[np.ndarray, pd.Index]:
+        """Each row's code of its rule-`rule` key (int64) and the distinct keys (a pandas
+        Index: code = position), made once where the part lives and kept for every piece."""
+        if self._block is None:
+            codes, uniques = pd.factorize(self.keys[self.rule])
+            self._block = codes.astype(np.int64), pd.Index(uniques, dtype=object)
+        return self._block
 
 
 def usable_keys(linkage: StreamedLinkage) -> list[np.ndarray]:
@@ -183,9 +192,9 @@ def score_partition(linker: Linker, model: Model, part: LeftPart, piece: pd.Data
     name = linker.passes[r].name
     right_keys = piece[KEY_COLUMN.format(r)].to_numpy(dtype=object) if len(piece) else \
         np.zeros(0, dtype=object)
-    codes_left, uniques = pd.factorize(part.keys[r])
-    codes_right = pd.Index(uniques, dtype=object).get_indexer(right_keys).astype(np.int64)
-    pairs = block_pairs(codes_left.astype(np.int64), codes_right, dedupe=False)
+    codes_left, index = part.block_index()
+    pairs = block_pairs(codes_left, index.get_indexer(right_keys).astype(np.int64),
+                        dedupe=False)
     li, ri = pairs[:, 0], pairs[:, 1]
     found = len(li)
     earlier = np.zeros(found, dtype=bool)
