@@ -125,9 +125,10 @@ def _describe(result: Any) -> str:
             parts.append(text)
         return ", ".join(parts)
     if isinstance(result, stages.RosterPass):
+        join = getattr(result.join, "join", None)  # --engine dask: which join, and why
         return (f"roster {result.rows_usable + len(result.quarantine)} rows in {result.chunks} "
                 f"chunks ({len(result.quarantine)} quarantined), {result.could_pair.rows} "
-                "could pair")
+                "could pair" + (f"; {join} join ({result.join.reason})" if join else ""))
     if isinstance(result, stages.Links):
         members = 0 if result.member_links is None else len(result.member_links)
         return f"{len(result.links)} roll–civil links, {members} member links"

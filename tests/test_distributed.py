@@ -423,6 +423,10 @@ def test_the_partitioned_join_on_the_workers_links_exactly_as_here(executor, gen
     try:
         assert isinstance(there.could_pair, WorkerChunks) and there.chunks > 4
         assert there.join.partitioned and [c.index for c in contexts] == [None]
+        from flows.nightly import _describe  # the roster stage's log line: counts, the join
+
+        assert _describe(there).endswith("; partitioned join (partitioned: as "
+                                         "linking.dask_join asks)")
         assert there.could_pair.rows == here.could_pair.rows > 0
         for mine, theirs in zip(there.linkage.rule_counts, here.linkage.rule_counts,
                                 strict=True):
