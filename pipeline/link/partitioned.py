@@ -17,11 +17,13 @@ frequencies of the whole sides, probabilities, the pairs worth keeping) is what
 A record is in at most one part per rule, so the parts hold the left side at most once per
 rule, spread over the partitions: each of W workers holding P / W parts of each rule holds
 about (records in usable blocks, summed over the rules) / W left records, where a broadcast
-puts the whole left side on each. `partition_plan` measures both, for choosing.
+puts the whole left side on each (`partition_plan`; `roster/join.py` chooses between them).
+The first pass's lookups are partitioned the same way (`key_parts`, `chunk_key_pieces`,
+`count_keys`, `could_pair_mask`).
 
 Pure functions of frames and arrays (no cluster, no files): `roster.partitioned_on_dask`
-places the parts on workers and runs `split_chunk` and `score_partition` as tasks; a test
-runs them in a loop (`score_chunk_partitioned`).
+and `roster.on_dask.KeyParts` place the parts on workers and run these as tasks;
+`second_pass.link_roster_partitioned` runs the second pass's in a loop.
 
 Source: the hash-partitioned join (a "shuffle join") of parallel databases, e.g. DeWitt &
 Gray, "Parallel database systems", CACM 35(6), 1992; the broadcast join is its alternative
@@ -50,6 +52,14 @@ from pipeline.link.streamed import (
 
 PARTITION_HASH_KEY = "bidui-partition!"  # 16 bytes: pandas' SipHash key for the partitions
 KEY_COLUMN = "_block_key_{}"  # a piece's key of rule q (object: '' missing)
+
+
+def partition_where(keys: np.ndarray, partitions: int) -> np.ndarray:
+    """`partition_of` each key, -1 where it is missing ('': in no partition)."""
+    present = keys != ""
+    where = np.full(len(keys), -1, dtype=np.int64)
+    where[present] = partition_of(keys[present], partitions)
+    return where
 
 
 def partition_of(keys: np.ndarray, partitions: int) -> np.ndarray:
@@ -105,17 +115,12 @@ def usable_keys(linkage: StreamedLinkage) -> list[np.ndarray]:
 
 @dataclass
 class PartitionPlan:
-    """Which left records go to which part: per rule, each left record's partition (int64,
-    -1: in no part of that rule), and the sizes that choosing between a broadcast and a
-    partitioned join weighs (records)."""
+    """Which left records go to which part: per rule, each left record's key ('' outside
+    usable blocks) and partition (int64, -1: in no part of that rule)."""
 
     partitions: int
     keys: list[np.ndarray]
     partition: list[np.ndarray]
-
-    @property
-    def left_records(self) -> int:
-        return len(self.partition[0]) if self.partition else 0
 
     @property
     def part_records(self) -> int:
@@ -131,13 +136,7 @@ def partition_plan(linkage: StreamedLinkage, partitions: int) -> PartitionPlan:
     """The plan of the left side's parts (after `linkage.fit()`: the first pass's block
     sizes decide which blocks are usable)."""
     keys = usable_keys(linkage)
-    partition = []
-    for rule_keys_ in keys:
-        present = rule_keys_ != ""
-        where = np.full(len(rule_keys_), -1, dtype=np.int64)
-        where[present] = partition_of(rule_keys_[present], partitions)
-        partition.append(where)
-    return PartitionPlan(partitions, keys, partition)
+    return PartitionPlan(partitions, keys, [partition_where(k, partitions) for k in keys])
 
 
 def left_parts(linkage: StreamedLinkage, plan: PartitionPlan) -> Iterator[LeftPart]:
@@ -174,9 +173,7 @@ def split_chunk(linker: Linker, chunk: pd.DataFrame, partitions: int, columns: l
         base[KEY_COLUMN.format(q)] = k
     pieces = []
     for k in keys:
-        present = np.flatnonzero(k != "")
-        where = np.full(len(k), -1, dtype=np.int64)
-        where[present] = partition_of(k[present], partitions)
+        where = partition_where(k, partitions)
         for p in range(partitions):
             pieces.append(base.take(np.flatnonzero(where == p)).reset_index(drop=True))
     return pieces
@@ -221,18 +218,6 @@ def score_partition(linker: Linker, model: Model, part: LeftPart, piece: pd.Data
     scored["left"] = part.rows[left_rows[scored["left"].to_numpy()]]
     scored["right"] = positions[right_rows[scored["right"].to_numpy()]]
     return ScoredChunk(scored, stats)
-
-
-def score_chunk_partitioned(linker: Linker, model: Model, parts: list[LeftPart],
-                            chunk: pd.DataFrame, partitions: int, columns: list[str]
-                            ) -> list[ScoredChunk]:
-    """`score_chunk`'s work on one chunk, part by part (`split_chunk`, then
-    `score_partition` for every part): what a cluster runs as tasks, in one loop. Pieces
-    whose part has no records find no pairs and are not scored."""
-    pieces = split_chunk(linker, chunk, partitions, columns)
-    return [score_partition(linker, model, part,
-                            pieces[part.rule * partitions + part.partition])
-            for part in parts]
 
 
 # -- the first pass: the civil side's keys in parts --------------------------------------------
@@ -282,17 +267,17 @@ def key_parts(index: LeftIndex, partitions: int) -> list[KeyPart]:
 
 
 def chunk_key_pieces(linker: Linker, tf_columns: list[str], chunk: pd.DataFrame,
-                     partitions: int) -> list[pd.Series]:
+                     partitions: int) -> tuple[list[pd.Series], list[np.ndarray]]:
     """A chunk's keys cut as `key_parts` cuts the left side's (the same order; `tf_columns`:
     `list(index.tf_index)`): per part, the chunk's distinct keys that hash there (the
-    Series' index, object) and how many of its records carry each (int64). Missing keys
-    ('') are in no piece."""
+    Series' index, object) and how many of its records carry each (int64); missing keys
+    ('') are in no piece. Also each record's key of every rule (object arrays, for
+    `could_pair_mask`: made once)."""
+    keys = [rule_keys(chunk, block_pass.columns) for block_pass in linker.passes]
     pieces = []
-    for block_pass in linker.passes:
-        pieces += _counts_by_partition(rule_keys(chunk, block_pass.columns), partitions)
-    for column in tf_columns:
-        pieces += _counts_by_partition(chunk[column].to_numpy(dtype=object), partitions)
-    return pieces
+    for values in [*keys, *(chunk[c].to_numpy(dtype=object) for c in tf_columns)]:
+        pieces += _counts_by_partition(values, partitions)
+    return pieces, keys
 
 
 def _counts_by_partition(keys: np.ndarray, partitions: int) -> list[pd.Series]:
@@ -313,15 +298,15 @@ def count_keys(part: KeyPart, piece: pd.Series) -> KeyCounts:
                      piece.index.to_numpy(dtype=object)[hit])
 
 
-def could_pair_mask(linker: Linker, chunk: pd.DataFrame, found: list[KeyCounts]
-                    ) -> np.ndarray:
-    """Per record of the chunk (bool): its key of some blocking rule is one the left side
-    has (`found`: the chunk's `KeyCounts` of every rule part; tf parts are ignored). The
-    mask `streamed.observe_chunk` gives, from the parts instead of the whole index."""
-    could = np.zeros(len(chunk), dtype=bool)
-    for r, block_pass in enumerate(linker.passes):
-        keys = [c.found for c in found if c.kind == "rule" and c.which == r]
-        known = pd.Index(np.concatenate(keys) if keys else np.zeros(0, dtype=object),
+def could_pair_mask(keys: list[np.ndarray], found: list[KeyCounts]) -> np.ndarray:
+    """Per record of a chunk (bool): its key of some blocking rule (`keys`: per rule, each
+    record's key, as `chunk_key_pieces` gives them) is one the left side has (`found`: the
+    chunk's `KeyCounts` of every rule part; tf parts are ignored). The mask
+    `streamed.observe_chunk` gives, from the parts instead of the whole index."""
+    could = np.zeros(len(keys[0]) if keys else 0, dtype=bool)
+    for r, rule_keys_ in enumerate(keys):
+        known = [c.found for c in found if c.kind == "rule" and c.which == r]
+        index = pd.Index(np.concatenate(known) if known else np.zeros(0, dtype=object),
                          dtype=object)
-        could |= known.get_indexer(rule_keys(chunk, block_pass.columns)) >= 0
+        could |= index.get_indexer(rule_keys_) >= 0
     return could

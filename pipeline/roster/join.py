@@ -17,11 +17,9 @@ and scored, and sent to the parts' workers)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
-Join = Literal["auto", "broadcast", "partitioned"]
 JOINS: tuple[str, ...] = ("auto", "broadcast", "partitioned")
 # Measured on the 1 M-member province set with 2 workers (docs/scale.md): the second pass
 # partitioned held 0.72 of the civil side a worker, with the same worker peak (3.78 vs

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import operator
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -184,6 +183,17 @@ def worker_addresses(client: Client) -> list[str]:
     return sorted(client.scheduler_info(n_workers=-1)["workers"])
 
 
+def scatter_placed(client: Client, parts: Iterable[Any]
+                   ) -> Iterator[tuple[Any, Future, str]]:
+    """Each part scattered to one worker, part i on worker i mod W (`worker_addresses`), to
+    stay there: (the part, its future, its worker), for tasks placed with it. One part at
+    a time: a caller that keeps only the futures holds no part here."""
+    workers = worker_addresses(client)
+    for n, part in enumerate(parts):
+        worker = workers[n % len(workers)]
+        yield part, client.scatter(part, workers=[worker], hash=False), worker
+
+
 def stream_roster_on_dask(client: Client, paths: list[Path], civil_features: pd.DataFrame,
                           spec: ModelSpec, as_of: dt.date, *, chunk_rows: int = CHUNK_ROWS,
                           validate: Callable[[pd.DataFrame], None] | None = None,
@@ -263,8 +273,12 @@ def stream_roster_on_dask(client: Client, paths: list[Path], civil_features: pd.
 
 
 def _key_pieces(spec: ModelSpec, tf_columns: list[str], partitions: int,
-                features: pd.DataFrame) -> list[pd.Series]:
+                features: pd.DataFrame) -> tuple[list[pd.Series], list[np.ndarray]]:
     return _sanitised(chunk_key_pieces, _linker(spec), tf_columns, features, partitions)
+
+
+def _key_piece(keyed: tuple[list[pd.Series], list[np.ndarray]], n: int) -> pd.Series:
+    return keyed[0][n]
 
 
 def _count(part: KeyPart, piece: pd.Series) -> KeyCounts:
@@ -276,11 +290,11 @@ def _counts_only(found: KeyCounts) -> KeyCounts:
     return dataclasses.replace(found, found=found.found[:0])
 
 
-def _keep_could_pair(spec: ModelSpec, features: pd.DataFrame, *found: KeyCounts
+def _keep_could_pair(features: pd.DataFrame,
+                     keyed: tuple[list[pd.Series], list[np.ndarray]], *found: KeyCounts
                      ) -> pd.DataFrame:
     def keep() -> pd.DataFrame:
-        mask = could_pair_mask(_linker(spec), features, list(found))
-        return features[mask].reset_index(drop=True)
+        return features[could_pair_mask(keyed[1], list(found))].reset_index(drop=True)
 
     return _sanitised(keep)
 
@@ -292,25 +306,23 @@ class KeyParts:
     def __init__(self, client: Client, linkage: StreamedLinkage, partitions: int) -> None:
         self.client, self.spec, self.partitions = client, linkage.spec, partitions
         self.tf_columns = list(linkage.index.tf_index)
-        workers = worker_addresses(client)
-        self.placed: list[tuple[Future, str, bool]] = []
-        for n, part in enumerate(key_parts(linkage.index, partitions)):
-            worker = workers[n % len(workers)]
-            self.placed.append((client.scatter(part, workers=[worker], hash=False), worker,
-                                part.kind == "rule"))
+        self.placed: list[tuple[Future, str, bool]] = [
+            (future, worker, part.kind == "rule")
+            for part, future, worker in scatter_placed(client, key_parts(linkage.index,
+                                                                         partitions))]
 
     def look_up(self, features: Future) -> tuple[Future, list[Future]]:
         """A chunk's features (all its members) looked up in the parts: the features of the
         members who could pair, and per part the counts of the chunk's keys found there
         (`KeyCounts` without the keys)."""
         client = self.client
-        pieces = client.submit(_key_pieces, self.spec, self.tf_columns, self.partitions,
-                               features, pure=False)
+        keyed = client.submit(_key_pieces, self.spec, self.tf_columns, self.partitions,
+                              features, pure=False)
         found = [client.submit(_count, part,
-                               client.submit(operator.getitem, pieces, n, pure=False),
+                               client.submit(_key_piece, keyed, n, pure=False),
                                workers=[worker], allow_other_workers=True, pure=False)
                  for n, (part, worker, _) in enumerate(self.placed)]
-        could = client.submit(_keep_could_pair, self.spec, features,
+        could = client.submit(_keep_could_pair, features, keyed,
                               *(f for f, (_, _, rule) in zip(found, self.placed, strict=True)
                                 if rule), pure=False)
         return could, [client.submit(_counts_only, f, pure=False) for f in found]

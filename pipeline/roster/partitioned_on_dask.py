@@ -45,6 +45,7 @@ from pipeline.roster.on_dask import (
     fit_roster_on_dask,
     link_roster_on_dask,
     reduce_on_workers,
+    scatter_placed,
     worker_addresses,
     workers_of,
 )
@@ -76,11 +77,9 @@ def link_roster_partitioned_on_dask(client: Client, civil: pd.DataFrame, roster:
     plan = plan or partition_plan(linkage, len(workers))
     partitions = plan.partitions
     spec, model = client.scatter([linkage.spec, linkage.model], broadcast=True, hash=False)
-    placed: list[tuple[int, Future, str]] = []
-    for n, part in enumerate(left_parts(linkage, plan)):
-        worker = workers[n % len(workers)]
-        placed.append((part.rule * partitions + part.partition,
-                       client.scatter(part, workers=[worker], hash=False), worker))
+    placed: list[tuple[int, Future, str]] = [
+        (part.rule * partitions + part.partition, future, worker)
+        for part, future, worker in scatter_placed(client, left_parts(linkage, plan))]
     columns = piece_columns(linkage.linker.inputs(linkage.left.iloc[:0]), MEMBER_COLUMNS)
     chunks = roster.could_pair
     owned = isinstance(chunks, WorkerChunks)
