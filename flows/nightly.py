@@ -126,8 +126,9 @@ def _describe(result: Any) -> str:
         return ", ".join(parts)
     if isinstance(result, stages.RosterPass):
         join = getattr(result.join, "join", None)  # --engine dask: which join, and why
-        return (f"roster {result.rows_usable + len(result.quarantine)} rows in {result.chunks} "
-                f"chunks ({len(result.quarantine)} quarantined), {result.could_pair.rows} "
+        quarantined = result.rows_quarantined
+        return (f"roster {result.rows_usable + quarantined} rows in {result.chunks} "
+                f"chunks ({quarantined} quarantined), {result.could_pair.rows} "
                 "could pair" + (f"; {join} join ({result.join.reason})" if join else ""))
     if isinstance(result, stages.Links):
         members = 0 if result.member_links is None else len(result.member_links)

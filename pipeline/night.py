@@ -165,7 +165,7 @@ def run_night(request: NightRequest, runner: StageRunner = call_stage) -> NightR
                     links = stage("link", stages.link, normalised, config, snapshot,
                                   executor, roster_pass)
                 if roster_pass is not None:
-                    roster_pass.close()  # the roster's spilled chunks: linked, not needed
+                    roster_pass.release_chunks()  # linked: not needed; its rejects are, by report
                 tracked = stage("detect", stages.detect, normalised, links, as_of, config,
                                 snapshot)
                 with staging_folder(out) as staging:

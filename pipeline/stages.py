@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,10 +37,10 @@ from pipeline.masking import mask_ids, mask_names
 from pipeline.normalise.sources import NormalisedSource, normalise_source
 from pipeline.pseudonymise import link_tokens, load_key, pseudonymise_quarantine
 from pipeline.report import manifest as manifest_lib
-from pipeline.report import outputs
+from pipeline.report import outputs, rejected
 from pipeline.report.html_report import render_report
 from pipeline.report.xlsx_export import write_findings_xlsx
-from pipeline.roster.first_pass import RosterPass
+from pipeline.roster.first_pass import RosterPass, no_quarantine
 from pipeline.schema import Source
 from pipeline.state import StateSnapshot, StateStore
 
@@ -145,7 +146,8 @@ def _roster(inputs: Inputs, normalised: dict[Source, NormalisedSource], as_of: d
             result = stream_roster_on_dask(client, list(inputs.members), civil_f, spec, as_of,
                                            chunk_rows=chunk_rows or _chunk_rows(config),
                                            validation=validation,
-                                           join=config["linking"].get("dask_join", "auto"))
+                                           join=config["linking"].get("dask_join", "auto"),
+                                           scratch=scratch)
         else:
             result = stream_roster(list(inputs.members), civil_f, spec, as_of,
                                    chunk_rows=chunk_rows or _chunk_rows(config),
@@ -304,38 +306,6 @@ def _member_links_output(links: Links) -> pd.DataFrame | None:
                              kind="mergesort").reset_index(drop=True)
 
 
-def _quarantine_output(normalised: dict[Source, NormalisedSource]) -> pd.DataFrame:
-    frames = [n.quarantine for n in normalised.values()]
-    frame = pd.concat(frames, ignore_index=True, sort=False)
-    raw_columns = sorted(c for c in frame.columns if c.startswith("raw_"))
-    frame = frame[["source", "source_file", "source_sheet", "source_row", "reason_code", "reason",
-                   *raw_columns]]
-    for column in raw_columns:
-        frame[column] = frame[column].astype("string")
-    return frame.sort_values(["source", "source_file", "source_sheet", "source_row"],
-                             kind="mergesort").reset_index(drop=True)
-
-
-def _field_issues_output(loaded: dict[Source, Loaded],
-                         normalised: dict[Source, NormalisedSource]) -> pd.DataFrame:
-    """Every source's field issues, each under the header its file really has."""
-    from pipeline.normalise.field_issues import typed
-
-    frames = [n.field_issues for n in normalised.values() if n.field_issues is not None]
-    frame = typed(pd.concat(frames, ignore_index=True)) if frames else typed(pd.DataFrame())
-    written = {(info.path, sheet.name, name): header
-               for item in loaded.values() for info in item.files for sheet in info.sheets
-               for name, header in sheet.headers.items()}
-    if written and len(frame):
-        sheets = frame["source_sheet"].astype(object).where(frame["source_sheet"].notna(), None)
-        own = [written.get((file, sheet, field)) for file, sheet, field in
-               zip(frame["source_file"], sheets, frame["field"], strict=True)]
-        frame["header"] = pd.array([o or h for o, h in zip(own, frame["header"], strict=True)],
-                                   dtype="string")
-    return frame.sort_values(["source", "source_file", "source_sheet", "source_row", "field"],
-                             kind="mergesort").reset_index(drop=True)
-
-
 def report(folder: Path, *, loaded: dict[Source, Loaded],
            normalised: dict[Source, NormalisedSource], links: Links,
            tracked: TrackedFindings, checks: ValidationRun, as_of: dt.date, config: dict,
@@ -355,17 +325,26 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
 
     started = time.perf_counter()
     findings = tracked.findings
-    if roster_pass is not None:  # its quarantined rows, field issues and files, not its rows
+    if roster_pass is not None:  # its files; its rejected rows are streamed below
         loaded = {**loaded, Source.MEMBERS: Loaded(Source.MEMBERS, pd.DataFrame(),
                                                    roster_pass.files)}
-        normalised = {**normalised, Source.MEMBERS: roster_pass.as_normalised()}
-    quarantine = _quarantine_output(normalised)
     links_with_keys = links.links
+    shown = None
     if pseudonymise:  # the key is loaded here, never passed around as a parameter
         key = load_key(key_file)
         links_with_keys = link_tokens(links.links, normalised[Source.UNION].frame,
                                       normalised[Source.CIVIL].frame, key)
-        quarantine = pseudonymise_quarantine(quarantine, key)
+        shown = functools.partial(pseudonymise_quarantine, key=key)
+    if roster_pass is None:
+        quarantine = rejected.quarantine_frames(normalised, shown=shown)
+        field_issues = rejected.field_issue_frames(loaded, normalised)
+    else:  # the roster's, streamed from disk in order
+        rejects = roster_pass.rejects
+        quarantine = rejected.quarantine_frames(
+            normalised, rejects.quarantine.frames,
+            rejects.quarantine.columns or list(no_quarantine().columns), shown)
+        field_issues = rejected.field_issue_frames(loaded, normalised,
+                                                   rejects.field_issues.frames)
     links_frame = _links_output(links_with_keys)
     written = {
         "links.parquet": outputs.write_parquet(links_frame, folder / "links.parquet"),
@@ -373,9 +352,10 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
                                                        folder / "link_evidence.parquet"),
         "discrepancies.parquet": outputs.write_findings_parquet(
             findings, folder / "discrepancies.parquet"),
-        "quarantine.parquet": outputs.write_parquet(quarantine, folder / "quarantine.parquet"),
-        "field_issues.parquet": outputs.write_parquet(_field_issues_output(loaded, normalised),
-                                                      folder / "field_issues.parquet"),
+        "quarantine.parquet": outputs.write_parquet_stream(quarantine,
+                                                           folder / "quarantine.parquet"),
+        "field_issues.parquet": outputs.write_parquet_stream(field_issues,
+                                                             folder / "field_issues.parquet"),
         "review.xlsx": write_review_workbook(
             findings, folder / "review.xlsx",
             people=_people_masked(normalised[Source.UNION].frame),
@@ -393,11 +373,9 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
     inputs = []
     for source, item in loaded.items():
         if source is Source.MEMBERS and roster_pass is not None:
-            quarantined = normalised[source].quarantine
             inputs.extend(manifest_lib.account_counts(
                 item.files, roster_pass.usable_per_file, roster_pass.linked_per_file,
-                quarantined.groupby(quarantined["source_file"].astype(str)).size().to_dict()
-                if len(quarantined) else {}))
+                dict(roster_pass.rejects.quarantine.per_file)))
             continue
         inputs.extend(manifest_lib.account_rows(
             item.files, normalised[source].frame, normalised[source].quarantine,

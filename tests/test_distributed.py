@@ -350,7 +350,8 @@ def test_the_roster_on_the_workers_links_exactly_as_here(executor, generated, no
         assert (there.chunks, there.rows_usable, there.usable_per_file) == (
             here.chunks, here.rows_usable, here.usable_per_file)
         pd.testing.assert_frame_equal(pd.concat(views_there), pd.concat(views_here))
-        pd.testing.assert_frame_equal(there.quarantine, here.quarantine)
+        pd.testing.assert_frame_equal(there.rejects.quarantine.frame(),
+                                      here.rejects.quarantine.frame())
         # the driver merged the sample's hashes only; here, the records themselves
         assert list(there.linkage.sample.columns) == [SAMPLE_HASH]
         assert len(here.linkage.sample.columns) > 1
@@ -528,7 +529,8 @@ def test_a_parquet_roster_is_read_on_the_workers(executor, generated, normalised
                                                               here.usable_per_file)
         assert there.files == here.files
         pd.testing.assert_frame_equal(pd.concat(views_there), pd.concat(views_here))
-        pd.testing.assert_frame_equal(there.quarantine, here.quarantine)
+        pd.testing.assert_frame_equal(there.rejects.quarantine.frame(),
+                                      here.rejects.quarantine.frame())
         links_here, model_here, stats_here = link_roster(civil, here)
         links_there, model_there, stats_there = on_dask.link_roster_on_dask(
             executor.client, civil, there)

@@ -7,6 +7,7 @@ on the same inputs gives the same content.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +23,34 @@ def write_parquet(frame: pd.DataFrame, path: Path,
         table = table.set_column(index, column, table[column].cast(data_type))
     pq.write_table(table, path, compression="zstd")
     return len(frame)
+
+
+def write_parquet_stream(frames: Iterable[pd.DataFrame], path: Path) -> int:
+    """`frames` written to one Parquet file at `path` (zstd), a row group or more each, in
+    order, without holding them together: the first frame (empty or not; there must be one)
+    fixes the schema, and the others are converted to it (same columns, same dtypes; an
+    all-missing text column is text). Read back, the file equals `write_parquet` of the
+    frames concatenated. Returns the rows written. ValueError without a frame."""
+    writer: pq.ParquetWriter | None = None
+    schema: pa.Schema | None = None
+    rows = 0
+    try:
+        for frame in frames:
+            frame = frame.reset_index(drop=True)
+            if writer is None:
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+                schema = table.schema
+                writer = pq.ParquetWriter(path, schema, compression="zstd")
+            else:
+                table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+            writer.write_table(table)
+            rows += len(frame)
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        raise ValueError("write_parquet_stream needs at least one frame (its schema)")
+    return rows
 
 
 # Findings as analysts want them in pandas, DuckDB or Excel (docs/analysts.md, whose recipes

@@ -3,7 +3,8 @@
 `stream_roster` returns a `RosterPass`: the records that could pair (spilled to a private
 folder here, or held on the Dask workers, `on_dask.py`), the streamed linkage after its first
 pass (`pipeline.link.streamed.StreamedLinkage`), and what the report needs of the roster
-without its rows (files read, usable rows per file, quarantined rows, field issues).
+without its rows (files read, usable rows per file, and its quarantined rows and field
+issues, written to disk as they come: `rejects.RosterRejects`).
 
 The work on one chunk is one pure function, `first_pass_chunk`, so the local loop here and a
 Dask worker run the same code on the same chunks and give the same night."""
@@ -24,7 +25,8 @@ from pipeline.ingest.load import FileInfo
 from pipeline.link.features import person_features
 from pipeline.link.spec import ModelSpec
 from pipeline.link.streamed import POSITION, ChunkObservation, LeftIndex, StreamedLinkage
-from pipeline.normalise.sources import NormalisedSource, normalise_source
+from pipeline.normalise.sources import normalise_source
+from pipeline.roster.rejects import RosterRejects
 from pipeline.roster.spill import Spill
 from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_ROW, SOURCE_SHEET, Source
 from pipeline.validate.chunk_check import CheckedChunk, ChunkChecks
@@ -52,22 +54,24 @@ class RosterPass:
     could_pair: CouldPair
     files: list[FileInfo]
     usable_per_file: dict[str, int]
-    quarantine: pd.DataFrame
-    field_issues: pd.DataFrame | None
+    rejects: RosterRejects  # its quarantined rows and field issues, on disk
     chunks: int = 0
     rows_usable: int = 0
     linked_per_file: dict[str, int] = field(default_factory=dict)  # set by the second pass
     seconds: dict[str, float] = field(default_factory=dict)
     join: Any = None  # on Dask: how both passes join the civil side (`roster.join.JoinChoice`)
 
-    def as_normalised(self) -> NormalisedSource:
-        """The roster as the report sees a source: no usable rows (they were never held),
-        its quarantined rows and field issues."""
-        return NormalisedSource(Source.MEMBERS, pd.DataFrame(columns=["row_key", SOURCE_FILE]),
-                                self.quarantine, self.field_issues)
+    @property
+    def rows_quarantined(self) -> int:
+        return self.rejects.quarantine.rows
+
+    def release_chunks(self) -> None:
+        """Free the records that could pair (once linked); the rejects stay for the report."""
+        self.could_pair.close()
 
     def close(self) -> None:
         self.could_pair.close()
+        self.rejects.close()
 
 
 @dataclass
@@ -180,13 +184,13 @@ class Collected:
 
     def __init__(self, linkage: StreamedLinkage,
                  validate: Callable[[pd.DataFrame], None] | None,
-                 add_checked: Callable[[CheckedChunk], None] | None = None) -> None:
+                 add_checked: Callable[[CheckedChunk], None] | None = None,
+                 scratch: Path | None = None) -> None:
         self.linkage = linkage
         self.validate = validate
         self.add_checked = add_checked
         self.usable: dict[str, int] = {}
-        self.quarantine: list[pd.DataFrame] = []
-        self.issues: list[pd.DataFrame] = []
+        self.rejects = RosterRejects(scratch)  # `scratch`: where its private folder goes
         self.rows_usable = self.chunks = 0
         self.seconds: dict[str, float] = {}
 
@@ -199,9 +203,7 @@ class Collected:
             self.validate(part.view)
             part.seconds["validate"] = time.perf_counter() - begun
         self.linkage.merge(part.observation)
-        self.quarantine.append(part.quarantine)
-        if part.field_issues is not None:
-            self.issues.append(part.field_issues)
+        self.rejects.add(part.quarantine, part.field_issues)
         for path, count in part.usable_per_file.items():
             self.usable[path] = self.usable.get(path, 0) + count
         self.rows_usable += part.rows - len(part.quarantine)
@@ -210,12 +212,13 @@ class Collected:
             self.seconds[name] = self.seconds.get(name, 0.0) + value
 
     def result(self, could_pair: CouldPair, files: list[FileInfo]) -> RosterPass:
-        quarantine = pd.concat(self.quarantine, ignore_index=True) if self.quarantine \
-            else no_quarantine()
-        issues = pd.concat(self.issues, ignore_index=True) if self.issues else None
-        return RosterPass(self.linkage, could_pair, files, self.usable, quarantine, issues,
+        return RosterPass(self.linkage, could_pair, files, self.usable, self.rejects,
                           chunks=self.chunks, rows_usable=self.rows_usable,
                           seconds=self.seconds)
+
+    def close(self) -> None:
+        """Remove the rejects' folder (the pass failed before `result`)."""
+        self.rejects.close()
 
 
 ChunkSource = tuple[Iterable[pd.DataFrame], Callable[[], list[FileInfo]]]
@@ -276,7 +279,7 @@ def stream_roster(paths: list[Path], civil_features: pd.DataFrame, spec: ModelSp
     `InputError` (exit 2) for a roster file that cannot be read, as `load_source`."""
     linkage = StreamedLinkage(spec, civil_features)
     context = context_for(linkage, as_of, validate is not None)
-    collected = Collected(linkage, validate)
+    collected = Collected(linkage, validate, scratch=spill_dir)
     spill = Spill(spill_dir)
     raw_chunks, files_of = chunks or roster_chunks(paths, chunk_rows)
     try:
@@ -290,6 +293,7 @@ def stream_roster(paths: list[Path], civil_features: pd.DataFrame, spec: ModelSp
         return collected.result(spill, files_of())
     except BaseException:
         spill.close()
+        collected.close()
         raise
 
 

@@ -199,7 +199,7 @@ def stream_roster_on_dask(client: Client, paths: list[Path], civil_features: pd.
                           validate: Callable[[pd.DataFrame], None] | None = None,
                           chunks: ChunkSource | None = None,
                           validation: ChunkValidation | None = None,
-                          join: str = "broadcast") -> RosterPass:
+                          join: str = "broadcast", scratch: Path | None = None) -> RosterPass:
     """`first_pass.stream_roster` with each chunk's work on a worker (see the module).
 
     When every roster input is Parquet (and no `chunks` are given), the workers read the
@@ -207,6 +207,8 @@ def stream_roster_on_dask(client: Client, paths: list[Path], civil_features: pd.
     (`sent_from_here`). `validation` (what the night gives): each chunk's view is checked on
     its worker (`chunk_check.check_chunk` with `validation.checks`) and only the result
     comes here (`validation.add_checked`); `validate(view)` instead brings each view here.
+    Each chunk's quarantined rows and field issues come here too and go to disk
+    (`rejects.RosterRejects`, in `scratch`: the night's scratch folder).
 
     `join` (config `linking.dask_join`, `roster.join.choose_join`): with the partitioned
     join the civil side's keys are cut into parts, one per worker and rule
@@ -223,7 +225,7 @@ def stream_roster_on_dask(client: Client, paths: list[Path], civil_features: pd.
     checks = None if validation is None else client.scatter(validation.checks, broadcast=True,
                                                             hash=False)
     collected = Collected(linkage, validate,
-                          None if validation is None else validation.add_checked)
+                          None if validation is None else validation.add_checked, scratch)
     window = 2 * workers_of(client)
     plan = None if chunks is not None else plan_parquet_pieces(paths, Source.MEMBERS,
                                                                chunk_rows)
@@ -265,6 +267,7 @@ def stream_roster_on_dask(client: Client, paths: list[Path], civil_features: pd.
         for future in [*held, *samples, *(f for small, counted in pending
                                             for f in (small, *counted))]:
             future.release()
+        collected.close()
         raise
     finally:
         raw.close()  # a generator stopped early releases what it holds
