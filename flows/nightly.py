@@ -127,9 +127,13 @@ def _describe(result: Any) -> str:
     if isinstance(result, stages.RosterPass):
         join = getattr(result.join, "join", None)  # --engine dask: which join, and why
         quarantined = result.rows_quarantined
+        checked = result.validation  # the validate stage's line counts the other suites
         return (f"roster {result.rows_usable + quarantined} rows in {result.chunks} "
                 f"chunks ({quarantined} quarantined), {result.could_pair.rows} "
-                "could pair" + (f"; {join} join ({result.join.reason})" if join else ""))
+                "could pair" + (f"; {join} join ({result.join.reason})" if join else "")
+                + (f"; with the roster's suite: {checked['suites']} suites, "
+                   f"{checked['critical_failed']} critical failures, "
+                   f"{checked['warnings']} warnings" if checked else ""))
     if isinstance(result, stages.Links):
         members = 0 if result.member_links is None else len(result.member_links)
         return f"{len(result.links)} roll–civil links, {members} member links"

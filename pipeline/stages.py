@@ -164,6 +164,10 @@ def _roster(inputs: Inputs, normalised: dict[Source, NormalisedSource], as_of: d
 
                 night_over_night(validation.run, {**loaded, Source.MEMBERS: result}, state_dir)
             validation.finish(result.files)
+            summary = validation.run.summary()
+            result.validation = {"suites": len(summary["suites"]),
+                                 "critical_failed": summary["critical_failed"],
+                                 "warnings": summary["warnings"]}
         except BaseException:
             result.close()
             raise

@@ -125,3 +125,34 @@ def test_a_nights_roster_rejects_are_all_published_in_order(night, damaged_roste
     assert len(hidden) == 4
     assert not set(hidden["raw_id_number"]) & set(ours["raw_id_number"])
     assert all(name.count("*") for name in hidden["raw_name"])
+
+
+def test_the_roster_stages_log_line_counts_the_checks_its_suite_adds(damaged_rosters,
+                                                                     tmp_path: Path) -> None:
+    """The validate stage's line counts the roll's and civil side's suites; the roster's suite
+    runs in the roster stage, whose line gives the counts with it: those the report shows."""
+    from flows.nightly import _describe
+    from pipeline.cli import build_parser, night_request
+    from pipeline.night import run_night
+
+    lines: dict[str, str] = {}
+
+    def describing(name, function, *args):
+        result = function(*args)
+        lines[name] = _describe(result)
+        return result
+
+    parsed = build_parser().parse_args([
+        "run", "--union", str(SAMPLE / "union_roll.xlsx"), "--civil",
+        str(SAMPLE / "civil_exchange.csv"), "--members", *map(str, damaged_rosters.paths),
+        "--out", str(tmp_path / "out"), "--as-of", "2025-06-30"])  # join dates ahead: warnings
+    manifest = run_night(night_request(parsed), runner=describing).manifest
+    suites = manifest["validation"]["suites"]
+    inputs = [suites[name] for name in ("union_roll", "civil_exchange", "roster")]
+    warnings = sum(s["warnings"] for s in inputs)
+    assert suites["roster"]["warnings"] > 0
+    assert lines["validate"].startswith(
+        f"2 suites, 0 critical failures, {warnings - suites['roster']['warnings']} warnings")
+    assert lines["roster"].startswith("roster 24944 rows in 2 chunks (4 quarantined)")
+    assert lines["roster"].endswith(
+        f"; with the roster's suite: 3 suites, 0 critical failures, {warnings} warnings")

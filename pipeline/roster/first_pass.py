@@ -60,6 +60,9 @@ class RosterPass:
     linked_per_file: dict[str, int] = field(default_factory=dict)  # set by the second pass
     seconds: dict[str, float] = field(default_factory=dict)
     join: Any = None  # on Dask: how both passes join the civil side (`roster.join.JoinChoice`)
+    # the night's checks once the roster's suite is merged (for the stage's log line):
+    # suites, critical_failed, warnings (counts); None when not validating
+    validation: dict[str, int] | None = None
 
     @property
     def rows_quarantined(self) -> int:

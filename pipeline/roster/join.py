@@ -74,6 +74,8 @@ def choose_join(left_records: int, part_records: int, workers: int,
         half = per_worker * PARTITIONED_GAIN < left_records
         join = "partitioned" if half else "broadcast"
         reason = (f"auto: partitioned over {workers} workers each would hold at most "
-                  f"{per_worker:,} civil records, {'less' if half else 'not less'} than "
-                  f"1/{PARTITIONED_GAIN} of the {left_records:,} a broadcast puts on each")
+                  f"{per_worker:,} civil records (a person once per blocking rule in which "
+                  f"it has a key), {'less' if half else 'not less'} than "
+                  f"1/{PARTITIONED_GAIN} of the {left_records:,} persons a broadcast puts on "
+                  "each")
     return JoinChoice(join, wanted, workers, workers, left_records, per_worker, reason)
