@@ -126,6 +126,10 @@ def test_the_night_is_a_warning_not_a_stop(night) -> None:
     assert failed["unexpected_count"] == len(BAD_CHECK) + len(EXCEL_DAMAGE)
     checks = [f["check"] for f in summary["suites"]["union_roll"]["failed"]]
     assert checks == ["roll_id_unique"]
+    # the summary (the manifest, the report) says each failed check as the Data Docs do
+    assert failed["sentence"] == ID_SENTENCE
+    assert text_of(page(night["site"], "civil_exchange").read_text("utf-8")).count(
+        failed["sentence"])
 
 
 def test_every_check_reads_as_a_chinese_sentence_under_the_files_headers(night) -> None:

@@ -86,7 +86,8 @@ VALIDATION = {
     "suites": {
         "union_roll": {"failed": [{"suite": "union_roll", "check": "id_valid",
                                    "severity": "warning", "column": "id_number",
-                                   "unexpected_count": 3, "element_count": 20}]},
+                                   "unexpected_count": 3, "element_count": 20,
+                                   "sentence": "身份证号码应为有效的公民身份号码"}]},
         "night_over_night": {"failed": [{"suite": "night_over_night",
                                          "check": "feed_not_stale", "severity": "warning",
                                          "column": "same_bytes_as_last_night",
@@ -213,6 +214,7 @@ def test_data_quality_section_lists_what_the_manifest_knows() -> None:
     assert "union_roll.xlsx" in text and "civil_exchange.csv" in text  # file names
     assert "填表说明" in text and "不是数据表" in text  # the skipped sheet and why
     assert "id_valid" in text and "feed_not_stale" in text and "警告" in text
+    assert "身份证号码应为有效的公民身份号码" in text  # the check in Chinese, beside its code
     assert "sha256 一致" in text and "2026-06-29" in text
     assert "导入处理结果 5 条；未被接受 2 条" in text and "复核_朝阳区.xlsx" in text
     assert "复核_朝阳区.xlsx 5 2 1 已读取" in text  # imported, refused, recorded before

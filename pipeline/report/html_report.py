@@ -360,6 +360,13 @@ def _skipped_table(skipped: list[tuple[dict, dict]]) -> str:
     return _table(("数据", "文件", "跳过的工作表", "原因"), rows, set())
 
 
+def _check_cell(failed: dict) -> Cell:
+    """A failed check as a reader sees it: its Chinese sentence, then its code (small)."""
+    code = f"<code>{_e(failed.get('check'))}</code>"
+    sentence = failed.get("sentence")
+    return Cell(f"{_e(sentence)}<br>{code}" if sentence else code, raw=True)
+
+
 def _checks_section(facts: dict) -> str:
     validation = facts["validation"]
     link = f'<a href="{DOCS_LINK}">数据校验报告（Data Docs）</a>'
@@ -370,8 +377,7 @@ def _checks_section(facts: dict) -> str:
     parts = [f"<p>{verdict}；严重未通过 {facts['critical']} 项，警告 {facts['warnings']} 项。"
              f"每项检查、未通过的值所在的文件、工作表和行，见 {link}。</p>"]
     if facts["failed"]:
-        rows = [(SUITE_NAMES.get(suite, suite), Cell(f"<code>{_e(f.get('check'))}</code>",
-                                                     raw=True),
+        rows = [(SUITE_NAMES.get(suite, suite), _check_cell(f),
                  "严重" if f.get("severity") == "critical" else "警告",
                  f.get("column") or "",
                  "" if f.get("unexpected_count") is None else _n(int(f["unexpected_count"])),

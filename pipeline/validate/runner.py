@@ -236,13 +236,19 @@ class ValidationRun:
                 if severity is None or f.severity == severity]
 
     def summary(self) -> dict:
-        """The manifest's `validation` key: per suite, counts and failed checks only."""
+        """The manifest's `validation` key: per suite, counts and failed checks only; each
+        failed check with its Chinese `sentence` (what it expects, under the file's own
+        headers: no values; as the Data Docs and the gate's message say it)."""
+        suites = {o.suite: o.as_dict() for o in self.outcomes}
+        for name, outcome in suites.items():
+            for failed in outcome["failed"]:
+                failed["sentence"] = self.sentences.get((name, failed["check"]))
         return {
             "success": not self.failures(CRITICAL),
             "critical_failed": len(self.failures(CRITICAL)),
             "warnings": len(self.failures(WARNING)),
             "run_name": self.run_name,
-            "suites": {o.suite: o.as_dict() for o in self.outcomes},
+            "suites": suites,
             "skipped": dict(self.skipped),
             "night_over_night": [] if self.feeds is None else [
                 {"source": r["source"], "rows_read": int(r["rows_read"]),
