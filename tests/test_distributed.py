@@ -277,6 +277,26 @@ def test_a_local_cluster_leaves_nothing_in_the_system_temporary_folder(tmp_path,
     assert list(scratch.iterdir()) == []  # removed when the cluster closed
 
 
+def test_the_workers_are_asked_of_the_scheduler_not_read_from_the_clients_copy() -> None:
+    """A client that connected as the workers came up has an empty copy of the scheduler's
+    state for a few seconds: the workers (how many, where parts go) are asked of the
+    scheduler itself."""
+    from pipeline.link.distributed import DaskExecutor
+    from pipeline.roster.on_dask import worker_addresses, workers_of
+
+    class JustConnected:
+        def scheduler_info(self, n_workers: int = -1) -> dict:
+            return {"workers": {}}
+
+        def nthreads(self) -> dict[str, int]:
+            return {"tcp://127.0.0.1:2": 1, "tcp://127.0.0.1:1": 1}
+
+    client = JustConnected()
+    assert worker_addresses(client) == ["tcp://127.0.0.1:1", "tcp://127.0.0.1:2"]
+    assert workers_of(client) == 2
+    assert DaskExecutor(client)._workers() == 2
+
+
 def test_a_worker_lost_mid_night_is_a_cluster_error(generated, normalised) -> None:
     """A worker dies between the roster's passes, with the chunks it held (scattered data
     cannot be recomputed): the link stage stops with a `ClusterError` (exit 2, what happened

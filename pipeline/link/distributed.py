@@ -250,7 +250,7 @@ class DaskExecutor:
         self.partition_metrics: list[dict[str, Any]] = []
 
     def _workers(self) -> int:
-        return max(len(self.client.scheduler_info(n_workers=-1)["workers"]), 1)
+        return max(len(live_workers(self.client)), 1)
 
     def features(self, build: Callable[[pd.DataFrame], pd.DataFrame], frame: pd.DataFrame
                  ) -> pd.DataFrame:
@@ -401,6 +401,14 @@ def _connect(address: str) -> Client:
     return client
 
 
+def live_workers(client: Client) -> list[str]:
+    """The cluster's workers' addresses now, sorted: asked of the scheduler (`nthreads`),
+    not read from the client's copy of its state (`scheduler_info`), which is refreshed
+    every few seconds and can be empty for a client that connected as the workers came up.
+    """
+    return sorted(client.nthreads())
+
+
 @contextlib.contextmanager
 def cluster_failures(stage: str) -> Iterator[None]:
     """The cluster's own failures during `stage` as a `ClusterError` (exit 2, one paragraph,
@@ -457,6 +465,7 @@ def open_dask_executor(address: str | None, workers: int = 2,
                           scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                           silence_logs=logging.WARNING, local_directory=scratch) as cluster, \
                 Client(cluster, set_as_default=False) as client:
+            client.wait_for_workers(workers, timeout=CONNECT_TIMEOUT_S)
             yield DaskExecutor(client, partitions)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
