@@ -40,7 +40,7 @@ from pipeline.report import manifest as manifest_lib
 from pipeline.report import outputs, rejected
 from pipeline.report.html_report import render_report
 from pipeline.report.xlsx_export import write_findings_xlsx
-from pipeline.roster.first_pass import RosterPass, no_quarantine
+from pipeline.roster.first_pass import RosterPass
 from pipeline.schema import Source
 from pipeline.state import StateSnapshot, StateStore
 
@@ -339,16 +339,10 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
         links_with_keys = link_tokens(links.links, normalised[Source.UNION].frame,
                                       normalised[Source.CIVIL].frame, key)
         shown = functools.partial(pseudonymise_quarantine, key=key)
-    if roster_pass is None:
-        quarantine = rejected.quarantine_frames(normalised, shown=shown)
-        field_issues = rejected.field_issue_frames(loaded, normalised)
-    else:  # the roster's, streamed from disk in order
-        rejects = roster_pass.rejects
-        quarantine = rejected.quarantine_frames(
-            normalised, rejects.quarantine.frames,
-            rejects.quarantine.columns or list(no_quarantine().columns), shown)
-        field_issues = rejected.field_issue_frames(loaded, normalised,
-                                                   rejects.field_issues.frames)
+    rejects = roster_pass.rejects if roster_pass is not None else None  # streamed from disk
+    quarantine = rejected.quarantine_frames(normalised, rejects and rejects.quarantine, shown)
+    field_issues = rejected.field_issue_frames(loaded, normalised,
+                                               rejects and rejects.field_issues)
     links_frame = _links_output(links_with_keys)
     written = {
         "links.parquet": outputs.write_parquet(links_frame, folder / "links.parquet"),

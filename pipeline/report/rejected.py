@@ -11,35 +11,38 @@ names in code-point order, as the sort puts them).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from pipeline.ingest.load import Loaded
 from pipeline.normalise.sources import NormalisedSource
-from pipeline.schema import SOURCE_FILE, SOURCE_ROW, SOURCE_SHEET, Source
+from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_ROW, SOURCE_SHEET, Source
+
+if TYPE_CHECKING:
+    from pipeline.roster.rejects import RejectParts
 
 QUARANTINE_HEAD = ["source", SOURCE_FILE, SOURCE_SHEET, SOURCE_ROW, "reason_code", "reason"]
 QUARANTINE_ORDER = ["source", SOURCE_FILE, SOURCE_SHEET, SOURCE_ROW]
 FIELD_ISSUE_ORDER = ["source", SOURCE_FILE, SOURCE_SHEET, SOURCE_ROW, "field"]
 
-Frames = Callable[[], Iterable[pd.DataFrame]]  # a source of frames, read when called
-
 
 def quarantine_frames(normalised: dict[Source, NormalisedSource],
-                      roster: Frames | None = None, roster_columns: Iterable[str] = (),
+                      roster: RejectParts | None = None,
                       shown: Callable[[pd.DataFrame], pd.DataFrame] | None = None
                       ) -> Iterator[pd.DataFrame]:
     """The quarantine output in order: `QUARANTINE_HEAD` then every `raw_*` column (sorted;
     text, `<NA>` where a source has no such field), `source_row` int64.
 
-    `roster`: the roster's quarantined rows (`RejectParts.frames`), `roster_columns` their
-    columns (for the raw columns when it has none); `shown`: applied to every frame before
-    it is given (`pseudonymise.pseudonymise_quarantine` with the night's key)."""
+    `roster`: the roster's quarantined rows (their raw columns are the roster's fields,
+    `schema.FIELDS`, as `normalise_source` makes them, rows or none); `shown`: applied to
+    every frame before it is given (`pseudonymise.pseudonymise_quarantine` with the night's
+    key)."""
     frame = pd.concat([n.quarantine for n in normalised.values()], ignore_index=True,
                       sort=False)
     raw = {c for c in frame.columns if c.startswith("raw_")}
     if roster is not None:
-        raw |= {c for c in roster_columns if c.startswith("raw_")}
+        raw |= {f"raw_{f.name}" for f in FIELDS[Source.MEMBERS]}
     columns = [*QUARANTINE_HEAD, *sorted(raw)]
 
     def shaped(part: pd.DataFrame) -> pd.DataFrame:
@@ -49,15 +52,15 @@ def quarantine_frames(normalised: dict[Source, NormalisedSource],
         return shown(part) if shown is not None else part
 
     whole = shaped(frame).sort_values(QUARANTINE_ORDER, kind="mergesort")
-    yield from _around_roster(whole, None if roster is None else map(shaped, roster()))
+    yield from _around_roster(whole, None if roster is None else map(shaped, roster.frames()))
 
 
 def field_issue_frames(loaded: dict[Source, Loaded],
                        normalised: dict[Source, NormalisedSource],
-                       roster: Frames | None = None) -> Iterator[pd.DataFrame]:
+                       roster: RejectParts | None = None) -> Iterator[pd.DataFrame]:
     """The field issues output in order (`normalise.field_issues.COLUMNS`, typed), each row
     under the header its file really has (the files' headers in `loaded`, the roster's
-    included). `roster`: the roster's field issues (`RejectParts.frames`)."""
+    included). `roster`: the roster's field issues."""
     from pipeline.normalise.field_issues import typed
 
     written = {(info.path, sheet.name, name): header
@@ -77,7 +80,7 @@ def field_issue_frames(loaded: dict[Source, Loaded],
     frames = [n.field_issues for n in normalised.values() if n.field_issues is not None]
     whole = shaped(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
     whole = whole.sort_values(FIELD_ISSUE_ORDER, kind="mergesort")
-    yield from _around_roster(whole, None if roster is None else map(shaped, roster()))
+    yield from _around_roster(whole, None if roster is None else map(shaped, roster.frames()))
 
 
 def _around_roster(whole: pd.DataFrame, roster: Iterable[pd.DataFrame] | None

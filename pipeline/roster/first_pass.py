@@ -28,7 +28,7 @@ from pipeline.link.streamed import POSITION, ChunkObservation, LeftIndex, Stream
 from pipeline.normalise.sources import normalise_source
 from pipeline.roster.rejects import RosterRejects
 from pipeline.roster.spill import Spill
-from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_ROW, SOURCE_SHEET, Source
+from pipeline.schema import SOURCE_FILE, Source
 from pipeline.validate.chunk_check import CheckedChunk, ChunkChecks
 
 CHUNK_ROWS = 200_000  # roster rows per chunk (about 0.5 GB at the peak of normalising one)
@@ -299,11 +299,3 @@ def stream_roster(paths: list[Path], civil_features: pd.DataFrame, spec: ModelSp
         collected.close()
         raise
 
-
-def no_quarantine() -> pd.DataFrame:
-    """The roster's quarantine frame when it has no rows (the columns `normalise_source`
-    gives)."""
-    columns = ["source", SOURCE_FILE, SOURCE_SHEET, SOURCE_ROW, "reason_code", "reason",
-               *(f"raw_{f.name}" for f in FIELDS[Source.MEMBERS])]
-    return pd.DataFrame({c: pd.Series(dtype="int64" if c == SOURCE_ROW else "string")
-                         for c in columns})

@@ -16,6 +16,7 @@ in code-point order, a missing sheet, as in CSV, last).
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import tempfile
 import weakref
@@ -46,10 +47,13 @@ class RejectParts:
     def __init__(self, root: Path, kind: str, order: tuple[str, ...]) -> None:
         self.root, self.kind, self.order = root, kind, order
         self.parts: dict[SheetKey, list[Path]] = {}
-        self.rows = 0
-        self.per_file: Counter[str] = Counter()
+        self.per_file: Counter[str] = Counter()  # rows per source file
         self.columns: list[str] | None = None
-        self._written = 0
+        self._numbers = itertools.count()  # the parts' file names
+
+    @property
+    def rows(self) -> int:
+        return sum(self.per_file.values())
 
     def add(self, frame: pd.DataFrame | None) -> None:
         """Append one chunk's rows (None or empty: nothing)."""
@@ -62,12 +66,10 @@ class RejectParts:
         for (file, sheet), rows in frame.groupby([files, sheets], sort=False, dropna=False):
             key: SheetKey = (str(file), None if sheet is None or sheet != sheet else str(sheet))
             part = rows.sort_values(list(self.order), kind="mergesort").reset_index(drop=True)
-            path = self.root / f"{self.kind}-{self._written:06d}.parquet"
+            path = self.root / f"{self.kind}-{next(self._numbers):06d}.parquet"
             part.to_parquet(path, index=False)
-            self._written += 1
             self.parts.setdefault(key, []).append(path)
             self.per_file[key[0]] += len(part)
-        self.rows += len(frame)
 
     def frames(self) -> Iterator[pd.DataFrame]:
         """The parts, sorted by (file, sheet) and, within one, in the order they came."""
