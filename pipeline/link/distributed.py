@@ -250,7 +250,7 @@ class DaskExecutor:
         self.partition_metrics: list[dict[str, Any]] = []
 
     def _workers(self) -> int:
-        return max(len(live_workers(self.client)), 1)
+        return workers_of(self.client)
 
     def features(self, build: Callable[[pd.DataFrame], pd.DataFrame], frame: pd.DataFrame
                  ) -> pd.DataFrame:
@@ -401,12 +401,17 @@ def _connect(address: str) -> Client:
     return client
 
 
-def live_workers(client: Client) -> list[str]:
-    """The cluster's workers' addresses now, sorted: asked of the scheduler (`nthreads`),
-    not read from the client's copy of its state (`scheduler_info`), which is refreshed
-    every few seconds and can be empty for a client that connected as the workers came up.
-    """
+def worker_addresses(client: Client) -> list[str]:
+    """The cluster's workers' addresses now, sorted (where the roster's parts are placed:
+    part i on worker i mod W): asked of the scheduler (`nthreads`), not read from the
+    client's copy of its state (`scheduler_info`), which is refreshed every few seconds and
+    can be empty for a client that connected as the workers came up."""
     return sorted(client.nthreads())
+
+
+def workers_of(client: Client) -> int:
+    """How many workers the cluster has now (`worker_addresses`); at least 1."""
+    return max(len(worker_addresses(client)), 1)
 
 
 @contextlib.contextmanager

@@ -53,7 +53,7 @@ from pipeline.ingest.pieces import (
     plan_parquet_pieces,
     read_piece,
 )
-from pipeline.link.distributed import _sanitised, live_workers
+from pipeline.link.distributed import _sanitised, worker_addresses, workers_of
 from pipeline.link.fellegi_sunter import Model
 from pipeline.link.partitioned import (
     KeyCounts,
@@ -172,16 +172,6 @@ class WorkerChunks:
         for future in self.futures:
             future.release()
         self.futures = []
-
-
-def workers_of(client: Client) -> int:
-    return max(len(live_workers(client)), 1)
-
-
-def worker_addresses(client: Client) -> list[str]:
-    """The workers' addresses, sorted (where parts are placed: part i on worker i mod W;
-    `distributed.live_workers`)."""
-    return live_workers(client)
 
 
 def scatter_placed(client: Client, parts: Iterable[Any]
