@@ -328,6 +328,28 @@ def test_a_worker_lost_mid_night_is_a_cluster_error(generated, normalised) -> No
     assert "nothing was published" in text and "--engine local" in text
 
 
+def test_a_connection_failure_inside_distributed_is_a_cluster_error() -> None:
+    """A scatter to a worker that died a moment ago (before the scheduler noticed) fails
+    inside `distributed` with a bare `OSError` ("Timed out trying to connect"): that is the
+    cluster failing, a `ClusterError`; an `OSError` of bidui's own (a file it writes) is
+    not, and stays an `OSError`."""
+    from pipeline.errors import ClusterError
+    from pipeline.link.distributed import cluster_failures
+
+    def connect() -> None:
+        raise OSError("Timed out trying to connect to tcp://127.0.0.1:1 after 30 s")
+
+    # `connect` as if it were defined in distributed.comm.core: its frame's module is there.
+    in_distributed = type(connect)(connect.__code__, {"__name__": "distributed.comm.core"})
+    with pytest.raises(ClusterError) as caught, cluster_failures("link"):
+        in_distributed()
+    assert caught.value.exit_code == 2
+    assert "OSError" in caught.value.paragraph()
+    with pytest.raises(OSError, match="Timed out") as own, cluster_failures("link"):
+        connect()
+    assert not isinstance(own.value, ClusterError)
+
+
 def _roster_chunks(generated: Path, rows: int):
     loaded = load_source([generated / "members.csv"], Source.MEMBERS)
     frame = loaded.frame

@@ -414,19 +414,37 @@ def workers_of(client: Client) -> int:
     return max(len(worker_addresses(client)), 1)
 
 
+def raised_by_distributed(error: BaseException) -> bool:
+    """Whether `error` was raised inside Dask's `distributed` package (its innermost
+    traceback frame is there): a connection to a worker or the scheduler that failed
+    (`CommClosedError`, or the `OSError` "Timed out trying to connect" that a scatter to a
+    worker that died a moment ago raises before the scheduler has noticed), as opposed to
+    an `OSError` of bidui's own files, which stays what it is."""
+    tb = error.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    module = str(tb.tb_frame.f_globals.get("__name__", ""))
+    return module == "distributed" or module.startswith("distributed.")
+
+
 @contextlib.contextmanager
 def cluster_failures(stage: str) -> Iterator[None]:
     """The cluster's own failures during `stage` as a `ClusterError` (exit 2, one paragraph,
     nothing published): a worker lost with the data it held (its futures cancelled, a task
-    that killed workers), the connection to the scheduler closed. An error inside a task
-    (`PartitionTaskError`) is not one of them: that is bidui's, and stays internal."""
+    that killed workers, a scatter to a worker that has just died), the connection to the
+    scheduler closed: any `OSError` raised inside `distributed` (`raised_by_distributed`).
+    An error inside a task (`PartitionTaskError`) or an `OSError` of bidui's own files is
+    not one of them: that is bidui's, and stays what it is."""
     from distributed import KilledWorker
     from distributed.client import FutureCancelledError
-    from distributed.comm.core import CommClosedError
 
     try:
         yield
-    except (FutureCancelledError, KilledWorker, CommClosedError) as error:
+    except (FutureCancelledError, KilledWorker, OSError) as error:
+        if isinstance(error, OSError) and not raised_by_distributed(error):
+            raise
         raise ClusterError(
             f"the Dask cluster failed during the {stage} stage ({type(error).__name__}: a "
             "worker was lost with the data it held, or the scheduler could no longer be "
