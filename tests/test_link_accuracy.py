@@ -146,3 +146,32 @@ def test_comparisons_run_in_bounded_chunks_with_identical_results(linked) -> Non
     lf, rf = big.inputs(union), big.inputs(civil)
     assert (big.compute_levels(lf, rf, li, ri) == small.compute_levels(lf, rf, li, ri)).all()
     assert max(seen) <= 500 and len(seen) >= len(small.comparisons) * (len(li) // 500)
+
+
+def test_the_roster_model_s_prior_counts_the_true_member_links(linked) -> None:
+    """The civil → roster model's prior, times all pairs, is the number of true member links
+    (the generator's truth) within 10 %: it comes from the pairs with the same ID number
+    (`training.prior_from`), not from EM over candidates, which takes the roster's namesakes
+    born the same year for matches and would make every probability too high."""
+    from pipeline.ingest import load_source
+    from pipeline.link.engine import Linker
+    from pipeline.link.features import person_features
+    from pipeline.link.spec import load_spec
+    from pipeline.normalise.sources import normalise_source
+    from pipeline.schema import Source
+
+    _, truth, normalised = linked
+    members_file = truth.parent / "members.csv"
+    members = normalise_source(load_source([members_file], Source.MEMBERS).frame,
+                               Source.MEMBERS, REFERENCE_DATE).frame
+    civil = normalised[Source.CIVIL].frame
+    result = Linker(load_spec("civil_members")).run(person_features(civil),
+                                                    person_features(members))
+    model = result.model
+    true_links = len(pd.read_csv(truth / "member_links.csv", dtype=str))
+    expected = model.prior * len(civil) * len(members)
+    assert model.training["prior_from"]["used"] == "level"
+    assert expected == pytest.approx(true_links, rel=0.10)
+    em_expected = (model.training["prior_from"]["em_prior_candidates"]
+                   * model.training["candidate_pairs"])
+    assert em_expected > expected  # what EM over the candidates would have said

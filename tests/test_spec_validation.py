@@ -187,6 +187,23 @@ def test_sessions_and_rules_name_what_the_spec_has() -> None:
     assert "decisions.deterministic[0].both.id_vaild" in text and "did you mean id_valid?" in text
 
 
+def test_the_prior_level_names_what_the_spec_has() -> None:
+    """`training.prior_from` names a comparison and one of its levels, checked as a
+    deterministic rule's are; the shipped roster spec uses it and round-trips it."""
+    data = shipped("civil_members")
+    data["training"]["prior_from"] = {"comparison": "id_number", "level": "exakt"}
+    text = refused(data)
+    assert "training.prior_from.level" in text and "did you mean exact?" in text
+    data["training"]["prior_from"] = {"comparison": "id_numbr", "level": "exact"}
+    text = refused(data)
+    assert "training.prior_from" in text and "did you mean id_number?" in text
+    spec = load_spec("civil_members")
+    assert spec.training.prior_from is not None
+    assert spec.to_dict()["training"]["prior_from"] == {"comparison": "id_number",
+                                                        "level": "exact"}
+    assert "prior_from" not in load_spec("union_civil").to_dict()["training"]
+
+
 def test_person_specs_name_only_person_features() -> None:
     data = shipped("union_civil")
     data["blocking"].append({"name": "typo", "columns": ["nmae"]})

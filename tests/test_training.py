@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from pipeline.link.comparisons.generic import DateYmd, Exact
-from pipeline.link.spec import TrainingSpec
+from pipeline.link.estimate import matches_from_level
+from pipeline.link.spec import PriorLevel, TrainingSpec
 from pipeline.link.training import known_levels, train
 
 M = [np.array([0.95, 0.05]), np.array([0.8, 0.1, 0.06, 0.04]), np.array([0.9, 0.1])]
@@ -129,3 +130,56 @@ def test_sessions_need_their_blocks() -> None:
     training = TrainingSpec.model_validate({"em_sessions": [{"block": ["a"]}]})
     with pytest.raises(ValueError, match="block"):
         train(training, COMPARISONS, mixture(100, 0.3, 1), RandomPairs(), 10, 10)
+
+
+def blocked_candidates(matches: int, non_matches: int, seed: int) -> tuple[np.ndarray, int]:
+    """Candidates as blocking makes them: the matches follow M, but the non-matches agree
+    on `d` and `c` far more often than random pairs (U) do, as strangers of one name and
+    birth year do, and never on `a` (an ID number only a match shares). Returns the levels
+    (shuffled) and the number of matches at `a`'s level 0."""
+    rng = np.random.default_rng(seed)
+    matched = draw(matches, M, rng)
+    blocked = [np.array([0.0, 1.0]), np.array([0.5, 0.3, 0.1, 0.1]), np.array([0.8, 0.2])]
+    levels = np.concatenate([matched, draw(non_matches, blocked, rng)])
+    return levels[rng.permutation(len(levels))], int((matched[:, 0] == 0).sum())
+
+
+def test_the_prior_from_a_level_is_its_pairs_over_its_m() -> None:
+    """EM over candidates that blocking made alike overstates the prior (it reads their
+    agreement as matches); counting the pairs at a level only matches reach, divided by that
+    level's m, gives the matches back. The model records both and which one it used."""
+    levels, at_level = blocked_candidates(2_000, 60_000, seed=3)
+    truth = 2_000 / len(levels)
+    # a's m as the sessions estimate it where the block does not fix it (pinned here).
+    comparisons = [Exact("a", "a", fixed_m={"exact": 0.95, "else": 0.05}), *COMPARISONS[1:]]
+    plain = train(TrainingSpec(u_sample_pairs=200_000), comparisons, levels, RandomPairs(),
+                  n_left=1_000, n_right=2_000).model
+    assert plain.prior_candidates > 2 * truth  # the bias this setting exists for
+    assert "prior_from" not in plain.training
+    anchored = train(TrainingSpec(u_sample_pairs=200_000,
+                                  prior_from=PriorLevel(comparison="a", level="exact")),
+                     comparisons, levels, RandomPairs(), n_left=1_000, n_right=2_000).model
+    record = anchored.training["prior_from"]
+    assert record["used"] == "level" and record["pairs_at_level"] == at_level
+    assert anchored.prior_candidates == pytest.approx(at_level / record["m"] / len(levels))
+    assert anchored.prior_candidates == pytest.approx(truth, rel=0.05)
+    assert record["em_prior_candidates"] == pytest.approx(plain.prior_candidates)
+    assert anchored.prior == pytest.approx(anchored.prior_candidates * len(levels) / 2e6)
+    # m and u do not depend on where the prior comes from.
+    for a, b in zip(plain.params, anchored.params, strict=True):
+        assert np.array_equal(a.m, b.m) and np.array_equal(a.u, b.u)
+
+
+def test_without_a_pair_at_the_level_the_prior_stays_em_s() -> None:
+    """No candidate at the level (a small night where no two ID numbers agree): nothing to
+    count from, so EM's prior is kept and the record says so."""
+    levels = mixture(20_000, 0.3, seed=4)
+    levels[:, 0] = 1  # no pair agrees on `a`
+    spec = TrainingSpec(u_sample_pairs=50_000,
+                        prior_from=PriorLevel(comparison="a", level="exact"))
+    model = train(spec, COMPARISONS, levels, RandomPairs(), n_left=1_000, n_right=2_000).model
+    assert model.training["prior_from"]["used"] == "em"
+    assert model.training["prior_from"]["pairs_at_level"] == 0
+    assert model.prior_candidates == model.training["prior_from"]["em_prior_candidates"]
+    assert matches_from_level(levels[:, 0], 0, 0.9) is None
+    assert matches_from_level(np.array([0, 0, 1, 0], dtype=np.int8), 0, 0.75) == 4.0

@@ -2,7 +2,8 @@
 
 u_l: the share of random record pairs (almost all non-matches) at level l. m_l and the prior
 by expectation–maximisation over the candidate pairs' level vectors, with u held fixed (as
-Splink does), which keeps EM from drifting into a "same household" class.
+Splink does), which keeps EM from drifting into a "same household" class; or the prior from
+the candidates at one level that only matches reach (`matches_from_level`).
 """
 
 from __future__ import annotations
@@ -149,6 +150,23 @@ def estimate_prior(levels: np.ndarray, u: list[np.ndarray], m: list[np.ndarray],
             return new
         prior = new
     return prior
+
+
+def matches_from_level(levels: np.ndarray, level: int, m_level: float) -> float | None:
+    """The number of matches among candidate pairs, from one level whose pairs are (almost)
+    all matches: the candidates at `level` divided by its m, the share of all matches that
+    reach it (so 20,909 pairs with the same ID number and m = 0.973 stand for 21,489
+    matches). Splink estimates its prior the same way, from the pairs a deterministic rule
+    links and that rule's recall (`estimate_probability_two_random_records_match`).
+
+    `levels`: one comparison's levels of every candidate pair (int8, n_pairs); `m_level`:
+    that level's m (0–1]. None when no candidate is at the level (nothing to count from)
+    or m is 0. Only exact when every pair at the level is a candidate (a blocking rule on
+    the level's columns) and a non-match is (almost) never at it."""
+    at = int(np.count_nonzero(levels == level))
+    if at == 0 or m_level <= 0:
+        return None
+    return at / m_level
 
 
 def term_frequencies(left_codes: np.ndarray, right_codes: np.ndarray | None) -> np.ndarray:

@@ -232,6 +232,17 @@ class EmSession(Strict):
     estimate_without: tuple[Name, ...] = ()
 
 
+class PriorLevel(Strict):
+    """Where the prior comes from instead of EM over the candidates: the candidate pairs at
+    `level` of `comparison`, divided by that level's m (`estimate.matches_from_level`). For a
+    level only matches reach and that a blocking rule makes candidates (the same ID number:
+    `exact_id`)."""
+
+    WHAT: ClassVar[str] = "a key of training.prior_from"
+    comparison: Name
+    level: Name
+
+
 class TrainingSpec(Strict):
     WHAT: ClassVar[str] = "a key of training"
     u_sample_pairs: PositiveInt = 1_000_000
@@ -245,6 +256,13 @@ class TrainingSpec(Strict):
     # train on at most this many right records, a uniform sample by a hash of the row key
     # (all of them when there are fewer). None: every record.
     right_sample_records: PositiveInt | None = None
+    # The prior (the probability that two random records match) by EM over the candidate
+    # pairs with m and u fixed (None), or from the candidates at one level (`PriorLevel`).
+    # EM over candidates overstates it when blocking makes non-matches agree on what the
+    # comparisons weigh: on the roster, the same name and birth year with two different
+    # valid ID numbers scores about even, so EM counted those pairs as 8 % matches (the
+    # truth: under 0.5 %): README, "How linking works".
+    prior_from: PriorLevel | None = None
 
 
 class DeterministicRule(Strict):
@@ -353,8 +371,11 @@ class ModelSpec(Strict):
                               "this session would estimate no comparison",
                               "leave out of estimate_without the comparisons the block does "
                               "not fix.")
-        for r, rule in enumerate(self.decisions.deterministic):
-            where = ("decisions", "deterministic", r)
+        anchors = [(("decisions", "deterministic", r), rule)
+                   for r, rule in enumerate(self.decisions.deterministic)]
+        if self.training.prior_from is not None:
+            anchors.append((("training", "prior_from"), self.training.prior_from))
+        for where, rule in anchors:
             if rule.comparison not in built:
                 raise Problem((*where, "comparison"),
                               f"there is no comparison named '{rule.comparison}'",
@@ -420,7 +441,10 @@ class ModelSpec(Strict):
                                  "estimate_without": list(s.estimate_without)}
                                 for s in training.em_sessions],
                 **({"right_sample_records": training.right_sample_records}
-                   if training.right_sample_records is not None else {})},
+                   if training.right_sample_records is not None else {}),
+                **({"prior_from": {"comparison": training.prior_from.comparison,
+                                   "level": training.prior_from.level}}
+                   if training.prior_from is not None else {})},
             "decisions": {
                 "match_probability": self.decisions.match_probability,
                 "possible_probability": self.decisions.possible_probability,

@@ -16,7 +16,9 @@
    non-matches: u comes from random pairs, which they do not bias, so they change nothing
    here (they are counted; `people.apply_labels` keeps them from ever being linked).
 4. The prior: EM on the candidates' share of matches with m and u fixed, then scaled to all
-   record pairs.
+   record pairs; or, with `training.prior_from: {comparison, level}`, the candidates at that
+   level (the same ID number) divided by its m (`prior_from_level`), as Splink estimates
+   its prior from a deterministic rule and its recall.
 
 Training reads levels only through two functions it is given: `compare(i, j)` (levels of any
 pairs) and `block(rule)` (the pairs of a blocking rule), so it knows nothing of frames,
@@ -39,10 +41,11 @@ from pipeline.link.estimate import (
     expectation_maximisation,
     initial_m,
     labelled_m,
+    matches_from_level,
     pin,
 )
 from pipeline.link.fellegi_sunter import ComparisonParams, Model
-from pipeline.link.spec import BlockingRule, TrainingSpec
+from pipeline.link.spec import BlockingRule, PriorLevel, TrainingSpec
 
 # Levels of pairs: compare(left positions, right positions) -> int8 (n_pairs × n_comparisons).
 Compare = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -186,6 +189,27 @@ def em_sessions(training: TrainingSpec, comparisons: Sequence[LevelComparison],
     return mean, iterations, sessions
 
 
+def prior_from_level(anchor: PriorLevel, comparisons: Sequence[LevelComparison],
+                     levels: np.ndarray, m: list[np.ndarray], em_prior_candidates: float
+                     ) -> tuple[float, float, dict]:
+    """The share of matches among the candidates (0–1), the expected matches among them, and
+    the training record's `prior_from` entry, from the candidates at `anchor`'s level
+    (`estimate.matches_from_level`, with the trained m). Without a candidate at that level
+    (a small night where no two ID numbers agree), EM's share `em_prior_candidates` is kept
+    and the record says so (`used: "em"`)."""
+    k = [c.name for c in comparisons].index(anchor.comparison)
+    level = list(comparisons[k].level_names).index(anchor.level)
+    m_level = float(m[k][level])
+    counted = matches_from_level(levels[:, k], level, m_level)
+    record = {"comparison": anchor.comparison, "level": anchor.level,
+              "pairs_at_level": int(np.count_nonzero(levels[:, k] == level)),
+              "m": m_level, "em_prior_candidates": em_prior_candidates}
+    if counted is None:
+        return em_prior_candidates, em_prior_candidates * len(levels), {**record, "used": "em"}
+    share = float(np.clip(counted / len(levels), 1e-12, 1 - 1e-9))
+    return share, share * len(levels), {**record, "used": "level"}
+
+
 def train(training: TrainingSpec, comparisons: Sequence[LevelComparison], levels: np.ndarray,
           compare: Compare, n_left: int, n_right: int | None, block: Block | None = None,
           candidates: tuple[np.ndarray, np.ndarray] | None = None,
@@ -228,6 +252,10 @@ def train(training: TrainingSpec, comparisons: Sequence[LevelComparison], levels
             prior_candidates = estimate_prior(levels, u, m)  # the share under the new m
     total_pairs = n_left * (n_left - 1) / 2 if n_right is None else n_left * n_right
     expected_matches = prior_candidates * len(levels)
+    prior_record = None
+    if training.prior_from is not None:
+        prior_candidates, expected_matches, prior_record = prior_from_level(
+            training.prior_from, comparisons, levels, m, prior_candidates)
     prior = float(np.clip(expected_matches / max(total_pairs, 1), 1e-12, 0.5))
     params = [ComparisonParams(c.name, c.level_names, m[k], u[k], c.tf_level())
               for k, c in enumerate(comparisons)]
@@ -236,5 +264,7 @@ def train(training: TrainingSpec, comparisons: Sequence[LevelComparison], levels
               "em_sessions": [s.as_dict() for s in sessions]}
     if label_record is not None:
         record["labels"] = label_record
+    if prior_record is not None:
+        record["prior_from"] = prior_record
     model = Model(params, prior, prior_candidates, record)
     return Trained(model, tuple(sessions))
