@@ -37,6 +37,14 @@ def test_each_value_not_understood_is_one_row_with_its_place_and_reason() -> Non
 
 def test_masking_hides_personal_values_only() -> None:
     assert mask_value("birth_date", "1985年3月12日") == "1985******"
+    # The year is kept wherever it stands, and only the year: a day-first date must not show
+    # its day and month as "the first four characters".
+    assert mask_value("birth_date", "12/03/1985") == "**/**/1985"
+    assert mask_value("deceased_date", "85.3.12") == "**.*.**"
+    assert mask_value("birth_date", "19851332") == "1985****"  # a compact date's year
+    assert mask_value("birth_date", "1985031200") == "**********"  # ten digits: no year
+    # An Excel date cell holding serial 0 reads as a time of day: nothing of the person.
+    assert mask_value("birth_date", "00:00:00") == "00:00:00"
     assert mask_value("phone", "13800001234") == "138******34"
     assert mask_value("household_size", "三口") == "三口"
     assert mask_value("category", "x" * 80).endswith("…")

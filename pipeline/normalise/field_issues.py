@@ -44,6 +44,9 @@ _FALLBACK = ("not_understood", "无法识别的值：请核对后更正；此值
 # Fields that are personal data: their raw value is shown masked.
 _YEAR_ONLY = frozenset({"birth_date", "deceased_date"})
 _PHONE = frozenset({"phone"})
+# A year standing alone, or leading eight digits (19851332: a compact date out of range).
+_YEAR = re.compile(r"(?<![0-9])(?:18|19|20)[0-9]{2}(?=[0-9]{4}(?![0-9])|(?![0-9]))")
+_TIME_OF_DAY = re.compile(r"[0-2][0-9]:[0-5][0-9](?::[0-5][0-9](?:\.[0-9]+)?)?")
 # Anything shaped like an ID number, in any field (a worker's ID typed into the USCC column):
 # masked as ID numbers are everywhere else (issuing place and last four kept).
 _ID_SHAPED = re.compile(r"(?<![0-9A-Za-z])([0-9]{6})([0-9]{5,8})([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
@@ -60,12 +63,28 @@ def cell_text(value: object) -> str | None:
     return str(value)
 
 
+def year_only(text: str) -> str:
+    """A date the reader did not understand, as a steward may see it: its year (four digits,
+    1800–2099, standing alone wherever it is, `**/**/1985`, or leading eight digits,
+    `1985****`) and its separators; every other letter and digit as `*` (`85.3.12` →
+    `**.*.**`: no year to keep). A time of day (`00:00:00`, what
+    an Excel date cell holding serial 0 or a fraction reads as) says nothing of the person
+    and is shown as it is."""
+    if _TIME_OF_DAY.fullmatch(text):
+        return text
+    masked = "".join("*" if ch.isalnum() else ch for ch in text)
+    year = _YEAR.search(text)
+    if year is None:
+        return masked
+    return masked[:year.start()] + year[0] + masked[year.end():]
+
+
 def mask_value(field: str, text: str | None) -> str | None:
     """The raw value as a steward may see it: personal fields masked, long values cut."""
     if text is None:
         return None
     if field in _YEAR_ONLY:
-        return text[:4] + "".join("*" if ch.isalnum() else ch for ch in text[4:])
+        return year_only(text)
     if field in _PHONE:
         keep = 3 if len(text) > 6 else 1
         return text[:keep] + "*" * max(len(text) - keep - 2, 1) + text[-2:]
