@@ -112,6 +112,14 @@ def prefect_runner(name: str, function: Callable[..., Any], *args: Any) -> Any:
     return result
 
 
+def _decided(pairs) -> str:
+    """`N (M match, K possible)`: a links frame's rows by `decision` (what `bidui evaluate`
+    scores is the matches; the possible ones are the clerical-review band)."""
+    counts = pairs["decision"].value_counts() if "decision" in pairs else {}
+    return (f"{len(pairs)} ({int(counts.get('match', 0))} match, "
+            f"{int(counts.get('possible', 0))} possible)")
+
+
 def _describe(result: Any) -> str:
     """Row counts only: never personal data in logs."""
     if isinstance(result, dict) and result and all(isinstance(k, Source) for k in result):
@@ -134,9 +142,11 @@ def _describe(result: Any) -> str:
                 + (f"; with the roster's suite: {checked['suites']} suites, "
                    f"{checked['critical_failed']} critical failures, "
                    f"{checked['warnings']} warnings" if checked else ""))
-    if isinstance(result, stages.Links):
-        members = 0 if result.member_links is None else len(result.member_links)
-        return f"{len(result.links)} roll–civil links, {members} member links"
+    if isinstance(result, stages.Links):  # as links.parquet and member_links.parquet hold them
+        roll = f"{_decided(result.links)} roll–civil links"
+        if result.member_links is None:
+            return roll
+        return f"{roll}, {_decided(result.member_links)} member links"
     runner = sys.modules.get("pipeline.validate.runner")  # GX: loaded by the validate stage
     if runner is not None and isinstance(result, runner.ValidationRun):
         summary = result.summary()

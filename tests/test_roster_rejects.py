@@ -156,3 +156,11 @@ def test_the_roster_stages_log_line_counts_the_checks_its_suite_adds(damaged_ros
     assert lines["roster"].startswith("roster 24944 rows in 2 chunks (4 quarantined)")
     assert lines["roster"].endswith(
         f"; with the roster's suite: 3 suites, 0 critical failures, {warnings} warnings")
+    # The link stage's line splits each file's pairs by decision (evaluate scores the matches).
+    out = tmp_path / "out"
+    parts = []
+    for name in ("links", "member_links"):
+        decided = pd.read_parquet(out / f"{name}.parquet")["decision"]
+        parts.append(f"{len(decided)} ({(decided == 'match').sum()} match, "
+                     f"{(decided == 'possible').sum()} possible)")
+    assert lines["link"] == f"{parts[0]} roll–civil links, {parts[1]} member links"
