@@ -183,3 +183,20 @@ def test_without_a_pair_at_the_level_the_prior_stays_em_s() -> None:
     assert model.prior_candidates == model.training["prior_from"]["em_prior_candidates"]
     assert matches_from_level(levels[:, 0], 0, 0.9) is None
     assert matches_from_level(np.array([0, 0, 1, 0], dtype=np.int8), 0, 0.75) == 4.0
+
+
+def test_a_session_stopped_by_the_iteration_cap_says_so() -> None:
+    """EM that has not settled when `em_max_iterations` stops it is recorded as such in
+    link_model.json (`stopped_at_iteration_cap`), so a steward can tell a settled m from one
+    cut short; the same data with room to settle is not flagged."""
+    levels = mixture(20_000, 0.3, seed=5)
+    cut = train(TrainingSpec(u_sample_pairs=50_000, em_max_iterations=2), COMPARISONS, levels,
+                RandomPairs(), n_left=1_000, n_right=2_000)
+    (session,) = cut.sessions
+    assert session.iterations == 2 and session.stopped_at_cap
+    assert cut.model.training["em_sessions"][0]["stopped_at_iteration_cap"] is True
+    settled = train(TrainingSpec(u_sample_pairs=50_000), COMPARISONS, levels, RandomPairs(),
+                    n_left=1_000, n_right=2_000)
+    (session,) = settled.sessions
+    assert 2 < session.iterations < 200 and not session.stopped_at_cap
+    assert settled.model.training["em_sessions"][0]["stopped_at_iteration_cap"] is False

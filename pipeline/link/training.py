@@ -101,29 +101,34 @@ def label_m(comparisons: Sequence[LevelComparison], m_em: list[np.ndarray],
 @dataclass(frozen=True)
 class SessionResult:
     """One EM session: its blocking rule (None: all candidate pairs), the pairs it saw, the
-    comparisons it estimated with their m per level, and its iterations (0: not run, no pairs)."""
+    comparisons it estimated with their m per level, its iterations (0: not run, no pairs),
+    and whether it stopped at `training.em_max_iterations` rather than because its estimates
+    stopped changing (`em_tolerance`): its m may not have settled."""
 
     block: BlockingRule | None
     pairs: int
     estimated: tuple[str, ...]
     m: dict[str, dict[str, float]]  # comparison -> level name -> m (probability)
     iterations: int
+    stopped_at_cap: bool = False
 
     @classmethod
     def of(cls, block: BlockingRule | None, pairs: int, comparisons: Sequence[LevelComparison],
-           m: Sequence[np.ndarray], iterations: int) -> SessionResult:
+           m: Sequence[np.ndarray], iterations: int, cap: int | None = None
+           ) -> SessionResult:
         return cls(block, int(pairs), tuple(c.name for c in comparisons),
                    {c.name: {str(level): float(value) for level, value in
                              zip(c.level_names, m_c, strict=True)}
                     for c, m_c in zip(comparisons, m, strict=True)},
-                   int(iterations))
+                   int(iterations), cap is not None and iterations >= cap)
 
     def as_dict(self) -> dict:
         """As link_model.json records it (as Splink keeps its training sessions)."""
         block = None if self.block is None else {"name": self.block.name,
                                                  "columns": list(self.block.columns)}
         return {"block": block, "pairs": self.pairs, "estimated": list(self.estimated),
-                "m": self.m, "iterations": self.iterations}
+                "m": self.m, "iterations": self.iterations,
+                "stopped_at_iteration_cap": self.stopped_at_cap}
 
 
 @dataclass(frozen=True)
@@ -181,7 +186,8 @@ def em_sessions(training: TrainingSpec, comparisons: Sequence[LevelComparison],
             fixed=[comparisons[k].fixed_m() for k in active])
         iterations.append(steps)
         sessions.append(SessionResult.of(session.block, len(levels),
-                                         [comparisons[k] for k in active], m, steps))
+                                         [comparisons[k] for k in active], m, steps,
+                                         cap=training.em_max_iterations))
         for position, k in enumerate(active):
             total[k] += m[position]
             count[k] += 1
@@ -238,7 +244,8 @@ def train(training: TrainingSpec, comparisons: Sequence[LevelComparison], levels
             levels, u, m0, max_iterations=training.em_max_iterations,
             tolerance=training.em_tolerance, fixed=[c.fixed_m() for c in comparisons])
         iterations = steps  # link_model.json: one number when there are no sessions
-        sessions = [SessionResult.of(None, len(levels), comparisons, m, steps)]
+        sessions = [SessionResult.of(None, len(levels), comparisons, m, steps,
+                                     cap=training.em_max_iterations)]
     label_record = None
     if labels:
         label_record = {"confirmed": len(labels.confirmed), "dismissed": len(labels.dismissed),
