@@ -181,8 +181,8 @@ def test_without_a_pair_at_the_level_the_prior_stays_em_s() -> None:
     assert model.training["prior_from"]["used"] == "em"
     assert model.training["prior_from"]["pairs_at_level"] == 0
     assert model.prior_candidates == model.training["prior_from"]["em_prior_candidates"]
-    assert matches_from_level(levels[:, 0], 0, 0.9) is None
-    assert matches_from_level(np.array([0, 0, 1, 0], dtype=np.int8), 0, 0.75) == 4.0
+    assert matches_from_level(int((levels[:, 0] == 0).sum()), 0.9) is None
+    assert matches_from_level(int((np.array([0, 0, 1, 0]) == 0).sum()), 0.75) == 4.0
 
 
 def test_a_session_stopped_by_the_iteration_cap_says_so() -> None:

@@ -152,21 +152,20 @@ def estimate_prior(levels: np.ndarray, u: list[np.ndarray], m: list[np.ndarray],
     return prior
 
 
-def matches_from_level(levels: np.ndarray, level: int, m_level: float) -> float | None:
+def matches_from_level(pairs_at_level: int, m_level: float) -> float | None:
     """The number of matches among candidate pairs, from one level whose pairs are (almost)
-    all matches: the candidates at `level` divided by its m, the share of all matches that
-    reach it (so 20,909 pairs with the same ID number and m = 0.973 stand for 21,489
+    all matches: the candidates at that level divided by its m, the share of all matches
+    that reach it (so 20,909 pairs with the same ID number and m = 0.973 stand for 21,489
     matches). Splink estimates its prior the same way, from the pairs a deterministic rule
     links and that rule's recall (`estimate_probability_two_random_records_match`).
 
-    `levels`: one comparison's levels of every candidate pair (int8, n_pairs); `m_level`:
-    that level's m (0–1]. None when no candidate is at the level (nothing to count from)
-    or m is 0. Only exact when every pair at the level is a candidate (a blocking rule on
-    the level's columns) and a non-match is (almost) never at it."""
-    at = int(np.count_nonzero(levels == level))
-    if at == 0 or m_level <= 0:
+    `pairs_at_level`: how many candidate pairs are at the level; `m_level`: its m (0–1].
+    None when no candidate is at the level (nothing to count from) or m is 0. Only exact
+    when every pair at the level is a candidate (a blocking rule on the level's columns)
+    and a non-match is (almost) never at it."""
+    if pairs_at_level == 0 or m_level <= 0:
         return None
-    return at / m_level
+    return pairs_at_level / m_level
 
 
 def term_frequencies(left_codes: np.ndarray, right_codes: np.ndarray | None) -> np.ndarray:

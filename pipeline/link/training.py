@@ -197,23 +197,22 @@ def em_sessions(training: TrainingSpec, comparisons: Sequence[LevelComparison],
 
 def prior_from_level(anchor: PriorLevel, comparisons: Sequence[LevelComparison],
                      levels: np.ndarray, m: list[np.ndarray], em_prior_candidates: float
-                     ) -> tuple[float, float, dict]:
-    """The share of matches among the candidates (0–1), the expected matches among them, and
-    the training record's `prior_from` entry, from the candidates at `anchor`'s level
-    (`estimate.matches_from_level`, with the trained m). Without a candidate at that level
-    (a small night where no two ID numbers agree), EM's share `em_prior_candidates` is kept
-    and the record says so (`used: "em"`)."""
+                     ) -> tuple[float, dict]:
+    """The share of matches among the candidates (0–1) and the training record's
+    `prior_from` entry, from the candidates at `anchor`'s level (`estimate.
+    matches_from_level`, with the trained m). Without a candidate at that level (a small
+    night where no two ID numbers agree), EM's share `em_prior_candidates` is kept and the
+    record says so (`used: "em"`)."""
     k = [c.name for c in comparisons].index(anchor.comparison)
     level = list(comparisons[k].level_names).index(anchor.level)
     m_level = float(m[k][level])
-    counted = matches_from_level(levels[:, k], level, m_level)
-    record = {"comparison": anchor.comparison, "level": anchor.level,
-              "pairs_at_level": int(np.count_nonzero(levels[:, k] == level)),
+    at = int(np.count_nonzero(levels[:, k] == level))
+    counted = matches_from_level(at, m_level)
+    record = {"comparison": anchor.comparison, "level": anchor.level, "pairs_at_level": at,
               "m": m_level, "em_prior_candidates": em_prior_candidates}
     if counted is None:
-        return em_prior_candidates, em_prior_candidates * len(levels), {**record, "used": "em"}
-    share = float(np.clip(counted / len(levels), 1e-12, 1 - 1e-9))
-    return share, share * len(levels), {**record, "used": "level"}
+        return em_prior_candidates, {**record, "used": "em"}
+    return float(np.clip(counted / len(levels), 1e-12, 1 - 1e-9)), {**record, "used": "level"}
 
 
 def train(training: TrainingSpec, comparisons: Sequence[LevelComparison], levels: np.ndarray,
@@ -257,12 +256,12 @@ def train(training: TrainingSpec, comparisons: Sequence[LevelComparison], levels
             m, label_record["comparisons"] = label_m(comparisons, m, confirmed_levels,
                                                      label_weight)
             prior_candidates = estimate_prior(levels, u, m)  # the share under the new m
-    total_pairs = n_left * (n_left - 1) / 2 if n_right is None else n_left * n_right
-    expected_matches = prior_candidates * len(levels)
     prior_record = None
     if training.prior_from is not None:
-        prior_candidates, expected_matches, prior_record = prior_from_level(
-            training.prior_from, comparisons, levels, m, prior_candidates)
+        prior_candidates, prior_record = prior_from_level(training.prior_from, comparisons,
+                                                          levels, m, prior_candidates)
+    total_pairs = n_left * (n_left - 1) / 2 if n_right is None else n_left * n_right
+    expected_matches = prior_candidates * len(levels)
     prior = float(np.clip(expected_matches / max(total_pairs, 1), 1e-12, 0.5))
     params = [ComparisonParams(c.name, c.level_names, m[k], u[k], c.tf_level())
               for k, c in enumerate(comparisons)]
