@@ -11,16 +11,13 @@ names in code-point order, as the sort puts them).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from pipeline.ingest.load import Loaded
 from pipeline.normalise.sources import NormalisedSource
+from pipeline.roster.rejects import RejectParts, sheets_or_none
 from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_ROW, SOURCE_SHEET, Source
-
-if TYPE_CHECKING:
-    from pipeline.roster.rejects import RejectParts
 
 QUARANTINE_HEAD = ["source", SOURCE_FILE, SOURCE_SHEET, SOURCE_ROW, "reason_code", "reason"]
 QUARANTINE_ORDER = ["source", SOURCE_FILE, SOURCE_SHEET, SOURCE_ROW]
@@ -70,9 +67,8 @@ def field_issue_frames(loaded: dict[Source, Loaded],
     def shaped(part: pd.DataFrame) -> pd.DataFrame:
         part = typed(part)
         if written and len(part):
-            sheets = part[SOURCE_SHEET].astype(object).where(part[SOURCE_SHEET].notna(), None)
             own = [written.get((file, sheet, field)) for file, sheet, field in
-                   zip(part[SOURCE_FILE], sheets, part["field"], strict=True)]
+                   zip(part[SOURCE_FILE], sheets_or_none(part), part["field"], strict=True)]
             part["header"] = pd.array([o or h for o, h in zip(own, part["header"], strict=True)],
                                       dtype="string")
         return part

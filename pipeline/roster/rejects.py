@@ -7,7 +7,7 @@ per chunk and (file, sheet), in a private folder (0700, `tempfile.mkdtemp`, in t
 scratch folder), and read back one part at a time when the outputs are written
 (`stages.report`, `outputs.write_parquet_stream`). Only their counts stay in memory.
 
-Order: the outputs sort rows by (source, file, sheet, row) (`stages._quarantine_output`).
+Order: the outputs sort rows by (source, file, sheet, row) (`report.rejected`).
 The chunks come in roster order (file by file, a file's rows in order; on Dask too: the
 driver merges the chunks' results in order), so the parts of one (file, sheet) are already
 in row order, and `frames()` gives them by (file, sheet) sorted as pandas sorts them (text
@@ -29,6 +29,12 @@ import pandas as pd
 from pipeline.schema import SOURCE_FILE, SOURCE_ROW, SOURCE_SHEET
 
 SheetKey = tuple[str, str | None]  # (source_file, source_sheet; None for CSV or Parquet)
+
+
+def sheets_or_none(frame: pd.DataFrame) -> pd.Series:
+    """`frame`'s `source_sheet` as objects, None where missing (a CSV or Parquet row): the
+    sheet of a `SheetKey`, and of the files' headers as ingest records them."""
+    return frame[SOURCE_SHEET].astype(object).where(frame[SOURCE_SHEET].notna(), None)
 
 
 def sheet_order(key: SheetKey) -> tuple[str, bool, str]:
@@ -61,9 +67,9 @@ class RejectParts:
             return
         if self.columns is None:
             self.columns = list(frame.columns)
-        sheets = frame[SOURCE_SHEET].astype(object).where(frame[SOURCE_SHEET].notna(), None)
         files = frame[SOURCE_FILE].astype(str)
-        for (file, sheet), rows in frame.groupby([files, sheets], sort=False, dropna=False):
+        for (file, sheet), rows in frame.groupby([files, sheets_or_none(frame)], sort=False,
+                                                 dropna=False):
             key: SheetKey = (str(file), None if sheet is None or sheet != sheet else str(sheet))
             part = rows.sort_values(list(self.order), kind="mergesort").reset_index(drop=True)
             path = self.root / f"{self.kind}-{next(self._numbers):06d}.parquet"
