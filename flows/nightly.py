@@ -120,6 +120,11 @@ def _decided(pairs) -> str:
             f"{int(counts.get('possible', 0))} possible)")
 
 
+def _checked(suites: int, critical_failed: int, warnings: int) -> str:
+    """A validation's counts as the validate and roster stages' log lines give them."""
+    return f"{suites} suites, {critical_failed} critical failures, {warnings} warnings"
+
+
 def _describe(result: Any) -> str:
     """Row counts only: never personal data in logs."""
     if isinstance(result, dict) and result and all(isinstance(k, Source) for k in result):
@@ -139,9 +144,7 @@ def _describe(result: Any) -> str:
         return (f"roster {result.rows_usable + quarantined} rows in {result.chunks} "
                 f"chunks ({quarantined} quarantined), {result.could_pair.rows} "
                 "could pair" + (f"; {join} join ({result.join.reason})" if join else "")
-                + (f"; with the roster's suite: {checked['suites']} suites, "
-                   f"{checked['critical_failed']} critical failures, "
-                   f"{checked['warnings']} warnings" if checked else ""))
+                + (f"; with the roster's suite: {_checked(**checked)}" if checked else ""))
     if isinstance(result, stages.Links):  # as links.parquet and member_links.parquet hold them
         roll = f"{_decided(result.links)} roll–civil links"
         if result.member_links is None:
@@ -150,8 +153,7 @@ def _describe(result: Any) -> str:
     runner = sys.modules.get("pipeline.validate.runner")  # GX: loaded by the validate stage
     if runner is not None and isinstance(result, runner.ValidationRun):
         summary = result.summary()
-        return (f"{len(summary['suites'])} suites, {summary['critical_failed']} critical "
-                f"failures, {summary['warnings']} warnings")
+        return _checked(len(summary["suites"]), summary["critical_failed"], summary["warnings"])
     if isinstance(result, TrackedFindings):
         new = int((result.findings["status"] == "new").sum())
         return (f"{len(result.findings)} findings ({new} new, {len(result.resolved)} resolved "
