@@ -13,6 +13,7 @@ from benchmarks.febrl import febrl_features
 from pipeline.link.blocking import (
     BlockPass,
     PassStats,
+    agreeing_pairs,
     block_pairs,
     candidate_pairs,
     key_codes,
@@ -49,6 +50,27 @@ def test_pass_codes_drop_too_big_blocks_and_records_without_a_partner() -> None:
     unlimited = pass_codes(left, right, ["k"], max_block_pairs=None)
     assert unlimited.skipped_blocks == 0 and len(block_pairs(unlimited.left, unlimited.right,
                                                              False)) == 13
+
+
+def test_agreeing_pairs_count_every_pair_that_agrees_whatever_the_block_size() -> None:
+    """The pairs that agree on the columns over the whole of left × right (for the u of rare
+    levels, `estimate.u_within_block`): the brute-force count, with too-big blocks included
+    and missing keys never agreeing; dedupe counts unordered pairs."""
+    rng = np.random.default_rng(5)
+    values = np.array(["a", "b", "c", "", np.nan], dtype=object)
+    left = frame(k=list(rng.choice(values[:4], 300)), j=list(rng.choice(["1", "2"], 300)))
+    right = frame(k=list(rng.choice(values, 200)), j=list(rng.choice(["1", "2"], 200)))
+    assert right["k"].isna().any()
+
+    def agree(x: pd.Series, y: pd.Series) -> bool:
+        return all(isinstance(x[c], str) and x[c] != "" and x[c] == y[c] for c in ("k", "j"))
+
+    brute = sum(agree(x, y) for _, x in left.iterrows() for _, y in right.iterrows())
+    assert agreeing_pairs(left, right, ["k", "j"]) == brute > 0
+    assert agreeing_pairs(left, right, ["k", "j"]) > len(  # too-big blocks count too
+        BlockPass(["k", "j"], max_block_pairs=100).positions(left, right))
+    records = frame(k=["a", "b", "a", "a", "", "b"])
+    assert agreeing_pairs(records, None, ["k"]) == 3 + 1
 
 
 def test_dedupe_codes_are_one_side_and_pairs_are_i_before_j() -> None:

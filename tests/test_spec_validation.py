@@ -336,3 +336,39 @@ def test_one_em_over_all_candidates_is_recorded_as_one_session() -> None:
     assert session["block"] is None and session["estimated"] == ["a", "b", "c"]
     final = {c["name"]: [lv["m"] for lv in c["levels"]] for c in model["comparisons"]}
     assert all(np.allclose(final[k], list(session["m"][k].values())) for k in final)
+
+
+def test_u_within_block_names_what_the_spec_has() -> None:
+    """`training.u_within_block` names a comparison, some (not all) of its levels and a block
+    that agrees on `agree_on`; a block given by name is the blocking rule of that name; the
+    shipped roster spec uses it and round-trips it."""
+    entry = {"comparison": "id_number", "levels": ["one_edit"], "agree_on": ["birth"],
+             "block": "birth_surname"}
+    cases = [
+        ({"comparison": "id_numbr"}, "training.u_within_block[0].comparison",
+         "did you mean id_number?"),
+        ({"levels": ["one_edt"]}, "training.u_within_block[0].levels[0]",
+         "did you mean one_edit?"),
+        ({"levels": ["exact", "one_edit", "first15", "birth_part", "differs_unverified",
+                     "differs_valid"]}, "training.u_within_block[0].levels",
+         "list only the rare levels"),
+        ({"agree_on": ["name"]}, "training.u_within_block[0].block",
+         "include every agree_on column"),
+        ({"block": "birth_surnam"}, "training.u_within_block[0].block",
+         "did you mean birth_surname?"),
+        ({"block": ["birth", "surnme_py"]}, "training.u_within_block[0].block.columns[1]",
+         "did you mean surname_py?"),
+    ]
+    for change, where, fix in cases:
+        data = shipped("civil_members")
+        data["training"]["u_within_block"] = [{**entry, **change}]
+        text = refused(data)
+        assert where in text and fix in text, (change, text)
+    spec = load_spec("civil_members")
+    (rare,) = spec.training.u_within_block
+    assert rare.block.columns == ("birth", "surname_py")  # resolved by name
+    assert spec.to_dict()["training"]["u_within_block"] == [{
+        "comparison": "id_number", "levels": ["one_edit", "first15", "birth_part"],
+        "agree_on": ["birth"], "block": {"name": "birth_surname",
+                                         "columns": ["birth", "surname_py"]}}]
+    assert "u_within_block" not in load_spec("union_civil").to_dict()["training"]

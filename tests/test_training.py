@@ -200,3 +200,61 @@ def test_a_session_stopped_by_the_iteration_cap_says_so() -> None:
     (session,) = settled.sessions
     assert 2 < session.iterations < 200 and not session.stopped_at_cap
     assert settled.model.training["em_sessions"][0]["stopped_at_iteration_cap"] is False
+
+
+def test_u_of_a_rare_level_is_estimated_within_its_block() -> None:
+    """A level random pairs almost never reach (u = 1e-8, like two ID numbers one digit
+    apart) gets the random sample's floor, hundreds of times too high; estimated within a
+    block that agrees on what the level implies (P(agree) × its share among the block's
+    non-matches, `training.u_within_block`) it comes back near the truth, the block's own
+    matches (at that level 5,000 times as often) weighed out by the other comparisons."""
+    from pipeline.link.spec import BlockingRule, UWithinBlock
+
+    target_m = np.array([0.90, 0.05, 0.03, 0.02])
+    target_u = np.array([1e-7, 1e-8, 1e-3, 1 - 1e-7 - 1e-8 - 1e-3])
+    m = [np.array([0.999, 0.001]), target_m, np.array([0.9, 0.1])]
+    u = [np.array([0.0005, 0.9995]), target_u, np.array([0.3, 0.7])]
+    share = 1e-4  # of all pairs, those that agree on what `near` implies
+    n = 100_000  # records a side: 1e10 pairs, 1e6 of them agree
+    rng = np.random.default_rng(8)
+    # The block's pairs: 5 % matches; its non-matches at each target level as u / share.
+    within = np.array([1e-3, target_u[1] / share, 0.5, 0.0])
+    within[3] = 1 - within.sum()
+    block_size, block_matches = 1_000_000, 50_000
+    block_levels = np.concatenate([
+        draw(block_matches, m, rng),
+        draw(block_size - block_matches, [u[0], within, u[2]], rng)])
+    candidates = np.where((rng.random(100_000) < 0.3)[:, None], draw(100_000, m, rng),
+                          draw(100_000, u, rng)).astype(np.int8)
+
+    def compare(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        if len(j) and j[0] < 0:  # the block's pairs (below): their levels
+            return block_levels[i]
+        return draw(len(i), u, rng)  # random pairs: non-matches
+
+    def block(rule: BlockingRule) -> np.ndarray:
+        return np.column_stack([np.arange(block_size), np.full(block_size, -1)])
+
+    comparisons = [Exact("a", "a"), DateYmd("d", "d"), Exact("c", "c")]
+    rare = UWithinBlock(comparison="d", levels=("near",), agree_on=("d",),
+                        block=BlockingRule(name="same_d", columns=("d",)))
+    plain = train(TrainingSpec(u_sample_pairs=200_000), comparisons, candidates, compare,
+                  n_left=n, n_right=n).model
+    trained = train(TrainingSpec(u_sample_pairs=200_000, u_within_block=(rare,)), comparisons,
+                    candidates, compare, n_left=n, n_right=n, block=block,
+                    agreeing=lambda columns: int(share * n * n)).model
+    assert plain.params[1].u[1] > 100 * target_u[1]  # the sample's floor
+    assert trained.params[1].u[1] == pytest.approx(target_u[1], rel=0.35)
+    assert trained.params[1].u.sum() == pytest.approx(1.0)
+    (record,) = trained.training["u_within_block"]
+    assert record["agree_share"] == pytest.approx(share) and record["block"] == "same_d"
+    assert record["block_pairs"] == block_size
+    assert record["block_prior"] == pytest.approx(0.05, abs=0.01)
+    assert record["levels"]["near"]["u_random_sample"] == plain.params[1].u[1]
+    assert record["levels"]["near"]["u"] == trained.params[1].u[1]
+    # A true match at the rare level, all else unknown, now outweighs the prior's doubt.
+    weight = np.log2(trained.params[1].m[1] / trained.params[1].u[1])
+    assert weight - np.log2(plain.params[1].m[1] / plain.params[1].u[1]) > 6
+    with pytest.raises(ValueError, match="agreeing"):
+        train(TrainingSpec(u_sample_pairs=1_000, u_within_block=(rare,)), comparisons,
+              candidates, compare, n_left=n, n_right=n, block=block)

@@ -104,6 +104,21 @@ def key_codes(left: pd.DataFrame, right: pd.DataFrame | None, columns: Sequence[
     return combined[:n_left], (combined if right is None else combined[n_left:])
 
 
+def agreeing_pairs(left: pd.DataFrame, right: pd.DataFrame | None, columns: Sequence[str],
+                   column_codes: ColumnCodes | None = None) -> int:
+    """How many record pairs agree on every one of `columns` (all present), over the whole
+    of left × right (dedupe, right None: unordered pairs i < j), counted from the block
+    sizes without making a pair and without `max_block_pairs`: the numerator of P(agree)
+    for `estimate.u_within_block`."""
+    codes_left, codes_right = key_codes(left, right, columns, column_codes)
+    n_codes = int(max(codes_left.max(initial=-1), codes_right.max(initial=-1))) + 1
+    size_left = np.bincount(codes_left[codes_left >= 0], minlength=n_codes).astype(np.int64)
+    if right is None:
+        return int((size_left * (size_left - 1) // 2).sum())
+    size_right = np.bincount(codes_right[codes_right >= 0], minlength=n_codes)
+    return int((size_left * size_right.astype(np.int64)).sum())
+
+
 @dataclass(frozen=True)
 class PassCodes:
     """One pass's block code per record (int64; equal codes ⇔ one block, -1: cannot pair in

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.link.assign import assign
-from pipeline.link.blocking import BlockPass, ColumnCodes, PassStats
+from pipeline.link.blocking import BlockPass, ColumnCodes, PassStats, agreeing_pairs
 from pipeline.link.compare import Comparer, Inputs, default_threads
 from pipeline.link.comparisons import LevelComparison
 from pipeline.link.executor import Candidates, LocalExecutor, PairExecutor, Scored
@@ -105,10 +105,14 @@ class Linker:
             return BlockPass.from_rule(rule, max_block_pairs).positions(
                 left, right, self.column_codes(left, right))
 
+        def agreeing(columns) -> int:
+            return agreeing_pairs(left, right, columns, self.column_codes(left, right))
+
         return train(self.spec.training, self.comparisons, levels,
                      lambda i, j: self.compute_levels(lf, rf, i, j), len(left),
                      None if right is None else len(right), block,
-                     None if li is None or ri is None else (li, ri), labels=labels).model
+                     None if li is None or ri is None else (li, ri), labels=labels,
+                     agreeing=agreeing).model
 
     def train_and_predict(self, left: pd.DataFrame, right: pd.DataFrame | None, lf: Inputs,
                           rf: Inputs, candidates: Candidates, model: Model | None = None,

@@ -152,6 +152,54 @@ def estimate_prior(levels: np.ndarray, u: list[np.ndarray], m: list[np.ndarray],
     return prior
 
 
+def u_within_block(levels: np.ndarray, k: int, rare: list[int], u: list[np.ndarray],
+                   m: list[np.ndarray], agree_share: float) -> tuple[np.ndarray, dict]:
+    """u of comparison `k` with its `rare` levels (indices) estimated from a block's pairs
+    instead of random ones, and the numbers behind it.
+
+    A random sample of n pairs cannot tell a u of 1e-10 from one of 1e-7: a level it never
+    sees gets the add-half floor, about 0.5 / n (5e-7 for a million pairs), thousands of
+    times too high for two ID numbers one digit apart, so a true match with a mistyped ID
+    number scores too low. Such a level (nearly) implies that the records agree on some
+    columns (the birth date), so
+
+        u_l = P(agree) × P(level l | agree, non-match),
+
+    P(agree) = `agree_share`, counted exactly (`blocking.agreeing_pairs` / all pairs), and
+    the second factor among the pairs of a block that agrees on those columns (`levels`,
+    int8, n_pairs × n_comparisons): each pair weighed by its probability of being a
+    non-match, 1 − p, where p comes from the *other* comparisons only (their m and u, and
+    the block's share of matches by EM with them fixed, `estimate_prior`), so the level
+    being estimated does not decide which pairs count. Shares are smoothed as
+    `level_shares` (half a pair). The levels not listed keep their u, scaled to fill the
+    rest. Pairs at a rare level that do not agree on the columns (the mistyped digit in the
+    birth date) are not counted: a lower bound, by at most the share of such digits.
+
+    Returns (u_k, float64 per level summing to 1; the record for link_model.json)."""
+    others = [c for c in range(levels.shape[1]) if c != k]
+    n_levels = len(u[k])
+    block_prior = estimate_prior(levels[:, others], [u[c] for c in others],
+                                 [m[c] for c in others]) if others else 0.0
+    llr = np.zeros(len(levels))
+    for c in others:
+        column = levels[:, c]
+        known = column != NULL_LEVEL
+        llr[known] += np.log(m[c])[column[known]] - np.log(u[c])[column[known]]
+    logit = np.log(block_prior / (1 - block_prior)) + llr if 0 < block_prior < 1 else llr
+    non_match = 1.0 - 1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))
+    within = level_shares(levels[:, k], n_levels, weights=non_match)
+    new = u[k].astype(np.float64).copy()
+    new[rare] = agree_share * within[rare]
+    rest = np.setdiff1d(np.arange(n_levels), rare)
+    new[rest] = u[k][rest] * (1.0 - new[rare].sum()) / max(float(u[k][rest].sum()), 1e-300)
+    record = {"block_pairs": len(levels), "block_prior": float(block_prior),
+              "non_match_pairs": float(non_match[levels[:, k] != NULL_LEVEL].sum()),
+              "agree_share": float(agree_share),
+              "within_block": {int(r): float(within[r]) for r in rare},
+              "u_random_sample": {int(r): float(u[k][r]) for r in rare}}
+    return new, record
+
+
 def matches_from_level(pairs_at_level: int, m_level: float) -> float | None:
     """The number of matches among candidate pairs, from one level whose pairs are (almost)
     all matches: the candidates at that level divided by its m, the share of all matches

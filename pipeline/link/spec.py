@@ -243,6 +243,22 @@ class PriorLevel(Strict):
     level: Name
 
 
+class UWithinBlock(Strict):
+    """u of levels that random pairs almost never reach (two ID numbers one digit apart),
+    estimated from pairs that agree on what those levels imply (`agree_on`, the birth date)
+    instead of the random sample, whose add-half floor (0.5 / its pairs) is thousands of
+    times the truth: u = P(agree_on agrees) × P(level | the block's non-matches)
+    (`estimate.u_within_block`). `block`: a blocking rule (or the name of one) whose columns
+    include `agree_on`; its other columns must be independent of the comparison among
+    non-matches (a surname says nothing of an ID number's digits)."""
+
+    WHAT: ClassVar[str] = "a key of training.u_within_block"
+    comparison: Name
+    levels: tuple[Name, ...] = Field(min_length=1)
+    agree_on: tuple[Column, ...] = Field(min_length=1)
+    block: BlockingRule
+
+
 class TrainingSpec(Strict):
     WHAT: ClassVar[str] = "a key of training"
     u_sample_pairs: PositiveInt = 1_000_000
@@ -263,6 +279,8 @@ class TrainingSpec(Strict):
     # valid ID numbers scores about even, so EM counted those pairs as 8 % matches (the
     # truth: under 0.5 %): README, "How linking works".
     prior_from: PriorLevel | None = None
+    # u of rare levels from a block instead of random pairs (`UWithinBlock`).
+    u_within_block: tuple[UWithinBlock, ...] = ()
 
 
 class DeterministicRule(Strict):
@@ -318,13 +336,18 @@ class ModelSpec(Strict):
     @model_validator(mode="before")
     @classmethod
     def _session_blocks_by_name(cls, data: Any) -> Any:
-        """`em_sessions[].block: exact_id` is the blocking rule of that name."""
+        """`em_sessions[].block: exact_id` (and `u_within_block[].block`) is the blocking
+        rule of that name."""
         if not isinstance(data, dict):
             return data
         training = data.get("training")
-        sessions = training.get("em_sessions") if isinstance(training, dict) else None
-        if not isinstance(sessions, list) or not any(
-                isinstance(s, dict) and isinstance(s.get("block"), str) for s in sessions):
+        if not isinstance(training, dict):
+            return data
+        keys = [key for key in ("em_sessions", "u_within_block")
+                if isinstance(training.get(key), list) and any(
+                    isinstance(s, dict) and isinstance(s.get("block"), str)
+                    for s in training[key])]
+        if not keys:
             return data
         rules: dict[str, Any] = {}
         for raw in data.get("blocking") or []:
@@ -333,18 +356,21 @@ class ModelSpec(Strict):
             except (ValidationError, ValueError):
                 continue  # reported where the blocking rules are validated
             rules.setdefault(rule.name, rule)
-        resolved = []
-        for s, session in enumerate(sessions):
-            if isinstance(session, dict) and isinstance(session.get("block"), str):
-                name = session["block"]
-                if name not in rules:
-                    raise Problem(("training", "em_sessions", s, "block"),
-                                  f"there is no blocking rule named '{name}'",
-                                  suggest(name, rules, noun="the blocking rules") +
-                                  " Or give the rule itself: [column, …].")
-                session = {**session, "block": rules[name]}
-            resolved.append(session)
-        return {**data, "training": {**training, "em_sessions": resolved}}
+        training = dict(training)
+        for key in keys:
+            resolved = []
+            for s, entry in enumerate(training[key]):
+                if isinstance(entry, dict) and isinstance(entry.get("block"), str):
+                    name = entry["block"]
+                    if name not in rules:
+                        raise Problem(("training", key, s, "block"),
+                                      f"there is no blocking rule named '{name}'",
+                                      suggest(name, rules, noun="the blocking rules") +
+                                      " Or give the rule itself: [column, …].")
+                    entry = {**entry, "block": rules[name]}
+                resolved.append(entry)
+            training[key] = resolved
+        return {**data, "training": training}
 
     @model_validator(mode="after")
     def _cross_checks(self) -> ModelSpec:
@@ -385,8 +411,35 @@ class ModelSpec(Strict):
                 raise Problem((*where, "level"), f"comparison {rule.comparison} has no "
                               f"level '{rule.level}'", suggest(rule.level, levels,
                                                                noun="its levels"))
+        self._check_u_within_block(built)
         self._check_columns(built)
         return self
+
+    def _check_u_within_block(self, built: dict[str, LevelComparison]) -> None:
+        """Each `u_within_block` entry names a comparison, levels of it (not every one: the
+        others take up the rest of u), and a block that agrees on `agree_on`."""
+        names = list(built)
+        for e, entry in enumerate(self.training.u_within_block):
+            where = ("training", "u_within_block", e)
+            if entry.comparison not in built:
+                raise Problem((*where, "comparison"),
+                              f"there is no comparison named '{entry.comparison}'",
+                              suggest(entry.comparison, names, noun="the comparisons"))
+            levels = level_names(built[entry.comparison])
+            for v, level in enumerate(entry.levels):
+                if level not in levels:
+                    raise Problem((*where, "levels", v), f"comparison {entry.comparison} has "
+                                  f"no level '{level}'", suggest(level, levels,
+                                                                 noun="its levels"))
+            if len(set(entry.levels)) == len(levels):
+                raise Problem((*where, "levels"), "every level is listed",
+                              "list only the rare levels: the others keep the random "
+                              "sample's u and take up the rest.")
+            missing = [c for c in entry.agree_on if c not in entry.block.columns]
+            if missing:
+                raise Problem((*where, "block"), f"block {entry.block.name} does not agree "
+                              f"on '{missing[0]}'",
+                              "give a block whose columns include every agree_on column.")
 
     def _check_columns(self, built: dict[str, LevelComparison]) -> None:
         """Columns named outside the comparisons' own `column` exist (see the module doc)."""
@@ -417,6 +470,9 @@ class ModelSpec(Strict):
         for s, session in enumerate(self.training.em_sessions):
             _known_columns(session.block.columns, allowed,
                            ("training", "em_sessions", s, "block", "columns"), noun)
+        for e, entry in enumerate(self.training.u_within_block):
+            _known_columns(entry.block.columns, allowed,
+                           ("training", "u_within_block", e, "block", "columns"), noun)
         for r, rule in enumerate(self.decisions.deterministic):
             for column, _value in rule.both:
                 if column not in allowed:
@@ -444,7 +500,12 @@ class ModelSpec(Strict):
                    if training.right_sample_records is not None else {}),
                 **({"prior_from": {"comparison": training.prior_from.comparison,
                                    "level": training.prior_from.level}}
-                   if training.prior_from is not None else {})},
+                   if training.prior_from is not None else {}),
+                **({"u_within_block": [{"comparison": e.comparison, "levels": list(e.levels),
+                                        "agree_on": list(e.agree_on),
+                                        "block": _rule_dict(e.block)}
+                                       for e in training.u_within_block]}
+                   if training.u_within_block else {})},
             "decisions": {
                 "match_probability": self.decisions.match_probability,
                 "possible_probability": self.decisions.possible_probability,

@@ -2,6 +2,11 @@
 
 1. u by random sampling: `u_sample_pairs` uniformly random record pairs (almost all
    non-matches), compared; u_l is each level's smoothed share.
+1b. u of rare levels within a block (`training.u_within_block`): a level random pairs almost
+   never reach (two ID numbers one digit apart) gets the sample's add-half floor, thousands of
+   times its true u; instead u = P(agree on what the level implies) × the level's share among
+   a block's non-matches (`estimate.u_within_block`), with the other comparisons' m from a
+   first round of the sessions, which then run again with the new u.
 2. m by EM, in sessions (`training.em_sessions`): each session takes the pairs of one
    blocking rule and estimates every comparison except those the rule fixes
    (`estimate_without`); a comparison's m is the mean over the sessions that estimated it.
@@ -20,9 +25,10 @@
    level (the same ID number) divided by its m (`prior_from_level`), as Splink estimates
    its prior from a deterministic rule and its recall.
 
-Training reads levels only through two functions it is given: `compare(i, j)` (levels of any
-pairs) and `block(rule)` (the pairs of a blocking rule), so it knows nothing of frames,
-blocking codes or where comparing runs. Pairs already compared as candidates are looked up
+Training reads levels only through functions it is given: `compare(i, j)` (levels of any
+pairs), `block(rule)` (the pairs of a blocking rule) and `agreeing(columns)` (how many of all
+record pairs agree on those columns), so it knows nothing of frames, blocking codes or where
+comparing runs. Pairs already compared as candidates are looked up
 (`known_levels`), not compared again.
 """
 
@@ -43,14 +49,17 @@ from pipeline.link.estimate import (
     labelled_m,
     matches_from_level,
     pin,
+    u_within_block,
 )
 from pipeline.link.fellegi_sunter import ComparisonParams, Model
-from pipeline.link.spec import BlockingRule, PriorLevel, TrainingSpec
+from pipeline.link.spec import BlockingRule, PriorLevel, TrainingSpec, UWithinBlock
 
 # Levels of pairs: compare(left positions, right positions) -> int8 (n_pairs × n_comparisons).
 Compare = Callable[[np.ndarray, np.ndarray], np.ndarray]
 # The pairs of a blocking rule, as an (n, 2) int64 array of positions.
 Block = Callable[[BlockingRule], np.ndarray]
+# How many of all record pairs agree on every one of these columns.
+Agreeing = Callable[[Sequence[str]], int]
 
 
 # How many labelled pairs EM's m is worth when blended with the labels' m (a fixed prior
@@ -215,10 +224,38 @@ def prior_from_level(anchor: PriorLevel, comparisons: Sequence[LevelComparison],
     return float(np.clip(counted / len(levels), 1e-12, 1 - 1e-9)), {**record, "used": "level"}
 
 
+def rare_u(entries: Sequence[UWithinBlock], comparisons: Sequence[LevelComparison],
+           u: list[np.ndarray], m: list[np.ndarray], block_levels: Callable[[BlockingRule],
+                                                                         np.ndarray],
+           agree_share: Callable[[Sequence[str]], float]) -> tuple[list[np.ndarray], list]:
+    """u with each entry's rare levels estimated within its block (`estimate.
+    u_within_block`), and the training record's `u_within_block` list (levels by name)."""
+    names = [c.name for c in comparisons]
+    u = list(u)
+    records = []
+    for entry in entries:
+        k = names.index(entry.comparison)
+        level_names = list(comparisons[k].level_names)
+        rare = [level_names.index(level) for level in entry.levels]
+        share = agree_share(entry.agree_on)
+        before = u[k]
+        u[k], numbers = u_within_block(block_levels(entry.block), k, rare, u, m, share)
+        records.append({
+            "comparison": entry.comparison, "agree_on": list(entry.agree_on),
+            "block": entry.block.name, **{key: numbers[key] for key in (
+                "block_pairs", "block_prior", "non_match_pairs", "agree_share")},
+            "levels": {level_names[r]: {"u": float(u[k][r]),
+                                        "u_random_sample": float(before[r]),
+                                        "within_block": numbers["within_block"][r]}
+                       for r in rare}})
+    return u, records
+
+
 def train(training: TrainingSpec, comparisons: Sequence[LevelComparison], levels: np.ndarray,
           compare: Compare, n_left: int, n_right: int | None, block: Block | None = None,
           candidates: tuple[np.ndarray, np.ndarray] | None = None,
-          labels: Labels | None = None, label_weight: float = LABEL_WEIGHT) -> Trained:
+          labels: Labels | None = None, label_weight: float = LABEL_WEIGHT,
+          agreeing: Agreeing | None = None) -> Trained:
     """Train on the candidate pairs' `levels` (int8, n_pairs × n_comparisons).
 
     `training`: the spec's training settings; `compare(i, j)`: levels of any pairs (the u sample,
@@ -226,25 +263,43 @@ def train(training: TrainingSpec, comparisons: Sequence[LevelComparison], levels
     dedupe, pairs i < j); `block(rule)`: a session rule's pairs (needed with sessions);
     `candidates`: the candidates' (left, right) positions, sorted, so that sessions look
     their levels up instead of comparing them again; `labels`: analysts' labelled pairs
-    (confirmed ones blend into m, see the module's step 3; none: trained as without)."""
+    (confirmed ones blend into m, see the module's step 3; none: trained as without);
+    `agreeing(columns)`: needed with `training.u_within_block` (step 1b).
+
+    ValueError when sessions or `u_within_block` are asked for without `block` (or
+    `agreeing`)."""
     u = estimate_u(comparisons, compare, n_left, n_right, training.u_sample_pairs,
                    training.seed)
     m0 = [pin(initial_m(len(c.level_names)), c.fixed_m()) for c in comparisons]
-    if training.em_sessions:
+    total_pairs = n_left * (n_left - 1) / 2 if n_right is None else n_left * n_right
+    rare_record = None
+    known = None if candidates is None else (*candidates, levels)
+
+    def block_levels(rule: BlockingRule) -> np.ndarray:
         if block is None:
-            raise ValueError("EM sessions need the pairs of their blocking rules (block)")
-        known = None if candidates is None else (*candidates, levels)
-        m, iterations, sessions = em_sessions(
-            training, comparisons, u, m0,
-            lambda rule: known_levels(block(rule), compare, known))
-        prior_candidates = estimate_prior(levels, u, m)
-    else:
+            raise ValueError("EM sessions and u_within_block need the pairs of their "
+                             "blocking rules (block)")
+        return known_levels(block(rule), compare, known)
+
+    def fit_m(u: list[np.ndarray]) -> tuple[list[np.ndarray], float, object, list]:
+        """m (sessions, or one EM), the candidates' share of matches, iterations, sessions."""
+        if training.em_sessions:
+            m, iterations, sessions = em_sessions(training, comparisons, u, m0, block_levels)
+            return m, estimate_prior(levels, u, m), iterations, sessions
         m, prior_candidates, steps = expectation_maximisation(
             levels, u, m0, max_iterations=training.em_max_iterations,
             tolerance=training.em_tolerance, fixed=[c.fixed_m() for c in comparisons])
-        iterations = steps  # link_model.json: one number when there are no sessions
-        sessions = [SessionResult.of(None, len(levels), comparisons, m, steps,
-                                     cap=training.em_max_iterations)]
+        # link_model.json: one number of iterations when there are no sessions
+        return m, prior_candidates, steps, [SessionResult.of(
+            None, len(levels), comparisons, m, steps, cap=training.em_max_iterations)]
+
+    m, prior_candidates, iterations, sessions = fit_m(u)
+    if training.u_within_block:
+        if agreeing is None:
+            raise ValueError("u_within_block needs the count of agreeing pairs (agreeing)")
+        u, rare_record = rare_u(training.u_within_block, comparisons, u, m, block_levels,
+                                lambda columns: agreeing(columns) / max(total_pairs, 1))
+        m, prior_candidates, iterations, sessions = fit_m(u)  # m again, under the new u
     label_record = None
     if labels:
         label_record = {"confirmed": len(labels.confirmed), "dismissed": len(labels.dismissed),
@@ -260,7 +315,6 @@ def train(training: TrainingSpec, comparisons: Sequence[LevelComparison], levels
     if training.prior_from is not None:
         prior_candidates, prior_record = prior_from_level(training.prior_from, comparisons,
                                                           levels, m, prior_candidates)
-    total_pairs = n_left * (n_left - 1) / 2 if n_right is None else n_left * n_right
     expected_matches = prior_candidates * len(levels)
     prior = float(np.clip(expected_matches / max(total_pairs, 1), 1e-12, 0.5))
     params = [ComparisonParams(c.name, c.level_names, m[k], u[k], c.tf_level())
@@ -272,5 +326,7 @@ def train(training: TrainingSpec, comparisons: Sequence[LevelComparison], levels
         record["labels"] = label_record
     if prior_record is not None:
         record["prior_from"] = prior_record
+    if rare_record is not None:
+        record["u_within_block"] = rare_record
     model = Model(params, prior, prior_candidates, record)
     return Trained(model, tuple(sessions))
