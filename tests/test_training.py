@@ -202,23 +202,24 @@ def test_a_session_stopped_by_the_iteration_cap_says_so() -> None:
     assert settled.model.training["em_sessions"][0]["stopped_at_iteration_cap"] is False
 
 
-def test_u_of_a_rare_level_is_estimated_within_its_block() -> None:
-    """A level random pairs almost never reach (u = 1e-8, like two ID numbers one digit
-    apart) gets the random sample's floor, hundreds of times too high; estimated within a
-    block that agrees on what the level implies (P(agree) × its share among the block's
-    non-matches, `training.u_within_block`) it comes back near the truth, the block's own
-    matches (at that level 5,000 times as often) weighed out by the other comparisons."""
-    from pipeline.link.spec import BlockingRule, UWithinBlock
+TARGET_M = np.array([0.90, 0.05, 0.03, 0.02])
+TARGET_U = np.array([1e-7, 1e-8, 1e-3, 1 - 1e-7 - 1e-8 - 1e-3])
+AGREE_SHARE = 1e-4  # of all pairs, those that agree on what the target's `near` implies
+RECORDS = 100_000  # a side: 1e10 pairs, 1e6 of them agree
 
-    target_m = np.array([0.90, 0.05, 0.03, 0.02])
-    target_u = np.array([1e-7, 1e-8, 1e-3, 1 - 1e-7 - 1e-8 - 1e-3])
-    m = [np.array([0.999, 0.001]), target_m, np.array([0.9, 0.1])]
-    u = [np.array([0.0005, 0.9995]), target_u, np.array([0.3, 0.7])]
-    share = 1e-4  # of all pairs, those that agree on what `near` implies
-    n = 100_000  # records a side: 1e10 pairs, 1e6 of them agree
-    rng = np.random.default_rng(8)
-    # The block's pairs: 5 % matches; its non-matches at each target level as u / share.
-    within = np.array([1e-3, target_u[1] / share, 0.5, 0.0])
+
+def rare_level_world(seed: int = 8):
+    """Comparisons a, d (the target: `near` is the rare level, u 1e-8) and c; candidates;
+    `compare` (random pairs are non-matches; the pairs `block` returns are a block of
+    1,000,000 pairs that agree on what `near` implies: 5 % matches, and non-matches at
+    d's levels as u / AGREE_SHARE, with `year` at 50 %, as strangers born the same day share
+    an ID number's birth digits)."""
+    from pipeline.link.spec import BlockingRule
+
+    m = [np.array([0.999, 0.001]), TARGET_M, np.array([0.9, 0.1])]
+    u = [np.array([0.0005, 0.9995]), TARGET_U, np.array([0.3, 0.7])]
+    rng = np.random.default_rng(seed)
+    within = np.array([1e-3, TARGET_U[1] / AGREE_SHARE, 0.5, 0.0])
     within[3] = 1 - within.sum()
     block_size, block_matches = 1_000_000, 50_000
     block_levels = np.concatenate([
@@ -236,25 +237,63 @@ def test_u_of_a_rare_level_is_estimated_within_its_block() -> None:
         return np.column_stack([np.arange(block_size), np.full(block_size, -1)])
 
     comparisons = [Exact("a", "a"), DateYmd("d", "d"), Exact("c", "c")]
-    rare = UWithinBlock(comparison="d", levels=("near",), agree_on=("d",),
-                        block=BlockingRule(name="same_d", columns=("d",)))
+    return comparisons, candidates, compare, block, BlockingRule(name="same_d", columns=("d",))
+
+
+def agreeing(columns) -> int:
+    return int(AGREE_SHARE * RECORDS * RECORDS)
+
+
+def test_u_of_a_rare_level_is_estimated_within_its_block() -> None:
+    """A level random pairs almost never reach (u = 1e-8, like two ID numbers one digit
+    apart) gets the random sample's floor, hundreds of times too high; estimated within a
+    block that agrees on what the level implies (P(agree) × its share among the block's
+    non-matches, `training.u_within_block`) it comes back near the truth, the block's own
+    matches (at that level 5,000 times as often) weighed out by the other comparisons."""
+    from pipeline.link.spec import UWithinBlock
+
+    comparisons, candidates, compare, block, same_d = rare_level_world()
+    n = RECORDS
+    rare = UWithinBlock(comparison="d", levels=("near",), agree_on=("d",), block=same_d)
     plain = train(TrainingSpec(u_sample_pairs=200_000), comparisons, candidates, compare,
                   n_left=n, n_right=n).model
     trained = train(TrainingSpec(u_sample_pairs=200_000, u_within_block=(rare,)), comparisons,
                     candidates, compare, n_left=n, n_right=n, block=block,
-                    agreeing=lambda columns: int(share * n * n)).model
-    assert plain.params[1].u[1] > 100 * target_u[1]  # the sample's floor
-    assert trained.params[1].u[1] == pytest.approx(target_u[1], rel=0.35)
+                    agreeing=agreeing).model
+    assert plain.params[1].u[1] > 100 * TARGET_U[1]  # the sample's floor
+    assert trained.params[1].u[1] == pytest.approx(TARGET_U[1], rel=0.35)
     assert trained.params[1].u.sum() == pytest.approx(1.0)
     (record,) = trained.training["u_within_block"]
-    assert record["agree_share"] == pytest.approx(share) and record["block"] == "same_d"
-    assert record["block_pairs"] == block_size
+    assert record["agree_share"] == pytest.approx(AGREE_SHARE) and record["block"] == "same_d"
+    assert record["block_pairs"] == 1_000_000
     assert record["block_prior"] == pytest.approx(0.05, abs=0.01)
     assert record["levels"]["near"]["u_random_sample"] == plain.params[1].u[1]
     assert record["levels"]["near"]["u"] == trained.params[1].u[1]
+    assert record["u_given_agreement"]["year"] == pytest.approx(0.5, abs=0.01)
     # A true match at the rare level, all else unknown, now outweighs the prior's doubt.
     weight = np.log2(trained.params[1].m[1] / trained.params[1].u[1])
     assert weight - np.log2(plain.params[1].m[1] / plain.params[1].u[1]) > 6
     with pytest.raises(ValueError, match="agreeing"):
         train(TrainingSpec(u_sample_pairs=1_000, u_within_block=(rare,)), comparisons,
               candidates, compare, n_left=n, n_right=n, block=block)
+
+
+def test_a_session_on_a_block_that_agrees_uses_u_given_the_agreement() -> None:
+    """In an EM session on pairs born the same day, half the strangers share the ID number's
+    birth digits (`year` here): against the random pairs' u (1e-3) that level looks like a
+    match, and EM puts most matches there (m 0.89); with the level shares among the
+    block's non-matches as u (`u_within_block`), m comes back near the truth (0.03)."""
+    from pipeline.link.spec import EmSession, UWithinBlock
+
+    comparisons, candidates, compare, block, same_d = rare_level_world(seed=9)
+    n = RECORDS
+    session = EmSession(block=same_d, estimate_without=())
+    rare = UWithinBlock(comparison="d", levels=("near",), agree_on=("d",), block=same_d)
+    plain = train(TrainingSpec(u_sample_pairs=200_000, em_sessions=(session,)), comparisons,
+                  candidates, compare, n_left=n, n_right=n, block=block).model
+    trained = train(TrainingSpec(u_sample_pairs=200_000, em_sessions=(session,),
+                                 u_within_block=(rare,)), comparisons, candidates, compare,
+                    n_left=n, n_right=n, block=block, agreeing=agreeing).model
+    assert plain.params[1].m[2] > 10 * TARGET_M[2]
+    assert trained.params[1].m[2] == pytest.approx(TARGET_M[2], rel=0.25)
+    assert np.abs(trained.params[1].m - TARGET_M).max() < 0.02

@@ -175,7 +175,10 @@ def u_within_block(levels: np.ndarray, k: int, rare: list[int], u: list[np.ndarr
     rest. Pairs at a rare level that do not agree on the columns (the mistyped digit in the
     birth date) are not counted: a lower bound, by at most the share of such digits.
 
-    Returns (u_k, float64 per level summing to 1; the record for link_model.json)."""
+    Returns (u_k, float64 per level summing to 1; the shares of every level among the
+    block's non-matches, P(level | agree, non-match), float64 summing to 1: the u an EM
+    session on pairs that agree on those columns must use; the record for
+    link_model.json)."""
     others = [c for c in range(levels.shape[1]) if c != k]
     n_levels = len(u[k])
     block_prior = estimate_prior(levels[:, others], [u[c] for c in others],
@@ -197,7 +200,7 @@ def u_within_block(levels: np.ndarray, k: int, rare: list[int], u: list[np.ndarr
               "agree_share": float(agree_share),
               "within_block": {int(r): float(within[r]) for r in rare},
               "u_random_sample": {int(r): float(u[k][r]) for r in rare}}
-    return new, record
+    return new, within, record
 
 
 def matches_from_level(pairs_at_level: int, m_level: float) -> float | None:

@@ -6,7 +6,11 @@
    never reach (two ID numbers one digit apart) gets the sample's add-half floor, thousands of
    times its true u; instead u = P(agree on what the level implies) × the level's share among
    a block's non-matches (`estimate.u_within_block`), with the other comparisons' m from a
-   first round of the sessions, which then run again with the new u.
+   first round of the sessions, which then run again with the new u; a session whose block
+   agrees on the entry's columns uses the comparison's u *given* that agreement (its levels'
+   shares among the block's non-matches), since within such a block strangers reach levels
+   that random pairs almost never do (born the same day, their ID numbers share the birth
+   digits).
 2. m by EM, in sessions (`training.em_sessions`): each session takes the pairs of one
    blocking rule and estimates every comparison except those the rule fixes
    (`estimate_without`); a comparison's m is the mean over the sessions that estimated it.
@@ -169,15 +173,40 @@ def known_levels(pairs: np.ndarray, compare: Compare,
     return out
 
 
+@dataclass(frozen=True)
+class ConditionalU:
+    """u of comparison `k` among non-matches that agree on `agree_on` (float64 per level):
+    what an EM session whose block agrees on those columns must use for it, since there
+    the comparison's levels are not those of random pairs (two strangers born the same day
+    have the same ID birth digits)."""
+
+    k: int
+    agree_on: frozenset[str]
+    u: np.ndarray
+
+
+def session_u(u: list[np.ndarray], block: BlockingRule,
+              conditional: Sequence[ConditionalU] = ()) -> list[np.ndarray]:
+    """u for an EM session on `block`: `u`, with each conditional u whose columns the block
+    agrees on in place of its comparison's."""
+    u = list(u)
+    for given in conditional:
+        if given.agree_on <= set(block.columns):
+            u[given.k] = given.u
+    return u
+
+
 def em_sessions(training: TrainingSpec, comparisons: Sequence[LevelComparison],
                 u: list[np.ndarray], m0: list[np.ndarray],
-                session_levels: Callable[[BlockingRule], np.ndarray]
+                session_levels: Callable[[BlockingRule], np.ndarray],
+                conditional: Sequence[ConditionalU] = ()
                 ) -> tuple[list[np.ndarray], list[int], list[SessionResult]]:
     """m per comparison (float64 per level: the mean of the sessions that estimated it; m0
     where none did), the iterations of each session that ran, and every session's record.
 
     `session_levels(rule)`: the levels (int8, n_pairs × n_comparisons) of the pairs of a
-    session's blocking rule."""
+    session's blocking rule; `conditional`: u given agreement, used by the sessions whose
+    block agrees on its columns (`session_u`)."""
     names = [c.name for c in comparisons]
     total = [np.zeros_like(x) for x in m0]
     count = [0] * len(m0)
@@ -189,8 +218,9 @@ def em_sessions(training: TrainingSpec, comparisons: Sequence[LevelComparison],
         if len(levels) == 0 or not active:
             sessions.append(SessionResult.of(session.block, len(levels), [], [], 0))
             continue
+        u_here = session_u(u, session.block, conditional)
         m, _prior, steps = expectation_maximisation(
-            levels[:, active], [u[k] for k in active], [m0[k] for k in active],
+            levels[:, active], [u_here[k] for k in active], [m0[k] for k in active],
             max_iterations=training.em_max_iterations, tolerance=training.em_tolerance,
             fixed=[comparisons[k].fixed_m() for k in active])
         iterations.append(steps)
@@ -227,11 +257,15 @@ def prior_from_level(anchor: PriorLevel, comparisons: Sequence[LevelComparison],
 def rare_u(entries: Sequence[UWithinBlock], comparisons: Sequence[LevelComparison],
            u: list[np.ndarray], m: list[np.ndarray], block_levels: Callable[[BlockingRule],
                                                                          np.ndarray],
-           agree_share: Callable[[Sequence[str]], float]) -> tuple[list[np.ndarray], list]:
+           agree_share: Callable[[Sequence[str]], float]
+           ) -> tuple[list[np.ndarray], list[ConditionalU], list]:
     """u with each entry's rare levels estimated within its block (`estimate.
-    u_within_block`), and the training record's `u_within_block` list (levels by name)."""
+    u_within_block`), each comparison's u given agreement on the entry's columns (for the
+    sessions on such blocks), and the training record's `u_within_block` list (levels by
+    name)."""
     names = [c.name for c in comparisons]
     u = list(u)
+    conditional: list[ConditionalU] = []
     records = []
     for entry in entries:
         k = names.index(entry.comparison)
@@ -239,7 +273,9 @@ def rare_u(entries: Sequence[UWithinBlock], comparisons: Sequence[LevelCompariso
         rare = [level_names.index(level) for level in entry.levels]
         share = agree_share(entry.agree_on)
         before = u[k]
-        u[k], numbers = u_within_block(block_levels(entry.block), k, rare, u, m, share)
+        u[k], within, numbers = u_within_block(block_levels(entry.block), k, rare, u, m,
+                                               share)
+        conditional.append(ConditionalU(k, frozenset(entry.agree_on), within))
         records.append({
             "comparison": entry.comparison, "agree_on": list(entry.agree_on),
             "block": entry.block.name, **{key: numbers[key] for key in (
@@ -247,8 +283,10 @@ def rare_u(entries: Sequence[UWithinBlock], comparisons: Sequence[LevelCompariso
             "levels": {level_names[r]: {"u": float(u[k][r]),
                                         "u_random_sample": float(before[r]),
                                         "within_block": numbers["within_block"][r]}
-                       for r in rare}})
-    return u, records
+                       for r in rare},
+            "u_given_agreement": {name: float(value)
+                                  for name, value in zip(level_names, within, strict=True)}})
+    return u, conditional, records
 
 
 def train(training: TrainingSpec, comparisons: Sequence[LevelComparison], levels: np.ndarray,
@@ -281,10 +319,12 @@ def train(training: TrainingSpec, comparisons: Sequence[LevelComparison], levels
                              "blocking rules (block)")
         return known_levels(block(rule), compare, known)
 
-    def fit_m(u: list[np.ndarray]) -> tuple[list[np.ndarray], float, object, list]:
+    def fit_m(u: list[np.ndarray], conditional: Sequence[ConditionalU] = ()
+              ) -> tuple[list[np.ndarray], float, object, list]:
         """m (sessions, or one EM), the candidates' share of matches, iterations, sessions."""
         if training.em_sessions:
-            m, iterations, sessions = em_sessions(training, comparisons, u, m0, block_levels)
+            m, iterations, sessions = em_sessions(training, comparisons, u, m0, block_levels,
+                                                  conditional)
             return m, estimate_prior(levels, u, m), iterations, sessions
         m, prior_candidates, steps = expectation_maximisation(
             levels, u, m0, max_iterations=training.em_max_iterations,
@@ -297,9 +337,12 @@ def train(training: TrainingSpec, comparisons: Sequence[LevelComparison], levels
     if training.u_within_block:
         if agreeing is None:
             raise ValueError("u_within_block needs the count of agreeing pairs (agreeing)")
-        u, rare_record = rare_u(training.u_within_block, comparisons, u, m, block_levels,
-                                lambda columns: agreeing(columns) / max(total_pairs, 1))
-        m, prior_candidates, iterations, sessions = fit_m(u)  # m again, under the new u
+        u, conditional, rare_record = rare_u(
+            training.u_within_block, comparisons, u, m, block_levels,
+            lambda columns: agreeing(columns) / max(total_pairs, 1))
+        # m again, under the new u (and, in sessions on blocks that agree on an entry's
+        # columns, under the u given that agreement)
+        m, prior_candidates, iterations, sessions = fit_m(u, conditional)
     label_record = None
     if labels:
         label_record = {"confirmed": len(labels.confirmed), "dismissed": len(labels.dismissed),
