@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from pipeline.link.spec import load_spec
+from pipeline.link.spec import person_features as person_feature_names
 from pipeline.link.streamed import POSITION, StreamedLinkage, rule_keys, sample_hashes
 from pipeline.roster.first_pass import stream_roster
 from pipeline.roster.second_pass import link_roster
@@ -94,10 +95,7 @@ def test_bottom_k_sample_is_the_same_whatever_the_chunking():
     spec = load_spec("civil_members")
     spec = spec.model_copy(update={"training": spec.training.model_copy(
         update={"right_sample_records": 200})})
-    left = pd.DataFrame({c: pd.Series([""], dtype=object) for c in (
-        "id", "id14", "birth", "surname_py", "name_nosep", "birth_year", "name", "name_py",
-        "name_py_tone", "id_valid", "id_x000", "birth_source", "sex", "district_code",
-        "id15")})
+    left = pd.DataFrame({c: pd.Series([""], dtype=object) for c in person_feature_names()})
     for chunk in (7, 333, 3_000):
         linkage = StreamedLinkage(spec, left)
         for start in range(0, len(features), chunk):

@@ -3,7 +3,8 @@
 All features are text with '' for missing, so comparisons and blocking keys treat every column
 alike. From a normalised frame (union, civil or roster) this derives: the name without the
 minority separator and its pinyin (with and without tones) and surname pinyin; the ID's
-18-character form, validity, Excel damage and parts (first 14 = place + birth date); the birth
+18-character form, validity, Excel damage and parts (first 14 = place + birth date, first 15,
+the last 4 = sequence code + check digit); the birth
 date (stated, else from the ID) as YYYYMMDD; and sex, district, street, address, phone, employer.
 """
 
@@ -68,6 +69,9 @@ def person_features(frame: pd.DataFrame) -> pd.DataFrame:
     out["id14"] = slice_text(ids, 0, 14)
     # The first 15 digits survive Excel's damage; blocking on them finds the `…000` rows.
     out["id15"] = slice_text(ids, 0, 15)
+    # The sequence code and check digit (digits 15–18, GB 11643): with the name, a block that
+    # finds a number mistyped in its first 14 digits (place or birth date).
+    out["id_tail"] = slice_text(ids, 14, 18)
 
     birth_column = frame["birth_date"] if "birth_date" in frame.columns else frame[
         "id_birth_date"]
