@@ -297,3 +297,37 @@ def test_a_session_on_a_block_that_agrees_uses_u_given_the_agreement() -> None:
     assert plain.params[1].m[2] > 10 * TARGET_M[2]
     assert trained.params[1].m[2] == pytest.approx(TARGET_M[2], rel=0.25)
     assert np.abs(trained.params[1].m - TARGET_M).max() < 0.02
+
+
+def test_a_block_without_pairs_keeps_the_sample_s_u_and_u_never_goes_below_half_a_pair() -> None:
+    """A small night whose block has no pair says nothing about the rare levels: their u
+    stays the random sample's (the record says so) and no session gets a conditional u. And
+    however few pairs agree, no u goes below half a pair of all pairs (0.5 / n², the least
+    counting all of them could tell), so no weight is infinite."""
+    from pipeline.link.spec import EmSession, UWithinBlock
+
+    n = RECORDS
+
+    def no_pairs(rule) -> np.ndarray:
+        return np.zeros((0, 2), dtype=np.int64)
+
+    def trained_with(rare: tuple, block, agreeing=None):
+        comparisons, candidates, compare, _, same_d = rare_level_world(seed=10)
+        spec = TrainingSpec(u_sample_pairs=50_000, em_sessions=(EmSession(block=same_d),),
+                            u_within_block=rare)
+        return train(spec, comparisons, candidates, compare, n_left=n, n_right=n, block=block,
+                     agreeing=agreeing).model
+
+    same_d = rare_level_world()[4]
+    rare = UWithinBlock(comparison="d", levels=("near",), agree_on=("d",), block=same_d)
+    plain = trained_with((), no_pairs)
+    kept = trained_with((rare,), no_pairs, agreeing=lambda columns: 0)
+    assert np.array_equal(kept.params[1].u, plain.params[1].u)
+    (record,) = kept.training["u_within_block"]
+    assert record["kept"].startswith("the random sample's u")
+    assert "u_given_agreement" not in record and record["block_pairs"] == 0
+
+    _, _, _, block, _ = rare_level_world(seed=10)
+    floored = trained_with((rare,), block, agreeing=lambda columns: 1)
+    assert floored.params[1].u[1] == pytest.approx(0.5 / n**2)
+    assert np.isfinite(np.log2(floored.params[1].m / floored.params[1].u)).all()

@@ -153,7 +153,8 @@ def estimate_prior(levels: np.ndarray, u: list[np.ndarray], m: list[np.ndarray],
 
 
 def u_within_block(levels: np.ndarray, k: int, rare: list[int], u: list[np.ndarray],
-                   m: list[np.ndarray], agree_share: float) -> tuple[np.ndarray, dict]:
+                   m: list[np.ndarray], agreeing: int, total_pairs: float
+                   ) -> tuple[np.ndarray, np.ndarray | None, dict]:
     """u of comparison `k` with its `rare` levels (indices) estimated from a block's pairs
     instead of random ones, and the numbers behind it.
 
@@ -165,20 +166,33 @@ def u_within_block(levels: np.ndarray, k: int, rare: list[int], u: list[np.ndarr
 
         u_l = P(agree) × P(level l | agree, non-match),
 
-    P(agree) = `agree_share`, counted exactly (`blocking.agreeing_pairs` / all pairs), and
+    P(agree) = `agreeing` / `total_pairs` (all record pairs), counted exactly
+    (`blocking.agreeing_pairs`), and
     the second factor among the pairs of a block that agrees on those columns (`levels`,
     int8, n_pairs × n_comparisons): each pair weighed by its probability of being a
     non-match, 1 − p, where p comes from the *other* comparisons only (their m and u, and
     the block's share of matches by EM with them fixed, `estimate_prior`), so the level
     being estimated does not decide which pairs count. Shares are smoothed as
-    `level_shares` (half a pair). The levels not listed keep their u, scaled to fill the
-    rest. Pairs at a rare level that do not agree on the columns (the mistyped digit in the
-    birth date) are not counted: a lower bound, by at most the share of such digits.
+    `level_shares` (half a pair), and no u goes below half a pair of all pairs
+    (0.5 / `total_pairs`: what counting the whole of them could still miss). The levels not
+    listed keep their u, scaled to fill the rest. Pairs at a rare level that do not agree on
+    the columns (the mistyped digit in the birth date) are not counted: a lower bound, by at
+    most the share of such digits.
+
+    A block without a pair that has this comparison (a small night) says nothing: u_k is
+    kept as it is (the record says so) and no conditional u is returned.
 
     Returns (u_k, float64 per level summing to 1; the shares of every level among the
-    block's non-matches, P(level | agree, non-match), float64 summing to 1: the u an EM
-    session on pairs that agree on those columns must use; the record for
+    block's non-matches, P(level | agree, non-match), float64 summing to 1, the u an EM
+    session on pairs that agree on those columns must use, or None; the record for
     link_model.json)."""
+    agree_share = agreeing / max(total_pairs, 1.0)
+    known_k = levels[:, k] != NULL_LEVEL
+    if not known_k.any():
+        return u[k].astype(np.float64).copy(), None, {
+            "block_pairs": len(levels), "agree_share": float(agree_share),
+            "kept": "the random sample's u: no pair of the block has this comparison",
+            "within_block": {}, "u_random_sample": {int(r): float(u[k][r]) for r in rare}}
     others = [c for c in range(levels.shape[1]) if c != k]
     n_levels = len(u[k])
     block_prior = estimate_prior(levels[:, others], [u[c] for c in others],
@@ -192,11 +206,11 @@ def u_within_block(levels: np.ndarray, k: int, rare: list[int], u: list[np.ndarr
     non_match = 1.0 - 1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))
     within = level_shares(levels[:, k], n_levels, weights=non_match)
     new = u[k].astype(np.float64).copy()
-    new[rare] = agree_share * within[rare]
+    new[rare] = np.maximum(agree_share * within[rare], SMOOTHING / max(total_pairs, 1.0))
     rest = np.setdiff1d(np.arange(n_levels), rare)
     new[rest] = u[k][rest] * (1.0 - new[rare].sum()) / max(float(u[k][rest].sum()), 1e-300)
     record = {"block_pairs": len(levels), "block_prior": float(block_prior),
-              "non_match_pairs": float(non_match[levels[:, k] != NULL_LEVEL].sum()),
+              "non_match_pairs": float(non_match[known_k].sum()),
               "agree_share": float(agree_share),
               "within_block": {int(r): float(within[r]) for r in rare},
               "u_random_sample": {int(r): float(u[k][r]) for r in rare}}

@@ -257,7 +257,7 @@ def prior_from_level(anchor: PriorLevel, comparisons: Sequence[LevelComparison],
 def rare_u(entries: Sequence[UWithinBlock], comparisons: Sequence[LevelComparison],
            u: list[np.ndarray], m: list[np.ndarray], block_levels: Callable[[BlockingRule],
                                                                          np.ndarray],
-           agree_share: Callable[[Sequence[str]], float]
+           agreeing: Agreeing, total_pairs: float
            ) -> tuple[list[np.ndarray], list[ConditionalU], list]:
     """u with each entry's rare levels estimated within its block (`estimate.
     u_within_block`), each comparison's u given agreement on the entry's columns (for the
@@ -271,21 +271,22 @@ def rare_u(entries: Sequence[UWithinBlock], comparisons: Sequence[LevelCompariso
         k = names.index(entry.comparison)
         level_names = list(comparisons[k].level_names)
         rare = [level_names.index(level) for level in entry.levels]
-        share = agree_share(entry.agree_on)
         before = u[k]
         u[k], within, numbers = u_within_block(block_levels(entry.block), k, rare, u, m,
-                                               share)
-        conditional.append(ConditionalU(k, frozenset(entry.agree_on), within))
-        records.append({
-            "comparison": entry.comparison, "agree_on": list(entry.agree_on),
-            "block": entry.block.name, **{key: numbers[key] for key in (
-                "block_pairs", "block_prior", "non_match_pairs", "agree_share")},
-            "levels": {level_names[r]: {"u": float(u[k][r]),
-                                        "u_random_sample": float(before[r]),
-                                        "within_block": numbers["within_block"][r]}
-                       for r in rare},
-            "u_given_agreement": {name: float(value)
-                                  for name, value in zip(level_names, within, strict=True)}})
+                                               agreeing(entry.agree_on), total_pairs)
+        record = {"comparison": entry.comparison, "agree_on": list(entry.agree_on),
+                  "block": entry.block.name, **{key: numbers[key] for key in (
+                      "block_pairs", "block_prior", "non_match_pairs", "agree_share", "kept")
+                      if key in numbers},
+                  "levels": {level_names[r]: {"u": float(u[k][r]),
+                                              "u_random_sample": float(before[r]),
+                                              "within_block": numbers["within_block"].get(r)}
+                             for r in rare}}
+        if within is not None:
+            conditional.append(ConditionalU(k, frozenset(entry.agree_on), within))
+            record["u_given_agreement"] = {
+                name: float(value) for name, value in zip(level_names, within, strict=True)}
+        records.append(record)
     return u, conditional, records
 
 
@@ -337,9 +338,8 @@ def train(training: TrainingSpec, comparisons: Sequence[LevelComparison], levels
     if training.u_within_block:
         if agreeing is None:
             raise ValueError("u_within_block needs the count of agreeing pairs (agreeing)")
-        u, conditional, rare_record = rare_u(
-            training.u_within_block, comparisons, u, m, block_levels,
-            lambda columns: agreeing(columns) / max(total_pairs, 1))
+        u, conditional, rare_record = rare_u(training.u_within_block, comparisons, u, m,
+                                             block_levels, agreeing, total_pairs)
         # m again, under the new u (and, in sessions on blocks that agree on an entry's
         # columns, under the u given that agreement)
         m, prior_candidates, iterations, sessions = fit_m(u, conditional)
