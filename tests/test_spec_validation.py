@@ -358,6 +358,12 @@ def test_u_within_block_names_what_the_spec_has() -> None:
          "did you mean birth_surname?"),
         ({"block": ["birth", "surnme_py"]}, "training.u_within_block[0].block.columns[1]",
          "did you mean surname_py?"),
+        ({"agree_on": ["birthday"]}, "training.u_within_block[0].agree_on[0]",
+         "did you mean birth?"),
+        ({"levels": ["one_edit", "one_edit"]}, "training.u_within_block[0].levels",
+         "list each level once"),
+        ({"levels": []}, "training.u_within_block[0].levels", "list at least one level"),
+        ({"agree_on": []}, "training.u_within_block[0].agree_on", "list at least one column"),
     ]
     for change, where, fix in cases:
         data = shipped("civil_members")

@@ -331,3 +331,40 @@ def test_a_block_without_pairs_keeps_the_sample_s_u_and_u_never_goes_below_half_
     floored = trained_with((rare,), block, agreeing=lambda columns: 1)
     assert floored.params[1].u[1] == pytest.approx(0.5 / n**2)
     assert np.isfinite(np.log2(floored.params[1].m / floored.params[1].u)).all()
+
+
+def test_a_block_of_matches_or_a_measured_level_keeps_the_sample_s_u() -> None:
+    """A small night's block is nearly all matches: fewer than `MIN_NON_MATCH_PAIRS`
+    non-matches cannot tell a share below one in a thousand, so the sample's u is kept (and
+    no session gets a conditional u). A listed level the random sample saw often (`else`
+    here) is measured there, not rare: it keeps the sample's u and the record says so."""
+    from pipeline.link.estimate import MIN_NON_MATCH_PAIRS
+    from pipeline.link.spec import EmSession, UWithinBlock
+
+    n = RECORDS
+
+    def matches_only(rule) -> np.ndarray:  # the world's block starts with its 50,000 matches
+        return np.column_stack([np.arange(2_000), np.full(2_000, -1)])
+
+    def trained_with(levels: tuple, block):
+        comparisons, candidates, compare, _, same_d = rare_level_world(seed=11)
+        rare = UWithinBlock(comparison="d", levels=levels, agree_on=("d",), block=same_d)
+        spec = TrainingSpec(u_sample_pairs=50_000, em_sessions=(EmSession(block=same_d),),
+                            u_within_block=(rare,))
+        return train(spec, comparisons, candidates, compare, n_left=n, n_right=n,
+                     block=block, agreeing=agreeing).model
+
+    tiny = trained_with(("near",), matches_only)
+    (record,) = tiny.training["u_within_block"]
+    assert record["non_match_pairs"] < MIN_NON_MATCH_PAIRS
+    assert record["kept"].startswith("the random sample's u: the block has fewer than")
+    assert "u_given_agreement" not in record
+    assert record["levels"]["near"]["u"] == record["levels"]["near"]["u_random_sample"]
+
+    block = rare_level_world(seed=11)[3]
+    mixed = trained_with(("near", "else"), block)
+    (record,) = mixed.training["u_within_block"]
+    assert record["levels"]["else"]["kept"].startswith("measured by the random sample")
+    assert record["levels"]["else"]["u"] == pytest.approx(  # rescaled by the rare ones' change
+        record["levels"]["else"]["u_random_sample"], rel=1e-4)
+    assert record["levels"]["near"]["u"] < record["levels"]["near"]["u_random_sample"] / 10

@@ -15,6 +15,9 @@ import numpy as np
 from pipeline.link.comparisons import NULL_LEVEL, LevelComparison
 
 SMOOTHING = 0.5  # add-half per level, so a level never seen in the sample keeps a tiny u
+# `u_within_block`: a block with fewer non-matches (summed 1 − p) cannot tell a share below
+# one in a thousand, so says nothing of a rare level (a small night, all matches).
+MIN_NON_MATCH_PAIRS = 1_000
 
 
 def random_pairs(n_left: int, n_right: int | None, count: int,
@@ -179,8 +182,10 @@ def u_within_block(levels: np.ndarray, k: int, rare: list[int], u: list[np.ndarr
     the columns (the mistyped digit in the birth date) are not counted: a lower bound, by at
     most the share of such digits.
 
-    A block without a pair that has this comparison (a small night) says nothing: u_k is
-    kept as it is (the record says so) and no conditional u is returned.
+    A block without a pair that has this comparison, or with fewer than
+    `MIN_NON_MATCH_PAIRS` non-matches (a small night, where the block is nearly all
+    matches), says nothing: u_k is kept as it is (the record says why) and no conditional u
+    is returned.
 
     Returns (u_k, float64 per level summing to 1; the shares of every level among the
     block's non-matches, P(level | agree, non-match), float64 summing to 1, the u an EM
@@ -188,11 +193,15 @@ def u_within_block(levels: np.ndarray, k: int, rare: list[int], u: list[np.ndarr
     link_model.json)."""
     agree_share = agreeing / max(total_pairs, 1.0)
     known_k = levels[:, k] != NULL_LEVEL
-    if not known_k.any():
+
+    def kept(why: str, **numbers: float) -> tuple[np.ndarray, None, dict]:
         return u[k].astype(np.float64).copy(), None, {
-            "block_pairs": len(levels), "agree_share": float(agree_share),
-            "kept": "the random sample's u: no pair of the block has this comparison",
-            "within_block": {}, "u_random_sample": {int(r): float(u[k][r]) for r in rare}}
+            "block_pairs": len(levels), "agree_share": float(agree_share), **numbers,
+            "kept": f"the random sample's u: {why}", "within_block": {},
+            "u_random_sample": {int(r): float(u[k][r]) for r in rare}}
+
+    if not known_k.any():
+        return kept("no pair of the block has this comparison")
     others = [c for c in range(levels.shape[1]) if c != k]
     n_levels = len(u[k])
     block_prior = estimate_prior(levels[:, others], [u[c] for c in others],
@@ -204,13 +213,17 @@ def u_within_block(levels: np.ndarray, k: int, rare: list[int], u: list[np.ndarr
         llr[known] += np.log(m[c])[column[known]] - np.log(u[c])[column[known]]
     logit = np.log(block_prior / (1 - block_prior)) + llr if 0 < block_prior < 1 else llr
     non_match = 1.0 - 1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))
+    non_match_pairs = float(non_match[known_k].sum())
+    if non_match_pairs < MIN_NON_MATCH_PAIRS:
+        return kept(f"the block has fewer than {MIN_NON_MATCH_PAIRS:,} non-matches",
+                    block_prior=float(block_prior), non_match_pairs=non_match_pairs)
     within = level_shares(levels[:, k], n_levels, weights=non_match)
     new = u[k].astype(np.float64).copy()
     new[rare] = np.maximum(agree_share * within[rare], SMOOTHING / max(total_pairs, 1.0))
     rest = np.setdiff1d(np.arange(n_levels), rare)
     new[rest] = u[k][rest] * (1.0 - new[rare].sum()) / max(float(u[k][rest].sum()), 1e-300)
     record = {"block_pairs": len(levels), "block_prior": float(block_prior),
-              "non_match_pairs": float(non_match[known_k].sum()),
+              "non_match_pairs": non_match_pairs,
               "agree_share": float(agree_share),
               "within_block": {int(r): float(within[r]) for r in rare},
               "u_random_sample": {int(r): float(u[k][r]) for r in rare}}

@@ -254,8 +254,8 @@ class UWithinBlock(Strict):
 
     WHAT: ClassVar[str] = "a key of training.u_within_block"
     comparison: Name
-    levels: tuple[Name, ...] = Field(min_length=1)
-    agree_on: tuple[Column, ...] = Field(min_length=1)
+    levels: tuple[Name, ...]  # at least one, each once: checked by ModelSpec
+    agree_on: tuple[Column, ...]
     block: BlockingRule
 
 
@@ -411,8 +411,8 @@ class ModelSpec(Strict):
                 raise Problem((*where, "level"), f"comparison {rule.comparison} has no "
                               f"level '{rule.level}'", suggest(rule.level, levels,
                                                                noun="its levels"))
-        self._check_u_within_block(built)
         self._check_columns(built)
+        self._check_u_within_block(built)
         return self
 
     def _check_u_within_block(self, built: dict[str, LevelComparison]) -> None:
@@ -421,6 +421,15 @@ class ModelSpec(Strict):
         names = list(built)
         for e, entry in enumerate(self.training.u_within_block):
             where = ("training", "u_within_block", e)
+            for key, noun in (("levels", "level"), ("agree_on", "column")):
+                values = getattr(entry, key)
+                if not values:
+                    raise Problem((*where, key), f"{key} is empty",
+                                  f"list at least one {noun}.")
+                if len(set(values)) < len(values):
+                    twice = next(v for v in values if values.count(v) > 1)
+                    raise Problem((*where, key), f"'{twice}' is listed twice",
+                                  f"list each {noun} once.")
             if entry.comparison not in built:
                 raise Problem((*where, "comparison"),
                               f"there is no comparison named '{entry.comparison}'",
@@ -471,6 +480,8 @@ class ModelSpec(Strict):
             _known_columns(session.block.columns, allowed,
                            ("training", "em_sessions", s, "block", "columns"), noun)
         for e, entry in enumerate(self.training.u_within_block):
+            _known_columns(entry.agree_on, allowed,
+                           ("training", "u_within_block", e, "agree_on"), noun)
             _known_columns(entry.block.columns, allowed,
                            ("training", "u_within_block", e, "block", "columns"), noun)
         for r, rule in enumerate(self.decisions.deterministic):

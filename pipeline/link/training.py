@@ -70,6 +70,9 @@ Agreeing = Callable[[Sequence[str]], int]
 # weight, not EM's expected match count: that grows with the data, and on a large set would
 # drown any number of analysts' decisions; 50 lets ten confirmed pairs move m by a sixth).
 LABEL_WEIGHT = 50.0
+# `training.u_within_block`: a listed level the random sample saw this many times is measured
+# there (its u known to about a third), not rare: it keeps the sample's u.
+MEASURED_PAIRS = 10
 
 
 @dataclass(frozen=True)
@@ -257,12 +260,13 @@ def prior_from_level(anchor: PriorLevel, comparisons: Sequence[LevelComparison],
 def rare_u(entries: Sequence[UWithinBlock], comparisons: Sequence[LevelComparison],
            u: list[np.ndarray], m: list[np.ndarray], block_levels: Callable[[BlockingRule],
                                                                          np.ndarray],
-           agreeing: Agreeing, total_pairs: float
+           agreeing: Agreeing, total_pairs: float, sample_pairs: float
            ) -> tuple[list[np.ndarray], list[ConditionalU], list]:
     """u with each entry's rare levels estimated within its block (`estimate.
     u_within_block`), each comparison's u given agreement on the entry's columns (for the
     sessions on such blocks), and the training record's `u_within_block` list (levels by
-    name)."""
+    name). A listed level that the random sample (`sample_pairs` pairs) saw at least
+    `MEASURED_PAIRS` times is not rare: it keeps the sample's u (recorded as `kept`)."""
     names = [c.name for c in comparisons]
     u = list(u)
     conditional: list[ConditionalU] = []
@@ -270,8 +274,9 @@ def rare_u(entries: Sequence[UWithinBlock], comparisons: Sequence[LevelCompariso
     for entry in entries:
         k = names.index(entry.comparison)
         level_names = list(comparisons[k].level_names)
-        rare = [level_names.index(level) for level in entry.levels]
+        listed = [level_names.index(level) for level in entry.levels]
         before = u[k]
+        rare = [r for r in listed if before[r] * sample_pairs < MEASURED_PAIRS]
         u[k], within, numbers = u_within_block(block_levels(entry.block), k, rare, u, m,
                                                agreeing(entry.agree_on), total_pairs)
         record = {"comparison": entry.comparison, "agree_on": list(entry.agree_on),
@@ -281,7 +286,11 @@ def rare_u(entries: Sequence[UWithinBlock], comparisons: Sequence[LevelCompariso
                   "levels": {level_names[r]: {"u": float(u[k][r]),
                                               "u_random_sample": float(before[r]),
                                               "within_block": numbers["within_block"].get(r)}
-                             for r in rare}}
+                             if r in rare else {
+                                 "u": float(u[k][r]), "u_random_sample": float(before[r]),
+                                 "kept": f"measured by the random sample (at least "
+                                         f"{MEASURED_PAIRS} pairs): not a rare level"}
+                             for r in listed}}
         if within is not None:
             conditional.append(ConditionalU(k, frozenset(entry.agree_on), within))
             record["u_given_agreement"] = {
@@ -338,8 +347,9 @@ def train(training: TrainingSpec, comparisons: Sequence[LevelComparison], levels
     if training.u_within_block:
         if agreeing is None:
             raise ValueError("u_within_block needs the count of agreeing pairs (agreeing)")
-        u, conditional, rare_record = rare_u(training.u_within_block, comparisons, u, m,
-                                             block_levels, agreeing, total_pairs)
+        u, conditional, rare_record = rare_u(
+            training.u_within_block, comparisons, u, m, block_levels, agreeing, total_pairs,
+            min(training.u_sample_pairs, total_pairs))
         # m again, under the new u (and, in sessions on blocks that agree on an entry's
         # columns, under the u given that agreement)
         m, prior_candidates, iterations, sessions = fit_m(u, conditional)
