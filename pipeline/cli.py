@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen = commands.add_parser("generate", help="write a synthetic input set with its truth")
     gen.add_argument("--out", type=Path, required=True, metavar="DIR")
     gen.add_argument("--households", type=int, default=500, metavar="N",
-                     help="union roll households (default 500)")
+                     help="union roll households (default 500, at least 10)")
     gen.add_argument("--seed", type=int, default=42, metavar="S")
     gen.add_argument("--roster-members", type=int, default=None, metavar="N",
                      help="rows of members.csv (default: about 50 per household); the roll, "
@@ -171,10 +171,12 @@ def summary_text(manifest: dict, out: Path) -> str:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from pipeline.generate import generate
+    from pipeline.generate import MIN_HOUSEHOLDS, generate
 
-    if args.households < 1:
-        raise InputError("--households must be at least 1.", "pass a positive number.")
+    if args.households < MIN_HOUSEHOLDS:
+        raise InputError(f"--households must be at least {MIN_HOUSEHOLDS} (each planted "
+                         "discrepancy kind needs a few households).",
+                         f"pass {MIN_HOUSEHOLDS} or more.")
     if args.roster_members is not None and args.roster_members < 1:
         raise InputError("--roster-members must be at least 1.", "pass a positive number.")
     summary = generate(args.out, households=args.households, seed=args.seed,

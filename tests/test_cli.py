@@ -197,3 +197,18 @@ def test_the_published_summary_accounts_for_every_row_read() -> None:
                   re.findall(r"(read|linked|unlinked|quarantined|non-data)\s+([\d,]+)", line)}
         assert counts["read"] == (counts["linked"] + counts["unlinked"] + counts["quarantined"]
                                   + counts["non-data"])
+
+
+def test_too_few_households_to_generate_is_an_input_error(tmp_path, capsys) -> None:
+    """`bidui generate --households 5` is the user's mistake (exit 2, one paragraph that
+    names the minimum), not an internal error; `--help` gives the same minimum."""
+    from pipeline.cli import build_parser, main
+    from pipeline.generate import MIN_HOUSEHOLDS
+
+    code = main(["generate", "--out", str(tmp_path / "g"), "--households",
+                 str(MIN_HOUSEHOLDS - 1)])
+    err = capsys.readouterr().err
+    assert code == 2 and f"at least {MIN_HOUSEHOLDS}" in err and "internal" not in err
+    assert not (tmp_path / "g").exists()
+    generate_help = build_parser()._subparsers._group_actions[0].choices["generate"]
+    assert f"at least {MIN_HOUSEHOLDS}" in generate_help.format_help()

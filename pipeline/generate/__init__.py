@@ -48,11 +48,15 @@ class Generated:
     meta: dict
 
 
+# The fewest households a generated set has: each planted discrepancy kind needs a few.
+MIN_HOUSEHOLDS = 10
+
+
 def _prepare(households: int, seed: int,
              roster_members: int | None) -> tuple[World, Rendered, RosterPlan]:
     """The world, the written roll and civil rows, and the roster's plan (no roster rows)."""
-    if households < 10:
-        raise ValueError("households must be at least 10")
+    if households < MIN_HOUSEHOLDS:
+        raise ValueError(f"households must be at least {MIN_HOUSEHOLDS}")
     world = build_world(seed, households)
     plant(world, seed)
     plant_kinds(world, seed)
