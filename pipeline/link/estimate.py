@@ -15,9 +15,6 @@ import numpy as np
 from pipeline.link.comparisons import NULL_LEVEL, LevelComparison
 
 SMOOTHING = 0.5  # add-half per level, so a level never seen in the sample keeps a tiny u
-# `u_within_block`: a block with fewer non-matches (summed 1 − p) cannot tell a share below
-# one in a thousand, so says nothing of a rare level (a small night, all matches).
-MIN_NON_MATCH_PAIRS = 1_000
 
 
 def random_pairs(n_left: int, n_right: int | None, count: int,
@@ -156,8 +153,8 @@ def estimate_prior(levels: np.ndarray, u: list[np.ndarray], m: list[np.ndarray],
 
 
 def u_within_block(levels: np.ndarray, k: int, rare: list[int], u: list[np.ndarray],
-                   m: list[np.ndarray], agreeing: int, total_pairs: float
-                   ) -> tuple[np.ndarray, np.ndarray | None, dict]:
+                   m: list[np.ndarray], agreeing: int, total_pairs: float,
+                   sample_pairs: float) -> tuple[np.ndarray, np.ndarray | None, dict]:
     """u of comparison `k` with its `rare` levels (indices) estimated from a block's pairs
     instead of random ones, and the numbers behind it.
 
@@ -182,10 +179,12 @@ def u_within_block(levels: np.ndarray, k: int, rare: list[int], u: list[np.ndarr
     the columns (the mistyped digit in the birth date) are not counted: a lower bound, by at
     most the share of such digits.
 
-    A block without a pair that has this comparison, or with fewer than
-    `MIN_NON_MATCH_PAIRS` non-matches (a small night, where the block is nearly all
-    matches), says nothing: u_k is kept as it is (the record says why) and no conditional u
-    is returned.
+    The block is used only when it holds more non-matches (summed 1 − p) than the random
+    sample (`sample_pairs` pairs) has pairs that agree, `agree_share` × `sample_pairs`: only
+    then does it see more of the strangers that agree than the sample does, and its
+    smoothing floor lies below the sample's. Otherwise (no pair has this comparison, or a
+    small night, where the block is nearly all matches) it says nothing: u_k is kept as it
+    is (the record says why) and no conditional u is returned.
 
     Returns (u_k, float64 per level summing to 1; the shares of every level among the
     block's non-matches, P(level | agree, non-match), float64 summing to 1, the u an EM
@@ -214,8 +213,10 @@ def u_within_block(levels: np.ndarray, k: int, rare: list[int], u: list[np.ndarr
     logit = np.log(block_prior / (1 - block_prior)) + llr if 0 < block_prior < 1 else llr
     non_match = 1.0 - 1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))
     non_match_pairs = float(non_match[known_k].sum())
-    if non_match_pairs < MIN_NON_MATCH_PAIRS:
-        return kept(f"the block has fewer than {MIN_NON_MATCH_PAIRS:,} non-matches",
+    sample_agreeing = agree_share * sample_pairs
+    if non_match_pairs <= sample_agreeing:
+        return kept(f"the block's non-matches ({non_match_pairs:,.1f}) are no more than the "
+                    f"random sample's pairs that agree ({sample_agreeing:,.1f})",
                     block_prior=float(block_prior), non_match_pairs=non_match_pairs)
     within = level_shares(levels[:, k], n_levels, weights=non_match)
     new = u[k].astype(np.float64).copy()

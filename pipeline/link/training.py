@@ -278,7 +278,8 @@ def rare_u(entries: Sequence[UWithinBlock], comparisons: Sequence[LevelCompariso
         before = u[k]
         rare = [r for r in listed if before[r] * sample_pairs < MEASURED_PAIRS]
         u[k], within, numbers = u_within_block(block_levels(entry.block), k, rare, u, m,
-                                               agreeing(entry.agree_on), total_pairs)
+                                               agreeing(entry.agree_on), total_pairs,
+                                               sample_pairs)
         record = {"comparison": entry.comparison, "agree_on": list(entry.agree_on),
                   "block": entry.block.name, **{key: numbers[key] for key in (
                       "block_pairs", "block_prior", "non_match_pairs", "agree_share", "kept")
