@@ -96,6 +96,25 @@ def patterns(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return decoded.astype(levels.dtype), counts.astype(np.float64)
 
 
+def log_bayes_factors(levels: np.ndarray, u: list[np.ndarray], m: list[np.ndarray]
+                      ) -> np.ndarray:
+    """Per pair (float64), the sum over its comparisons of ln(m / u) at its level (0 at the
+    null level): the match weight in nats; `levels`: int8, n_pairs × n_comparisons."""
+    llr = np.zeros(len(levels))
+    for c in range(levels.shape[1]):
+        column = levels[:, c]
+        known = column != NULL_LEVEL
+        llr[known] += np.log(m[c])[column[known]] - np.log(u[c])[column[known]]
+    return llr
+
+
+def match_probability(prior: float, llr: np.ndarray) -> np.ndarray:
+    """P(match | levels) (float64, 0–1) from the share of matches `prior` (0–1) and the pairs'
+    `log_bayes_factors`."""
+    logit = np.log(prior / (1 - prior)) + llr
+    return 1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))
+
+
 def expectation_maximisation(levels: np.ndarray, u: list[np.ndarray], m: list[np.ndarray],
                              prior: float = 0.1, max_iterations: int = 200,
                              tolerance: float = 1e-6,
@@ -108,17 +127,10 @@ def expectation_maximisation(levels: np.ndarray, u: list[np.ndarray], m: list[np
     levels, rows = patterns(levels)
     fixed = fixed or [None] * len(m)
     m = [pin(x, f) for x, f in zip(m, fixed, strict=True)]
-    log_u = [np.log(x) for x in u]
     iterations = 0
     while iterations < max_iterations:
         iterations += 1
-        llr = np.zeros(len(levels))
-        for c in range(levels.shape[1]):
-            column = levels[:, c]
-            known = column != NULL_LEVEL
-            llr[known] += np.log(m[c])[column[known]] - log_u[c][column[known]]
-        logit = np.log(prior / (1 - prior)) + llr
-        posterior = 1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))
+        posterior = match_probability(prior, log_bayes_factors(levels, u, m))
         new_m = [pin(level_shares(levels[:, c], len(m[c]), posterior, rows), fixed[c])
                  for c in range(len(m))]
         new_prior = float(np.clip((posterior * rows).sum() / max(rows.sum(), 1), 1e-9,
@@ -137,14 +149,9 @@ def estimate_prior(levels: np.ndarray, u: list[np.ndarray], m: list[np.ndarray],
     """The share of matches among candidate pairs (0–1), by EM on the prior alone (m, u
     fixed); `levels`: int8, n_pairs × n_comparisons."""
     levels, rows = patterns(levels)
-    llr = np.zeros(len(levels))
-    for c in range(levels.shape[1]):
-        column = levels[:, c]
-        known = column != NULL_LEVEL
-        llr[known] += np.log(m[c])[column[known]] - np.log(u[c])[column[known]]
+    llr = log_bayes_factors(levels, u, m)
     for _ in range(max_iterations):
-        logit = np.log(prior / (1 - prior)) + llr
-        posterior = 1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))
+        posterior = match_probability(prior, llr)
         new = float(np.clip((posterior * rows).sum() / max(rows.sum(), 1), 1e-12, 1 - 1e-9))
         if abs(new - prior) < tolerance:
             return new
@@ -196,22 +203,18 @@ def u_within_block(levels: np.ndarray, k: int, rare: list[int], u: list[np.ndarr
     def kept(why: str, **numbers: float) -> tuple[np.ndarray, None, dict]:
         return u[k].astype(np.float64).copy(), None, {
             "block_pairs": len(levels), "agree_share": float(agree_share), **numbers,
-            "kept": f"the random sample's u: {why}", "within_block": {},
-            "u_random_sample": {int(r): float(u[k][r]) for r in rare}}
+            "kept": f"the random sample's u: {why}", "within_block": {}}
 
     if not known_k.any():
         return kept("no pair of the block has this comparison")
     others = [c for c in range(levels.shape[1]) if c != k]
     n_levels = len(u[k])
-    block_prior = estimate_prior(levels[:, others], [u[c] for c in others],
-                                 [m[c] for c in others]) if others else 0.0
-    llr = np.zeros(len(levels))
-    for c in others:
-        column = levels[:, c]
-        known = column != NULL_LEVEL
-        llr[known] += np.log(m[c])[column[known]] - np.log(u[c])[column[known]]
-    logit = np.log(block_prior / (1 - block_prior)) + llr if 0 < block_prior < 1 else llr
-    non_match = 1.0 - 1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))
+    u_others, m_others = [u[c] for c in others], [m[c] for c in others]
+    block_prior = estimate_prior(levels[:, others], u_others, m_others) if others else 0.0
+    llr = log_bayes_factors(levels[:, others], u_others, m_others)
+    # No other comparison: nothing tells the pairs apart, each is as likely one as the other.
+    non_match = (1.0 - match_probability(block_prior, llr) if others
+                 else np.full(len(levels), 0.5))
     non_match_pairs = float(non_match[known_k].sum())
     sample_agreeing = agree_share * sample_pairs
     if non_match_pairs <= sample_agreeing:
@@ -226,8 +229,7 @@ def u_within_block(levels: np.ndarray, k: int, rare: list[int], u: list[np.ndarr
     record = {"block_pairs": len(levels), "block_prior": float(block_prior),
               "non_match_pairs": non_match_pairs,
               "agree_share": float(agree_share),
-              "within_block": {int(r): float(within[r]) for r in rare},
-              "u_random_sample": {int(r): float(u[k][r]) for r in rare}}
+              "within_block": {int(r): float(within[r]) for r in rare}}
     return new, within, record
 
 
