@@ -323,12 +323,15 @@ def train(training: TrainingSpec, comparisons: Sequence[LevelComparison], levels
     total_pairs = n_left * (n_left - 1) / 2 if n_right is None else n_left * n_right
     rare_record = None
     known = None if candidates is None else (*candidates, levels)
+    blocked: dict[tuple[str, ...], np.ndarray] = {}  # a rule's pairs' levels, made once
 
     def block_levels(rule: BlockingRule) -> np.ndarray:
         if block is None:
             raise ValueError("EM sessions and u_within_block need the pairs of their "
                              "blocking rules (block)")
-        return known_levels(block(rule), compare, known)
+        if rule.columns not in blocked:
+            blocked[rule.columns] = known_levels(block(rule), compare, known)
+        return blocked[rule.columns]
 
     def fit_m(u: list[np.ndarray], conditional: Sequence[ConditionalU] = ()
               ) -> tuple[list[np.ndarray], float, object, list]:
