@@ -402,15 +402,8 @@ class ModelSpec(Strict):
         if self.training.prior_from is not None:
             anchors.append((("training", "prior_from"), self.training.prior_from))
         for where, rule in anchors:
-            if rule.comparison not in built:
-                raise Problem((*where, "comparison"),
-                              f"there is no comparison named '{rule.comparison}'",
-                              suggest(rule.comparison, names, noun="the comparisons"))
-            levels = level_names(built[rule.comparison])
-            if rule.level not in levels:
-                raise Problem((*where, "level"), f"comparison {rule.comparison} has no "
-                              f"level '{rule.level}'", suggest(rule.level, levels,
-                                                               noun="its levels"))
+            _known_levels(built, rule.comparison, (*where, "comparison"),
+                          [((*where, "level"), rule.level)])
         self._check_columns(built)
         self._check_u_within_block(built)
         return self
@@ -418,7 +411,6 @@ class ModelSpec(Strict):
     def _check_u_within_block(self, built: dict[str, LevelComparison]) -> None:
         """Each `u_within_block` entry names a comparison, levels of it (not every one: the
         others take up the rest of u), and a block that agrees on `agree_on`."""
-        names = list(built)
         for e, entry in enumerate(self.training.u_within_block):
             where = ("training", "u_within_block", e)
             for key, noun in (("levels", "level"), ("agree_on", "column")):
@@ -430,16 +422,9 @@ class ModelSpec(Strict):
                     twice = next(v for v in values if values.count(v) > 1)
                     raise Problem((*where, key), f"'{twice}' is listed twice",
                                   f"list each {noun} once.")
-            if entry.comparison not in built:
-                raise Problem((*where, "comparison"),
-                              f"there is no comparison named '{entry.comparison}'",
-                              suggest(entry.comparison, names, noun="the comparisons"))
-            levels = level_names(built[entry.comparison])
-            for v, level in enumerate(entry.levels):
-                if level not in levels:
-                    raise Problem((*where, "levels", v), f"comparison {entry.comparison} has "
-                                  f"no level '{level}'", suggest(level, levels,
-                                                                 noun="its levels"))
+            levels = _known_levels(built, entry.comparison, (*where, "comparison"),
+                                   [((*where, "levels", v), level)
+                                    for v, level in enumerate(entry.levels)])
             if len(set(entry.levels)) == len(levels):
                 raise Problem((*where, "levels"), "every level is listed",
                               "list only the rare levels: the others keep the random "
@@ -528,6 +513,23 @@ class ModelSpec(Strict):
 
 def _rule_dict(rule: BlockingRule) -> dict[str, Any]:
     return {"name": rule.name, "columns": list(rule.columns)}
+
+
+def _known_levels(built: dict[str, LevelComparison], comparison: str,
+                  where: tuple[str | int, ...],
+                  levels: list[tuple[tuple[str | int, ...], str]]) -> tuple[str, ...]:
+    """The level names of `comparison` (a name among `built`), once each (where, level) of
+    `levels` is one of them; otherwise the Problem at that key, with the names to choose
+    from."""
+    if comparison not in built:
+        raise Problem(where, f"there is no comparison named '{comparison}'",
+                      suggest(comparison, list(built), noun="the comparisons"))
+    names = level_names(built[comparison])
+    for at, level in levels:
+        if level not in names:
+            raise Problem(at, f"comparison {comparison} has no level '{level}'",
+                          suggest(level, names, noun="its levels"))
+    return names
 
 
 def _unique(names: list[str], key: str, noun: str) -> None:
