@@ -111,12 +111,18 @@ def agreeing_pairs(left: pd.DataFrame, right: pd.DataFrame | None, columns: Sequ
     sizes without making a pair and without `max_block_pairs`: the numerator of P(agree)
     for `estimate.u_within_block`."""
     codes_left, codes_right = key_codes(left, right, columns, column_codes)
+    return int(pairs_per_block(codes_left, codes_right, right is None).sum())
+
+
+def pairs_per_block(codes_left: np.ndarray, codes_right: np.ndarray,
+                    dedupe: bool) -> np.ndarray:
+    """Per block code (int64, one per code 0 … max), the pairs its records make: link,
+    size_left × size_right; dedupe, n(n−1)/2. Records with code -1 are in no block."""
     n_codes = int(max(codes_left.max(initial=-1), codes_right.max(initial=-1))) + 1
-    size_left = np.bincount(codes_left[codes_left >= 0], minlength=n_codes).astype(np.int64)
-    if right is None:
-        return int((size_left * (size_left - 1) // 2).sum())
-    size_right = np.bincount(codes_right[codes_right >= 0], minlength=n_codes)
-    return int((size_left * size_right.astype(np.int64)).sum())
+    size_left = np.bincount(codes_left[codes_left >= 0], minlength=n_codes)
+    if dedupe:
+        return size_left * (size_left - 1) // 2
+    return size_left * np.bincount(codes_right[codes_right >= 0], minlength=n_codes)
 
 
 @dataclass(frozen=True)
@@ -142,13 +148,8 @@ def pass_codes(left: pd.DataFrame, right: pd.DataFrame | None, columns: Sequence
     n(n−1)/2) or no pair at all (no partner on the other side). None: no limit."""
     codes_left, codes_right = key_codes(left, right, columns, column_codes)
     dedupe = right is None
-    n_codes = int(max(codes_left.max(initial=-1), codes_right.max(initial=-1))) + 1
-    size_left = np.bincount(codes_left[codes_left >= 0], minlength=n_codes)
-    if dedupe:
-        pairs_in_block = size_left * (size_left - 1) // 2
-    else:
-        pairs_in_block = size_left * np.bincount(codes_right[codes_right >= 0],
-                                                 minlength=n_codes)
+    pairs_in_block = pairs_per_block(codes_left, codes_right, dedupe)
+    n_codes = len(pairs_in_block)
     too_big = (np.zeros(n_codes, dtype=bool) if max_block_pairs is None
                else pairs_in_block > max_block_pairs)
     usable = np.r_[(pairs_in_block > 0) & ~too_big, False]  # code -1 reads the trailing False
