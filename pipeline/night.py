@@ -156,6 +156,7 @@ def run_night(request: NightRequest, runner: StageRunner = call_stage) -> NightR
             checks = stage("validate", stages.validate, loaded, normalised, as_of, config,
                            request.state_dir, bool(inputs.members), scratch)
             loaded = stages.without_rows(loaded)  # read by normalise and validate only
+            normalised = stages.for_later_stages(normalised)  # the columns read from here
             roster_pass = None
             try:
                 with _executor(request.engine, request.dask_address, scratch) as executor:
