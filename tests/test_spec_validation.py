@@ -374,7 +374,7 @@ def test_u_within_block_names_what_the_spec_has() -> None:
     (rare,) = spec.training.u_within_block
     assert rare.block.columns == ("birth", "surname_py")  # resolved by name
     assert spec.to_dict()["training"]["u_within_block"] == [{
-        "comparison": "id_number", "levels": ["one_edit", "first15", "birth_part"],
+        "comparison": "id_number", "levels": ["exact", "one_edit", "first15", "birth_part"],
         "agree_on": ["birth"], "block": {"name": "birth_surname",
                                          "columns": ["birth", "surname_py"]}}]
     assert "u_within_block" not in load_spec("union_civil").to_dict()["training"]
