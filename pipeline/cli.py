@@ -90,7 +90,20 @@ def build_parser() -> argparse.ArgumentParser:
     from pipeline.review.cli import add_parser as add_review_parser  # light: no pandas
 
     add_review_parser(commands)
+    _debug_everywhere(commands)
     return parser
+
+
+def _debug_everywhere(commands: argparse._SubParsersAction) -> None:
+    """`--debug` after the command too (`bidui run … --debug`, `bidui review record --debug`),
+    as operators type it: each subcommand, nested ones included, accepts it. Its default is
+    SUPPRESS, so a subcommand without it leaves the top-level flag as it was given."""
+    for sub in commands.choices.values():
+        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                         help="show tracebacks of internal errors")
+        for action in sub._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _debug_everywhere(action)
 
 
 def night_request(args: argparse.Namespace):

@@ -45,6 +45,36 @@ def test_dask_address_needs_the_dask_engine(tmp_path, capsys) -> None:
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_shows_an_internal_error_wherever_it_is_typed(monkeypatch, tmp_path, capsys,
+                                                            where: str) -> None:
+    """`bidui --debug evaluate …` and `bidui evaluate … --debug` both raise the internal
+    error; without it the command says "internal error" and exits 70."""
+    import pipeline.cli as cli
+
+    def broken(args):
+        raise ZeroDivisionError("an internal fault")
+
+    monkeypatch.setitem(cli.COMMANDS, "evaluate", broken)
+    monkeypatch.setenv("BIDUI_DEBUG", "")  # main sets it with --debug: restored after
+    monkeypatch.delenv("BIDUI_DEBUG")
+    command = ["evaluate", "--run", str(tmp_path), "--truth", str(tmp_path)]
+    assert cli.main(command) == cli.INTERNAL_ERROR_EXIT
+    assert "internal error (ZeroDivisionError)" in capsys.readouterr().err
+    with pytest.raises(ZeroDivisionError):
+        cli.main(["--debug", *command] if where == "before" else [*command, "--debug"])
+
+
+def test_every_subcommand_accepts_debug_and_keeps_the_top_level_flag() -> None:
+    from pipeline.cli import build_parser
+
+    parser = build_parser()
+    run = ["run", "--union", "u.csv", "--civil", "c.csv", "--out", "o"]
+    assert parser.parse_args(["--debug", *run]).debug is True
+    assert parser.parse_args(run).debug is False
+    assert parser.parse_args(["review", "import", "--state", "s", "f.xlsx", "--debug"]).debug
+
+
 def test_bench_is_a_hidden_alias_of_the_benchmarks_entry_point(monkeypatch) -> None:
     import benchmarks.cli
     from pipeline.cli import main
