@@ -7,7 +7,9 @@ rename of the old folder aside and a rename of the new one into place (a crash b
 leaves the old night beside DIR as `.DIR.previous-*`, never a partial set inside DIR).
 
 A DIR that already holds files that are not a bidui output set is refused: publishing replaces
-the whole folder, and a user's unrelated files must never be swept away.
+the whole folder, and a user's unrelated files must never be swept away. So is a previous output
+set into which someone has put something no night wrote (another run's output folder, notes),
+for the same reason.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import contextlib
 import ctypes
 import ctypes.util
 import fcntl
+import fnmatch
+import json
 import os
 import shutil
 import tempfile
@@ -25,6 +29,16 @@ from pathlib import Path
 from pipeline.errors import OutputError
 
 MARKER = "manifest.json"
+# Every entry a night writes into DIR: the files the report stage lists under the manifest's
+# `outputs` (whichever options ran) and the four it writes beside them. Checked against a
+# published night by tests/test_publish.py.
+NIGHT_ENTRIES = frozenset({
+    "links.parquet", "link_evidence.parquet", "member_links.parquet", "discrepancies.parquet",
+    "discrepancies.xlsx", "quarantine.parquet", "field_issues.parquet", "review.xlsx",
+    "review_import.parquet", MARKER, "report.html", "link_model.json", "validation"})
+# What office programs put beside a file they have open (Excel and WPS `~$review.xlsx`,
+# LibreOffice `.~lock.review.xlsx#`): an analyst with review.xlsx open never stops a night.
+OFFICE_LOCKS = ("~$*", ".~lock.*#")
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
@@ -87,6 +101,32 @@ def check_target(target: Path) -> None:
             f"the output folder {target} is not empty and does not hold a bidui output set "
             "(no manifest.json); publishing replaces the whole folder.",
             "pass an empty or new folder to --out, or one that a previous bidui run wrote.")
+    foreign = foreign_entries(target) if target.is_dir() else []
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more"
+                                          if len(foreign) > 5 else "")
+        raise OutputError(
+            f"the output folder {target} holds {len(foreign)} entries that no bidui night "
+            f"wrote ({shown}); publishing replaces the whole folder and would delete them.",
+            "move them out of that folder (another run's --out belongs beside it, e.g. "
+            "out-case-01, not inside it), or pass another --out.")
+
+
+def foreign_entries(target: Path) -> list[str]:
+    """The names (sorted) in a previous output set that no night wrote: neither one of
+    `NIGHT_ENTRIES` nor listed under its manifest's `outputs` (an older version's file) nor an
+    office program's lock file (`OFFICE_LOCKS`). [] for a folder without a manifest."""
+    if not (target / MARKER).exists():
+        return []
+    known = set(NIGHT_ENTRIES)
+    try:
+        outputs = json.loads((target / MARKER).read_text(encoding="utf-8")).get("outputs")
+        known |= set(outputs) if isinstance(outputs, dict) else set()
+    except (OSError, ValueError, AttributeError):  # a damaged manifest: the fixed list only
+        pass
+    return sorted(entry.name for entry in target.iterdir()
+                  if entry.name not in known
+                  and not any(fnmatch.fnmatchcase(entry.name, p) for p in OFFICE_LOCKS))
 
 
 @contextlib.contextmanager
