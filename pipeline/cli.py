@@ -122,9 +122,25 @@ PRELOAD = ("flows.nightly", "pipeline.stages", "pipeline.validate.stage",
            "pipeline.link.comparisons.kernels")
 
 
+def check_input_paths(paths: list[Path]) -> None:
+    """Every input of a `bidui run`, checked before Prefect starts, so that a mistyped path
+    fails at once (exit 2) rather than after the server's start-up: each exists and is what
+    its extension says (`readers.input_kind`, as ingest checks it). InputError; when several
+    files do not exist, one message names them all."""
+    from pipeline.ingest.readers import input_kind
+
+    missing = [str(path) for path in paths if not Path(path).exists()]
+    if len(missing) > 1:
+        raise InputError(f"{len(missing)} input files do not exist: {', '.join(missing)}.",
+                         "check the paths given on the command line.")
+    for path in paths:
+        input_kind(Path(path))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     request = night_request(args)
     request.check()
+    check_input_paths([*request.union, *request.civil, *request.members])
     # The configuration and the linking specs it names are validated before any work (and
     # before Prefect starts): a bad one exits 2 naming the file, the key and the fix.
     config = load_config(args.config)

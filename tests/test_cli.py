@@ -75,6 +75,28 @@ def test_every_subcommand_accepts_debug_and_keeps_the_top_level_flag() -> None:
     assert parser.parse_args(["review", "import", "--state", "s", "f.xlsx", "--debug"]).debug
 
 
+def test_missing_inputs_are_all_named_before_prefect_starts(monkeypatch, tmp_path,
+                                                           capsys) -> None:
+    import flows.server
+    from pipeline.cli import main
+
+    started = []
+    monkeypatch.setattr(flows.server, "start_early", lambda: started.append(1))
+    union, civil = tmp_path / "nope.xlsx", tmp_path / "nope2.csv"
+    code = main(["run", "--union", str(union), "--civil", str(civil), "--out",
+                 str(tmp_path / "o"), "--as-of", "2026-06-30"])
+    assert code == 2 and not started
+    err = capsys.readouterr().err
+    assert "2 input files do not exist" in err and str(union) in err and str(civil) in err
+    civil.write_text("家庭编号\nC1\n", encoding="utf-8")
+    (tmp_path / "roster.xlsx").write_text("x", encoding="utf-8")  # text, not a workbook
+    code = main(["run", "--union", str(civil), "--civil", str(civil), "--members",
+                 str(tmp_path / "roster.xlsx"), "--out", str(tmp_path / "o")])
+    assert code == 2 and not started  # one bad input: its own message, as ingest gives it
+    assert "roster.xlsx" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
 def test_bench_is_a_hidden_alias_of_the_benchmarks_entry_point(monkeypatch) -> None:
     import benchmarks.cli
     from pipeline.cli import main
