@@ -65,6 +65,23 @@ def test_workbook_labels_masks_rounds_and_neutralises(tmp_path) -> None:
     assert plan_rows.error is None and len(plan_rows.rows) == 1
 
 
+def test_a_code_written_as_a_value_is_shown_in_chinese(tmp_path) -> None:
+    """INVALID_ID's union_value is its problem's code in the Parquet (for filtering); the
+    workbook people read shows its Chinese (`VALUES_ZH`); other values are left as written."""
+    from openpyxl import load_workbook
+
+    rows = pd.DataFrame({"union_roll_id": ["R1", "R2", "R3"],
+                         "union_value": ["checksum", "excel_damage", "not-a-code"]})
+    findings = findings_frame("INVALID_ID", "medium", rows, pd.Series(["…"] * 3), NIGHT)
+    findings["status"] = pd.array(["new"] * 3, dtype="string")
+    path = tmp_path / "review.xlsx"
+    workbook.write_review_workbook(findings, path)
+    sheet = load_workbook(path)[workbook.SHEET]
+    column = workbook.HEADERS.index("工会数据") + 1
+    shown = sorted(sheet.cell(r, column).value for r in range(2, 5))
+    assert shown == sorted(["校验位错误", "被 Excel 截断", "not-a-code"])
+
+
 def test_an_empty_night_still_writes_a_workbook(tmp_path) -> None:
     from openpyxl import load_workbook
 

@@ -125,6 +125,8 @@ def _module(name: str = "pipeline.detect.rules.fake_code", **fields) -> types.Mo
     ({"TRUTH_KEY": ("member_id",)}, "TRUTH_KEY"),
     ({"detect": ...}, "declares no detect"),
     ({"detect": "detect"}, "detect"),
+    ({"VALUES_ZH": {"checksum": "checksum"}}, "VALUES_ZH"),
+    ({"VALUES_ZH": [("checksum", "校验位错误")]}, "VALUES_ZH"),
 ])
 def test_a_wrong_declaration_is_refused_naming_module_and_field(fields, complaint) -> None:
     with pytest.raises(RuleError, match=re.escape(complaint)) as refused:
@@ -293,3 +295,10 @@ def test_the_nights_output_suite_accepts_a_new_rule_and_checks_its_declaration(
         finally:
             run.close()
         assert [f.check for f in outcome.failed] == failed
+
+
+def test_invalid_ids_chinese_values_cover_every_problem_it_writes() -> None:
+    from pipeline.detect.rules import invalid_id
+
+    (rule,) = [r for r in rules() if r.code == "INVALID_ID"]
+    assert set(dict(rule.values_zh)) == set(invalid_id.PROBLEM_TEXT)

@@ -117,6 +117,7 @@ def review_rows(findings: pd.DataFrame, people: pd.DataFrame | None = None,
     from pipeline.normalise.districts import district_name
 
     labels = {rule.code: rule.label_zh for rule in rules()}
+    values_zh = {rule.code: dict(rule.values_zh) for rule in rules()}
     masked = {}
     if people is not None and len(people):
         unique = people.drop_duplicates("union_roll_id")
@@ -141,7 +142,8 @@ def review_rows(findings: pd.DataFrame, people: pd.DataFrame | None = None,
             (district_name(district) or district) if district else None, roll,
             _text(name), _text(id_masked), _text(f.civil_case_id), _text(f.civil_member_no),
             _text(f.member_id),
-            *(redact(t) if (t := _text(v)) else None for v in (f.union_value, f.civil_value)),
+            *(redact(values_zh.get(str(f.type), {}).get(t, t)) if (t := _text(v)) else None
+              for v in (f.union_value, f.civil_value)),
             _number(f.match_probability, 2), _number(f.amount_at_risk_yuan, 2),
             redact(t) if (t := _text(f.summary)) else None,
             DECISION_LABELS[PENDING] if before is not None else None,

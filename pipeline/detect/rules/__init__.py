@@ -13,6 +13,9 @@ A rule module declares everything about its code, as module constants:
     TRUTH_KEY  the keys `bidui evaluate` scores it on against the generator's truth, or None
                when the generator plants no truth for it (the findings are only counted)
     detect(ctx) → its findings (`pipeline.detect.finding.findings_frame`)
+    VALUES_ZH  optional: {value: Chinese} for the codes it writes as `union_value` /
+               `civil_value` (INVALID_ID's `checksum`…): the Parquet keeps the code, the review
+               workbook shows the Chinese
 
 `rules()` reads them (checked when read: a wrong field is an error naming the module) and
 everything else derives from it: `detect_all`, the output suite's lists
@@ -74,6 +77,7 @@ class Rule:
     truth_key: tuple[str, ...] | None
     detect: Callable[[DetectContext], pd.DataFrame]
     module: str
+    values_zh: tuple[tuple[str, str], ...] = ()  # VALUES_ZH's items (hashable: rules are cached)
 
     @classmethod
     def from_module(cls, module: ModuleType) -> Rule:
@@ -109,8 +113,14 @@ class Rule:
             raise fail("TRUTH_KEY", "must be None or a tuple of columns among KEYS")
         if not callable(field("detect")):
             raise fail("detect", "must be a function detect(ctx) -> findings")
+        values = getattr(module, "VALUES_ZH", {})
+        if not isinstance(values, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) and _HAN.search(v)
+                for k, v in values.items()):
+            raise fail("VALUES_ZH", "must be a dict of value → Chinese text")
         return cls(code=code, severity=module.SEVERITY, label_zh=label, keys=keys,
-                   money=module.MONEY, truth_key=truth_key, detect=module.detect, module=name)
+                   money=module.MONEY, truth_key=truth_key, detect=module.detect, module=name,
+                   values_zh=tuple(values.items()))
 
 
 def rules() -> tuple[Rule, ...]:

@@ -40,6 +40,13 @@ PROBLEM_TEXT = {
                   "部分地方代码从未公布，号码仍可能正确，请核对身份证原件",
 }
 
+# `union_value` (the problem's code) as the review workbook shows it.
+VALUES_ZH = {
+    "missing": "号码为空", "placeholder": "占位号码", "shared": "多人共用同一号码",
+    "excel_damage": "被 Excel 截断", "format": "格式错误", "checksum": "校验位错误",
+    "birth_date": "出生日期错误", "admin_code": "前六位未见于已公布区划代码",
+}
+
 
 def detect(ctx: DetectContext) -> pd.DataFrame:
     roll = ctx.union
