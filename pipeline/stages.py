@@ -313,6 +313,22 @@ def _people_masked(union: pd.DataFrame) -> pd.DataFrame:
                          "id_masked": mask_ids(union["id_norm"])})
 
 
+def _civil_people_masked(findings: pd.DataFrame, civil: pd.DataFrame) -> pd.DataFrame:
+    """(case id, member no) → masked name and ID of the civil persons named by findings
+    without a roll entry (NOT_ON_HARDSHIP_ROLL), for the review workbook."""
+    wanted = findings.loc[findings["union_roll_id"].isna() & findings["civil_case_id"].notna(),
+                          ["civil_case_id", "civil_member_no"]].astype(str).drop_duplicates()
+    keys = pd.DataFrame({"civil_case_id": civil["case_id"].astype(str).to_numpy(),
+                         "civil_member_no": civil["member_no"].astype(str).to_numpy(),
+                         "position": range(len(civil))})
+    hit = wanted.merge(keys, on=["civil_case_id", "civil_member_no"])
+    rows = civil.iloc[hit["position"].to_numpy()]
+    return pd.DataFrame({"civil_case_id": hit["civil_case_id"].to_numpy(),
+                         "civil_member_no": hit["civil_member_no"].to_numpy(),
+                         "name_masked": mask_names(rows["name"]).to_numpy(),
+                         "id_masked": mask_ids(rows["id_norm"]).to_numpy()})
+
+
 def linked_row_keys(source: Source, links: Links) -> set[str]:
     """Rows of a source that take part in at least one link (for the manifest's accounting)."""
     if source is Source.UNION:
@@ -387,7 +403,8 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
         "review.xlsx": write_review_workbook(
             findings, folder / "review.xlsx",
             people=_people_masked(normalised[Source.UNION].frame),
-            decisions=review.decisions if review is not None else None),
+            decisions=review.decisions if review is not None else None,
+            civil_people=_civil_people_masked(findings, normalised[Source.CIVIL].frame)),
         "review_import.parquet": review_inbox.write_review_import(
             review, folder / "review_import.parquet"),
     }

@@ -82,6 +82,43 @@ def test_a_code_written_as_a_value_is_shown_in_chinese(tmp_path) -> None:
     assert shown == sorted(["校验位错误", "被 Excel 截断", "not-a-code"])
 
 
+def test_a_finding_without_a_roll_entry_shows_the_civil_persons_masked_name(
+        tmp_path) -> None:
+    """NOT_ON_HARDSHIP_ROLL names a civil person (and a member), no roll entry: the workbook
+    shows that person's masked name and ID (`stages._civil_people_masked`), never the
+    full ones; a roll finding keeps the roll entry's."""
+    from openpyxl import load_workbook
+
+    from pipeline import stages
+
+    outreach = findings_frame(
+        "NOT_ON_HARDSHIP_ROLL", "low",
+        pd.DataFrame({"civil_case_id": ["H1", "H2"], "civil_member_no": ["2", "1"],
+                      "member_id": ["M1", "M2"]}), pd.Series(["…", "…"]), NIGHT)
+    roll = findings_frame("HOUSEHOLD_SIZE_MISMATCH", "medium",
+                          pd.DataFrame({"union_roll_id": ["R1"], "civil_case_id": ["H1"],
+                                        "civil_member_no": ["2"]}), pd.Series(["…"]), NIGHT)
+    findings = pd.concat([outreach, roll], ignore_index=True)
+    findings["status"] = pd.array(["new"] * 3, dtype="string")
+    civil = pd.DataFrame({"case_id": ["H1", "H1", "H2"], "member_no": ["1", "2", "1"],
+                          "name": ["王五", "欧阳娜娜", "李四"],
+                          "id_norm": ["110105194912310011", FULL_ID, None]})
+    civil_people = stages._civil_people_masked(findings, civil)
+    assert sorted(civil_people["civil_case_id"]) == ["H1", "H2"]  # only those named
+    people = pd.DataFrame({"union_roll_id": ["R1"], "name_masked": ["张*"],
+                           "id_masked": ["110105********0011"]})
+    path = tmp_path / "review.xlsx"
+    workbook.write_review_workbook(findings, path, people, civil_people=civil_people)
+    sheet = load_workbook(path)[workbook.SHEET]
+    rows = [dict(zip(workbook.HEADERS, (c.value for c in row), strict=True))
+            for row in sheet.iter_rows(min_row=2)]
+    shown = {(r["会员编号"] or r["档案编号"]): (r["姓名"], r["身份证号"]) for r in rows}
+    assert shown["M1"][0] == "欧阳**" and shown["M1"][1].endswith("002X")
+    assert FULL_ID not in str(rows) and "*" in shown["M1"][1]
+    assert shown["M2"] == ("李*", None)
+    assert shown["R1"] == ("张*", "110105********0011")
+
+
 def test_an_empty_night_still_writes_a_workbook(tmp_path) -> None:
     from openpyxl import load_workbook
 

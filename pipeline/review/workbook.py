@@ -111,8 +111,11 @@ def _display_width(text: str) -> int:
 
 
 def review_rows(findings: pd.DataFrame, people: pd.DataFrame | None = None,
-                decisions: pd.DataFrame | None = None) -> list[list[object]]:
-    """The workbook's data rows (HEADERS order): open findings, people-facing values."""
+                decisions: pd.DataFrame | None = None,
+                civil_people: pd.DataFrame | None = None) -> list[list[object]]:
+    """The workbook's data rows (HEADERS order): open findings, people-facing values. The
+    masked name and ID are the roll entry's (`people`) or, for a finding without one
+    (NOT_ON_HARDSHIP_ROLL), the civil-affairs person's (`civil_people`)."""
     from pipeline.detect.rules import rules
     from pipeline.normalise.districts import district_name
 
@@ -124,6 +127,13 @@ def review_rows(findings: pd.DataFrame, people: pd.DataFrame | None = None,
         masked = dict(zip(unique["union_roll_id"].astype(str),
                           zip(unique["name_masked"], unique["id_masked"], strict=True),
                           strict=True))
+    by_person = {}
+    if civil_people is not None and len(civil_people):
+        unique = civil_people.drop_duplicates(["civil_case_id", "civil_member_no"])
+        by_person = dict(zip(zip(unique["civil_case_id"].astype(str),
+                                 unique["civil_member_no"].astype(str), strict=True),
+                             zip(unique["name_masked"], unique["id_masked"], strict=True),
+                             strict=True))
     earlier = {}
     if decisions is not None and len(decisions):
         latest = latest_decisions(decisions)
@@ -132,7 +142,9 @@ def review_rows(findings: pd.DataFrame, people: pd.DataFrame | None = None,
     rows = []
     for f in _open(findings).itertuples(index=False):
         roll = _text(f.union_roll_id)
-        name, id_masked = masked.get(roll, (None, None)) if roll else (None, None)
+        case, member_no = _text(f.civil_case_id), _text(f.civil_member_no)
+        name, id_masked = (masked.get(roll, (None, None)) if roll
+                           else by_person.get((case, member_no), (None, None)))
         pending = _text(getattr(f, "review_decision", None)) == PENDING
         before = earlier.get(f.discrepancy_id) if pending else None
         district = _text(f.district_code)
@@ -140,7 +152,7 @@ def review_rows(findings: pd.DataFrame, people: pd.DataFrame | None = None,
             labels.get(f.type, f.type), SEVERITY_LABELS.get(f.severity, f.severity),
             STATUS_LABELS.get(f.status, f.status), _date(f.first_seen),
             (district_name(district) or district) if district else None, roll,
-            _text(name), _text(id_masked), _text(f.civil_case_id), _text(f.civil_member_no),
+            _text(name), _text(id_masked), case, member_no,
             _text(f.member_id),
             *(redact(values_zh.get(str(f.type), {}).get(t, t)) if (t := _text(v)) else None
               for v in (f.union_value, f.civil_value)),
@@ -157,19 +169,22 @@ def review_rows(findings: pd.DataFrame, people: pd.DataFrame | None = None,
 
 def write_review_workbook(findings: pd.DataFrame, path: Path,
                           people: pd.DataFrame | None = None,
-                          decisions: pd.DataFrame | None = None) -> int:
+                          decisions: pd.DataFrame | None = None,
+                          civil_people: pd.DataFrame | None = None) -> int:
     """Write `review.xlsx` at path; returns the number of finding rows.
 
     `findings`: tonight's tracked findings (with `evidence` and, when present,
     `review_decision`); `people`: union_roll_id → name_masked, id_masked (as the report
-    gets them); `decisions`: tonight's decisions, to fill in the rows awaiting verification."""
+    gets them); `decisions`: tonight's decisions, to fill in the rows awaiting verification;
+    `civil_people`: civil_case_id, civil_member_no → name_masked, id_masked, for the findings
+    without a roll entry."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    rows = review_rows(findings, people, decisions)
+    rows = review_rows(findings, people, decisions, civil_people)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(SHEET)
     letters = {c.header: get_column_letter(i) for i, c in enumerate(COLUMNS, start=1)}
