@@ -234,8 +234,25 @@ def cmd_explain(args: argparse.Namespace) -> int:
                              "completed `bidui run`.", file=str(path))
     model = json.loads(model_path.read_text("utf-8"))
     prior_weight = float(model["models"]["union_civil"]["prior_weight"])
-    print(explain_roll_row(pd.read_parquet(evidence_path), args.roll_id, prior_weight, args.top))
+    print(explain_roll_row(pd.read_parquet(evidence_path), args.roll_id, prior_weight, args.top,
+                           quarantine=_roll_quarantine(args.run / "quarantine.parquet")))
     return 0
+
+
+def _roll_quarantine(path: Path):
+    """The roll's rows of a run's quarantine.parquet (provenance, reason, raw_roll_id only;
+    a roster's many rows are not read), or None without one."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    if not path.exists():
+        return None
+    names = set(pq.read_schema(path).names)
+    if "raw_roll_id" not in names:
+        return None
+    wanted = [c for c in ("source", "source_file", "source_sheet", "source_row", "reason",
+                          "raw_roll_id") if c in names]
+    return pd.read_parquet(path, columns=wanted, filters=[("source", "==", "union")])
 
 
 def cmd_review(args: argparse.Namespace) -> int:

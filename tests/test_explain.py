@@ -79,7 +79,7 @@ def test_labels_come_from_the_comparison_levels() -> None:
 
 def test_unknown_roll_id_says_so() -> None:
     text = explain_roll_row(evidence(), "R9", prior_weight=-13.0)
-    assert text.startswith("档案 R9：本次比对中没有任何民政候选记录")
+    assert text.startswith("档案 R9：本次比对中没有它的民政候选记录")
 
 
 def test_mask_name() -> None:
@@ -91,3 +91,32 @@ def test_mask_name() -> None:
     assert mask_name("阿依古丽·买买提·吐尔逊") == "阿***·***·***"
     assert mask_name("·艾力") == "*·**"
     assert mask_name(None) == ""
+
+
+def test_a_roll_id_without_candidates_says_why_it_may_be_missing() -> None:
+    """A quarantined roll row: where it is and why it was set aside; an id with no pair
+    (or not in the run): says both, and asks to check the id. Typed ids are read as the
+    roll's (full-width forms, spaces)."""
+    quarantine = pd.DataFrame({
+        "source": ["union", "civil"], "source_file": ["roll.xlsx", "civil.csv"],
+        "source_sheet": ["朝阳区", None], "source_row": [7, 3],
+        "reason": ["档案状态为空或无法识别", "家庭编号为空"], "raw_roll_id": ["R9", None]})
+    text = explain_roll_row(evidence(), " Ｒ9 ", prior_weight=-13.0, quarantine=quarantine)
+    assert "被隔离" in text and "roll.xlsx，工作表 朝阳区，第 7 行" in text
+    assert "档案状态为空" in text and "家庭编号为空" not in text
+    text = explain_roll_row(evidence(), "NOPE", prior_weight=-13.0, quarantine=quarantine)
+    assert "没有它的民政候选记录" in text and "不在本次" in text and "请核对档案编号" in text
+    assert "#1" in explain_roll_row(evidence(), "Ｒ1", prior_weight=-13.0)  # read as R1
+
+
+def test_explain_reads_only_the_rolls_quarantined_rows(tmp_path) -> None:
+    from pipeline.cli import _roll_quarantine
+
+    path = tmp_path / "quarantine.parquet"
+    pd.DataFrame({"source": ["members", "union"], "source_file": ["m.csv", "roll.csv"],
+                  "source_sheet": pd.array([None, None], dtype="string"),
+                  "source_row": [4, 3], "reason_code": ["x", "y"], "reason": ["r1", "r2"],
+                  "raw_member_id": ["M1", None], "raw_roll_id": [None, "R9"]}).to_parquet(path)
+    rows = _roll_quarantine(path)
+    assert rows["raw_roll_id"].tolist() == ["R9"] and "raw_member_id" not in rows.columns
+    assert _roll_quarantine(tmp_path / "none.parquet") is None

@@ -86,13 +86,19 @@ def waterfall(pair: pd.Series, prior_weight: float, labels: Labels | None = None
 
 
 def explain_roll_row(evidence: pd.DataFrame, roll_id: str, prior_weight: float,
-                     top: int = 3, labels: Labels | None = None) -> str:
+                     top: int = 3, labels: Labels | None = None,
+                     quarantine: pd.DataFrame | None = None) -> str:
     """The text `bidui explain` prints: the roll row (masked), then its best `top` civil-affairs
-    candidates, strongest first, each with its waterfall and the decision taken."""
-    rows = evidence[evidence["union_roll_id"].astype(str) == str(roll_id)]
+    candidates, strongest first, each with its waterfall and the decision taken.
+
+    `roll_id` is read as the roll's 档案编号 is (spaces trimmed, full-width forms folded). A
+    roll id without candidates: where the run's `quarantine` (quarantine.parquet) holds it,
+    the rows and why they were set aside; else that it had no candidate, or is not in the
+    run's roll at all."""
+    roll_id = _as_roll_id(roll_id)
+    rows = evidence[evidence["union_roll_id"].astype(str) == roll_id]
     if rows.empty:
-        return (f"档案 {roll_id}：本次比对中没有任何民政候选记录"
-                "（与民政数据没有共同的分块键，例如身份证号、出生日期加姓氏、姓名）。")
+        return _without_candidates(roll_id, quarantine)
     rows = rows.sort_values("match_weight", ascending=False, kind="mergesort").head(top)
     first = rows.iloc[0]
     out = [f"档案 {roll_id}  档案登记：{first['union_name_masked']}  {first['union_id_masked']}",
@@ -108,3 +114,31 @@ def explain_roll_row(evidence: pd.DataFrame, roll_id: str, prior_weight: float,
                    f"（{METHOD_NAMES.get(method, method)}）")
         out.extend(waterfall(pair, prior_weight, labels))
     return "\n".join(out)
+
+
+def _as_roll_id(text: str) -> str:
+    """A typed 档案编号 as the roll's normaliser reads it (the `key` kind)."""
+    from pipeline.normalise.fields import KINDS
+
+    value = KINDS["key"]("roll_id", pd.Series([text], dtype=object)).columns["roll_id"].iloc[0]
+    return str(text).strip() if pd.isna(value) else str(value)
+
+
+def _without_candidates(roll_id: str, quarantine: pd.DataFrame | None) -> str:
+    """What to say of a roll id with no candidate pair: its quarantined rows (file, sheet,
+    row, reason), or that it had no candidate or is not in the run's roll."""
+    if quarantine is not None and "raw_roll_id" in quarantine.columns and len(quarantine):
+        set_aside = quarantine[(quarantine["source"].astype(str) == "union")
+                               & (quarantine["raw_roll_id"].astype("string").str.strip()
+                                  == roll_id).fillna(False).astype(bool)]
+        if len(set_aside):
+            lines = [f"档案 {roll_id} 在本次输入中被隔离，未参与比对（见 quarantine.parquet）："]
+            for row in set_aside.itertuples(index=False):
+                sheet = getattr(row, "source_sheet", None)
+                where = f"{row.source_file}" + (f"，工作表 {sheet}" if isinstance(sheet, str)
+                                                 else "") + f"，第 {row.source_row} 行"
+                lines.append(f"  {where}：{row.reason}")
+            return "\n".join(lines)
+    return (f"档案 {roll_id}：本次比对中没有它的民政候选记录。它可能与民政数据没有共同的分块键"
+            "（例如身份证号、出生日期加姓氏、姓名），也可能不在本次的困难职工档案中："
+            "请核对档案编号。")
