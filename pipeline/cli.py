@@ -23,6 +23,14 @@ from pipeline.config import load_config, today_in
 from pipeline.errors import BiduiError, InputError
 
 INTERNAL_ERROR_EXIT = 70
+EXIT_CODES = """exit codes:
+  0   done (bidui run: published)
+  2   an input, the configuration or the command line is wrong (the message says which
+      file, sheet and row, and the fix); a Dask cluster could not be used
+  3   a critical validation failed: nothing was published (see the Data Docs)
+  4   the output folder cannot be written safely (or another run holds it)
+  70  an internal error: nothing was published; run again with --debug
+  130 interrupted (Ctrl-C): nothing was published"""
 
 
 def _date(text: str) -> dt.date:
@@ -33,11 +41,15 @@ def _date(text: str) -> dt.date:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bidui", description="困难职工档案与民政救助数据比对")
+    parser = argparse.ArgumentParser(
+        prog="bidui", description="困难职工档案与民政救助数据比对", epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="run the nightly flow once and publish into --out")
+    run = commands.add_parser("run", help="run the nightly flow once and publish into --out",
+                              epilog=EXIT_CODES,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("--union", nargs="+", type=Path, required=True, metavar="F",
                      help="union hardship roll file(s): CSV, XLSX, XLS, ODS or Parquet "
                           "(a file or a folder)")

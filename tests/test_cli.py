@@ -35,6 +35,19 @@ def test_help_imports_nothing_heavy() -> None:
     assert "bench" not in text  # the benchmarks have their own entry point
 
 
+def test_the_help_lists_every_exit_code_the_command_gives() -> None:
+    import re
+
+    from pipeline import cli, errors
+
+    listed = {int(code) for code in re.findall(r"^  (\d+) ", cli.EXIT_CODES, re.MULTILINE)}
+    given = {0, cli.INTERNAL_ERROR_EXIT, 130} | {
+        kind.exit_code for kind in (errors.BiduiError, errors.InputError, errors.ClusterError,
+                                    errors.GateError, errors.OutputError)}
+    assert listed == given
+    assert "exit codes:" in cli.build_parser().format_help()
+
+
 def test_dask_address_needs_the_dask_engine(tmp_path, capsys) -> None:
     from pipeline.cli import main
 
