@@ -44,7 +44,7 @@ from pipeline.report import outputs, rejected
 from pipeline.report.html_report import render_report
 from pipeline.report.xlsx_export import write_findings_xlsx
 from pipeline.roster.first_pass import RosterPass
-from pipeline.schema import SOURCE_FILE, Source
+from pipeline.schema import SOURCE_FILE, SOURCE_ROW, SOURCE_SHEET, Source
 from pipeline.state import StateSnapshot, StateStore
 
 if TYPE_CHECKING:  # Great Expectations is imported when the validate stage runs
@@ -307,10 +307,28 @@ def _track(findings: pd.DataFrame, state: State, as_of: dt.date) -> TrackedFindi
 
 
 def _people_masked(union: pd.DataFrame) -> pd.DataFrame:
-    """Roll id → masked name and ID, for the people-facing report."""
-    return pd.DataFrame({"union_roll_id": union["roll_id"].astype("string"),
-                         "name_masked": mask_names(union["name"]),
-                         "id_masked": mask_ids(union["id_norm"])})
+    """Roll id → masked name and ID, for the people-facing report, and `location`: where the
+    roll id's rows are (`roll_locations`), for the review workbook."""
+    people = pd.DataFrame({"union_roll_id": union["roll_id"].astype("string"),
+                           "name_masked": mask_names(union["name"]),
+                           "id_masked": mask_ids(union["id_norm"])})
+    people["location"] = people["union_roll_id"].map(roll_locations(union))
+    return people
+
+
+def roll_locations(union: pd.DataFrame) -> dict[str, str]:
+    """Roll id → where its rows are in the files as filed: `文件名 › 工作表 › 第 N 行` (no sheet
+    for a CSV or Parquet file; several rows, as a worker filed twice, joined by `；`), so an
+    analyst finds the entry in a roll split over sheets. Names, not paths; no cell value."""
+    if union.empty:
+        return {}
+    sheets = union[SOURCE_SHEET].astype("string") if SOURCE_SHEET in union.columns \
+        else pd.Series(pd.NA, index=union.index, dtype="string")
+    files = union[SOURCE_FILE].astype(str).map(lambda path: Path(path).name)
+    text = files + sheets.map(lambda s: "" if pd.isna(s) else f" › {s}").astype(str) \
+        + " › 第 " + union[SOURCE_ROW].astype(str) + " 行"
+    grouped = pd.DataFrame({"roll_id": union["roll_id"].astype(str), "text": text})
+    return grouped.groupby("roll_id", sort=False)["text"].agg("；".join).to_dict()
 
 
 def _civil_people_masked(findings: pd.DataFrame, civil: pd.DataFrame) -> pd.DataFrame:

@@ -134,6 +134,7 @@ def round_trip(inputs, tmp_path_factory) -> dict:
 
 def test_review_workbook_is_ready_for_excel(round_trip) -> None:
     from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
 
     first = round_trip["first"]
     book = load_workbook(first.out / "review.xlsx")
@@ -141,7 +142,8 @@ def test_review_workbook_is_ready_for_excel(round_trip) -> None:
     columns = _sheet_columns(sheet)
     assert list(columns) == list(workbook.HEADERS)
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:V{sheet.max_row}"
+    last = get_column_letter(len(workbook.HEADERS))
+    assert sheet.auto_filter.ref == f"A1:{last}{sheet.max_row}"
     validations = sheet.data_validations.dataValidation
     assert len(validations) == 1 and validations[0].type == "list"
     assert validations[0].formula1 == '"确认,驳回,待核实"'

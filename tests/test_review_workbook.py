@@ -34,7 +34,8 @@ def test_workbook_labels_masks_rounds_and_neutralises(tmp_path) -> None:
 
     findings = sample()
     people = pd.DataFrame({"union_roll_id": ["R1"], "name_masked": ["欧阳**"],
-                           "id_masked": ["110105********002X"]})
+                           "id_masked": ["110105********002X"],
+                           "location": ["roll.xlsx › 朝阳区 › 第 12 行"]})
     decisions = pd.DataFrame({
         "discrepancy_id": [findings.loc[1, "discrepancy_id"]], "decision": ["pending"],
         "note": ["等街道回复"], "decided_by": ["张伟"], "decided_at": ["2026-06-30"],
@@ -47,6 +48,8 @@ def test_workbook_labels_masks_rounds_and_neutralises(tmp_path) -> None:
     first, second = rows
     assert (first["问题类型"], first["严重程度"], first["状态"]) == ("家庭人口不一致", "中", "新增")
     assert first["所属区"] == "朝阳区" and first["姓名"] == "欧阳**"
+    assert first[workbook.LOCATION] == "roll.xlsx › 朝阳区 › 第 12 行"
+    assert second[workbook.LOCATION] is None  # R2: not among the people given
     assert first["身份证号"] == "110105********002X"
     assert FULL_ID not in str(first) and "110105********002X" in first["工会数据"]
     assert first["匹配概率"] == 0.57 and first["涉及金额（元/年）"] == 15840.0
@@ -194,3 +197,20 @@ def test_without_a_state_folder_review_import_is_empty(tmp_path) -> None:
     frame = pd.read_parquet(tmp_path / "review_import.parquet")
     assert list(frame.columns) == list(inbox.REFUSED_COLUMNS)
     assert inbox.no_import() == {"imported": 0, "refused": 0, "files": [], "warnings": []}
+
+
+def test_roll_locations_name_the_file_sheet_and_row_of_every_entry() -> None:
+    """A roll split over sheets (and a worker filed twice): each roll id's rows, by file name
+    (not path), sheet and row; a CSV row has no sheet."""
+    from pipeline import stages
+
+    union = pd.DataFrame({
+        "roll_id": ["R1", "R2", "R1", "R3"],
+        "source_file": ["/srv/in/roll.xlsx", "/srv/in/roll.xlsx", "/srv/in/roll.xlsx",
+                        "/srv/in/more.csv"],
+        "source_sheet": pd.array(["朝阳区", "海淀区", "海淀区", None], dtype="string"),
+        "source_row": [5, 7, 9, 2]})
+    assert stages.roll_locations(union) == {
+        "R1": "roll.xlsx › 朝阳区 › 第 5 行；roll.xlsx › 海淀区 › 第 9 行",
+        "R2": "roll.xlsx › 海淀区 › 第 7 行", "R3": "more.csv › 第 2 行"}
+    assert stages.roll_locations(union.iloc[:0]) == {}

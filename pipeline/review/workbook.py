@@ -32,6 +32,7 @@ OPEN_STATUSES = ("new", "persisting")
 # The headers analysts fill, and the hidden ones read back (see inbox.HEADERS for aliases).
 DECISION, NOTE, REVIEWER, DATE = "处理结果", "备注", "处理人", "处理日期"
 ID, EVIDENCE = "问题编号", "依据"
+LOCATION = "档案所在位置"  # file › sheet › row of the roll entry (stages.roll_locations)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Column:
 COLUMNS = (
     Column("问题类型"), Column("严重程度", 9), Column("状态", 8),
     Column("首次发现", 11, "yyyy-mm-dd"), Column("所属区"), Column("档案编号"),
+    Column(LOCATION),
     Column("姓名", 9), Column("身份证号", 20), Column("民政家庭编号"), Column("成员序号", 9),
     Column("会员编号"), Column("工会数据"), Column("民政数据"),
     Column("匹配概率", 9, "0.00"), Column("涉及金额（元/年）", 14, "#,##0.00"),
@@ -121,12 +123,15 @@ def review_rows(findings: pd.DataFrame, people: pd.DataFrame | None = None,
 
     labels = {rule.code: rule.label_zh for rule in rules()}
     values_zh = {rule.code: dict(rule.values_zh) for rule in rules()}
-    masked = {}
+    masked, located = {}, {}
     if people is not None and len(people):
         unique = people.drop_duplicates("union_roll_id")
         masked = dict(zip(unique["union_roll_id"].astype(str),
                           zip(unique["name_masked"], unique["id_masked"], strict=True),
                           strict=True))
+        if "location" in unique.columns:
+            located = dict(zip(unique["union_roll_id"].astype(str), unique["location"],
+                               strict=True))
     by_person = {}
     if civil_people is not None and len(civil_people):
         unique = civil_people.drop_duplicates(["civil_case_id", "civil_member_no"])
@@ -152,6 +157,7 @@ def review_rows(findings: pd.DataFrame, people: pd.DataFrame | None = None,
             labels.get(f.type, f.type), SEVERITY_LABELS.get(f.severity, f.severity),
             STATUS_LABELS.get(f.status, f.status), _date(f.first_seen),
             (district_name(district) or district) if district else None, roll,
+            _text(located.get(roll)) if roll else None,
             _text(name), _text(id_masked), case, member_no,
             _text(f.member_id),
             *(redact(values_zh.get(str(f.type), {}).get(t, t)) if (t := _text(v)) else None
