@@ -89,6 +89,10 @@ def test_something_put_into_a_previous_output_set_is_refused_and_kept(tmp_path: 
     assert "2 entries" in text and ".case-01.lock, case-01" in text and "beside it" in text
     assert (out / "case-01" / "manifest.json").exists() and (out / ".case-01.lock").exists()
     assert (out / "manifest.json").read_text() == "one"
+    (out / ".case-01.lock").unlink()
+    with staging_folder(out) as staging, pytest.raises(OutputError, match="1 entry that"):
+        night(staging, "two")
+        publish(staging, out)
 
 
 def test_office_lock_files_and_an_older_versions_outputs_do_not_stop_a_night(

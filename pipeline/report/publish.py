@@ -106,8 +106,10 @@ def check_target(target: Path) -> None:
         shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more"
                                           if len(foreign) > 5 else "")
         raise OutputError(
-            f"the output folder {target} holds {len(foreign)} entries that no bidui night "
-            f"wrote ({shown}); publishing replaces the whole folder and would delete them.",
+            f"the output folder {target} holds {len(foreign)} "
+            f"{'entry' if len(foreign) == 1 else 'entries'} that no bidui night wrote "
+            f"({shown}); publishing replaces the whole folder and would delete "
+            f"{'it' if len(foreign) == 1 else 'them'}.",
             "move them out of that folder (another run's --out belongs beside it, e.g. "
             "out-case-01, not inside it), or pass another --out.")
 
