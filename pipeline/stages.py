@@ -408,6 +408,7 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
     field_issues = rejected.field_issue_frames(loaded, normalised,
                                                rejects and rejects.field_issues)
     links_frame = _links_output(links_with_keys)
+    people = _people_masked(normalised[Source.UNION].frame)  # the workbook's and the page's
     written = {
         "links.parquet": outputs.write_parquet(links_frame, folder / "links.parquet"),
         "link_evidence.parquet": outputs.write_parquet(_links_output(links.evidence),
@@ -420,7 +421,7 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
                                                              folder / "field_issues.parquet"),
         "review.xlsx": write_review_workbook(
             findings, folder / "review.xlsx",
-            people=_people_masked(normalised[Source.UNION].frame),
+            people=people,
             decisions=review.decisions if review is not None else None,
             civil_people=_civil_people_masked(findings, normalised[Source.CIVIL].frame)),
         "review_import.parquet": review_inbox.write_review_import(
@@ -472,7 +473,7 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
     outputs.write_validation_docs(checks, folder / "validation")
     manifest["validation"] = checks.summary()
     (folder / "report.html").write_text(render_report(
-        manifest, findings, _people_masked(normalised[Source.UNION].frame), tracked.resolved,
+        manifest, findings, people, tracked.resolved,
         dismissed=getattr(tracked, "dismissed", None)), encoding="utf-8")
     outputs.write_json(manifest, folder / "manifest.json")
     checks.close()
