@@ -123,22 +123,10 @@ def review_rows(findings: pd.DataFrame, people: pd.DataFrame | None = None,
 
     labels = {rule.code: rule.label_zh for rule in rules()}
     values_zh = {rule.code: dict(rule.values_zh) for rule in rules()}
-    masked, located = {}, {}
-    if people is not None and len(people):
-        unique = people.drop_duplicates("union_roll_id")
-        masked = dict(zip(unique["union_roll_id"].astype(str),
-                          zip(unique["name_masked"], unique["id_masked"], strict=True),
-                          strict=True))
-        if "location" in unique.columns:
-            located = dict(zip(unique["union_roll_id"].astype(str), unique["location"],
-                               strict=True))
-    by_person = {}
-    if civil_people is not None and len(civil_people):
-        unique = civil_people.drop_duplicates(["civil_case_id", "civil_member_no"])
-        by_person = dict(zip(zip(unique["civil_case_id"].astype(str),
-                                 unique["civil_member_no"].astype(str), strict=True),
-                             zip(unique["name_masked"], unique["id_masked"], strict=True),
-                             strict=True))
+    masked = _by_key(people, ["union_roll_id"], ["name_masked", "id_masked"])
+    located = _by_key(people, ["union_roll_id"], ["location"])
+    by_person = _by_key(civil_people, ["civil_case_id", "civil_member_no"],
+                        ["name_masked", "id_masked"])
     earlier = {}
     if decisions is not None and len(decisions):
         latest = latest_decisions(decisions)
@@ -148,7 +136,7 @@ def review_rows(findings: pd.DataFrame, people: pd.DataFrame | None = None,
     for f in _open(findings).itertuples(index=False):
         roll = _text(f.union_roll_id)
         case, member_no = _text(f.civil_case_id), _text(f.civil_member_no)
-        name, id_masked = (masked.get(roll, (None, None)) if roll
+        name, id_masked = (masked.get((roll,), (None, None)) if roll
                            else by_person.get((case, member_no), (None, None)))
         pending = _text(getattr(f, "review_decision", None)) == PENDING
         before = earlier.get(f.discrepancy_id) if pending else None
@@ -157,7 +145,7 @@ def review_rows(findings: pd.DataFrame, people: pd.DataFrame | None = None,
             labels.get(f.type, f.type), SEVERITY_LABELS.get(f.severity, f.severity),
             STATUS_LABELS.get(f.status, f.status), _date(f.first_seen),
             (district_name(district) or district) if district else None, roll,
-            _text(located.get(roll)) if roll else None,
+            _text(located.get((roll,), (None,))[0]) if roll else None,
             _text(name), _text(id_masked), case, member_no,
             _text(f.member_id),
             *(redact(values_zh.get(str(f.type), {}).get(t, t)) if (t := _text(v)) else None
@@ -173,6 +161,17 @@ def review_rows(findings: pd.DataFrame, people: pd.DataFrame | None = None,
     return rows
 
 
+def _by_key(frame: pd.DataFrame | None, keys: list[str], values: list[str]
+            ) -> dict[tuple[str, ...], tuple]:
+    """(the `keys` columns as text) → the `values` columns, first row per key; {} without a
+    frame or without every values column (an older caller's `people` has no location)."""
+    if frame is None or not len(frame) or not set(values) <= set(frame.columns):
+        return {}
+    unique = frame.drop_duplicates(keys)
+    return dict(zip(zip(*(unique[k].astype(str) for k in keys), strict=True),
+                    zip(*(unique[v] for v in values), strict=True), strict=True))
+
+
 def write_review_workbook(findings: pd.DataFrame, path: Path,
                           people: pd.DataFrame | None = None,
                           decisions: pd.DataFrame | None = None,
@@ -180,10 +179,10 @@ def write_review_workbook(findings: pd.DataFrame, path: Path,
     """Write `review.xlsx` at path; returns the number of finding rows.
 
     `findings`: tonight's tracked findings (with `evidence` and, when present,
-    `review_decision`); `people`: union_roll_id → name_masked, id_masked (as the report
-    gets them); `decisions`: tonight's decisions, to fill in the rows awaiting verification;
-    `civil_people`: civil_case_id, civil_member_no → name_masked, id_masked, for the findings
-    without a roll entry."""
+    `review_decision`); `people`: union_roll_id → name_masked, id_masked and, when
+    given, location (as the report gets them); `decisions`: tonight's decisions, to fill
+    in the rows awaiting verification; `civil_people`: civil_case_id, civil_member_no →
+    name_masked, id_masked, for the findings without a roll entry."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
