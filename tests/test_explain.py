@@ -107,6 +107,9 @@ def test_a_roll_id_without_candidates_says_why_it_may_be_missing() -> None:
     text = explain_roll_row(evidence(), "NOPE", prior_weight=-13.0, quarantine=quarantine)
     assert "没有它的民政候选记录" in text and "不在本次" in text and "请核对档案编号" in text
     assert "#1" in explain_roll_row(evidence(), "Ｒ1", prior_weight=-13.0)  # read as R1
+    filed = quarantine.assign(raw_roll_id=["Ｒ8 ", None])  # the raw cell read the same way
+    assert "被隔离" in explain_roll_row(evidence(), "R8", prior_weight=-13.0,
+                                     quarantine=filed)
 
 
 def test_explain_reads_only_the_rolls_quarantined_rows(tmp_path) -> None:

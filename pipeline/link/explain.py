@@ -116,11 +116,17 @@ def explain_roll_row(evidence: pd.DataFrame, roll_id: str, prior_weight: float,
     return "\n".join(out)
 
 
-def _as_roll_id(text: str) -> str:
-    """A typed 档案编号 as the roll's normaliser reads it (the `key` kind)."""
+def _as_roll_ids(values: pd.Series) -> pd.Series:
+    """档案编号 as the roll's normaliser reads them (the `key` kind: spaces trimmed,
+    full-width forms folded), string dtype, <NA> for a blank."""
     from pipeline.normalise.fields import KINDS
 
-    value = KINDS["key"]("roll_id", pd.Series([text], dtype=object)).columns["roll_id"].iloc[0]
+    return KINDS["key"]("roll_id", values.astype(object)).columns["roll_id"].astype("string")
+
+
+def _as_roll_id(text: str) -> str:
+    """A typed 档案编号 as the roll's normaliser reads it (`_as_roll_ids`)."""
+    value = _as_roll_ids(pd.Series([text])).iloc[0]
     return str(text).strip() if pd.isna(value) else str(value)
 
 
@@ -129,7 +135,7 @@ def _without_candidates(roll_id: str, quarantine: pd.DataFrame | None) -> str:
     row, reason), or that it had no candidate or is not in the run's roll."""
     if quarantine is not None and "raw_roll_id" in quarantine.columns and len(quarantine):
         set_aside = quarantine[(quarantine["source"].astype(str) == "union")
-                               & (quarantine["raw_roll_id"].astype("string").str.strip()
+                               & (_as_roll_ids(quarantine["raw_roll_id"])
                                   == roll_id).fillna(False).astype(bool)]
         if len(set_aside):
             lines = [f"档案 {roll_id} 在本次输入中被隔离，未参与比对（见 quarantine.parquet）："]
