@@ -144,7 +144,7 @@ def _assert_same(chunked: dict, whole: dict) -> None:
 def test_every_roster_expectation_type_has_a_merge_rule() -> None:
     from pipeline.validate.chunked import MERGE_RULES
 
-    for suite in ("roster", "union_roll"):
+    for suite in ("roster", "union_roll", "civil_exchange"):
         document = json.loads((SUITES / f"{suite}.json").read_text("utf-8"))
         unknown = {e["type"] for e in document["expectations"]} - set(MERGE_RULES)
         assert not unknown, f"{suite}: no merge rule for {sorted(unknown)}"
@@ -166,9 +166,14 @@ def test_a_type_without_merge_rule_is_refused_naming_it(tmp_path: Path) -> None:
         assert run.outcomes == [] and run.labels == {}  # refused before loading anything
     finally:
         run.close()
-    run = _run()
-    try:  # the civil-affairs suite needs rules nobody wrote yet
-        with pytest.raises(UnsupportedExpectation, match="expect_compound_columns_to_be_unique"):
+    document = json.loads((SUITES / "civil_exchange.json").read_text("utf-8"))
+    for expectation in document["expectations"]:  # an option no merge rule is tested with
+        if expectation["type"] == "expect_compound_columns_to_be_unique":
+            expectation["kwargs"]["ignore_row_if"] = "all_values_are_missing"
+    (tmp_path / "civil_exchange.json").write_text(json.dumps(document), encoding="utf-8")
+    run = ValidationRun(load_config(), AS_OF, suites_dir=tmp_path)
+    try:
+        with pytest.raises(UnsupportedExpectation, match="all_values_are_missing"):
             ChunkedSuite(run, "civil_exchange")
     finally:
         run.close()
@@ -230,6 +235,41 @@ def test_union_roll_over_two_sheets_chunked_equals_whole() -> None:
     assert {"roll_id_unique", "household_size_plausible"} <= \
         {f.check for f in whole["outcome"].failed}
     _assert_same(_chunked(view, labels, 5, suite="union_roll"), whole)
+
+
+def _plant_civil(raw: pd.DataFrame) -> None:
+    """Person keys (家庭编号, 成员序号) repeated within a chunk of 7, across chunks and three
+    times; a key with one part missing (ignored by the check, counted as missing); a household
+    covering more people than it has, and one without its size."""
+    n = len(raw)
+    case, member = raw.columns.get_loc("case_id"), raw.columns.get_loc("member_no")
+    for twin, row in ((2, 3), (0, 33), (0, n - 1), (5, n // 2)):
+        raw.iat[row, case], raw.iat[row, member] = raw.iat[twin, case], raw.iat[twin, member]
+    raw.iat[24, case] = raw.iat[25, case]  # same case, other member: no duplicate
+    raw.iat[10, member] = None
+    raw.iat[12, case] = None
+    raw.iat[6, raw.columns.get_loc("covered_size")] = "9"
+    raw.iat[8, raw.columns.get_loc("household_size")] = None
+
+
+@pytest.mark.parametrize("size", [1, 7, 40])
+def test_civil_suite_chunked_equals_whole(size: int) -> None:
+    view, labels = _view(Source.CIVIL, SAMPLE / "civil_exchange.csv", _plant_civil, rows=40)
+    whole = _whole(view, labels, suite="civil_exchange")
+    failed = {f.check for f in whole["outcome"].failed}
+    assert {"person_key_unique", "covered_size_within_household"} <= failed
+    key = whole["stored"]["checks"]["person_key_unique"][1]
+    assert (key["unexpected_count"], key["missing_count"]) == (7, 2)
+    assert whole["stored"]["checks"]["covered_size_within_household"][1][
+        "unexpected_count"] == 1
+    _assert_same(_chunked(view, labels, size, suite="civil_exchange"), whole)
+
+
+def test_civil_suite_chunked_equals_whole_on_the_sample() -> None:
+    view, labels = _view(Source.CIVIL, SAMPLE / "civil_exchange.csv", _plant_civil)
+    whole = _whole(view, labels, suite="civil_exchange")
+    assert "person_key_unique" in {f.check for f in whole["outcome"].failed}
+    _assert_same(_chunked(view, labels, 500, suite="civil_exchange"), whole)
 
 
 def test_validate_chunks_from_raw_and_normalised_chunks() -> None:

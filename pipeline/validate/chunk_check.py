@@ -53,6 +53,30 @@ class ChunkChecks:
     listed: tuple[str, ...]
     provenance: tuple[str, ...]
     hash_key: str
+    # A hashed, counted or listed name that is no column of the view but a compound of some
+    # (`chunked.CompoundUnique`): name -> its columns, valued by `compound_values`.
+    compounds: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def values(self, view: pd.DataFrame, name: str) -> pd.Series:
+        """The view's column `name`, or the compound of that name (`compound_values`)."""
+        columns = dict(self.compounds).get(name)
+        return view[name] if columns is None else compound_values(view, columns)
+
+    def listed_columns(self, name: str) -> list[str]:
+        """The view's columns a listed name shows: itself, or a compound's columns."""
+        return list(dict(self.compounds).get(name, (name,)))
+
+
+def compound_values(view: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
+    """One text per row that is equal for two rows exactly when all `columns` are (each value
+    written with its length, so no separator can make two different tuples equal); missing
+    (<NA>) where any of them is missing, as GX's `ignore_row_if="any_value_is_missing"`.
+    A `string` Series on the view's index."""
+    missing = view[list(columns)].isna().any(axis=1).to_numpy(dtype=bool)
+    parts = [view[c].astype(object).map(str).to_numpy(dtype=object) for c in columns]
+    joined = ["".join(f"{len(v)}:{v}" for v in values) for values in zip(*parts, strict=True)]
+    out = pd.Series(joined, index=view.index, dtype="string")
+    return out.mask(missing)
 
 
 @dataclass
@@ -104,16 +128,17 @@ def check_chunk(view: pd.DataFrame, checks: ChunkChecks,
                 dict(item.result or {}), dict(item.exception_info or {}))
     checked = CheckedChunk(len(view), list(view.columns), view.head(1).copy(), items)
     for column in checks.counted:
-        values = view[column]
+        values = checks.values(view, column)
         checked.counts[column] = (len(values), int(values.isna().sum()))
     for column, _rows in checks.hashed:
-        values = view[column]
+        values = checks.values(view, column)
         if values.notna().any():
             checked.dtypes[column] = str(values.dtype)
         checked.hashes[column] = hash_values(values, checks.hash_key)
     if listing:
         for column in checks.listed:
-            checked.listing[column] = view[[*checks.provenance, column]].copy()
+            checked.listing[column] = view[[*checks.provenance,
+                                            *checks.listed_columns(column)]].copy()
     return checked
 
 
@@ -168,4 +193,4 @@ def validate_batch(batch, suite, checks: ChunkChecks, listing: bool) -> list:
 
 
 __all__ = ["RULE_KEY", "CheckedChunk", "ChunkChecks", "ChunkItem", "check_chunk",
-           "validate_batch", "worker_validator"]
+           "compound_values", "validate_batch", "worker_validator"]

@@ -20,7 +20,10 @@ an expectation added to a suite cannot be merged wrong silently:
 - `Unique` (`expect_column_values_to_be_unique`): hashes with stream positions, and each row's
   provenance and value, go to disk; every row whose value occurs twice or more anywhere in the
   column (across chunks too, as `duplicated(keep=False)`) is unexpected; `mostly` as GX.
-- `ColumnMap` (per-row checks: `…_to_be_between`, `…_to_be_in_set` and the custom
+- `CompoundUnique` (`expect_compound_columns_to_be_unique`, rows with a missing column
+  ignored): `Unique` over each row's compound of the columns (`chunk_check.compound_values`).
+- `ColumnMap` (per-row checks: `…_to_be_between`, `…_to_be_in_set`,
+  `expect_column_pair_values_a_to_be_greater_than_b` and the custom
   expectations of `custom_expectations.py`): GX validates each chunk (not stored); element,
   missing and unexpected counts summed; percentages and success (`mostly`) recomputed as GX's
   `ColumnMapExpectation` does.
@@ -120,6 +123,11 @@ class Rule:
 
     @property
     def counted(self) -> str | None:
+        return None
+
+    @property
+    def compound(self) -> tuple[str, tuple[str, ...]] | None:
+        """(name, columns) when `hashed` and `counted` name a compound of columns."""
         return None
 
     def add(self, chunk: CheckedChunk, first_row: int, item: ChunkItem | None) -> None:
@@ -242,7 +250,52 @@ class Unique(ColumnMap):
         return super().merge(config, hashes, rows)
 
 
+class CompoundUnique(Unique):
+    """`expect_compound_columns_to_be_unique` with `ignore_row_if="any_value_is_missing"`
+    (the only option tested): `Unique` over each row's compound of the columns
+    (`chunk_check.compound_values`: missing where any column is), so a row is unexpected when
+    its whole combination occurs twice or more anywhere in the file."""
+
+    def __init__(self, config: dict, limit: int) -> None:
+        super().__init__(config, limit)
+        ignore = self.kwargs.get("ignore_row_if", "all_values_are_missing")
+        if ignore != "any_value_is_missing":
+            raise UnsupportedExpectation(
+                f"expect_compound_columns_to_be_unique with ignore_row_if={ignore!r} has no "
+                "merge rule (only 'any_value_is_missing' is tested)")
+        self.columns = tuple(self.kwargs["column_list"])
+
+    @property
+    def compound(self) -> tuple[str, tuple[str, ...]]:
+        return f"({', '.join(self.columns)})", self.columns
+
+    @property
+    def hashed(self) -> str | None:
+        return self.compound[0]
+
+    @property
+    def counted(self) -> str | None:
+        return self.compound[0]
+
+    def add(self, chunk: CheckedChunk, first_row: int, item: ChunkItem | None) -> None:
+        element, missing = chunk.counts[self.compound[0]]
+        self.element += element
+        self.missing += missing
+
+    def merge(self, config, hashes, rows) -> Merged:
+        assert hashes is not None
+        counts = hashes.count(self.limit)
+        self.unexpected = counts.duplicated_rows
+        if rows is not None:
+            self.index_columns = list(PROVENANCE)
+            self.index_rows = rows.rows(counts.first_duplicated)
+            self.values = [{c: row[c] for c in self.columns} for row in self.index_rows]
+        return ColumnMap.merge(self, config, hashes, rows)
+
+
 MAP_TYPES = ("expect_column_values_to_be_between", "expect_column_values_to_be_in_set",
+             # per row, as a column map: GX's ColumnPairMapExpectation counts the same way
+             "expect_column_pair_values_a_to_be_greater_than_b",
              *custom_expectations.CUSTOM_EXPECTATIONS)
 # Expectation type -> how it merges. A type missing here is refused (UnsupportedExpectation):
 # add it only with a test comparing chunked and whole-frame results (test_validate_chunked.py).
@@ -250,6 +303,7 @@ MERGE_RULES: dict[str, type[Rule]] = {
     "expect_table_row_count_to_be_between": RowCount,
     "expect_column_unique_value_count_to_be_between": DistinctCount,
     "expect_column_values_to_be_unique": Unique,
+    "expect_compound_columns_to_be_unique": CompoundUnique,
     **dict.fromkeys(MAP_TYPES, ColumnMap),
 }
 
@@ -364,7 +418,8 @@ class ChunkedSuite:
             rows_result_format=ROWS_RESULT_FORMAT, hashed=tuple(with_rows.items()),
             counted=tuple(dict.fromkeys(r.counted for r in self.rules if r.counted)),
             listed=tuple(column for column, rows in with_rows.items() if rows),
-            provenance=tuple(PROVENANCE), hash_key=key)
+            provenance=tuple(PROVENANCE), hash_key=key,
+            compounds=tuple(dict.fromkeys(r.compound for r in self.rules if r.compound)))
         self.samples: dict[str, RowsSpill] = {}
         self.rows = 0
         self.template: pd.DataFrame | None = None
@@ -401,7 +456,7 @@ class ChunkedSuite:
                 if column not in self.samples:
                     self.samples[column] = RowsSpill(
                         self.folder.path / f"rows-{len(self.samples)}.arrow",
-                        [*PROVENANCE, column])
+                        [*PROVENANCE, *self.checks.listed_columns(column)])
                 self.samples[column].add(checked.listing[column], self.rows)
         self.rows += checked.rows
 
@@ -449,9 +504,10 @@ class ChunkedSuite:
         if self.template is not None and columns != list(self.template.columns):
             raise ValueError(f"suite {self.name!r}: a chunk's columns {columns} "
                              f"differ from the first chunk's {list(self.template.columns)}")
-        for column in self.hashes:
-            if column not in columns:
-                raise ValueError(f"suite {self.name!r}: a chunk has no column {column!r}")
+        for name in self.hashes:
+            for column in self.checks.listed_columns(name):
+                if column not in columns:
+                    raise ValueError(f"suite {self.name!r}: a chunk has no column {column!r}")
 
     def _check_dtypes(self, checked: CheckedChunk) -> None:
         for column, dtype in checked.dtypes.items():  # columns with a value: an empty one
