@@ -11,11 +11,12 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from pipeline.normalise.field_issues import field_issue_rows
 from pipeline.normalise.fields import KINDS, Normalised, id_column
-from pipeline.normalise.shared_ids import mark_shared
+from pipeline.normalise.shared_ids import mark_shared, shared_id_rows
 from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_ROW, SOURCE_SHEET, Source
 
 PLANS: dict[Source, dict[str, str]] = {
@@ -120,7 +121,30 @@ def normalise_source(raw: pd.DataFrame, source: Source,
 
     `first_row`: the position of raw's first row in the whole source, when raw is one chunk
     of it (the streamed roster): row keys stay unique over the source. Numbers shared by
-    different people (`shared_ids.mark_shared`) are found within the frame given."""
+    different people (`shared_ids.mark_shared`) are found within the frame given; for a file
+    in chunks, `prepare_source` each chunk, decide over all of them (`shared_ids`), and
+    `finish_source` each with its rows to mark."""
+    prepared = prepare_source(raw, source, as_of, first_row)
+    return finish_source(prepared, shared_id_rows(prepared.frame))
+
+
+@dataclass
+class Prepared:
+    """A frame normalised up to the shared numbers (`prepare_source`): the raw rows, the typed
+    columns (ID fields not yet marked, birth date and sex not yet filled from the ID) and each
+    field's cells not understood."""
+
+    source: Source
+    raw: pd.DataFrame
+    frame: pd.DataFrame
+    issues: list[tuple[str, pd.Series]]
+
+
+def prepare_source(raw: pd.DataFrame, source: Source, as_of: dt.date | None = None,
+                   first_row: int = 0) -> Prepared:
+    """The first half of `normalise_source`: every column typed, nothing depending on other
+    rows. `prepared.frame` is what `shared_ids.shared_id_rows` (or, over chunks,
+    `number_hashes` and `people`) reads."""
     prefix = source.value[0].upper()
     index = raw.index
     columns: dict[str, pd.Series] = {
@@ -141,7 +165,16 @@ def normalise_source(raw: pd.DataFrame, source: Source,
     frame = pd.DataFrame(columns, index=index)
     frame["_max_cell_chars"] = _max_cell_chars(raw, source)
     frame[ISSUES] = _join_issues(issues, index)
-    mark_shared(frame)  # before the birth date and sex are taken from the ID
+    return Prepared(source, raw, frame, issues)
+
+
+def finish_source(prepared: Prepared, shared: np.ndarray) -> NormalisedSource:
+    """The second half of `normalise_source`: the rows in `shared` (n-long bool) marked as
+    carrying a shared number, the birth date and sex filled from the ID, the extra columns
+    added, and the unusable rows split off. `prepared.frame` is changed in place."""
+    raw, frame, source = prepared.raw, prepared.frame, prepared.source
+    index = raw.index
+    mark_shared(frame, shared)  # before the birth date and sex are taken from the ID
     _fill_from_id(frame)
     frame = pd.concat([frame, raw[[c for c in raw.columns if c.startswith("extra:")]]], axis=1)
 
@@ -156,7 +189,7 @@ def normalise_source(raw: pd.DataFrame, source: Source,
     frame = frame.drop(columns="_max_cell_chars")
     return NormalisedSource(source, frame[~bad].reset_index(drop=True),
                             quarantine.reset_index(drop=True),
-                            field_issue_rows(raw, source, PLANS[source], issues))
+                            field_issue_rows(raw, source, PLANS[source], prepared.issues))
 
 
 def _sheets(raw: pd.DataFrame) -> pd.Series:
