@@ -34,7 +34,7 @@ first raised may differ from `load_source`'s (which reads file after file).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -284,3 +284,14 @@ def _conform(frame: pd.DataFrame, columns: list[str], position: int) -> pd.DataF
 
 
 __all__ = ["SourceStream", "fill_down_block", "iter_source_chunks"]
+
+
+def raw_chunks_with_offsets(chunks: Iterable[pd.DataFrame]
+                            ) -> Iterator[tuple[pd.DataFrame, int]]:
+    """Each non-empty chunk with the ordinal of its first row over the source (what
+    `normalise_source(chunk, source, first_row=...)` needs for row keys unique over it)."""
+    first = 0
+    for chunk in chunks:
+        if len(chunk):
+            yield chunk, first
+            first += len(chunk)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.ingest.load import FileInfo
+from pipeline.ingest.stream import raw_chunks_with_offsets
 from pipeline.link.features import person_features
 from pipeline.link.spec import ModelSpec
 from pipeline.link.streamed import POSITION, ChunkObservation, LeftIndex, StreamedLinkage
@@ -257,16 +258,6 @@ def context_for(linkage: StreamedLinkage, as_of: dt.date, validating: bool,
     return FirstPassContext(None if partitioned else linkage.index, linkage.spec,
                             feature_columns(linkage), linkage.sample_size, as_of, validating,
                             list(linkage.index.tf_index))
-
-
-def raw_chunks_with_offsets(chunks: Iterable[pd.DataFrame]
-                            ) -> Iterator[tuple[pd.DataFrame, int]]:
-    """Each non-empty raw chunk with the ordinal of its first row over the roster."""
-    first = 0
-    for chunk in chunks:
-        if len(chunk):
-            yield chunk, first
-            first += len(chunk)
 
 
 def stream_roster(paths: list[Path], civil_features: pd.DataFrame, spec: ModelSpec,

@@ -36,8 +36,7 @@ import dataclasses
 import datetime as dt
 import time
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator
-from itertools import islice
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,14 +44,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.ingest.load import FileInfo
-from pipeline.ingest.pieces import (
-    ParquetPiece,
-    PieceCounts,
-    PiecePlan,
-    PieceRead,
-    plan_parquet_pieces,
-    read_piece,
-)
+from pipeline.ingest.on_dask import read_on_workers, sent_from_here
+from pipeline.ingest.pieces import plan_parquet_pieces
 from pipeline.link.distributed import _sanitised, worker_addresses, workers_of
 from pipeline.link.fellegi_sunter import Model
 from pipeline.link.partitioned import (
@@ -75,7 +68,6 @@ from pipeline.roster.first_pass import (
     _linker,
     context_for,
     first_pass_chunk,
-    raw_chunks_with_offsets,
     roster_chunks,
 )
 from pipeline.roster.join import choose_join, key_records
@@ -325,64 +317,6 @@ class KeyParts:
         for part, _, _ in self.placed:
             part.release()
         self.placed = []
-
-
-def sent_from_here(client: Client, raw_chunks: Iterable[pd.DataFrame]
-                   ) -> Generator[tuple[Future, int], None, None]:
-    """Each raw chunk read here, scattered to a worker: (its future, the ordinal of its first
-    row over the roster)."""
-    for raw, first_row in raw_chunks_with_offsets(raw_chunks):
-        future = client.scatter(raw, hash=False)
-        del raw
-        yield future, first_row
-
-
-def _read(piece: ParquetPiece) -> PieceRead:
-    return _sanitised(read_piece, piece)
-
-
-def _piece_frame(read: PieceRead) -> pd.DataFrame | None:
-    return read.frame
-
-
-def _piece_counts(read: PieceRead) -> tuple[PieceCounts, tuple[str, str, str] | None]:
-    return read.counts, read.error
-
-
-def read_on_workers(client: Client, plan: PiecePlan, ahead: int
-                    ) -> Generator[tuple[Future, int], None, None]:
-    """The roster's Parquet pieces read on the workers (`pieces.read_piece`), in two steps:
-    a worker reads a piece and keeps its frame, only its counts come here; the ordinal of a
-    piece's first data row over the roster (which the row keys are made of) is known once
-    the pieces before it are counted, so each piece's frame is yielded (a future) with that
-    ordinal, in row order. At most `ahead` pieces are read ahead. Pieces without data rows are
-    counted and left out, as the stream leaves out such chunks. Raises the InputError of a
-    piece that cannot be read, in row order (`PiecePlan.add`)."""
-    queue: deque[tuple[ParquetPiece, Future, Future]] = deque()
-    pieces = iter(plan.pieces)
-
-    def submit(count: int) -> None:
-        for piece in islice(pieces, count):
-            read = client.submit(_read, piece, pure=False)
-            queue.append((piece, client.submit(_piece_frame, read, pure=False),
-                          client.submit(_piece_counts, read, pure=False)))
-
-    first_row = 0
-    try:
-        submit(ahead)
-        while queue:
-            piece, frame, counted = queue.popleft()
-            submit(1)
-            counts, error = counted.result()
-            plan.add(piece, counts, error)
-            if counts.rows_data:
-                yield frame, first_row
-                first_row += counts.rows_data
-            del frame, counted
-    finally:
-        for _piece, frame, counted in queue:
-            frame.release()
-            counted.release()
 
 
 def fit_roster_on_dask(client: Client, roster: RosterPass) -> Model:
