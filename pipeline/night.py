@@ -146,20 +146,23 @@ def run_night(request: NightRequest, runner: StageRunner = call_stage) -> NightR
             snapshot = dataclasses.replace(snapshot, decisions=review.decisions)
         inputs = stages.Inputs(union=list(request.union), civil=list(request.civil),
                                members=list(request.members or []))
-        loaded = stage("ingest", stages.ingest, inputs)
-        normalised = stage("normalise", stages.normalise, loaded, as_of)
         # Every temporary file of the night that can hold personal data (the GX project, the
         # roster's spilled chunks and hashes, a local Dask cluster's spill) is in one private
         # folder beside DIR: removed when the night ends, and by the next night's
         # `sweep_orphans` if this one is killed.
         with scratch_folder(out) as scratch:
-            checks = stage("validate", stages.validate, loaded, normalised, as_of, config,
-                           request.state_dir, bool(inputs.members), scratch)
-            loaded = stages.without_rows(loaded)  # read by normalise and validate only
-            normalised = stages.for_later_stages(normalised)  # the columns read from here
-            roster_pass = None
+            roster_pass = checks = None
             try:
                 with _executor(request.engine, request.dask_address, scratch) as executor:
+                    # on a Dask cluster the civil side is read, normalised and validated in
+                    # chunks on the workers (pipeline/civil/on_dask.py)
+                    loaded = stage("ingest", stages.ingest, inputs, executor,
+                                   _civil_chunk_rows(config))
+                    normalised = stage("normalise", stages.normalise, loaded, as_of)
+                    checks = stage("validate", stages.validate, loaded, normalised, as_of,
+                                   config, request.state_dir, bool(inputs.members), scratch)
+                    loaded = stages.without_rows(loaded)  # read by normalise and validate only
+                    normalised = stages.for_later_stages(normalised)  # read from here
                     roster_pass = stage("roster", stages.roster, inputs, normalised, as_of,
                                         config, checks, executor, loaded, request.state_dir,
                                         scratch)
@@ -178,7 +181,8 @@ def run_night(request: NightRequest, runner: StageRunner = call_stage) -> NightR
                     publish(staging, out)
                     timings["publish"] = time.perf_counter() - begun
             except BaseException:
-                checks.close()  # the temporary GX project (report closes it when done)
+                if checks is not None:
+                    checks.close()  # the temporary GX project (report closes it when done)
                 raise
             finally:
                 if roster_pass is not None:
@@ -194,12 +198,20 @@ def run_night(request: NightRequest, runner: StageRunner = call_stage) -> NightR
     return NightResult(manifest=manifest, out=out, timings=timings)
 
 
+def _civil_chunk_rows(config: dict) -> int:
+    """Config `linking.civil_chunk_rows` (the civil side's chunks on a Dask cluster)."""
+    from pipeline.civil.on_dask import CHUNK_ROWS
+
+    return int((config.get("linking") or {}).get("civil_chunk_rows") or CHUNK_ROWS)
+
+
 @contextlib.contextmanager
 def _executor(engine: str, dask_address: str | None, scratch: Path | None = None
               ) -> Iterator[Any]:
-    """None for the local engine; for `--engine dask`, a Dask executor that connects when the
-    roster or link stage first uses it (so a scheduler that cannot be reached fails that
-    stage) and is closed when they are done (a local cluster is stopped). A local cluster's
+    """None for the local engine; for `--engine dask`, a Dask executor that connects when a
+    stage first uses it (the ingest stage, which reads the civil side onto the workers; so a
+    scheduler that cannot be reached fails that stage) and is closed once the link stage is
+    done (a local cluster is stopped). A local cluster's
     workers spill into `scratch`."""
     if engine != "dask":
         yield None

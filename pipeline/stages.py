@@ -65,19 +65,60 @@ class Inputs:
 Links = PeopleLinks
 
 
-def ingest(inputs: Inputs) -> dict[Source, Loaded]:
+def ingest(inputs: Inputs, executor: PairExecutor | None = None, chunk_rows: int | None = None
+           ) -> dict[Source, Loaded]:
     """The roll and civil affairs read whole; the roster's files are only checked here (that
     they exist and are what their extension says: InputError, exit 2, before any work) and
-    read by the roster stage, in chunks."""
+    read by the roster stage, in chunks.
+
+    With a Dask executor the civil-affairs files are read into chunks of `chunk_rows` rows
+    on the workers instead (`civil.on_dask.read_on_dask`; config `linking.civil_chunk_rows`):
+    their entry is a `CivilChunks`, which `normalise` and `validate` work on there."""
     from pipeline.ingest.readers import input_kind
 
-    for path in inputs.members:
+    for path in [*inputs.members, *inputs.civil]:
         input_kind(Path(path))
-    return {source: load_source(paths, source) for source, paths in inputs.by_source().items()}
+    loaded = {Source.UNION: load_source(inputs.union, Source.UNION)}
+    client = _client(executor, "ingest")
+    if client is None:
+        loaded[Source.CIVIL] = load_source(inputs.civil, Source.CIVIL)
+    else:
+        from pipeline.civil.on_dask import CHUNK_ROWS, read_on_dask
+
+        with _cluster_failures("ingest", executor):
+            loaded[Source.CIVIL] = read_on_dask(client, inputs.civil, chunk_rows or CHUNK_ROWS)
+    return loaded
+
+
+def _on_cluster(stage: str, loaded: dict[Source, Loaded]) -> contextlib.AbstractContextManager:
+    """`distributed.cluster_failures(stage)` when a source is held on a Dask cluster."""
+    if not any(getattr(item, "client", None) is not None for item in loaded.values()):
+        return contextlib.nullcontext()
+    from pipeline.link.distributed import cluster_failures
+
+    return cluster_failures(stage)
+
+
+def _client(executor: PairExecutor | None, stage: str) -> Any:
+    """The Dask client of a Dask executor (connecting a lazy one), else None."""
+    if type(executor).__module__ != "pipeline.link.distributed":
+        return None
+    with _cluster_failures(stage, executor):
+        return getattr(executor, "client", None)
 
 
 def normalise(loaded: dict[Source, Loaded], as_of: dt.date) -> dict[Source, NormalisedSource]:
-    return {source: normalise_source(item.frame, source, as_of) for source, item in loaded.items()}
+    """Each source normalised (`normalise_source`); a source read in chunks on the Dask
+    workers (`CivilChunks`) is normalised there, and only the columns later stages read
+    (`CIVIL_READ_LATER`) come here."""
+    out = {}
+    for source, item in loaded.items():
+        if hasattr(item, "normalise"):
+            with _on_cluster("normalise", loaded):
+                out[source] = item.normalise(as_of, CIVIL_READ_LATER)
+        else:
+            out[source] = normalise_source(item.frame, source, as_of)
+    return out
 
 
 def without_rows(loaded: dict[Source, Loaded]) -> dict[Source, Loaded]:
@@ -267,8 +308,9 @@ def validate(loaded: dict[Source, Loaded], normalised: dict[Source, NormalisedSo
     `scratch`: the night's private folder, where the temporary GX project goes."""
     from pipeline.validate.stage import validate_inputs
 
-    return validate_inputs(loaded, normalised, as_of, config, state_dir,
-                           streamed_later=roster_given, workdir=scratch)
+    with _on_cluster("validate", loaded):
+        return validate_inputs(loaded, normalised, as_of, config, state_dir,
+                               streamed_later=roster_given, workdir=scratch)
 
 
 def detect(normalised: dict[Source, NormalisedSource], links: Links, as_of: dt.date,

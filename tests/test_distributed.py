@@ -256,7 +256,7 @@ def test_unreachable_dask_address_fails_the_first_stage_using_it(night, generate
                   "tcp://127.0.0.1:1")
     assert result.returncode == InputError.exit_code
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in result.stderr
-    assert result.failed_stage == "roster"  # the roster's chunks are the first Dask work
+    assert result.failed_stage == "ingest"  # reading the civil side onto the workers: first
     assert not out.exists()  # nothing published
 
 

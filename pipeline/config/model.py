@@ -51,6 +51,9 @@ class Linking(Strict):
     specs: LinkingSpecs
     # Roster rows per chunk (pipeline/roster/): memory grows with it, not with the roster.
     roster_chunk_rows: Annotated[int, Field(ge=1_000, le=5_000_000, strict=True)] = 200_000
+    # --engine dask: civil-affairs rows per chunk, read, normalised and validated on the
+    # workers (pipeline/civil/on_dask.py).
+    civil_chunk_rows: Annotated[int, Field(ge=1_000, le=5_000_000, strict=True)] = 100_000
     # --engine dask: how the roster's chunks meet the civil side (roster/join.py).
     dask_join: Literal["auto", "broadcast", "partitioned"] = "auto"
 

@@ -139,12 +139,18 @@ def validate_inputs(loaded: dict, normalised: dict, as_of: dt.date, config: dict
     failure (nothing is published). `streamed_later`: a source is still to be streamed (the
     roster): night over night runs after it (`night_over_night`, from the roster stage), so
     it compares every input. `workdir`: the folder for the temporary GX project
-    (`ValidationRun`)."""
+    (`ValidationRun`) and a chunked suite's hashes. A source read in chunks on a Dask cluster
+    (`civil.on_dask.CivilChunks`) is validated there, chunk by chunk, and merged."""
     run = ValidationRun(config, as_of, workdir=workdir)
     try:
         for source, item in loaded.items():
+            labels = input_labels(source, item.files)
+            in_chunks = getattr(item, "validate_in_chunks", None)  # on a Dask cluster
+            if in_chunks is not None:
+                in_chunks(run, INPUT_SUITES[source], labels, workdir)
+                continue
             view = input_view(item.frame, normalised[source].frame, source)
-            run.run_suite(INPUT_SUITES[source], view, labels=input_labels(source, item.files))
+            run.run_suite(INPUT_SUITES[source], view, labels=labels)
         if not streamed_later:
             night_over_night(run, loaded, state_dir)
     except BaseException:

@@ -1,0 +1,241 @@
+"""The civil-affairs side read, normalised and validated in chunks on the Dask workers.
+
+With `--engine dask` the night never holds the civil-affairs files whole in one process:
+
+1. **ingest** (`read_on_dask`): the files are cut into the chunks `iter_source_chunks` gives
+   (`linking.civil_chunk_rows` rows each). Parquet inputs are read by the workers; CSV and
+   workbooks are streamed by the driver, one chunk at a time, each scattered to a worker
+   (`pipeline.ingest.on_dask`). The raw chunks stay on the workers; the driver keeps the
+   files' `FileInfo`s (counts, headers, hashes) as `load_source` gives them.
+2. **normalise** (`CivilChunks.normalise`): each worker types its chunks
+   (`sources.prepare_source`, row keys numbered over the whole side). An ID number shared by
+   different people in one file (`shared_ids`) needs every row carrying it, wherever it is:
+   each chunk sends an 8-byte hash of each row's (file, number); the driver finds the
+   hashes that repeat; each chunk sends who carries those numbers (a few rows: number,
+   toneless pinyin, stated birth date); the driver decides (`shared_ids.shared_in`, the
+   function the whole frame uses) and each chunk is finished with its rows to mark
+   (`sources.finish_source`). Then only the columns the later stages read (`keep`:
+   `stages.CIVIL_READ_LATER`), the quarantined rows and the field issues come to the driver.
+3. **validate** (`CivilChunks.validate_in_chunks`): each chunk's validation view is built
+   and checked on its worker (`chunk_check.check_chunk`) and merged here
+   (`chunked.ChunkedSuite`), so the Data Docs describe the whole side. Then the chunks are
+   released on the workers.
+
+The result equals the local engine's: `tests/test_civil_on_dask.py` compares the frames, the
+quarantine, the field issues and the suite's stored result with chunks of a few rows and
+numbers shared across chunks. Task errors are reduced to their type and place
+(`link.distributed._sanitised`): a record never reaches a log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from pipeline.ingest.load import FileInfo, Loaded
+from pipeline.ingest.on_dask import read_on_workers, sent_from_here
+from pipeline.ingest.pieces import plan_parquet_pieces
+from pipeline.link.distributed import _sanitised, workers_of
+from pipeline.normalise.shared_ids import number_hashes, people, repeated, shared_in
+from pipeline.normalise.sources import (
+    NormalisedSource,
+    Prepared,
+    finish_source,
+    prepare_source,
+)
+from pipeline.schema import Source
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+    from pipeline.validate.runner import SuiteOutcome, ValidationRun
+
+CIVIL = Source.CIVIL
+CHUNK_ROWS = 100_000  # civil-affairs rows per chunk (config linking.civil_chunk_rows)
+CHUNK = "chunk"  # the carriers' column naming their chunk
+
+
+# -- worker tasks (each through _sanitised) ----------------------------------------------------
+
+def _prepare(raw: pd.DataFrame, as_of: dt.date | None, first_row: int) -> Prepared:
+    return _sanitised(prepare_source, raw, CIVIL, as_of, first_row)
+
+
+def _hashes(prepared: Prepared) -> tuple[int, np.ndarray]:
+    """(rows of the chunk, hashes of its usable rows' (file, number))."""
+    return len(prepared.frame), _sanitised(number_hashes, prepared.frame)[1]
+
+
+def _carriers(prepared: Prepared, again: np.ndarray) -> pd.DataFrame:
+    def found() -> pd.DataFrame:
+        positions, hashes = number_hashes(prepared.frame)
+        return people(prepared.frame, positions[np.isin(hashes, again)])
+
+    return _sanitised(found)
+
+
+def _finish(prepared: Prepared, marked: np.ndarray) -> NormalisedSource:
+    def finish() -> NormalisedSource:
+        shared = np.zeros(len(prepared.frame), dtype=bool)
+        shared[marked] = True
+        # finish_source changes the frame in place: on a copy, so a task run twice is the same
+        return finish_source(Prepared(prepared.source, prepared.raw, prepared.frame.copy(),
+                                      prepared.issues), shared)
+
+    return _sanitised(finish)
+
+
+def _kept(normalised: NormalisedSource, keep: Sequence[str] | None) -> NormalisedSource:
+    """What comes to the driver: the `keep` columns of the frame, the quarantine and the
+    field issues."""
+    frame = normalised.frame
+    if keep is not None:
+        frame = frame[[c for c in keep if c in frame.columns]]
+    return NormalisedSource(normalised.source, frame, normalised.quarantine,
+                            normalised.field_issues)
+
+
+def _empty(raw: pd.DataFrame) -> pd.DataFrame:
+    return raw.iloc[:0].copy()
+
+
+def _checked(raw: pd.DataFrame, normalised: NormalisedSource, checks: Any) -> Any:
+    def check() -> Any:
+        from pipeline.validate.chunk_check import check_chunk
+        from pipeline.validate.stage import input_view
+
+        return check_chunk(input_view(raw, normalised.frame, CIVIL), checks)
+
+    return _sanitised(check)
+
+
+# -- the driver's side ---------------------------------------------------------------------------
+
+@dataclass
+class CivilChunks(Loaded):
+    """The civil-affairs side read on the workers (`read_on_dask`). `frame` is empty (the raw
+    columns, no rows; `Loaded`'s contract for the stages after validate); `files` as
+    `load_source` gives them; `raw`: one future per chunk, in row order, with `first_rows`
+    (each chunk's first row's ordinal over the side); `normalised`: the chunks' futures after
+    `normalise`, until `release`."""
+
+    client: Any = None
+    raw: list[Future] = field(default_factory=list)
+    first_rows: list[int] = field(default_factory=list)
+    normalised: list[Future] = field(default_factory=list)
+
+    def normalise(self, as_of: dt.date | None, keep: Sequence[str] | None = None
+                  ) -> NormalisedSource:
+        """The side normalised on the workers, as `normalise_source` on the whole frame (see
+        the module), with only the `keep` columns of its frame here (None: all)."""
+        client = self.client
+        prepared = [client.submit(_prepare, raw, as_of, first, pure=False)
+                    for raw, first in zip(self.raw, self.first_rows, strict=True)]
+        try:
+            counted = client.gather([client.submit(_hashes, p, pure=False) for p in prepared])
+            again = repeated([hashes for _, hashes in counted])
+            marked = [np.empty(0, dtype=np.int64) for _ in prepared]
+            if len(again):
+                shared_again = client.scatter(again, broadcast=True, hash=False)
+                found = client.gather([client.submit(_carriers, p, shared_again, pure=False)
+                                       for p in prepared])
+                carriers = pd.concat([f.assign(**{CHUNK: k}) for k, f in enumerate(found)],
+                                     ignore_index=True)
+                shared = carriers[shared_in(carriers)]
+                for k, rows in shared.groupby(CHUNK)["position"]:
+                    marked[int(k)] = np.sort(rows.to_numpy(dtype=np.int64))
+            self.normalised = [client.submit(_finish, p, m, pure=False)
+                               for p, m in zip(prepared, marked, strict=True)]
+        finally:
+            for future in prepared:
+                future.release()
+        parts = client.gather([client.submit(_kept, n, keep, pure=False)
+                               for n in self.normalised])
+        return _joined(parts)
+
+    def validate_in_chunks(self, run: ValidationRun, suite: str, labels: dict,
+                           spill_dir: Path | None = None) -> SuiteOutcome:
+        """The input suite over every chunk, each checked on its worker and merged here
+        (`chunked.ChunkedSuite` in `run`, its hashes in `spill_dir`: the night's scratch
+        folder); then the chunks are released. Raises as `ChunkedSuite`."""
+        from pipeline.validate.chunked import ChunkedSuite
+
+        if not self.normalised:
+            raise RuntimeError("validate_in_chunks() before normalise()")
+        client = self.client
+        window = 2 * workers_of(client)
+        with ChunkedSuite(run, suite, labels, spill_dir=spill_dir) as chunked:
+            checks = client.scatter(chunked.checks, broadcast=True, hash=False)
+            pending: deque[Future] = deque()
+            for raw, normalised in zip(self.raw, self.normalised, strict=True):
+                pending.append(client.submit(_checked, raw, normalised, checks, pure=False))
+                while len(pending) >= window:
+                    chunked.add_checked(pending.popleft().result())
+            while pending:
+                chunked.add_checked(pending.popleft().result())
+            outcome = chunked.finish()
+        self.release()
+        return outcome
+
+    def release(self) -> None:
+        """Free the chunks on the workers (idempotent)."""
+        for future in [*self.raw, *self.normalised]:
+            future.release()
+        self.raw, self.normalised = [], []
+
+
+def read_on_dask(client: Client, paths: Sequence[Path], chunk_rows: int = CHUNK_ROWS
+                 ) -> CivilChunks:
+    """The civil-affairs files cut into chunks on the workers (see the module). Raises the
+    InputError `load_source` raises for the same files (a missing column, an unreadable
+    file, no data rows), before or while reading."""
+    from pipeline.ingest.stream import iter_source_chunks
+
+    paths = [Path(p) for p in paths]
+    plan = plan_parquet_pieces(paths, CIVIL, chunk_rows)
+    chunks: list[tuple[Future, int]] = []
+    try:
+        if plan is not None:
+            chunks = list(read_on_workers(client, plan, 2 * workers_of(client)))
+            files: list[FileInfo] = list(plan.files)
+        else:
+            stream = iter_source_chunks(paths, CIVIL, chunk_rows)
+            for chunk in sent_from_here(client, stream):
+                chunks.append(chunk)
+            files = list(stream.files)
+        empty = (client.submit(_empty, chunks[0][0], pure=False).result() if chunks
+                 else pd.DataFrame())
+    except BaseException:
+        for future, _ in chunks:
+            future.release()
+        raise
+    return CivilChunks(CIVIL, empty, files, client=client, raw=[f for f, _ in chunks],
+                       first_rows=[first for _, first in chunks])
+
+
+def _joined(parts: list[NormalisedSource]) -> NormalisedSource:
+    """The chunks' parts as one `NormalisedSource`, as `normalise_source` gives it for the
+    whole frame: rows in order, fresh indexes, the field issues in its order (by field, in
+    the normalisation plan's order, then by row)."""
+    from pipeline.normalise.sources import PLANS
+
+    frame = pd.concat([p.frame for p in parts], ignore_index=True)
+    quarantine = pd.concat([p.quarantine for p in parts], ignore_index=True)
+    issues = [p.field_issues for p in parts if p.field_issues is not None]
+    field_issues = None
+    if issues:
+        joined = pd.concat(issues, ignore_index=True)
+        rank = {name: k for k, name in enumerate(PLANS[CIVIL])}
+        order = np.argsort(joined["field"].map(rank).to_numpy(dtype=np.int64), kind="stable")
+        field_issues = joined.iloc[order].reset_index(drop=True)
+    return NormalisedSource(CIVIL, frame, quarantine, field_issues)
+
+
+__all__ = ["CHUNK_ROWS", "CivilChunks", "read_on_dask"]
