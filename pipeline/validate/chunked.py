@@ -227,15 +227,24 @@ class Unique(ColumnMap):
     with_rows = True
 
     @property
-    def hashed(self) -> str | None:
+    def key(self) -> str:
+        """The hashed, counted and listed name: the column checked."""
         return self.kwargs["column"]
+
+    def shown(self, row: dict) -> object:
+        """A failing row's value as GX lists it."""
+        return row[self.key]
+
+    @property
+    def hashed(self) -> str | None:
+        return self.key
 
     @property
     def counted(self) -> str | None:
-        return self.kwargs["column"]
+        return self.key
 
     def add(self, chunk: CheckedChunk, first_row: int, item: ChunkItem | None) -> None:
-        element, missing = chunk.counts[self.kwargs["column"]]
+        element, missing = chunk.counts[self.key]
         self.element += element
         self.missing += missing
 
@@ -246,7 +255,7 @@ class Unique(ColumnMap):
         if rows is not None:
             self.index_columns = list(PROVENANCE)
             self.index_rows = rows.rows(counts.first_duplicated)
-            self.values = [row[self.kwargs["column"]] for row in self.index_rows]
+            self.values = [self.shown(row) for row in self.index_rows]
         return super().merge(config, hashes, rows)
 
 
@@ -267,30 +276,14 @@ class CompoundUnique(Unique):
 
     @property
     def compound(self) -> tuple[str, tuple[str, ...]]:
-        return f"({', '.join(self.columns)})", self.columns
+        return self.key, self.columns
 
     @property
-    def hashed(self) -> str | None:
-        return self.compound[0]
+    def key(self) -> str:
+        return f"({', '.join(self.columns)})"
 
-    @property
-    def counted(self) -> str | None:
-        return self.compound[0]
-
-    def add(self, chunk: CheckedChunk, first_row: int, item: ChunkItem | None) -> None:
-        element, missing = chunk.counts[self.compound[0]]
-        self.element += element
-        self.missing += missing
-
-    def merge(self, config, hashes, rows) -> Merged:
-        assert hashes is not None
-        counts = hashes.count(self.limit)
-        self.unexpected = counts.duplicated_rows
-        if rows is not None:
-            self.index_columns = list(PROVENANCE)
-            self.index_rows = rows.rows(counts.first_duplicated)
-            self.values = [{c: row[c] for c in self.columns} for row in self.index_rows]
-        return ColumnMap.merge(self, config, hashes, rows)
+    def shown(self, row: dict) -> object:
+        return {c: row[c] for c in self.columns}
 
 
 MAP_TYPES = ("expect_column_values_to_be_between", "expect_column_values_to_be_in_set",
