@@ -231,3 +231,68 @@ def test_a_night_with_the_civil_side_in_chunks_on_the_workers_is_the_local_night
     assert len(pages) == 1
     quarantined = pd.read_parquet(outs["dask"] / "quarantine.parquet")
     assert (quarantined["source"] == "civil").any()
+
+
+CASES = ROOT / "tests" / "cases"
+
+
+@pytest.mark.parametrize("folder", sorted(p.name for p in CASES.iterdir() if p.is_dir()))
+def test_each_real_file_case_normalises_on_the_workers_as_read_whole(client, folder) -> None:
+    """The exchange-file cases (tests/cases/: title rows, placeholders, apostrophes…) in
+    chunks of 100 rows on the workers: the same frame, quarantine and field issues."""
+    path = CASES / folder / "civil_exchange.csv"
+    loaded = load_source([path], Source.CIVIL)
+    whole = normalise_source(loaded.frame, Source.CIVIL, AS_OF)
+    from pipeline.civil.on_dask import read_on_dask
+
+    chunks = read_on_dask(client, [path], 100)
+    try:
+        there = chunks.normalise(AS_OF)
+        assert len(chunks.raw) >= 3 and chunks.files == loaded.files
+        pd.testing.assert_frame_equal(there.frame, whole.frame)
+        pd.testing.assert_frame_equal(there.quarantine, whole.quarantine)
+        pd.testing.assert_frame_equal(there.field_issues, whole.field_issues)
+    finally:
+        chunks.release()
+
+
+def test_two_civil_files_one_a_workbook_over_two_sheets(client, tmp_path) -> None:
+    """Several inputs, one of them a workbook whose people are on two sheets: chunks never
+    span a sheet or a file, row keys run on over all of them, provenance is kept."""
+    frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False, encoding="gb18030")
+    book = tmp_path / "civil_b.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        frame.iloc[:700].to_excel(writer, sheet_name="东城区", index=False)
+        frame.iloc[700:1500].to_excel(writer, sheet_name="西城区", index=False)
+    first = tmp_path / "civil_a.csv"
+    frame.iloc[1500:].to_csv(first, index=False, encoding="gb18030")
+    paths = [first, book]
+    loaded = load_source(paths, Source.CIVIL)
+    whole = normalise_source(loaded.frame, Source.CIVIL, AS_OF)
+    from pipeline.civil.on_dask import read_on_dask
+
+    chunks = read_on_dask(client, paths, 1_000)
+    try:
+        there = chunks.normalise(AS_OF)
+        assert chunks.files == loaded.files
+        pd.testing.assert_frame_equal(there.frame, whole.frame)
+        assert set(there.frame["source_sheet"].dropna()) == {"东城区", "西城区"}
+    finally:
+        chunks.release()
+
+
+@pytest.mark.parametrize("fault", ["no data rows", "no ID column"])
+def test_a_bad_civil_file_is_the_same_input_error_on_the_workers(client, tmp_path,
+                                                                 fault: str) -> None:
+    from pipeline.civil.on_dask import read_on_dask
+    from pipeline.errors import InputError
+
+    frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False, encoding="gb18030")
+    frame = frame.iloc[:0] if fault == "no data rows" else frame.drop(columns="身份证号")
+    path = tmp_path / "civil_exchange.csv"
+    frame.to_csv(path, index=False, encoding="gb18030")
+    with pytest.raises(InputError) as here:
+        load_source([path], Source.CIVIL)
+    with pytest.raises(InputError) as there:
+        read_on_dask(client, [path], 1_000)
+    assert str(there.value) == str(here.value)
