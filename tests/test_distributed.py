@@ -644,3 +644,15 @@ def test_the_roster_suite_checked_on_the_workers_is_the_whole_frames(executor) -
     whole = _whole(view, labels)
     assert whole["outcome"].failed  # the planted faults fail checks
     _assert_same(chunked, whole)
+
+
+@pytest.mark.parametrize("rows", [1, 3, 10_000])
+def test_a_frame_scattered_in_row_chunks_is_the_frame_on_the_worker(executor, rows) -> None:
+    from pipeline.link.distributed import scatter_frame
+
+    frame = pd.DataFrame({"name": ["甲", None, "乙", "丙", ""], "n": [1, 2, 3, 4, 5]})
+    for given in (frame, frame.set_index(pd.Index([9, 7, 5, 3, 1])), frame.iloc[:0]):
+        future = scatter_frame(executor.client, given, rows)
+        pd.testing.assert_frame_equal(future.result(), given)
+        assert future.result().index.__class__ is given.index.__class__
+        future.release()

@@ -196,6 +196,25 @@ def _train_and_predict_task(*args: Any) -> tuple[Scored, list[PassStats], list[d
     return _sanitised(_train_and_predict_on_worker, *args)
 
 
+def _rows_joined(*parts: pd.DataFrame) -> pd.DataFrame:
+    return pd.concat(parts)
+
+
+def scatter_frame(client: Client, frame: pd.DataFrame, rows: int = ROWS_PER_CHUNK) -> Any:
+    """`frame` on a worker (a future of it, equal to it: values, dtypes, index), sent in
+    chunks of `rows` rows that the worker joins (`pd.concat`). Serialising a frame of text
+    columns at once holds a copy of it in this process meanwhile: 0.36 GiB for the linking
+    features of 767,712 civil persons (measured, 2026-11-30); in chunks, one chunk's."""
+    if len(frame) <= rows:
+        return client.scatter(frame, hash=False)
+    parts = [client.scatter(frame.iloc[start:start + rows], hash=False)
+             for start in range(0, len(frame), rows)]
+    joined = client.submit(_rows_joined, *parts, pure=False)
+    for part in parts:  # the scheduler keeps them until the join has run
+        part.release()
+    return joined
+
+
 def _block_hashes(left: pd.DataFrame, right: pd.DataFrame | None, columns: Sequence[str],
                   codes: PassCodes) -> np.ndarray:
     """A stable hash (uint64) of each block's key values, indexed by block code: SipHash
@@ -290,7 +309,8 @@ class DaskExecutor:
         lf, rf = linker.side_inputs(left, right)
         submitted, stats_parts = self._submit_buckets(linker, left, right, lf, rf)
         del lf, rf
-        sides = client.scatter([left, right], hash=False)
+        sides = [None if side is None else scatter_frame(client, side)
+                 for side in (left, right)]
         try:
             future = client.submit(_train_and_predict_task, linker.spec, linker.threads,
                                    *sides, model, labels, *[f for _, f in submitted],
@@ -298,7 +318,8 @@ class DaskExecutor:
             scored, parts, metrics = future.result()
         finally:
             for scattered in sides:
-                scattered.release()
+                if scattered is not None:
+                    scattered.release()
         self._record_metrics(linker, submitted, metrics, parts)
         stats = merge_stats([block_pass.name for block_pass in linker.passes],
                             stats_parts + parts)

@@ -46,7 +46,7 @@ import pandas as pd
 from pipeline.ingest.load import FileInfo
 from pipeline.ingest.on_dask import read_on_workers, sent_from_here
 from pipeline.ingest.pieces import plan_parquet_pieces
-from pipeline.link.distributed import _sanitised, worker_addresses, workers_of
+from pipeline.link.distributed import _sanitised, scatter_frame, worker_addresses, workers_of
 from pipeline.link.fellegi_sunter import Model
 from pipeline.link.partitioned import (
     KeyCounts,
@@ -327,7 +327,7 @@ def fit_roster_on_dask(client: Client, roster: RosterPass) -> Model:
     linkage, chunks = roster.linkage, roster.could_pair
     if not isinstance(chunks, WorkerChunks) or not chunks.samples:
         return linkage.fit()
-    left = client.scatter(linkage.left, hash=False)
+    left = scatter_frame(client, linkage.left)
     try:
         model = client.submit(_fit, linkage.spec, left, linkage.records,
                               linkage.chosen_hashes(), chunks.samples, pure=False).result()
