@@ -434,7 +434,7 @@ def test_the_partitioned_join_on_the_workers_links_exactly_as_here(executor, gen
 
     client = executor.client
     held: dict[str, list[str]] = {}
-    reduce = on_dask_partitioned.reduce_on_workers
+    reduce = on_dask_partitioned.decided_on_workers
 
     def parts_held(dask_worker) -> list[str]:
         return sorted(str(key) for key, value in dask_worker.data.items()
@@ -446,7 +446,7 @@ def test_the_partitioned_join_on_the_workers_links_exactly_as_here(executor, gen
         held.update(client_.run(parts_held))
         return reduce(client_, spec, scored, *args)
 
-    monkeypatch.setattr(on_dask_partitioned, "reduce_on_workers", spying)
+    monkeypatch.setattr(on_dask_partitioned, "decided_on_workers", spying)
     civil = normalised[Source.CIVIL].frame
     civil_f = person_features(civil)
     spec = load_spec("civil_members")

@@ -341,21 +341,33 @@ class StreamedLinkage:
     def finish(self) -> tuple[pd.DataFrame, list[PassStats]]:
         """The kept pairs of all chunks (sorted by left, right), each left record's best
         `EXPLAIN_TOP` over all chunks, with `decision`; and the statistics per rule."""
-        names = [p.name for p in self.linker.passes]
-        skipped = self.usable_blocks()[1]
-        stats = merge_stats(names, [*self.stats, *(PassStats(n, skipped_blocks=s)
-                                                   for n, s in zip(names, skipped,
-                                                                   strict=True))])
+        stats = self.merged_stats()
         columns = None if not self.kept else self.kept[0].columns
         pairs = pd.concat(self.kept, ignore_index=True) if self.kept else pd.DataFrame(
             columns=columns)
         self.kept, self.kept_rows = [], 0  # held once, in `pairs` (and freed with it)
-        if len(pairs):
-            pairs = self.best(pairs)
-            pairs["decision"] = assign(pairs, self.spec, dedupe=False)
-        else:
-            pairs["decision"] = pd.Series(dtype=object)
-        return pairs, stats
+        return decided_pairs(self.spec, pairs), stats
+
+    def merged_stats(self, more: list[PassStats] = ()) -> list[PassStats]:
+        """The statistics per rule: every chunk's held (`add_scored`) and `more`, and the
+        blocks skipped as too big."""
+        names = [p.name for p in self.linker.passes]
+        skipped = self.usable_blocks()[1]
+        return merge_stats(names, [*self.stats, *more,
+                                   *(PassStats(n, skipped_blocks=s)
+                                     for n, s in zip(names, skipped, strict=True))])
+
+
+def decided_pairs(spec: ModelSpec, pairs: pd.DataFrame) -> pd.DataFrame:
+    """All chunks' kept pairs (`score_pairs` columns, any order) reduced to the best
+    (`best_pairs`) and assigned one to one (`assign.assign`): with `decision`. A pure
+    function: on a Dask worker it decides the combined pairs where they are."""
+    if len(pairs):
+        pairs = best_pairs(spec, pairs)
+        pairs["decision"] = assign(pairs, spec, dedupe=False)
+    else:
+        pairs["decision"] = pd.Series(dtype=object)
+    return pairs
 
 
 def best_pairs(spec: ModelSpec, pairs: pd.DataFrame) -> pd.DataFrame:

@@ -24,8 +24,8 @@ same. What lives where:
   (`KeyParts` for the first pass, `partitioned_on_dask` for the second: each part of the
   civil side on one worker, each chunk's pieces sent to the parts), as `roster.join`
   decides once before the first pass; the scored chunks are combined on the workers in a
-  tree (`reduce_on_workers`), so the driver gets back only the best pairs over the whole
-  roster (a few per civil person) and the member rows they name.
+  tree and the result assigned there (`decided_on_workers`), so the driver gets back only
+  the linked pairs over the whole roster and the member rows they name.
 
 Task errors are reduced to their type and place (`distributed._sanitised`): a record never
 reaches a log."""
@@ -75,6 +75,7 @@ from pipeline.roster.second_pass import (
     ScoreContext,
     ScoredPart,
     combine_parts,
+    decide_part,
     finish_roster,
     second_pass_chunk,
 )
@@ -84,7 +85,7 @@ from pipeline.validate.chunk_check import ChunkChecks, check_chunk
 if TYPE_CHECKING:
     from distributed import Client, Future
 
-REDUCE_FAN_IN = 4  # scored parts combined per task (`reduce_on_workers`)
+REDUCE_FAN_IN = 4  # scored parts combined per task (`decided_on_workers`)
 
 
 def _first_checked(raw: pd.DataFrame, first_row: int, context: Any, bound: int | None,
@@ -350,20 +351,29 @@ def link_roster_on_dask(client: Client, civil: pd.DataFrame, roster: RosterPass
     else:
         futures = chunks.futures
     scored = [client.submit(_score, context, chunk, pure=False) for chunk in futures]
-    return finish_roster(civil, roster, reduce_on_workers(client, linkage.spec, scored))
+    return finish_roster(civil, roster, [],
+                         decided_on_workers(client, linkage.spec, scored))
 
 
 def _combine(spec: ModelSpec, *parts: ScoredPart) -> ScoredPart:
     return _sanitised(combine_parts, spec, list(parts))
 
 
-def reduce_on_workers(client: Client, spec: ModelSpec, scored: list[Future],
-                      fan_in: int = REDUCE_FAN_IN) -> list[ScoredPart]:
+def _decide(spec: ModelSpec, part: ScoredPart) -> ScoredPart:
+    return _sanitised(decide_part, spec, part)
+
+
+def decided_on_workers(client: Client, spec: ModelSpec, scored: list[Future],
+                       fan_in: int = REDUCE_FAN_IN) -> ScoredPart | None:
     """The chunks' scored parts combined on the workers in a tree (`fan_in` parts a task,
-    `second_pass.combine_parts`), so the driver receives one part (none without chunks): the
-    best pairs over the whole roster, not every chunk's."""
+    `second_pass.combine_parts`) and the result decided there (`second_pass.decide_part`:
+    assigned one to one, only the linked pairs and the member rows they name kept): what
+    `finish_roster(..., decided=...)` takes. None without chunks. The driver receives a few
+    rows a link, not every civil person's best pairs and their member rows."""
     level = list(scored)
     while len(level) > 1:
         level = [client.submit(_combine, spec, *level[i:i + fan_in], pure=False)
                  for i in range(0, len(level), fan_in)]
-    return [level[0].result()] if level else []
+    if not level:
+        return None
+    return client.submit(_decide, spec, level[0], pure=False).result()

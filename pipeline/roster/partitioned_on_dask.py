@@ -7,8 +7,8 @@ memory. Here the civil side is cut into parts instead (`pipeline.link.partitione
 could pair (already on a worker, `WorkerChunks`) is split there into its pieces, and piece
 (r, p) is sent to the worker holding part (r, p) and scored there (Dask moves the piece:
 the task is placed with the part). The scored pieces are combined on the workers in a tree
-(`on_dask.reduce_on_workers`), so the driver gets back only the best pairs, as with the
-broadcast join; the links are the same (`tests/test_partitioned_join.py`).
+and decided there (`on_dask.decided_on_workers`), so the driver gets back only the linked
+pairs, as with the broadcast join; the links are the same (`tests/test_partitioned_join.py`).
 
 What a worker holds of the civil side is its parts: about the civil persons in usable blocks
 summed over the blocking rules, divided by the workers, instead of the whole side
@@ -42,9 +42,9 @@ from pipeline.roster.first_pass import RosterPass, _linker
 from pipeline.roster.join import JoinChoice, choose_join, key_records
 from pipeline.roster.on_dask import (
     WorkerChunks,
+    decided_on_workers,
     fit_roster_on_dask,
     link_roster_on_dask,
-    reduce_on_workers,
     scatter_placed,
     worker_addresses,
     workers_of,
@@ -104,13 +104,13 @@ def link_roster_partitioned_on_dask(client: Client, civil: pd.DataFrame, roster:
             in_flight.append(parts_scored)
             while len(in_flight) > window:  # bound the pieces alive at once
                 _wait(client, in_flight.popleft())
-        result = reduce_on_workers(client, linkage.spec, scored)
+        result = decided_on_workers(client, linkage.spec, scored)
     finally:
         for _, part, _ in placed:
             part.release()
         if owned:
             chunks.futures = [f for f in chunks.futures if f is not None]
-    return finish_roster(civil, roster, result)
+    return finish_roster(civil, roster, [], result)
 
 
 def _wait(client: Client, futures: list[Future]) -> None:

@@ -32,6 +32,7 @@ from pipeline.link.streamed import (
     ScoredChunk,
     StreamedLinkage,
     best_pairs,
+    decided_pairs,
     score_chunk,
 )
 from pipeline.roster.first_pass import RosterPass, _linker
@@ -150,19 +151,39 @@ def link_roster_partitioned(civil: pd.DataFrame, roster: RosterPass, partitions:
     return finish_roster(civil, roster, scored())
 
 
-def finish_roster(civil: pd.DataFrame, roster: RosterPass, parts: Iterable[ScoredPart]
-                  ) -> tuple[pd.DataFrame, dict, list[dict]]:
-    """Add the chunks' scored parts (in chunk order), assign, and build the member links."""
+def decide_part(spec: ModelSpec, part: ScoredPart) -> ScoredPart:
+    """The whole roster's combined part (`combine_parts` of every chunk's) decided where it
+    is (a pure function, for the Dask worker that combined it): its pairs assigned one to
+    one (`streamed.decided_pairs`, as `StreamedLinkage.finish`), only the linked ones (match,
+    possible) kept, with the member rows they name and every chunk's statistics. The driver
+    then receives a few rows per link instead of the best pairs of every civil person
+    (`finish_roster(..., decided=...)`)."""
+    pairs = decided_pairs(spec, part.scored.pairs)
+    pairs = pairs[pairs["decision"].isin([MATCH, POSSIBLE])].reset_index(drop=True)
+    members = named_members([part.members], pairs) if len(part.members) else part.members
+    return ScoredPart(ScoredChunk(pairs, part.scored.stats), members)
+
+
+def finish_roster(civil: pd.DataFrame, roster: RosterPass, parts: Iterable[ScoredPart],
+                  decided: ScoredPart | None = None) -> tuple[pd.DataFrame, dict, list[dict]]:
+    """Add the chunks' scored parts (in chunk order), assign, and build the member links;
+    or, with `decided` (`decide_part` of them all, done elsewhere; `parts` then unused),
+    build them from its linked pairs."""
     linkage = roster.linkage
     members: list[pd.DataFrame] = []
-    for part in parts:
-        linkage.add_scored(part.scored)
-        if len(part.members):
-            members.append(part.members)
-        if len(linkage.kept) == 1 and len(members) > 1:  # just pruned: drop unnamed members
-            members = [named_members(members, linkage.kept[0])]
-    pairs, stats = linkage.finish()
-    pairs = pairs[pairs["decision"].isin([MATCH, POSSIBLE])].reset_index(drop=True)
+    if decided is not None:
+        pairs, stats = decided.scored.pairs, linkage.merged_stats(decided.scored.stats)
+        if len(decided.members):
+            members.append(decided.members)
+    else:
+        for part in parts:
+            linkage.add_scored(part.scored)
+            if len(part.members):
+                members.append(part.members)
+            if len(linkage.kept) == 1 and len(members) > 1:  # just pruned: drop unnamed
+                members = [named_members(members, linkage.kept[0])]
+        pairs, stats = linkage.finish()
+        pairs = pairs[pairs["decision"].isin([MATCH, POSSIBLE])].reset_index(drop=True)
     member = pd.concat(members) if members else pd.DataFrame(
         columns=list(MEMBER_COLUMNS), index=pd.Index([], dtype="int64", name=POSITION))
     member = member[~member.index.duplicated()]
