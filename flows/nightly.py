@@ -132,7 +132,10 @@ def _describe(result: Any) -> str:
         for source, item in result.items():
             frame = getattr(item, "frame", None)
             quarantine = getattr(item, "quarantine", None)
-            text = f"{source.value} {len(frame) if frame is not None else 0} rows"
+            rows = getattr(item, "rows", None)  # read: on the Dask workers, not in `frame`
+            if rows is None:
+                rows = len(frame) if frame is not None else 0
+            text = f"{source.value} {rows} rows"
             if quarantine is not None:
                 text += f" ({len(quarantine)} quarantined)"
             parts.append(text)

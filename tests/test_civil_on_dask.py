@@ -85,7 +85,8 @@ def test_normalised_on_the_workers_is_the_whole_frame(client, planted) -> None:
         assert len(chunks.raw) == -(-len(whole_loaded.frame) // CHUNK) >= 3
         assert chunks.files == whole_loaded.files
         assert list(chunks.frame.columns) == list(whole_loaded.frame.columns)
-        assert chunks.frame.empty
+        assert chunks.frame.empty and chunks.rows == whole_loaded.rows == len(whole.frame) + len(
+            whole.quarantine)  # what the ingest stage's log line counts
         pd.testing.assert_frame_equal(there.frame, whole.frame)
         pd.testing.assert_frame_equal(there.quarantine, whole.quarantine)
         pd.testing.assert_frame_equal(there.field_issues, whole.field_issues)
@@ -202,6 +203,8 @@ def test_a_person_key_repeated_across_chunks_stops_the_night_as_read_whole(
     for result in results.values():
         assert result.returncode == 3 and result.failed_stage == "validate"
         assert "2 of 3827 rows share a (家庭编号, 成员序号) person key" in result.stderr
+        # where they are, for the steward (file and row: no values)
+        assert "[rows: civil_exchange.csv row 7, civil_exchange.csv row 3102]" in result.stderr
         assert not result.out.exists()
     assert results["dask"].stderr == results["local"].stderr
 

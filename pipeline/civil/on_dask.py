@@ -131,6 +131,11 @@ class CivilChunks(Loaded):
     first_rows: list[int] = field(default_factory=list)
     normalised: list[Future] = field(default_factory=list)
 
+    @property
+    def rows(self) -> int:
+        """The data rows read (held on the workers, not in `frame`)."""
+        return sum(info.rows_data for info in self.files)
+
     def normalise(self, as_of: dt.date | None, keep: Sequence[str] | None = None
                   ) -> NormalisedSource:
         """The side normalised on the workers, as `normalise_source` on the whole frame (see

@@ -119,6 +119,12 @@ class Loaded:
     frame: pd.DataFrame
     files: list[FileInfo]
 
+    @property
+    def rows(self) -> int:
+        """The data rows read (those held, or, for a source held elsewhere in chunks, its
+        files' count of them)."""
+        return len(self.frame)
+
 
 def sha256_of(path: Path) -> str:
     """Hex SHA-256 of a file; of a Parquet folder, over its files' relative paths and bytes."""

@@ -405,8 +405,8 @@ def _connect(address: str) -> Client:
     except (OSError, ValueError, TypeError) as error:  # TimeoutError is an OSError
         raise InputError(
             f"cannot reach the Dask scheduler at {address} ({type(error).__name__} after up to "
-            f"{CONNECT_TIMEOUT_S} s), so the roster and link stages did not run and nothing "
-            "was published.",
+            f"{CONNECT_TIMEOUT_S} s), so the stages that need it (the civil-affairs side's, "
+            "the roster's and the linkage's) did not run and nothing was published.",
             "check that `dask scheduler` runs there and that this machine can reach its port "
             "(the address looks like tcp://host:8786), or run without --dask-address to use a "
             "local cluster, or with --engine local.") from None

@@ -134,6 +134,8 @@ class ValidationRun:
         self.skipped_zh: dict[str, str] = {}  # the same, as the Data Docs say it
         self.labels: dict[str, dict] = {}  # suite -> headers as written, files checked
         self.sentences: dict[tuple[str, str], str] = {}  # (suite, check) -> Chinese sentence
+        # (suite, check) -> where its first failing rows are: (file name, sheet, row), no values
+        self.failing_at: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
         self.docs_missing_assets: list[str] = []
         self.feeds: pd.DataFrame | None = None  # night over night, when it ran
         self.last_good_as_of: str | None = None
@@ -226,6 +228,10 @@ class ValidationRun:
                                                                  item.expectation_config.type)
                 self.sentences[(name, check)] = sentences.sentence_text(
                     item.expectation_config, parameters) or check
+                listed = (item.result or {}).get("bidui_failing_values") or []
+                self.failing_at[(name, check)] = [
+                    (str(row[0]), str(row[1]), str(row[2])) for row in listed
+                    if len(row) >= 3 and str(row[2])]
         self.outcomes.append(outcome)
         return outcome
 

@@ -226,8 +226,28 @@ def _header(source: Source, column: str | None) -> str:
     return f"'{column}'"
 
 
+ROWS_NAMED = 5  # failing rows a gate message names (file, sheet, row: never values)
+
+
 def describe(failure: Failure, run: ValidationRun) -> str:
-    """One clause for the gate message: which input, which column, what is wrong."""
+    """One clause for the gate message: which input, which column, what is wrong, and, for a
+    check with failing rows, where the first `ROWS_NAMED` are (file, sheet, row)."""
+    return _what(failure, run) + _where(failure, run)
+
+
+def _where(failure: Failure, run: ValidationRun) -> str:
+    at = (getattr(run, "failing_at", None) or {}).get((failure.suite, failure.check)) or []
+    if not at:
+        return ""
+    from pipeline.validate.sentences import NO_SHEET
+
+    shown = ", ".join(f"{file}{'' if sheet in ('', NO_SHEET) else ' › ' + sheet} row {row}"
+                      for file, sheet, row in at[:ROWS_NAMED])
+    more = ", …" if (failure.unexpected_count or 0) > len(at[:ROWS_NAMED]) else ""
+    return f" [rows: {shown}{more}]"
+
+
+def _what(failure: Failure, run: ValidationRun) -> str:
     source = _SUITE_SOURCE.get(failure.suite)
     label = SOURCE_LABELS[source] if source else failure.suite
     count = f"{failure.unexpected_count} of {failure.element_count} rows" \
