@@ -157,7 +157,7 @@ def run_night(request: NightRequest, runner: StageRunner = call_stage) -> NightR
                     # on a Dask cluster the civil side is read, normalised and validated in
                     # chunks on the workers (pipeline/civil/on_dask.py)
                     loaded = stage("ingest", stages.ingest, inputs, executor,
-                                   _civil_chunk_rows(config))
+                                   stages.civil_chunk_rows(config))
                     normalised = stage("normalise", stages.normalise, loaded, as_of)
                     checks = stage("validate", stages.validate, loaded, normalised, as_of,
                                    config, request.state_dir, bool(inputs.members), scratch)
@@ -196,13 +196,6 @@ def run_night(request: NightRequest, runner: StageRunner = call_stage) -> NightR
                 review.commit(store.root)
     timings["night"] = time.perf_counter() - started
     return NightResult(manifest=manifest, out=out, timings=timings)
-
-
-def _civil_chunk_rows(config: dict) -> int:
-    """Config `linking.civil_chunk_rows` (the civil side's chunks on a Dask cluster)."""
-    from pipeline.civil.on_dask import CHUNK_ROWS
-
-    return int((config.get("linking") or {}).get("civil_chunk_rows") or CHUNK_ROWS)
 
 
 @contextlib.contextmanager

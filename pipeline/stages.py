@@ -257,6 +257,13 @@ def _roster(inputs: Inputs, normalised: dict[Source, NormalisedSource], as_of: d
     return result
 
 
+def civil_chunk_rows(config: dict) -> int:
+    """Config `linking.civil_chunk_rows` (the civil side's chunks on a Dask cluster)."""
+    from pipeline.civil.on_dask import CHUNK_ROWS
+
+    return int((config.get("linking") or {}).get("civil_chunk_rows") or CHUNK_ROWS)
+
+
 def _chunk_rows(config: dict) -> int:
     from pipeline.roster.first_pass import CHUNK_ROWS
 
@@ -282,11 +289,13 @@ def _link(normalised: dict[Source, NormalisedSource], config: dict,
                         None, config["linking"]["specs"], labels=_review_labels(state),
                         executor=executor, civil_features=None if roster_pass is None
                         else roster_pass.linkage.left)
+    client = _client(executor, "link")
+    if client is not None:
+        links.engine = "dask"
     if roster_pass is not None:
         from pipeline.roster.second_pass import link_roster
 
         civil = normalised[Source.CIVIL].frame
-        client = getattr(executor, "client", None)
         if client is not None:
             from pipeline.roster.partitioned_on_dask import link_roster_dask
 
@@ -493,6 +502,12 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
         "roll_duplicate_rows": len(links.roll_duplicates),
         "blocking": links.blocking,
     }
+    # Which engine ran, and the chunks the inputs read in chunks were cut into (the civil
+    # side's only on Dask), so an analyst can tell the nights apart by their manifests.
+    linking["engine"] = links.engine
+    linking["chunk_rows"] = {**({"members": _chunk_rows(config)} if roster_pass else {}),
+                             **({"civil": civil_chunk_rows(config)}
+                                if links.engine == "dask" else {})}
     if links.roster_join is not None:  # --engine dask: how the roster joined the civil side
         linking["roster_join"] = links.roster_join
     outputs.write_json({"models": links.models, "specs": config["linking"]["specs"]},

@@ -228,6 +228,10 @@ def test_a_night_with_the_civil_side_in_chunks_on_the_workers_is_the_local_night
     manifests = {e: json.loads((o / "manifest.json").read_text("utf-8")) for e, o in outs.items()}
     assert manifests["dask"]["accounting"] == manifests["local"]["accounting"]
     assert manifests["dask"]["validation"] == manifests["local"]["validation"]
+    assert manifests["local"]["linking"]["engine"] == "local"
+    assert manifests["local"]["linking"]["chunk_rows"] == {"members": 200_000}
+    assert manifests["dask"]["linking"]["engine"] == "dask"
+    assert manifests["dask"]["linking"]["chunk_rows"] == {"members": 200_000, "civil": 1_000}
     civil = manifests["local"]["validation"]["suites"]["civil_exchange"]
     assert civil["rows"] == manifests["local"]["accounting"]["civil"]["rows_read"] > 3 * 1000
     pages = list((outs["dask"] / "validation" / "validations").rglob("*civil_exchange*.html"))

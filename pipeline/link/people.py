@@ -35,6 +35,7 @@ class PeopleLinks:
     models: dict[str, dict] = field(default_factory=dict)
     blocking: dict[str, list[dict]] = field(default_factory=dict)
     roster_join: dict | None = None  # --engine dask: `partitioned_on_dask.JoinChoice`
+    engine: str = "local"  # where the linkage ran: local, or dask (`stages.link`)
 
 
 def _method(pairs: pd.DataFrame, left: pd.DataFrame, right: pd.DataFrame) -> np.ndarray:
