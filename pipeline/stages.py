@@ -57,10 +57,6 @@ class Inputs:
     civil: list[Path]
     members: list[Path] = field(default_factory=list)
 
-    def by_source(self) -> dict[Source, list[Path]]:
-        """The sources read whole by `ingest` (the roster is streamed by `roster`)."""
-        return {Source.UNION: self.union, Source.CIVIL: self.civil}
-
 
 Links = PeopleLinks
 
