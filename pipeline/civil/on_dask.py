@@ -68,17 +68,20 @@ def _prepare(raw: pd.DataFrame, as_of: dt.date | None, first_row: int) -> Prepar
     return _sanitised(prepare_source, raw, CIVIL, as_of, first_row)
 
 
-def _hashes(prepared: Prepared) -> tuple[int, np.ndarray]:
-    """(rows of the chunk, hashes of its usable rows' (file, number))."""
-    return len(prepared.frame), _sanitised(number_hashes, prepared.frame)[1]
+def _numbered(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    """(positions, hashes) of the chunk's usable rows' (file, number): kept on the worker."""
+    return _sanitised(number_hashes, prepared.frame)
 
 
-def _carriers(prepared: Prepared, again: np.ndarray) -> pd.DataFrame:
-    def found() -> pd.DataFrame:
-        positions, hashes = number_hashes(prepared.frame)
-        return people(prepared.frame, positions[np.isin(hashes, again)])
+def _hashes(numbered: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """What the driver needs of `_numbered`: the hashes (8 bytes a row)."""
+    return numbered[1]
 
-    return _sanitised(found)
+
+def _carriers(prepared: Prepared, numbered: tuple[np.ndarray, np.ndarray],
+              again: np.ndarray) -> pd.DataFrame:
+    positions, hashes = numbered
+    return _sanitised(people, prepared.frame, positions[np.isin(hashes, again)])
 
 
 def _finish(prepared: Prepared, marked: np.ndarray) -> NormalisedSource:
@@ -143,14 +146,15 @@ class CivilChunks(Loaded):
         client = self.client
         prepared = [client.submit(_prepare, raw, as_of, first, pure=False)
                     for raw, first in zip(self.raw, self.first_rows, strict=True)]
+        numbered = [client.submit(_numbered, p, pure=False) for p in prepared]
         try:
-            counted = client.gather([client.submit(_hashes, p, pure=False) for p in prepared])
-            again = repeated([hashes for _, hashes in counted])
+            again = repeated(client.gather([client.submit(_hashes, n, pure=False)
+                                            for n in numbered]))
             marked = [np.empty(0, dtype=np.int64) for _ in prepared]
             if len(again):
                 shared_again = client.scatter(again, broadcast=True, hash=False)
-                found = client.gather([client.submit(_carriers, p, shared_again, pure=False)
-                                       for p in prepared])
+                found = client.gather([client.submit(_carriers, p, n, shared_again, pure=False)
+                                       for p, n in zip(prepared, numbered, strict=True)])
                 carriers = pd.concat([f.assign(**{CHUNK: k}) for k, f in enumerate(found)],
                                      ignore_index=True)
                 shared = carriers[shared_in(carriers)]
@@ -159,7 +163,7 @@ class CivilChunks(Loaded):
             self.normalised = [client.submit(_finish, p, m, pure=False)
                                for p, m in zip(prepared, marked, strict=True)]
         finally:
-            for future in prepared:
+            for future in [*prepared, *numbered]:
                 future.release()
         parts = client.gather([client.submit(_kept, n, keep, pure=False)
                                for n in self.normalised])
@@ -208,13 +212,12 @@ def read_on_dask(client: Client, paths: Sequence[Path], chunk_rows: int = CHUNK_
     chunks: list[tuple[Future, int]] = []
     try:
         if plan is not None:
-            chunks = list(read_on_workers(client, plan, 2 * workers_of(client)))
-            files: list[FileInfo] = list(plan.files)
+            read = read_on_workers(client, plan, 2 * workers_of(client))
         else:
             stream = iter_source_chunks(paths, CIVIL, chunk_rows)
-            for chunk in sent_from_here(client, stream):
-                chunks.append(chunk)
-            files = list(stream.files)
+            read = sent_from_here(client, stream)
+        chunks.extend(read)  # one at a time: those read so far are released on an error
+        files: list[FileInfo] = list(plan.files if plan is not None else stream.files)
         empty = (client.submit(_empty, chunks[0][0], pure=False).result() if chunks
                  else pd.DataFrame())
     except BaseException:
