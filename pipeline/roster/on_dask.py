@@ -351,8 +351,8 @@ def link_roster_on_dask(client: Client, civil: pd.DataFrame, roster: RosterPass
     else:
         futures = chunks.futures
     scored = [client.submit(_score, context, chunk, pure=False) for chunk in futures]
-    return finish_roster(civil, roster, [],
-                         decided_on_workers(client, linkage.spec, scored))
+    return finish_roster(civil, roster,
+                         decided=decided_on_workers(client, linkage.spec, scored))
 
 
 def _combine(spec: ModelSpec, *parts: ScoredPart) -> ScoredPart:

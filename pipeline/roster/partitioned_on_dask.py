@@ -110,7 +110,7 @@ def link_roster_partitioned_on_dask(client: Client, civil: pd.DataFrame, roster:
             part.release()
         if owned:
             chunks.futures = [f for f in chunks.futures if f is not None]
-    return finish_roster(civil, roster, [], result)
+    return finish_roster(civil, roster, decided=result)
 
 
 def _wait(client: Client, futures: list[Future]) -> None:

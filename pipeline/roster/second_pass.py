@@ -164,10 +164,11 @@ def decide_part(spec: ModelSpec, part: ScoredPart) -> ScoredPart:
     return ScoredPart(ScoredChunk(pairs, part.scored.stats), members)
 
 
-def finish_roster(civil: pd.DataFrame, roster: RosterPass, parts: Iterable[ScoredPart],
-                  decided: ScoredPart | None = None) -> tuple[pd.DataFrame, dict, list[dict]]:
+def finish_roster(civil: pd.DataFrame, roster: RosterPass, parts: Iterable[ScoredPart] = (),
+                  *, decided: ScoredPart | None = None
+                  ) -> tuple[pd.DataFrame, dict, list[dict]]:
     """Add the chunks' scored parts (in chunk order), assign, and build the member links;
-    or, with `decided` (`decide_part` of them all, done elsewhere; `parts` then unused),
+    or, with `decided` (`decide_part` of them all, done elsewhere, instead of `parts`),
     build them from its linked pairs."""
     linkage = roster.linkage
     members: list[pd.DataFrame] = []

@@ -236,7 +236,7 @@ def describe(failure: Failure, run: ValidationRun) -> str:
 
 
 def _where(failure: Failure, run: ValidationRun) -> str:
-    at = (getattr(run, "failing_at", None) or {}).get((failure.suite, failure.check)) or []
+    at = run.failing_at.get((failure.suite, failure.check)) or []
     if not at:
         return ""
     from pipeline.validate.sentences import NO_SHEET
