@@ -17,6 +17,7 @@ from pipeline.config import load_config
 from pipeline.ingest import load_source
 from pipeline.normalise.sources import normalise_source
 from pipeline.schema import Source
+from tests.test_validate_chunked import _stored
 
 pytestmark = pytest.mark.slow  # a local Dask cluster of two worker processes
 
@@ -134,16 +135,6 @@ def test_a_parquet_civil_file_is_read_on_the_workers_the_same(client, planted, t
         chunks.release()
 
 
-def _stored(run) -> dict:
-    keys = [k for k in run.context.validation_results_store.list_keys()
-            if k.expectation_suite_identifier.name == "civil_exchange"]
-    assert len(keys) == 1, keys
-    result = run.context.validation_results_store.get(keys[0])
-    return {"success": result.success, "statistics": result.statistics,
-            "checks": {r.expectation_config.meta["check"]: (r.success, r.result)
-                       for r in result.results}}
-
-
 def test_the_civil_suite_checked_on_the_workers_is_the_whole_frames(client, planted,
                                                                     tmp_path) -> None:
     from pipeline.validate.runner import ValidationRun
@@ -161,7 +152,7 @@ def test_the_civil_suite_checked_on_the_workers_is_the_whole_frames(client, plan
         assert "person_key_unique" in {f.check for f in whole.failed}
         chunked = chunks.validate_in_chunks(there, "civil_exchange", labels, tmp_path)
         assert chunked == whole
-        assert _stored(there) == _stored(here)
+        assert _stored(there, "civil_exchange") == _stored(here, "civil_exchange")
         assert there.sentences == here.sentences
         assert chunks.raw == [] and chunks.normalised == []  # released once checked
         assert list(tmp_path.iterdir()) == []  # the hashes' folder is gone
