@@ -145,8 +145,9 @@ def _describe(result: Any) -> str:
         quarantined = result.rows_quarantined
         checked = result.validation  # the validate stage's line counts the other suites
         return (f"roster {result.rows_usable + quarantined} rows in {result.chunks} "
-                f"chunks ({quarantined} quarantined), {result.could_pair.rows} "
-                "could pair" + (f"; {join} join ({result.join.reason})" if join else "")
+                f"chunks ({quarantined} quarantined), {result.shared_numbers} ID numbers "
+                f"shared by different people, {result.could_pair.rows} could pair"
+                + (f"; {join} join ({result.join.reason})" if join else "")
                 + (f"; with the roster's suite: {_checked(**checked)}" if checked else ""))
     if isinstance(result, stages.Links):  # as links.parquet and member_links.parquet hold them
         roll = f"{_decided(result.links)} roll–civil links"

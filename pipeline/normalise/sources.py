@@ -168,6 +168,25 @@ def prepare_source(raw: pd.DataFrame, source: Source, as_of: dt.date | None = No
     return Prepared(source, raw, frame, issues)
 
 
+NUMBER_FIELDS = ("name", "birth_date")  # what deciding a shared number reads, with the ID
+
+
+def number_frame(raw: pd.DataFrame, source: Source, as_of: dt.date | None = None
+                 ) -> pd.DataFrame:
+    """Only the columns `shared_ids` reads, typed as `prepare_source` types them: the file
+    (`source_file`), `name` and, where the source states one, `birth_date` (the plan's
+    normalisers), `id_norm` and `id_placeholder` (`fields.id_column`); same index as raw.
+    For a first read of a large file that looks only for shared numbers
+    (`pipeline.roster.shared_numbers`): about a third of `prepare_source`'s work."""
+    columns: dict[str, pd.Series] = {SOURCE_FILE: raw[SOURCE_FILE].astype("string")}
+    for field in NUMBER_FIELDS:
+        if field in PLANS[source]:
+            columns[field] = KINDS[PLANS[source][field]](field, raw[field]).columns[field]
+    ids = id_column("id_number", raw["id_number"], as_of).columns
+    columns.update({name: ids[name] for name in ("id_norm", "id_placeholder")})
+    return pd.DataFrame(columns, index=raw.index)
+
+
 def finish_source(prepared: Prepared, shared: np.ndarray) -> NormalisedSource:
     """The second half of `normalise_source`: the rows in `shared` (n-long bool) marked as
     carrying a shared number, the birth date and sex filled from the ID, the extra columns

@@ -26,8 +26,9 @@ from pipeline.ingest.stream import raw_chunks_with_offsets
 from pipeline.link.features import person_features
 from pipeline.link.spec import ModelSpec
 from pipeline.link.streamed import POSITION, ChunkObservation, LeftIndex, StreamedLinkage
-from pipeline.normalise.sources import normalise_source
+from pipeline.normalise.sources import finish_source, normalise_source, prepare_source
 from pipeline.roster.rejects import RosterRejects
+from pipeline.roster.shared_numbers import SharedNumbers, find_shared
 from pipeline.roster.spill import Spill
 from pipeline.schema import SOURCE_FILE, Source
 from pipeline.validate.chunk_check import CheckedChunk, ChunkChecks
@@ -64,6 +65,7 @@ class RosterPass:
     # the night's checks once the roster's suite is merged (for the stage's log line):
     # suites, critical_failed, warnings (counts); None when not validating
     validation: dict[str, int] | None = None
+    shared_numbers: int = 0  # numbers shared by different people over the whole roster
 
     @property
     def rows_quarantined(self) -> int:
@@ -92,6 +94,9 @@ class FirstPassContext:
     as_of: dt.date
     validating: bool
     tf_columns: list[str] = field(default_factory=list)  # the term-frequency columns
+    # the numbers shared by different people over the whole roster (`shared_numbers`);
+    # None: decided within each chunk (`normalise_source`)
+    shared: SharedNumbers | None = None
 
 
 @dataclass
@@ -126,7 +131,11 @@ def first_pass_chunk(raw: pd.DataFrame, first_row: int, context: FirstPassContex
     seconds: dict[str, float] = {}
     begun = time.perf_counter()
     raw = raw.reset_index(drop=True)
-    normalised = normalise_source(raw, Source.MEMBERS, context.as_of, first_row=first_row)
+    if context.shared is None:
+        normalised = normalise_source(raw, Source.MEMBERS, context.as_of, first_row=first_row)
+    else:
+        prepared = prepare_source(raw, Source.MEMBERS, context.as_of, first_row=first_row)
+        normalised = finish_source(prepared, context.shared.rows(prepared.frame))
     seconds["normalise"] = time.perf_counter() - begun
     view = None
     if context.validating:
@@ -252,12 +261,25 @@ def feature_columns(linkage: StreamedLinkage) -> list[str]:
 
 
 def context_for(linkage: StreamedLinkage, as_of: dt.date, validating: bool,
-                partitioned: bool = False) -> FirstPassContext:
+                partitioned: bool = False, shared: SharedNumbers | None = None
+                ) -> FirstPassContext:
     """The chunks' context; `partitioned`: without the civil side's index (its keys are in
-    parts on the workers)."""
+    parts on the workers); `shared`: the roster's shared numbers (`shared_numbers`)."""
     return FirstPassContext(None if partitioned else linkage.index, linkage.spec,
                             feature_columns(linkage), linkage.sample_size, as_of, validating,
-                            list(linkage.index.tf_index))
+                            list(linkage.index.tf_index), shared)
+
+
+def roster_reads(paths: list[Path], chunk_rows: int, chunks: ChunkSource | None
+                 ) -> Callable[[], ChunkSource]:
+    """A fresh read of the roster's raw chunks at each call (`roster_chunks`): the roster is
+    read twice, once for its shared numbers and once for the first pass. `chunks` given
+    (tests): given back at each call, so it must not be a one-shot iterator (TypeError)."""
+    if chunks is None:
+        return lambda: roster_chunks(paths, chunk_rows)
+    if iter(chunks[0]) is chunks[0]:
+        raise TypeError("chunks: the roster is read twice; give a list, not an iterator")
+    return lambda: chunks
 
 
 def stream_roster(paths: list[Path], civil_features: pd.DataFrame, spec: ModelSpec,
@@ -269,13 +291,20 @@ def stream_roster(paths: list[Path], civil_features: pd.DataFrame, spec: ModelSp
 
     `civil_features`: the left side (`person_features` of the normalised civil frame);
     `validate(view)`: called per chunk with its validation view (the roster suite's chunked
-    run); `chunks`: the raw chunks and their files (default: `roster_chunks`). Raises
-    `InputError` (exit 2) for a roster file that cannot be read, as `load_source`."""
+    run); `chunks`: the raw chunks and their files (default: `roster_chunks`; read twice,
+    the first time for the numbers shared by different people over the whole roster,
+    `shared_numbers.find_shared`). Raises `InputError` (exit 2) for a roster file that
+    cannot be read, as `load_source`."""
+    read = roster_reads(paths, chunk_rows, chunks)
+    begun = time.perf_counter()
+    shared = find_shared(read()[0], as_of, spill_dir)
+    shared_seconds = time.perf_counter() - begun
     linkage = StreamedLinkage(spec, civil_features)
-    context = context_for(linkage, as_of, validate is not None)
+    context = context_for(linkage, as_of, validate is not None, shared=shared)
     collected = Collected(linkage, validate, scratch=spill_dir)
+    collected.seconds["shared_numbers"] = shared_seconds
     spill = Spill(spill_dir)
-    raw_chunks, files_of = chunks or roster_chunks(paths, chunk_rows)
+    raw_chunks, files_of = read()
     try:
         for raw, first_row in raw_chunks_with_offsets(raw_chunks):
             part = first_pass_chunk(raw, first_row, context, linkage.sample_bound())
@@ -284,7 +313,9 @@ def stream_roster(paths: list[Path], civil_features: pd.DataFrame, spec: ModelSp
             spill.write(part.could_pair)
             part.seconds["spill"] = time.perf_counter() - begun
             collected.add(part.small())
-        return collected.result(spill, files_of())
+        result = collected.result(spill, files_of())
+        result.shared_numbers = len(shared)
+        return result
     except BaseException:
         spill.close()
         collected.close()

@@ -11,6 +11,9 @@ same. What lives where:
   the roster's files (`pipeline.ingest.stream`), one chunk at a time, and scatters each raw
   chunk to a worker (`sent_from_here`). Either way at most `2 × workers` chunks are in
   flight;
+- the roster is read twice: first each chunk gives a worker the hashes of its ID numbers
+  and its carriers of them, so the numbers shared by different people are known over the
+  whole roster (`shared_numbers_on_dask`) before any chunk is finished;
 - a worker normalises its chunk, builds the validation view and the features, and observes
   the chunk (counts, its sample candidates, which records could pair); the records that could
   pair **stay on the worker** (a future), and only the small parts travel back;
@@ -68,7 +71,7 @@ from pipeline.roster.first_pass import (
     _linker,
     context_for,
     first_pass_chunk,
-    roster_chunks,
+    roster_reads,
 )
 from pipeline.roster.join import choose_join, key_records
 from pipeline.roster.second_pass import (
@@ -79,6 +82,7 @@ from pipeline.roster.second_pass import (
     finish_roster,
     second_pass_chunk,
 )
+from pipeline.roster.shared_numbers_on_dask import find_shared_on_dask
 from pipeline.schema import Source
 from pipeline.validate.chunk_check import ChunkChecks, check_chunk
 
@@ -188,7 +192,9 @@ def stream_roster_on_dask(client: Client, paths: list[Path], civil_features: pd.
 
     When every roster input is Parquet (and no `chunks` are given), the workers read the
     chunks themselves (`read_on_workers`); otherwise this process streams them
-    (`sent_from_here`). `validation` (what the night gives): each chunk's view is checked on
+    (`sent_from_here`), twice: first for the numbers shared by different people over the
+    whole roster (`shared_numbers_on_dask.find_shared_on_dask`), then for the first pass.
+    `validation` (what the night gives): each chunk's view is checked on
     its worker (`chunk_check.check_chunk` with `validation.checks`) and only the result
     comes here (`validation.add_checked`); `validate(view)` instead brings each view here.
     Each chunk's quarantined rows and field issues come here too and go to disk
@@ -199,25 +205,33 @@ def stream_roster_on_dask(client: Client, paths: list[Path], civil_features: pd.
     (`partitioned.key_parts`), instead of its index going to every worker: each chunk's
     keys go to the parts in pieces, which count them and say which members could pair
     (`KeyParts`). The choice is the returned pass's `join`; the second pass follows it."""
+    window = 2 * workers_of(client)
+    plan = None if chunks is not None else plan_parquet_pieces(paths, Source.MEMBERS,
+                                                               chunk_rows)
+    read = roster_reads(paths, chunk_rows, chunks)
+    begun = time.perf_counter()
+    shared = find_shared_on_dask(
+        client, read_on_workers(client, plan_parquet_pieces(paths, Source.MEMBERS, chunk_rows),
+                                window) if plan is not None
+        else sent_from_here(client, read()[0]), as_of, window)
+    shared_seconds = time.perf_counter() - begun
     linkage = StreamedLinkage(spec, civil_features)
     choice = choose_join(len(civil_features), key_records(linkage.index.rule_codes),
                          workers_of(client), join)
     validating = validation is not None or validate is not None
-    context = client.scatter(context_for(linkage, as_of, validating, choice.partitioned),
-                             broadcast=True, hash=False)
+    context = client.scatter(context_for(linkage, as_of, validating, choice.partitioned,
+                                         shared), broadcast=True, hash=False)
     keys = KeyParts(client, linkage, choice.partitions) if choice.partitioned else None
     checks = None if validation is None else client.scatter(validation.checks, broadcast=True,
                                                             hash=False)
     collected = Collected(linkage, validate,
                           None if validation is None else validation.add_checked, scratch)
-    window = 2 * workers_of(client)
-    plan = None if chunks is not None else plan_parquet_pieces(paths, Source.MEMBERS,
-                                                               chunk_rows)
+    collected.seconds["shared_numbers"] = shared_seconds
     if plan is not None:
         raw = read_on_workers(client, plan, window)
         files_of: Callable[[], list[FileInfo]] = lambda: plan.files  # noqa: E731
     else:
-        raw_chunks, files_of = chunks or roster_chunks(paths, chunk_rows)
+        raw_chunks, files_of = read()
         raw = sent_from_here(client, raw_chunks)
     pending: deque[tuple[Future, list[Future]]] = deque()
     held: list[Future] = []
@@ -246,6 +260,7 @@ def stream_roster_on_dask(client: Client, paths: list[Path], civil_features: pd.
             add(*pending.popleft())
         result = collected.result(WorkerChunks(client, held, samples), files_of())
         result.join = choice
+        result.shared_numbers = len(shared)
         return result
     except BaseException:
         for future in [*held, *samples, *(f for small, counted in pending

@@ -1,0 +1,82 @@
+"""The roster's shared numbers found on a Dask cluster (`shared_numbers.find_shared` there).
+
+Each raw chunk (read by a worker, or sent from here: `pipeline.ingest.on_dask`) gives its
+`ChunkNumbers` on its worker, and only the hashes (8 bytes a usable row) come here; the
+hashes that repeat over the roster go back to every worker, each chunk sends its carriers
+of them (a few rows), and this process decides (`shared_numbers.decide`) as the local
+engine does. The chunks' carriers are freed on the workers on return; the raw chunks as
+soon as their numbers are taken. Task errors are reduced to their type and place
+(`distributed._sanitised`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from pipeline.link.distributed import _sanitised
+from pipeline.normalise.shared_ids import repeated
+from pipeline.roster.shared_numbers import (
+    ChunkNumbers,
+    SharedNumbers,
+    carriers_of,
+    chunk_numbers,
+    decide,
+)
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+
+def _numbers(raw: pd.DataFrame, as_of: dt.date | None) -> ChunkNumbers:
+    return _sanitised(chunk_numbers, raw, as_of)
+
+
+def _hashes(part: ChunkNumbers) -> np.ndarray:
+    return part.hashes
+
+
+def _carriers(part: ChunkNumbers, again: np.ndarray) -> pd.DataFrame:
+    return _sanitised(carriers_of, part.carriers, again)
+
+
+def find_shared_on_dask(client: Client, raw: Iterable[tuple[Future, int]],
+                        as_of: dt.date | None, window: int) -> SharedNumbers:
+    """The numbers shared by different people over the roster's raw chunks `raw` (futures
+    with their first rows' ordinals, as `read_on_workers` / `sent_from_here` yield them; at
+    most `window` chunks' hashes awaited at a time). Raises what reading the chunks raises
+    (InputError) and `PartitionTaskError` for a task that failed."""
+    parts: list[Future] = []
+    pending: deque[Future] = deque()
+    hashes: list[np.ndarray] = []
+    try:
+        for future, _first_row in raw:
+            part = client.submit(_numbers, future, as_of, pure=False)
+            del future
+            parts.append(part)
+            pending.append(client.submit(_hashes, part, pure=False))
+            while len(pending) >= window:
+                hashes.append(pending.popleft().result())
+        while pending:
+            hashes.append(pending.popleft().result())
+        again = repeated(hashes)
+        del hashes
+        if not len(again):
+            return SharedNumbers()
+        sent = client.scatter(again, broadcast=True, hash=False)
+        found = client.gather([client.submit(_carriers, part, sent, pure=False)
+                               for part in parts])
+        return decide(pd.concat(found, ignore_index=True))
+    finally:
+        for future in [*parts, *pending]:
+            future.release()
+        close = getattr(raw, "close", None)
+        if close is not None:
+            close()  # a generator stopped early releases what it holds
+
+
+__all__ = ["find_shared_on_dask"]
