@@ -211,13 +211,13 @@ def _roster(inputs: Inputs, normalised: dict[Source, NormalisedSource], as_of: d
             from pipeline.roster.on_dask import stream_roster_on_dask
 
             result = stream_roster_on_dask(client, list(inputs.members), civil_f, spec, as_of,
-                                           chunk_rows=chunk_rows or _chunk_rows(config),
+                                           chunk_rows=chunk_rows or roster_chunk_rows(config),
                                            validation=validation,
                                            join=config["linking"].get("dask_join", "auto"),
                                            scratch=scratch)
         else:
             result = stream_roster(list(inputs.members), civil_f, spec, as_of,
-                                   chunk_rows=chunk_rows or _chunk_rows(config),
+                                   chunk_rows=chunk_rows or roster_chunk_rows(config),
                                    validate=validation.add if validation else None,
                                    spill_dir=scratch)
     except BaseException:
@@ -260,7 +260,8 @@ def civil_chunk_rows(config: dict) -> int:
     return int((config.get("linking") or {}).get("civil_chunk_rows") or CHUNK_ROWS)
 
 
-def _chunk_rows(config: dict) -> int:
+def roster_chunk_rows(config: dict) -> int:
+    """Config `linking.roster_chunk_rows` (the roster's chunks, on both engines)."""
     from pipeline.roster.first_pass import CHUNK_ROWS
 
     return int((config.get("linking") or {}).get("roster_chunk_rows") or CHUNK_ROWS)
@@ -501,7 +502,7 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
     # Which engine ran, and the chunks the inputs read in chunks were cut into (the civil
     # side's only on Dask), so an analyst can tell the nights apart by their manifests.
     linking["engine"] = links.engine
-    linking["chunk_rows"] = {**({"members": _chunk_rows(config)} if roster_pass else {}),
+    linking["chunk_rows"] = {**({"members": roster_chunk_rows(config)} if roster_pass else {}),
                              **({"civil": civil_chunk_rows(config)}
                                 if links.engine == "dask" else {})}
     if links.roster_join is not None:  # --engine dask: how the roster joined the civil side

@@ -27,7 +27,7 @@ from pipeline.schema import SOURCE_FILE, Source
 AS_OF = dt.date(2026, 11, 1)
 CHUNK = 997
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
-CASES = Path(__file__).resolve().parents[2] / "shared" / "cases"
+CASES = Path(__file__).resolve().parent / "cases"  # copies of ../shared/cases
 KEY = ["civil_case_id", "civil_member_no", "member_id"]
 COMPARED = [*KEY, "member_row_key", "civil_row_key", "decision", "method",
             "match_probability", "match_weight"]
@@ -127,13 +127,19 @@ def test_the_streamed_roster_links_as_the_whole_planted_roster(sample_sides, pla
 
 def test_number_frame_types_as_prepare_source(planted):
     """The first read's columns are typed exactly as the first pass types them: on the
-    planted sample and on every case's roster shaped like a real export."""
-    raws = [planted[0]]
-    raws += [load_source([path], Source.MEMBERS).frame
-             for path in sorted(CASES.glob("*/members.*")) if path.suffix in {".csv", ".xlsx"}]
-    for raw in raws:
-        light = number_frame(raw, Source.MEMBERS, AS_OF)
-        full = prepare_source(raw, Source.MEMBERS, AS_OF).frame
+    planted roster, and on every case's files shaped like real exports (the roll states
+    birth dates, the civil side does not)."""
+    given = [(planted[0], Source.MEMBERS)]
+    for folder in sorted(p for p in CASES.iterdir() if p.is_dir()):
+        for path in sorted(folder.iterdir()):
+            source = {"union_roll": Source.UNION, "civil_exchange": Source.CIVIL,
+                      "members": Source.MEMBERS}.get(path.stem)
+            if source is not None:
+                given.append((load_source([path], source).frame, source))
+    assert len(given) >= 15  # the planted roster and seven cases' two files
+    for raw, source in given:
+        light = number_frame(raw, source, AS_OF)
+        full = prepare_source(raw, source, AS_OF).frame
         columns = [SOURCE_FILE, *(f for f in NUMBER_FIELDS if f in full.columns), "id_norm",
                    "id_placeholder"]
         assert list(light.columns) == columns
