@@ -172,3 +172,55 @@ def test_the_roster_on_dask_finds_the_same_numbers_and_links(sample_sides, plant
         finally:
             there.close()
     pd.testing.assert_frame_equal(ordered(links_there), ordered(links_here))
+
+
+def test_a_parquet_roster_read_on_the_workers_finds_them_too(sample_sides, planted, tmp_path,
+                                                              monkeypatch):
+    """Every roster input Parquet: the first read is on the workers as well (the driver
+    streams no row), and finds the numbers the local engine finds in the same folder."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import pipeline.roster.on_dask as on_dask
+    from pipeline.ingest.stream_sources import ParquetSource
+    from pipeline.link.distributed import open_dask_executor
+
+    civil, civil_f, _, _ = sample_sides
+    _, _, copies = planted
+    frame = pd.read_csv(SAMPLE / "members.csv", dtype=str, keep_default_na=False,
+                        encoding="utf-8-sig")
+    for source, targets in copies.items():
+        for target in targets:
+            frame.loc[target, "公民身份号码"] = frame.loc[source, "公民身份号码"]
+            if source == list(copies)[3]:
+                frame.loc[target, "姓名"] = frame.loc[source, "姓名"]
+    folder = tmp_path / "members"
+    folder.mkdir()
+    bounds = np.linspace(0, len(frame), 4).astype(int)
+    for k in range(3):
+        pq.write_table(pa.Table.from_pandas(frame.iloc[bounds[k]:bounds[k + 1]],
+                                            preserve_index=False),
+                       folder / f"part-{k}.parquet", row_group_size=301)
+    spec = load_spec("civil_members")
+    here = stream_roster([folder], civil_f, spec, AS_OF, chunk_rows=CHUNK)
+    try:
+        links_here, _, _ = link_roster(civil, here)
+    finally:
+        here.close()
+    whole = load_source([folder], Source.MEMBERS).frame
+    assert here.shared_numbers == len(whole_shared(whole)) >= 3
+
+    def here_only(*_args, **_kwargs):
+        raise AssertionError("the driver read roster rows")
+
+    monkeypatch.setattr(ParquetSource, "blocks", here_only)
+    monkeypatch.setattr(on_dask, "sent_from_here", here_only)
+    with open_dask_executor(None, workers=2) as executor:
+        there = on_dask.stream_roster_on_dask(executor.client, [folder], civil_f, spec, AS_OF,
+                                              chunk_rows=CHUNK)
+        try:
+            links_there, _, _ = on_dask.link_roster_on_dask(executor.client, civil, there)
+        finally:
+            there.close()
+    assert there.shared_numbers == here.shared_numbers
+    pd.testing.assert_frame_equal(ordered(links_there), ordered(links_here))
