@@ -21,7 +21,7 @@ from pipeline.link.spec import load_spec
 from pipeline.normalise.sources import NUMBER_FIELDS, normalise_source, number_frame, prepare_source
 from pipeline.roster.first_pass import roster_reads, stream_roster
 from pipeline.roster.second_pass import link_roster
-from pipeline.roster.shared_numbers import find_shared
+from pipeline.roster.shared_numbers import chunk_numbers, find_shared
 from pipeline.schema import SOURCE_FILE, Source
 
 AS_OF = dt.date(2026, 11, 1)
@@ -224,3 +224,13 @@ def test_a_parquet_roster_read_on_the_workers_finds_them_too(sample_sides, plant
             there.close()
     assert there.shared_numbers == here.shared_numbers
     pd.testing.assert_frame_equal(ordered(links_there), ordered(links_here))
+
+
+def test_the_shared_numbers_never_print_a_number(planted):
+    raw, files, _ = planted
+    found = find_shared(chunks_of(raw, files)[0], AS_OF)
+    assert len(found) >= 3
+    text = repr(found) + str(found) + repr(chunk_numbers(raw.iloc[:50], AS_OF))
+    for _, number in found.keys:
+        assert number not in text
+    assert not any(str(name) in text for name in raw["name"].iloc[:50] if len(str(name)) > 1)

@@ -47,8 +47,8 @@ class ChunkNumbers:
     `shared_ids.number_hashes` of its (file, number)) and `carriers` (those rows: `HASH`,
     `source_file`, `id_norm`, `name` and `birth_date` where the source states one)."""
 
-    hashes: np.ndarray
-    carriers: pd.DataFrame
+    hashes: np.ndarray = field(repr=False)
+    carriers: pd.DataFrame = field(repr=False)  # people's numbers and names: never printed
 
 
 def chunk_numbers(raw: pd.DataFrame, as_of: dt.date | None,
@@ -74,8 +74,10 @@ class SharedNumbers:
     (file, number) hashes) and `keys` (their (file, number) pairs: a hash that collides with
     an unshared number is told apart by them). Empty: none (`rows` then costs nothing)."""
 
-    hashes: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
-    keys: frozenset[tuple[str, str]] = frozenset()
+    # people's numbers (and their hashes, which a list of numbers would reverse): never printed
+    hashes: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64),
+                               repr=False)
+    keys: frozenset[tuple[str, str]] = field(default=frozenset(), repr=False)
 
     def __len__(self) -> int:
         return len(self.keys)
