@@ -51,3 +51,34 @@ def test_masking_hides_personal_values_only() -> None:
     # An ID-shaped value in any field (a worker's ID typed as the employer's code) is masked.
     assert mask_value("employer_uscc", "110105199001011234") == "110105********1234"
     assert mask_value("employer_uscc", "91110108MA01ABCD1X") == "91110108MA01ABCD1X"
+
+
+def test_a_number_shared_by_different_people_is_one_row_per_carrier() -> None:
+    """Rows carrying an ID number that different people carry in the same file (a clerk
+    copied it) are listed for the steward, number masked; the same person filed twice, or
+    the number in another file, is not."""
+    shared = valid_id("11010519800101123")
+    twice = valid_id("11010519810101123")
+    rows = [
+        {"roll_id": "A1", "name": "张伟", "id_number": shared, "roll_status": "在档"},
+        {"roll_id": "A2", "name": "李娜", "id_number": shared, "roll_status": "在档"},
+        {"roll_id": "A3", "name": "王芳", "id_number": twice, "roll_status": "在档"},
+        {"roll_id": "A4", "name": "王芳", "id_number": twice, "roll_status": "在档"},
+    ]
+    raw = raw_frame(Source.UNION, rows, file="roll.xlsx")
+    normalised = normalise_source(raw, Source.UNION, dt.date(2025, 6, 30))
+    issues = normalised.field_issues
+    assert list(issues.columns) == list(COLUMNS)
+    assert list(issues["source_row"]) == [2, 3]
+    assert set(issues["reason_code"]) == {"shared_id_number"}
+    assert set(issues["field"]) == {"id_number"} and set(issues["header"]) == {"身份证号"}
+    assert "真实身份证号" in issues["reason"].iloc[0]
+    assert shared not in "".join(issues["raw_value_masked"])
+    assert list(issues["raw_value_masked"]) == [shared[:6] + "*" * 8 + shared[-4:]] * 2
+    # the rows themselves are used (not quarantined), their number as no one's evidence
+    assert len(normalised.quarantine) == 0
+    assert list(normalised.frame["id_problem"].iloc[:2]) == ["shared", "shared"]
+    other_file = raw.copy()
+    other_file.loc[1, "source_file"] = "roll-2.xlsx"
+    assert len(normalise_source(other_file, Source.UNION, dt.date(2025, 6, 30))
+               .field_issues) == 0

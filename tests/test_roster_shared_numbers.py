@@ -107,14 +107,22 @@ def test_rows_marks_exactly_the_rows_the_whole_roster_marks(planted):
 def test_the_streamed_roster_links_as_the_whole_planted_roster(sample_sides, planted, chunk):
     civil, civil_f, _, _ = sample_sides
     raw, files, copies = planted
-    members = normalise_source(raw, Source.MEMBERS, AS_OF).frame
-    whole_links, whole_model, _ = link_civil_members(civil, civil_f, members, "civil_members")
+    whole = normalise_source(raw, Source.MEMBERS, AS_OF)
+    whole_links, whole_model, _ = link_civil_members(civil, civil_f, whole.frame,
+                                                     "civil_members")
     roster = stream_roster([], civil_f, load_spec("civil_members"), AS_OF,
                            chunks=chunks_of(raw, files, chunk))
     try:
         links, model, _ = link_roster(civil, roster)
+        issues = roster.rejects.field_issues.frame()
     finally:
         roster.close()
+    # the steward's list: a field issue per carrier, as the roster held whole gives it
+    shared_issues = issues[issues["reason_code"] == "shared_id_number"]
+    expected = whole.field_issues[whole.field_issues["reason_code"] == "shared_id_number"]
+    assert len(expected) >= 7
+    pd.testing.assert_frame_equal(shared_issues.reset_index(drop=True),
+                                  expected.reset_index(drop=True))
     pd.testing.assert_frame_equal(ordered(links), ordered(whole_links))
     assert model["comparisons"] == whole_model["comparisons"]
     assert roster.shared_numbers == len(whole_shared(raw))

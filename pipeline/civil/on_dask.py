@@ -231,7 +231,7 @@ def read_on_dask(client: Client, paths: Sequence[Path], chunk_rows: int = CHUNK_
 def _joined(parts: list[NormalisedSource]) -> NormalisedSource:
     """The chunks' parts as one `NormalisedSource`, as `normalise_source` gives it for the
     whole frame: rows in order, fresh indexes, the field issues in its order (by field, in
-    the normalisation plan's order, then by row)."""
+    the normalisation plan's order, then the shared ID numbers', each by row)."""
     from pipeline.normalise.sources import PLANS
 
     frame = pd.concat([p.frame for p in parts], ignore_index=True)
@@ -241,7 +241,9 @@ def _joined(parts: list[NormalisedSource]) -> NormalisedSource:
     if issues:
         joined = pd.concat(issues, ignore_index=True)
         rank = {name: k for k, name in enumerate(PLANS[CIVIL])}
-        order = np.argsort(joined["field"].map(rank).to_numpy(dtype=np.int64), kind="stable")
+        last = len(rank)  # `id_number`: the shared numbers, after the plan's fields
+        order = np.argsort(joined["field"].map(lambda f: rank.get(f, last))
+                           .to_numpy(dtype=np.int64), kind="stable")
         field_issues = joined.iloc[order].reset_index(drop=True)
     return NormalisedSource(CIVIL, frame, quarantine, field_issues)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import numpy as np
 import pandas as pd
 
 from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_ROW, SOURCE_SHEET, Source
@@ -41,6 +42,11 @@ REASONS: dict[str, tuple[str, str]] = {
     "category": ("not_in_vocabulary", _VOCAB.format("深度困难/相对困难/意外致困")),
 }
 _FALLBACK = ("not_understood", "无法识别的值：请核对后更正；此值按空白处理")
+# An ID number that different people carry in one file (`shared_ids`): understood, but no
+# one's evidence, so treated as blank like a value not understood.
+SHARED_NUMBER = ("shared_id_number",
+                 "此身份证号在同一文件中也填在姓名不同的其他人名下（疑为代填或复制）：不作为比对依据，"
+                 "此值按空白处理；请核实每人的真实身份证号后更正")
 # Fields that are personal data: their raw value is shown masked.
 _YEAR_ONLY = frozenset({"birth_date", "deceased_date"})
 _PHONE = frozenset({"phone"})
@@ -99,28 +105,42 @@ def field_issue_rows(raw: pd.DataFrame, source: Source, plan: dict[str, str],
     ``raw``: the loaded frame (raw cells, provenance); ``plan``: field → normaliser kind;
     ``masks``: (field, bool Series aligned with ``raw``). The header is the canonical one
     here; the report stage replaces it with the file's own header when ingest recorded it."""
-    headers = {f.name: f.canonical_header for f in FIELDS[source]}
     parts = []
     for field, mask in masks:
         hit = mask.fillna(False).to_numpy(dtype=bool)
-        if not hit.any():
-            continue
-        rows = raw.loc[hit]
-        code, reason = REASONS.get(plan.get(field, ""), _FALLBACK)
-        sheets = rows[SOURCE_SHEET] if SOURCE_SHEET in rows.columns else None
-        parts.append(pd.DataFrame({
-            "source": source.value,
-            SOURCE_FILE: rows[SOURCE_FILE].astype(str).to_numpy(),
-            SOURCE_SHEET: sheets.to_numpy() if sheets is not None else None,
-            SOURCE_ROW: rows[SOURCE_ROW].to_numpy(dtype="int64"),
-            "field": field,
-            "header": headers.get(field, field),
-            "reason_code": code,
-            "reason": reason,
-            "raw_value_masked": [mask_value(field, cell_text(v)) for v in rows[field]],
-        }))
+        if hit.any():
+            parts.append(_rows(raw.loc[hit], source, field,
+                               REASONS.get(plan.get(field, ""), _FALLBACK)))
     return typed(pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=list(COLUMNS)))
+
+
+def shared_number_rows(raw: pd.DataFrame, source: Source, shared: np.ndarray) -> pd.DataFrame:
+    """One row per input row whose ID number is shared by different people in its file
+    (`shared`: n-long bool, `shared_ids`), reason `shared_id_number`, the number masked as
+    everywhere (issuing place and last four kept): the steward's list of the rows to check.
+    The row is used; its number is no one's evidence."""
+    hit = np.asarray(shared, dtype=bool)
+    if not hit.any():
+        return typed(pd.DataFrame(columns=list(COLUMNS)))
+    return typed(_rows(raw.loc[hit], source, "id_number", SHARED_NUMBER))
+
+
+def _rows(rows: pd.DataFrame, source: Source, field: str,
+          why: tuple[str, str]) -> pd.DataFrame:
+    headers = {f.name: f.canonical_header for f in FIELDS[source]}
+    sheets = rows[SOURCE_SHEET] if SOURCE_SHEET in rows.columns else None
+    return pd.DataFrame({
+        "source": source.value,
+        SOURCE_FILE: rows[SOURCE_FILE].astype(str).to_numpy(),
+        SOURCE_SHEET: sheets.to_numpy() if sheets is not None else None,
+        SOURCE_ROW: rows[SOURCE_ROW].to_numpy(dtype="int64"),
+        "field": field,
+        "header": headers.get(field, field),
+        "reason_code": why[0],
+        "reason": why[1],
+        "raw_value_masked": [mask_value(field, cell_text(v)) for v in rows[field]],
+    })
 
 
 def typed(frame: pd.DataFrame) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipeline.normalise.field_issues import field_issue_rows
+from pipeline.normalise.field_issues import field_issue_rows, shared_number_rows
 from pipeline.normalise.fields import KINDS, Normalised, id_column
 from pipeline.normalise.shared_ids import mark_shared, shared_id_rows
 from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_ROW, SOURCE_SHEET, Source
@@ -206,9 +206,12 @@ def finish_source(prepared: Prepared, shared: np.ndarray) -> NormalisedSource:
     bad = reason_code.notna()
     quarantine = _quarantine_frame(raw[bad], reason_code[bad], reason[bad], source)
     frame = frame.drop(columns="_max_cell_chars")
+    issues = field_issue_rows(raw, source, PLANS[source], prepared.issues)
+    if shared.any():  # after the plan's fields, by row: the steward's rows to check
+        issues = pd.concat([issues, shared_number_rows(raw, source, shared)],
+                           ignore_index=True)
     return NormalisedSource(source, frame[~bad].reset_index(drop=True),
-                            quarantine.reset_index(drop=True),
-                            field_issue_rows(raw, source, PLANS[source], prepared.issues))
+                            quarantine.reset_index(drop=True), issues)
 
 
 def _sheets(raw: pd.DataFrame) -> pd.Series:

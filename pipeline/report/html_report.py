@@ -309,7 +309,7 @@ def _notice(facts: dict) -> str:
     if facts["unbalanced"]:
         items.append(f"{len(facts['unbalanced'])} 个输入文件的行数对不上")
     if facts["field_issues"]:
-        items.append(f"{_n(int(facts['field_issues']))} 处字段值无法识别，按空值处理")
+        items.append(f"{_n(int(facts['field_issues']))} 处字段值无法识别或不能作为依据，按空值处理")
     if facts["skipped_sheets"]:
         items.append(f"跳过了 {len(facts['skipped_sheets'])} 个工作表")
     if facts["refused"]:
@@ -455,8 +455,9 @@ def _review_section(review: dict | None) -> str:
 def quality_section(facts: dict) -> str:
     field_issues = facts["field_issues"]
     issues = ("" if field_issues is None else
-              f"<p>字段值无法识别 {_n(int(field_issues))} 处（日期不是日期、人数不是数字、"
-              "选项不在列表中等）：该行照常使用，此值按空值处理；逐条见 "
+              f"<p>字段值无法识别或不能作为依据 {_n(int(field_issues))} 处（日期不是日期、"
+              "人数不是数字、选项不在列表中、同一身份证号填在姓名不同的多人名下等）："
+              "该行照常使用，此值按空值处理；逐条见 "
               "<code>field_issues.parquet</code>。</p>")
     return f"""<h2 id="quality">数据质量</h2>
 <p>隔离 {_n(facts['quarantined'])} 行（无法使用，未参与比对；逐行原因见
