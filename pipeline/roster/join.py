@@ -73,9 +73,7 @@ def choose_join(left_records: int, part_records: int, workers: int,
     if wanted == "auto":
         half = per_worker * PARTITIONED_GAIN < left_records
         join = "partitioned" if half else "broadcast"
-        reason = (f"auto: partitioned over {workers} workers each would hold at most "
-                  f"{per_worker:,} civil records (a person once per blocking rule in which "
-                  f"it has a key), {'less' if half else 'not less'} than "
-                  f"1/{PARTITIONED_GAIN} of the {left_records:,} persons a broadcast puts on "
-                  "each")
+        reason = (f"auto: partitioned over {workers} workers, a worker would hold "
+                  f"{per_worker:,} civil records (a person once per blocking rule), broadcast "
+                  f"{left_records:,}: {'under' if half else 'not under'} 1/{PARTITIONED_GAIN}")
     return JoinChoice(join, wanted, workers, workers, left_records, per_worker, reason)
