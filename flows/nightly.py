@@ -229,5 +229,6 @@ def nightly(union: list[Path], civil: list[Path], out: Path, members: list[Path]
         return Failed(message=str(error), data=StageFailure(str(error), INTERNAL_ERROR_EXIT))
     publish_validation_artifact(night.manifest)
     publish_findings_artifacts(night.manifest)
-    return Completed(message=f"published {len(night.manifest['outputs'])} outputs",
+    return Completed(message=f"published {len(night.manifest['outputs'])} data outputs (as "
+                     "manifest.json lists them), the report and the Data Docs",
                      data=night.manifest)

@@ -164,7 +164,8 @@ def test_served_night_logs_each_stage_publishes_artifacts_and_fails_with_the_par
     assert state.is_completed(), state.message
     manifest = state.result()
     assert manifest == json.loads((out / "manifest.json").read_text("utf-8"))
-    assert state.message == f"published {len(manifest['outputs'])} outputs"
+    assert state.message == (f"published {len(manifest['outputs'])} data outputs (as "
+                             "manifest.json lists them), the report and the Data Docs")
     logs = _stored_logs(state.state_details.flow_run_id)
     for stage in ("ingest", "normalise", "validate", "roster", "link", "detect", "report"):
         assert f"stage {stage}" in logs  # progress per stage, through Prefect's run logger
