@@ -242,3 +242,39 @@ def test_the_shared_numbers_never_print_a_number(planted):
     for _, number in found.keys:
         assert number not in text
     assert not any(str(name) in text for name in raw["name"].iloc[:50] if len(str(name)) > 1)
+
+
+def test_a_number_copied_across_two_sheets_of_a_workbook_is_shared(sample_sides, tmp_path):
+    """A roster workbook of two sheets (a title row above each header, as offices export):
+    one file, so a number copied from the first sheet onto a stranger in the second is
+    shared; read in 1,000-row chunks (chunks never span sheets) as held whole. The field
+    issues name the sheet and row of both carriers."""
+    from openpyxl import Workbook
+
+    _, civil_f, _, _ = sample_sides
+    frame = pd.read_csv(SAMPLE / "members.csv", dtype=str, keep_default_na=False,
+                        encoding="utf-8-sig").iloc[:3_000]
+    frame.loc[2_600, "公民身份号码"] = frame.loc[10, "公民身份号码"]
+    assert frame.loc[2_600, "姓名"] != frame.loc[10, "姓名"]
+    book = Workbook()
+    for k, sheet in enumerate((book.active, book.create_sheet())):
+        sheet.title = ("东城区", "西城区")[k]
+        sheet.append([f"{sheet.title}工会会员名册"])
+        sheet.append(list(frame.columns))
+        for row in frame.iloc[k * 1_500:(k + 1) * 1_500].itertuples(index=False):
+            sheet.append(list(row))
+    path = tmp_path / "会员名册.xlsx"
+    book.save(path)
+    whole = normalise_source(load_source([path], Source.MEMBERS).frame, Source.MEMBERS, AS_OF)
+    expected = whole.field_issues[whole.field_issues["reason_code"] == "shared_id_number"]
+    assert list(zip(expected["source_sheet"], expected["source_row"], strict=True)) == [
+        ("东城区", 13), ("西城区", 1_103)]  # data from row 3 of each sheet
+    roster = stream_roster([path], civil_f, load_spec("civil_members"), AS_OF,
+                           chunk_rows=1_000)
+    try:
+        issues = roster.rejects.field_issues.frame()
+    finally:
+        roster.close()
+    assert roster.chunks == 4 and roster.shared_numbers == 1
+    got = issues[issues["reason_code"] == "shared_id_number"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected.reset_index(drop=True))
