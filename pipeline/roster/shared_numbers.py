@@ -13,8 +13,8 @@ one a roster read whole would give, whatever the chunk size.
 
 Cost: a second read and a third of the normalising of each chunk (benchmarks: the roster
 stage), 8 bytes a usable row in memory (the hashes; 40 MB for 5 M members) and the carriers
-on disk (about 20 bytes a row, compressed) until the decision. On Dask the same steps run
-as tasks on the chunks the workers hold (`roster.on_dask.find_shared_on_dask`)."""
+on disk (about 23 bytes a row as Parquet) until the decision. On Dask the same steps run
+as tasks on the chunks the workers hold (`shared_numbers_on_dask.find_shared_on_dask`)."""
 
 from __future__ import annotations
 
