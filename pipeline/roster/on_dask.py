@@ -210,10 +210,12 @@ def stream_roster_on_dask(client: Client, paths: list[Path], civil_features: pd.
                                                                chunk_rows)
     read = roster_reads(paths, chunk_rows, chunks)
     begun = time.perf_counter()
-    shared = find_shared_on_dask(
-        client, read_on_workers(client, plan_parquet_pieces(paths, Source.MEMBERS, chunk_rows),
-                                window) if plan is not None
-        else sent_from_here(client, read()[0]), as_of, window)
+    if plan is not None:  # a plan of its own: `read_on_workers` adds each piece's counts to it
+        first_read = read_on_workers(
+            client, plan_parquet_pieces(paths, Source.MEMBERS, chunk_rows), window)
+    else:
+        first_read = sent_from_here(client, read()[0])
+    shared = find_shared_on_dask(client, first_read, as_of, window)
     shared_seconds = time.perf_counter() - begun
     linkage = StreamedLinkage(spec, civil_features)
     choice = choose_join(len(civil_features), key_records(linkage.index.rule_codes),

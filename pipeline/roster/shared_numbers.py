@@ -31,6 +31,7 @@ from pipeline.normalise.shared_ids import (
     people,
     repeated,
     shared_in,
+    usable_rows,
 )
 from pipeline.normalise.sources import NUMBER_FIELDS, number_frame
 from pipeline.roster.spill import Spill
@@ -70,26 +71,22 @@ def carriers_of(carriers: pd.DataFrame, again: np.ndarray) -> pd.DataFrame:
 
 @dataclass
 class SharedNumbers:
-    """The roster's numbers shared by different people: `hashes` (sorted uint64, their
-    (file, number) hashes) and `keys` (their (file, number) pairs: a hash that collides with
-    an unshared number is told apart by them). Empty: none (`rows` then costs nothing)."""
+    """The roster's numbers shared by different people: `keys`, their (file, number) pairs.
+    Empty: none (`rows` then costs nothing)."""
 
-    # people's numbers (and their hashes, which a list of numbers would reverse): never printed
-    hashes: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64),
-                               repr=False)
-    keys: frozenset[tuple[str, str]] = field(default=frozenset(), repr=False)
+    keys: frozenset[tuple[str, str]] = field(default=frozenset(), repr=False)  # never printed
 
     def __len__(self) -> int:
         return len(self.keys)
 
     def rows(self, frame: pd.DataFrame) -> np.ndarray:
         """Which rows of `frame` (a chunk's `Prepared.frame`, or any frame with the columns
-        `shared_ids.usable_rows` reads) carry one of the numbers (n-long bool)."""
+        `shared_ids.usable_rows` reads) carry one of the numbers in its file (n-long bool)."""
         out = np.zeros(len(frame), dtype=bool)
         if not self.keys:
             return out
-        positions, hashes = number_hashes(frame)
-        maybe = positions[np.isin(hashes, self.hashes)]
+        numbers = {number for _, number in self.keys}
+        maybe = np.flatnonzero(usable_rows(frame) & frame["id_norm"].isin(numbers).to_numpy())
         if len(maybe):
             sub = frame.iloc[maybe][KEYS].astype(str)
             found = [key in self.keys for key in zip(sub[SOURCE_FILE], sub["id_norm"],
@@ -105,10 +102,8 @@ def decide(carriers: pd.DataFrame) -> SharedNumbers:
         return SharedNumbers()
     who = people(carriers, np.arange(len(carriers)))
     shared = carriers[shared_in(who)]
-    hashes = np.unique(shared[HASH].to_numpy(dtype=np.int64).view(np.uint64))
-    keys = frozenset(zip(shared[SOURCE_FILE].astype(str), shared["id_norm"].astype(str),
-                         strict=True))
-    return SharedNumbers(hashes, keys)
+    return SharedNumbers(frozenset(zip(shared[SOURCE_FILE].astype(str),
+                                       shared["id_norm"].astype(str), strict=True)))
 
 
 def find_shared(chunks: Iterable[pd.DataFrame], as_of: dt.date | None,
@@ -127,7 +122,7 @@ def find_shared(chunks: Iterable[pd.DataFrame], as_of: dt.date | None,
         del hashes
         if not len(again):
             return SharedNumbers()
-        found = [carriers_of(pd.read_parquet(path), again) for path in spill.files]
+        found = [carriers_of(part, again) for part in spill]
         return decide(pd.concat(found, ignore_index=True))
     finally:
         spill.close()
