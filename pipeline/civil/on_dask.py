@@ -10,12 +10,12 @@ With `--engine dask` the night never holds the civil-affairs files whole in one 
 2. **normalise** (`CivilChunks.normalise`): each worker types its chunks
    (`sources.prepare_source`, row keys numbered over the whole side). An ID number shared by
    different people in one file (`shared_ids`) needs every row carrying it, wherever it is:
-   each chunk sends an 8-byte hash of each row's (file, number); the driver finds the
-   hashes that repeat; each chunk sends who carries those numbers (a few rows: number,
-   toneless pinyin, stated birth date); the driver decides (`shared_ids.shared_in`, the
-   function the whole frame uses) and each chunk is finished with its rows to mark
-   (`sources.finish_source`). Then only the columns the later stages read (`keep`:
-   `stages.CIVIL_READ_LATER`), the quarantined rows and the field issues come to the driver.
+   the two rounds of `normalise.shared_numbers` run on the chunks (each sends the hashes of
+   its rows' (file, number); the carriers of the ones that repeat come here and are decided
+   by `shared_ids.shared_in`, the function the whole frame uses: `decide_on_dask`, as for the
+   roster), and each chunk is finished with its rows marked (`sources.finish_source`). Then
+   only the columns the later stages read (`keep`: `stages.CIVIL_READ_LATER`), the
+   quarantined rows and the field issues come to the driver.
 3. **validate** (`CivilChunks.validate_in_chunks`): each chunk's validation view is built
    and checked on its worker (`chunk_check.check_chunk`) and merged here
    (`chunked.ChunkedSuite`), so the Data Docs describe the whole side. Then the chunks are
@@ -43,7 +43,8 @@ from pipeline.ingest.load import FileInfo, Loaded
 from pipeline.ingest.on_dask import read_on_workers, sent_from_here
 from pipeline.ingest.pieces import plan_parquet_pieces
 from pipeline.link.distributed import _sanitised, workers_of
-from pipeline.normalise.shared_ids import number_hashes, people, repeated, shared_in
+from pipeline.normalise.shared_numbers import ChunkNumbers, SharedNumbers, numbers_of
+from pipeline.normalise.shared_numbers_on_dask import decide_on_dask, hashes_of
 from pipeline.normalise.sources import (
     NormalisedSource,
     Prepared,
@@ -59,7 +60,6 @@ if TYPE_CHECKING:
 
 CIVIL = Source.CIVIL
 CHUNK_ROWS = 100_000  # civil-affairs rows per chunk (config linking.civil_chunk_rows)
-CHUNK = "chunk"  # the carriers' column naming their chunk
 
 
 # -- worker tasks (each through _sanitised) ----------------------------------------------------
@@ -68,29 +68,16 @@ def _prepare(raw: pd.DataFrame, as_of: dt.date | None, first_row: int) -> Prepar
     return _sanitised(prepare_source, raw, CIVIL, as_of, first_row)
 
 
-def _numbered(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
-    """(positions, hashes) of the chunk's usable rows' (file, number): kept on the worker."""
-    return _sanitised(number_hashes, prepared.frame)
+def _numbered(prepared: Prepared) -> ChunkNumbers:
+    """The chunk's hashes and carriers of its (file, number)s: kept on the worker."""
+    return _sanitised(numbers_of, prepared.frame)
 
 
-def _hashes(numbered: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """What the driver needs of `_numbered`: the hashes (8 bytes a row)."""
-    return numbered[1]
-
-
-def _carriers(prepared: Prepared, numbered: tuple[np.ndarray, np.ndarray],
-              again: np.ndarray) -> pd.DataFrame:
-    positions, hashes = numbered
-    return _sanitised(people, prepared.frame, positions[np.isin(hashes, again)])
-
-
-def _finish(prepared: Prepared, marked: np.ndarray) -> NormalisedSource:
+def _finish(prepared: Prepared, shared: SharedNumbers) -> NormalisedSource:
     def finish() -> NormalisedSource:
-        shared = np.zeros(len(prepared.frame), dtype=bool)
-        shared[marked] = True
         # finish_source changes the frame in place: on a copy, so a task run twice is the same
         return finish_source(Prepared(prepared.source, prepared.raw, prepared.frame.copy(),
-                                      prepared.issues), shared)
+                                      prepared.issues), shared.rows(prepared.frame))
 
     return _sanitised(finish)
 
@@ -148,20 +135,9 @@ class CivilChunks(Loaded):
                     for raw, first in zip(self.raw, self.first_rows, strict=True)]
         numbered = [client.submit(_numbered, p, pure=False) for p in prepared]
         try:
-            again = repeated(client.gather([client.submit(_hashes, n, pure=False)
-                                            for n in numbered]))
-            marked = [np.empty(0, dtype=np.int64) for _ in prepared]
-            if len(again):
-                shared_again = client.scatter(again, broadcast=True, hash=False)
-                found = client.gather([client.submit(_carriers, p, n, shared_again, pure=False)
-                                       for p, n in zip(prepared, numbered, strict=True)])
-                carriers = pd.concat([f.assign(**{CHUNK: k}) for k, f in enumerate(found)],
-                                     ignore_index=True)
-                shared = carriers[shared_in(carriers)]
-                for k, rows in shared.groupby(CHUNK)["position"]:
-                    marked[int(k)] = np.sort(rows.to_numpy(dtype=np.int64))
-            self.normalised = [client.submit(_finish, p, m, pure=False)
-                               for p, m in zip(prepared, marked, strict=True)]
+            hashes = client.gather([client.submit(hashes_of, n, pure=False) for n in numbered])
+            shared = decide_on_dask(client, numbered, hashes)
+            self.normalised = [client.submit(_finish, p, shared, pure=False) for p in prepared]
         finally:
             for future in [*prepared, *numbered]:
                 future.release()

@@ -26,9 +26,10 @@ from pipeline.ingest.stream import raw_chunks_with_offsets
 from pipeline.link.features import person_features
 from pipeline.link.spec import ModelSpec
 from pipeline.link.streamed import POSITION, ChunkObservation, LeftIndex, StreamedLinkage
+from pipeline.normalise.shared_numbers import SharedNumbers
 from pipeline.normalise.sources import finish_source, normalise_source, prepare_source
 from pipeline.roster.rejects import RosterRejects
-from pipeline.roster.shared_numbers import SharedNumbers, find_shared
+from pipeline.roster.shared_numbers import find_shared
 from pipeline.roster.spill import Spill
 from pipeline.schema import SOURCE_FILE, Source
 from pipeline.validate.chunk_check import CheckedChunk, ChunkChecks

@@ -2,10 +2,9 @@
 
 Each raw chunk (read by a worker, or sent from here: `pipeline.ingest.on_dask`) gives its
 `ChunkNumbers` on its worker, and only the hashes (8 bytes a usable row) come here; the
-hashes that repeat over the roster go back to every worker, each chunk sends its carriers
-of them (a few rows), and this process decides (`shared_numbers.decide`) as the local
-engine does. The chunks' carriers are freed on the workers on return; the raw chunks as
-soon as their numbers are taken. Task errors are reduced to their type and place
+second round is `normalise.shared_numbers_on_dask.decide_on_dask`, as for the civil-affairs
+side. The chunks' carriers are freed on the workers on return; the raw chunks as soon as
+their numbers are taken. Task errors are reduced to their type and place
 (`distributed._sanitised`)."""
 
 from __future__ import annotations
@@ -19,14 +18,9 @@ import numpy as np
 import pandas as pd
 
 from pipeline.link.distributed import _sanitised
-from pipeline.normalise.shared_ids import repeated
-from pipeline.roster.shared_numbers import (
-    ChunkNumbers,
-    SharedNumbers,
-    carriers_of,
-    chunk_numbers,
-    decide,
-)
+from pipeline.normalise.shared_numbers import ChunkNumbers, SharedNumbers
+from pipeline.normalise.shared_numbers_on_dask import decide_on_dask, hashes_of
+from pipeline.roster.shared_numbers import chunk_numbers
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -34,14 +28,6 @@ if TYPE_CHECKING:
 
 def _numbers(raw: pd.DataFrame, as_of: dt.date | None) -> ChunkNumbers:
     return _sanitised(chunk_numbers, raw, as_of)
-
-
-def _hashes(part: ChunkNumbers) -> np.ndarray:
-    return part.hashes
-
-
-def _carriers(part: ChunkNumbers, again: np.ndarray) -> pd.DataFrame:
-    return _sanitised(carriers_of, part.carriers, again)
 
 
 def find_shared_on_dask(client: Client, raw: Iterable[tuple[Future, int]],
@@ -58,19 +44,12 @@ def find_shared_on_dask(client: Client, raw: Iterable[tuple[Future, int]],
             part = client.submit(_numbers, future, as_of, pure=False)
             del future
             parts.append(part)
-            pending.append(client.submit(_hashes, part, pure=False))
+            pending.append(client.submit(hashes_of, part, pure=False))
             while len(pending) >= window:
                 hashes.append(pending.popleft().result())
         while pending:
             hashes.append(pending.popleft().result())
-        again = repeated(hashes)
-        del hashes
-        if not len(again):
-            return SharedNumbers()
-        sent = client.scatter(again, broadcast=True, hash=False)
-        found = client.gather([client.submit(_carriers, part, sent, pure=False)
-                               for part in parts])
-        return decide(pd.concat(found, ignore_index=True))
+        return decide_on_dask(client, parts, hashes)
     finally:
         for future in [*parts, *pending]:
             future.release()
