@@ -3,14 +3,18 @@
 The night itself (lock, sweep, state, staging, publishing, failure handling) is plain Python
 in `pipeline/night.py`; this module adds only Prefect's concerns: one task per stage, a log
 line per stage through the run logger (counts only, never personal data), the artifacts of a
-published night, and the flow's final state. Expected failures (bad input, a failed gate, an
-unsafe output folder) end the flow in a Failed state whose message is the one-paragraph error
+published night, and the flow's final state. Prefect's own "Finished in state Completed()"
+line after each task is left out (`TaskCompletedLines`): the stage's line says it, with
+its counts and time, and after a stage that stopped the night it would read "Completed".
+Expected failures (bad input, a failed gate, an unsafe output folder) end the flow in a
+Failed state whose message is the one-paragraph error
 for the operator: no traceback, nothing published.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import sys
 import time
@@ -48,6 +52,25 @@ class _Stopped:
 
 
 INTERNAL_ERROR_EXIT = 70
+TASK_RUN_LOGGER = "prefect.task_runs"  # the logger of Prefect's task runs (`get_run_logger`)
+
+
+class TaskCompletedLines(logging.Filter):
+    """Drops Prefect's "Finished in state Completed()" record of a task run: a stage task
+    ends Completed even when it stopped the night (it returns the error for the flow to
+    raise: `_Stopped`), and its own line already says how it ended. Every other record (the
+    stage lines, a task that failed, the flow's final state) passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name == TASK_RUN_LOGGER
+                    and record.getMessage().startswith("Finished in state Completed("))
+
+
+def quiet_task_completions() -> None:
+    """Install `TaskCompletedLines` on Prefect's task-run logger (idempotent)."""
+    logger = logging.getLogger(TASK_RUN_LOGGER)
+    if not any(isinstance(f, TaskCompletedLines) for f in logger.filters):
+        logger.addFilter(TaskCompletedLines())
 DEBUG_ENV = "BIDUI_DEBUG"  # set by `bidui --debug`: unexpected errors keep their traceback
 
 
@@ -85,7 +108,8 @@ def _stage(name: str, function: Callable[..., Any], *args: Any) -> Any:
             raise
         logger.error("stage %s failed: internal error %s", name, where(error))
         return _Crashed(name, where(error))
-    logger.info("stage %-9s %s (%.1f s)", name, _describe(result), time.perf_counter() - started)
+    logger.info("stage %-9s %s (%.1f s)", name, _describe(result, name),
+                time.perf_counter() - started)
     return result
 
 
@@ -125,8 +149,11 @@ def _checked(suites: int, critical_failed: int, warnings: int) -> str:
     return f"{suites} suites, {critical_failed} critical failures, {warnings} warnings"
 
 
-def _describe(result: Any) -> str:
-    """Row counts only: never personal data in logs."""
+def _describe(result: Any, stage: str = "") -> str:
+    """Row counts only: never personal data in logs. `stage`: the stage that gave `result`
+    (the roster stage gives None when the night has no roster)."""
+    if result is None and stage == "roster":
+        return "skipped: no roster given (--members)"
     if isinstance(result, dict) and result and all(isinstance(k, Source) for k in result):
         parts = []
         for source, item in result.items():
@@ -144,8 +171,9 @@ def _describe(result: Any) -> str:
         join = getattr(result.join, "join", None)  # --engine dask: which join, and why
         quarantined = result.rows_quarantined
         checked = result.validation  # the validate stage's line counts the other suites
-        return (f"roster {result.rows_usable + quarantined} rows in {result.chunks} "
-                f"chunks ({quarantined} quarantined), {result.shared_numbers} ID numbers "
+        chunks = f"{result.chunks} chunk" + ("" if result.chunks == 1 else "s")
+        return (f"roster {result.rows_usable + quarantined} rows in {chunks} "
+                f"({quarantined} quarantined), {result.shared_numbers} ID numbers "
                 f"shared by different people, {result.could_pair.rows} could pair"
                 + (f"; {join} join ({result.join.reason})" if join else "")
                 + (f"; with the roster's suite: {_checked(**checked)}" if checked else ""))
@@ -216,6 +244,7 @@ def nightly(union: list[Path], civil: list[Path], out: Path, members: list[Path]
     (default: a local cluster of two worker processes). The night is `run_night`'s: it holds
     a lock on `out`, removes what a killed night left beside it, and advances the state only
     after publishing."""
+    quiet_task_completions()
     request = NightRequest(union=list(union), civil=list(civil), out=Path(out),
                            members=list(members or []), as_of=as_of, config_path=config_path,
                            state_dir=state_dir, pseudonymise=pseudonymise, key_file=key_file,

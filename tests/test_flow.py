@@ -169,6 +169,8 @@ def test_served_night_logs_each_stage_publishes_artifacts_and_fails_with_the_par
     logs = _stored_logs(state.state_details.flow_run_id)
     for stage in ("ingest", "normalise", "validate", "roster", "link", "detect", "report"):
         assert f"stage {stage}" in logs  # progress per stage, through Prefect's run logger
+    assert "in 1 chunk (" in logs  # counted as said
+    assert "Finished in state Completed()" not in logs  # each stage's own line says it
     with get_client(sync_client=True) as client:
         keys = {artifact.key for artifact in client.read_artifacts()}
     assert {"bidui-validation", "bidui-findings-by-type", "bidui-night"} <= keys
@@ -186,6 +188,7 @@ def test_served_night_logs_each_stage_publishes_artifacts_and_fails_with_the_par
     assert "身份证号" in failed.message and "civil_no_id.csv" in failed.message
     logs = _stored_logs(failed.state_details.flow_run_id)
     assert "stage ingest stopped" in logs
+    assert "Completed" not in logs  # nothing says the stage that stopped the night completed
     assert "Traceback" not in logs and "Traceback" not in failed.message
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
 
@@ -260,3 +263,18 @@ def test_a_served_night_imports_a_gbk_decisions_csv_without_logging_its_words(
     for secret in (name, note, name.encode("gbk").decode("latin-1")):
         assert secret not in logs and secret not in (second.message or "")
         assert secret not in json.dumps(manifest, ensure_ascii=False)
+
+
+def test_the_stage_lines_say_a_skipped_roster_and_count_chunks_as_said() -> None:
+    from types import SimpleNamespace
+
+    from flows.nightly import _describe
+    from pipeline.stages import RosterPass
+
+    assert _describe(None, "roster") == "skipped: no roster given (--members)"
+    assert _describe(None, "report") == "done"
+    for chunks, said in ((1, "in 1 chunk ("), (6, "in 6 chunks (")):
+        roster = RosterPass(linkage=None, could_pair=SimpleNamespace(rows=3), files=[],
+                            usable_per_file={}, chunks=chunks, rows_usable=10,
+                            rejects=SimpleNamespace(quarantine=SimpleNamespace(rows=0)))
+        assert said in _describe(roster, "roster")
