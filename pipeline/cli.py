@@ -16,6 +16,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -222,14 +223,36 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise InputError("--roster-members must be at least 1.", "pass a positive number.")
     summary = generate(args.out, households=args.households, seed=args.seed,
                        roster_members=args.roster_members)
+    reference = json.loads((args.out / "truth" / "meta.json").read_text("utf-8"))[
+        "reference_date"]
+    night = night_command(args.out, reference)
+    summary.update({"reference_date": reference, "run_night": night})
     print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+    # After the JSON (stdout stays one JSON document): what a human needs next.
+    print(f"bidui: the truth in {args.out / 'truth'} is true as of {reference}: run the night "
+          f"as of that date, then evaluate it:\n  {night}\n"
+          f"  bidui evaluate --run RUN_DIR --truth {shlex.quote(str(args.out / 'truth'))}",
+          file=sys.stderr)
     return 0
+
+
+def night_command(folder: Path, as_of: str) -> str:
+    """`bidui run` of a generated set in ``folder`` as of ``as_of`` (into RUN_DIR)."""
+    from pipeline.generate import CIVIL_FILE, MEMBERS_FILE, ROLL_FILE
+
+    def path(name: str) -> str:
+        return shlex.quote(str(folder / name))
+
+    return (f"bidui run --union {path(ROLL_FILE)} --civil {path(CIVIL_FILE)} "
+            f"--members {path(MEMBERS_FILE)} --out RUN_DIR --as-of {as_of}")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from pipeline.evaluate import evaluate_run, format_scores
 
     scores = evaluate_run(args.run, args.truth)
+    for warning in scores["warnings"]:  # first; the scores carry them too (JSON and table)
+        print(f"bidui: warning: {warning}", file=sys.stderr)
     print(json.dumps(scores, indent=2) if args.json else format_scores(scores))
     return 0
 

@@ -3,14 +3,23 @@
 Links are scored on `match` decisions as (roll id, case id, member no) triples, with recall
 broken down by the kind of roll-side ID (valid, typo, legacy, Excel-damaged, blank, permits,
 placeholders, shared numbers …) and by every other ``*_kind`` column the truth's links carry
-(civil-side ID, name spelling, birth-date cell), and precision by linking method. Findings are
-scored per code on the code's entity key; INVALID_ID is also compared row by row per kind of
-roll-side ID (truth/roll_id_kinds.csv), so a kind the pipeline wrongly calls invalid (or
-wrongly accepts) shows by name.
+(civil-side ID, name spelling, birth-date cell), and by linking method: the precision of the
+method's matches and the share of all true links it found (``by_method``'s ``recall`` is that
+share, also given as ``share_of_true_links``: the truth does not say which method should find
+a link, so there is no recall within a method). Findings are scored per code on the code's
+entity key; INVALID_ID is also compared row by row per kind of roll-side ID
+(truth/roll_id_kinds.csv), so a kind the pipeline wrongly calls invalid (or wrongly accepts)
+shows by name.
+
+The findings are true as of the truth's reference date (meta.json's ``reference_date``): a
+run as of another date (manifest.json's ``as_of``) is scored all the same, with a warning
+(``warnings``) that its discrepancy figures are not meaningful.
 """
 
 from __future__ import annotations
 
+import json
+import shlex
 from pathlib import Path
 
 import pandas as pd
@@ -66,7 +75,7 @@ def score_links(links: pd.DataFrame, truth: pd.DataFrame) -> dict:
     actual = _tuples(truth, LINK_KEY)
     scores = {"all": prf(_tuples(matches, LINK_KEY), actual)}
     scores["by_method"] = {
-        str(method): prf(_tuples(group, LINK_KEY), actual)
+        str(method): _method_scores(_tuples(group, LINK_KEY), actual)
         for method, group in matches.groupby("method")
     }
     predicted = _tuples(matches, LINK_KEY)
@@ -76,6 +85,16 @@ def score_links(links: pd.DataFrame, truth: pd.DataFrame) -> dict:
         scores["recall_by_id_kind"] = by_kind.pop(ROLL_ID_KIND)
     if by_kind:
         scores["recall_by_kind"] = by_kind
+    return scores
+
+
+def _method_scores(predicted: set, actual: set) -> dict[str, float | int]:
+    """One method's matches against all the true links: its precision, and the share of all
+    true links it found (``share_of_true_links``; ``recall`` is the same figure under its
+    old name and ``f1`` is computed from it: neither is a recall within the method, which the
+    truth cannot give, as it does not say which method should find a link)."""
+    scores = prf(predicted, actual)
+    scores["share_of_true_links"] = scores["recall"]
     return scores
 
 
@@ -133,10 +152,60 @@ def score_findings(findings: pd.DataFrame, truth: pd.DataFrame) -> dict:
     return scores
 
 
+def _json_field(path: Path, field: str) -> str | None:
+    """``field`` of the JSON object in ``path`` as text, or None (no file, not JSON, no field)."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8")).get(field)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return str(value) if value else None
+
+
+def as_of_dates(run: Path, truth: Path) -> dict[str, str | None]:
+    """The run's as-of (its manifest.json) and the date the truth is true as of (meta.json's
+    ``reference_date``; None for truth folders written before it was recorded)."""
+    return {"run": _json_field(run / "manifest.json", "as_of"),
+            "truth_reference_date": _json_field(truth / "meta.json", "reference_date")}
+
+
+def rerun_command(run: Path, as_of: str) -> str:
+    """``bidui run`` of the run's inputs (from its manifest) into ``run`` as of ``as_of``;
+    ``…`` stands for inputs the manifest does not name."""
+    try:
+        inputs = json.loads((run / "manifest.json").read_text(encoding="utf-8"))["inputs"]
+        paths = {source: list(dict.fromkeys(i["path"] for i in inputs if i["source"] == source))
+                 for source in ("union", "civil", "members")}
+    except (OSError, ValueError, KeyError, TypeError):
+        paths = {}
+    words = ["bidui", "run"]
+    for source in ("union", "civil", "members"):
+        if paths.get(source) or source != "members":
+            words += [f"--{source}", *(shlex.quote(str(p)) for p in paths.get(source) or ["…"])]
+    return " ".join([*words, "--out", shlex.quote(str(run)), "--as-of", as_of])
+
+
+def as_of_warning(run: Path, truth: Path) -> str | None:
+    """The warning when the run's as-of is not the truth's reference date; None when they are
+    the same or either is unknown (a truth folder without a reference date: nothing to say)."""
+    dates = as_of_dates(run, truth)
+    run_as_of, reference = dates["run"], dates["truth_reference_date"]
+    if not run_as_of or not reference or run_as_of == reference:
+        return None
+    return (f"the run is as of {run_as_of} (its manifest.json) but the truth is true as of "
+            f"{reference} (truth/meta.json's reference_date): the discrepancy figures are "
+            f"only meaningful for a night run as of {reference} (which findings are due "
+            f"depends on the date). Run the night again as of {reference} (with its other "
+            f"options as before), then evaluate it again: "
+            f"{rerun_command(run, reference)}")
+
+
 def evaluate_run(run: Path, truth: Path) -> dict:
     findings = _read_parquet(run / "discrepancies.parquet")
     true_findings = _read_csv(truth / "discrepancies.csv")
+    warning = as_of_warning(run, truth)
     scores = {
+        "warnings": [warning] if warning else [],
+        "as_of": as_of_dates(run, truth),
         "links": score_links(_read_parquet(run / "links.parquet"),
                              _read_csv(truth / "links.csv")),
         "discrepancies": score_findings(findings, true_findings),
@@ -154,15 +223,14 @@ def evaluate_run(run: Path, truth: Path) -> dict:
 
 
 def format_scores(scores: dict) -> str:
-    lines = ["what                              precision  recall     f1   predicted  actual"]
+    lines = [f"WARNING: {warning}" for warning in scores.get("warnings", [])]
+    lines.append("what                              precision  recall     f1   predicted  actual")
 
     def row(name: str, s: dict) -> None:
         lines.append(f"{name:32s} {s['precision']:>9.4f} {s['recall']:>7.4f} {s['f1']:>6.4f} "
                      f"{s['predicted']:>10} {s['actual']:>7}")
 
     row("links (match)", scores["links"]["all"])
-    for method, s in scores["links"]["by_method"].items():
-        row(f"  method {method}", s)
     if "member_links" in scores:
         row("member links (match)", scores["member_links"])
     for code, s in scores["discrepancies"].items():
@@ -170,6 +238,14 @@ def format_scores(scores: dict) -> str:
             lines.append(f"{code:32s} count {s['count']} (no truth: clerical review)")
         else:
             row(code, s)
+    if scores["links"]["by_method"]:
+        lines.append(f"links by method: the precision of its matches, and the share of all "
+                     f"{scores['links']['all']['actual']} true links it found (not a recall "
+                     f"within the method):")
+        lines.append(f"  {'method':30s} precision  share of true links  found  matches")
+        for method, s in scores["links"]["by_method"].items():
+            lines.append(f"  {method:30s} {s['precision']:>9.4f} {s['recall']:>19.4f} "
+                         f"{s['true_positive']:>6} {s['predicted']:>8}")
     breakdowns = {}
     if "recall_by_id_kind" in scores["links"]:
         breakdowns[ROLL_ID_KIND] = scores["links"]["recall_by_id_kind"]

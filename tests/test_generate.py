@@ -97,6 +97,26 @@ def test_files_written(out: Path) -> None:
     assert meta["seed"] == 42 and meta["households"] == HOUSEHOLDS
 
 
+def test_generate_command_names_the_reference_date_and_the_night_to_run(tmp_path: Path,
+                                                                       capsys) -> None:
+    """`bidui generate` says what date its truth is true as of, and the `bidui run` of the set
+    as of that date: on stdout's JSON and, last, in words on stderr."""
+    from pipeline.cli import main
+
+    out = tmp_path / "gen"
+    capsys.readouterr()
+    assert main(["generate", "--out", str(out), "--households", "20", "--seed", "3"]) == 0
+    captured = capsys.readouterr()
+    reference = json.loads((out / "truth" / "meta.json").read_text("utf-8"))["reference_date"]
+    night = (f"bidui run --union {out / 'union_roll.xlsx'} --civil {out / 'civil_exchange.csv'} "
+             f"--members {out / 'members.csv'} --out RUN_DIR --as-of {reference}")
+    summary = json.loads(captured.out)  # stdout stays one JSON document
+    assert summary["reference_date"] == reference == "2026-06-30"
+    assert summary["run_night"] == night
+    assert f"true as of {reference}" in captured.err and night in captured.err
+    assert f"bidui evaluate --run RUN_DIR --truth {out / 'truth'}" in captured.err
+
+
 def test_deterministic_bytes(out: Path, tmp_path: Path) -> None:
     generate(tmp_path, households=HOUSEHOLDS, seed=42)
     assert _all_bytes(out) == _all_bytes(tmp_path)
