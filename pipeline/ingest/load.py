@@ -310,6 +310,16 @@ def _no_header_error(path: Path, source: Source, book: RawBook,
                      sheets: list[SheetInfo]) -> InputError:
     """No sheet has the source's header: name the sheets and rows searched, and the fix."""
     required = "、".join(f.canonical_header for f in FIELDS[source] if f.required)
+    if book.format == "parquet":  # a dataset's column names, not a header row
+        cells = book.sheets[0].cells if book.sheets else np.empty((0, 0), dtype=object)
+        names = [str(n) for n in cells[0]] if len(cells) else []
+        shown = "、".join(names[:30]) + ("…" if len(names) > 30 else "")
+        return InputError(f"the columns of this Parquet data are not those of the "
+                          f"{SOURCE_LABELS[source]}: it needs at least {required}, and its "
+                          f"columns are {shown or 'none'}.",
+                          "name the columns as SPEC §1 does (accepted aliases included; "
+                          "README: Parquet inputs), or check that the right file was passed "
+                          "for this input, then run again.", file=str(path))
     rows = f"rows 1–{HEADER_SEARCH_ROWS}"
     if book.format in ("csv", "parquet"):
         where, sheet = f"in {rows}", None

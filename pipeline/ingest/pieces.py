@@ -64,12 +64,15 @@ class PieceInput:
     dataset's schema (pyarrow), the header found on it and its first records, the source and
     the columns every chunk of the source has."""
 
-    path: Path
+    path: Path  # as given: what provenance and messages name
     schema: object  # pyarrow.Schema of the whole dataset (partition columns included)
     header: Header
     head: np.ndarray
     source: Source
     columns: tuple[str, ...]
+    # `path` made absolute on the driver: what a worker reads (its working folder may be
+    # another one; a path given relative to the driver's would not be found there)
+    absolute: Path = Path()
 
 
 @dataclass(frozen=True)
@@ -116,19 +119,18 @@ def read_piece(piece: ParquetPiece) -> PieceRead:
     import pyarrow as pa
 
     spec = piece.input
-    if not spec.path.exists():  # the driver saw it: this process does not
+    if not spec.absolute.exists():  # the driver saw it: this process does not
         return PieceRead(None, PieceCounts(), (
-            f"the {SOURCE_LABELS[spec.source]} cannot be seen from a Dask worker at this path, "
-            "so the worker could not read its part of the Parquet data.",
+            f"the {SOURCE_LABELS[spec.source]} cannot be seen from a Dask worker at "
+            f"{spec.absolute}, so the worker could not read its part of the Parquet data.",
             "mount the data at the same path on every worker machine (a shared or copied "
-            "folder), or give the roster as CSV, which the driver streams to the workers.",
+            "folder), or pass this input as CSV, which the driver streams to the workers.",
             str(spec.path)))
     try:
         table = _piece_table(piece)
     except (pa.ArrowException, *PARQUET_ERRORS) as error:
-        refused = parquet_error(spec.path, error, list(piece.files))
-        return PieceRead(None, PieceCounts(), (refused.what, refused.fix,
-                                               str(refused.file or spec.path)))
+        refused = parquet_error(spec.absolute, error, list(piece.files))
+        return PieceRead(None, PieceCounts(), (refused.what, refused.fix, str(spec.path)))
     body, header_grid = _same_width(_table_cells(table), spec.head)
     del table
     frame, blank, kinds = frame_from_records(
@@ -147,12 +149,12 @@ def _piece_table(piece: ParquetPiece):
     import pyarrow.dataset as ds
 
     spec = piece.input
-    if spec.path.is_dir():
+    if spec.absolute.is_dir():
         dataset = ds.dataset([str(f) for f in piece.files], schema=spec.schema,
                              format="parquet", partitioning=ds.partitioning(flavor="hive"),
-                             partition_base_dir=str(spec.path))
+                             partition_base_dir=str(spec.absolute))
     else:
-        dataset = ds.dataset(str(spec.path), schema=spec.schema, format="parquet")
+        dataset = ds.dataset(str(spec.absolute), schema=spec.schema, format="parquet")
     fragments = list(dataset.get_fragments())
     chosen = [fragment.subset(row_group_ids=list(groups))
               for fragment, groups in zip(fragments, piece.row_groups, strict=True)]
@@ -234,7 +236,7 @@ def plan_parquet_pieces(paths: Sequence[Path], source: Source, chunk_rows: int
         sheet = plan.sheets[0]
         assert isinstance(sheet, _DataSheet) and isinstance(sheet.source, ParquetSource)
         spec = PieceInput(plan.path, sheet.source.dataset.schema, sheet.header,
-                          sheet.source.head, source, columns)
+                          sheet.source.head, source, columns, Path(plan.path).absolute())
         pieces += _cut(spec, index, sheet, chunk_rows)
     return PiecePlan(paths, source, plans, pieces)
 
@@ -250,7 +252,7 @@ def _cut(spec: PieceInput, index: int, sheet: _DataSheet, size: int) -> list[Par
         groups = [[group.num_rows for group in fragment.row_groups] for fragment in fragments]
     except (pa.ArrowException, *PARQUET_ERRORS) as error:
         raise parquet_error(spec.path, error) from None
-    files = [Path(fragment.path) for fragment in fragments]
+    files = [Path(fragment.path).absolute() for fragment in fragments]  # read by workers
     # every row group as (file, group, its first row over the dataset, rows)
     located, row = [], 0
     for f, sizes in enumerate(groups):

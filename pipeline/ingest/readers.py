@@ -14,6 +14,7 @@ InputError that says what the file really is and how to fix it.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import zipfile
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ import pandas as pd
 
 from pipeline.errors import InputError
 from pipeline.ingest.encoding import detect_encoding
-from pipeline.ingest.headers import Merge
+from pipeline.ingest.headers import Merge, fold_header
 
 WORKBOOK_SUFFIXES = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods"}
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
@@ -37,6 +38,8 @@ PARQUET_SUFFIXES = {".parquet"}
 # input above this is refused rather than risk exhausting memory mid-night.
 MAX_INPUT_BYTES = 4 * 1024**3
 SNIFF_BYTES = 4096
+# What pyarrow raises on Parquet data it cannot read.
+PARQUET_ERRORS: tuple[type[Exception], ...] = (OSError, ValueError)
 
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -118,11 +121,13 @@ def input_kind(path: Path) -> str:
     """What an input is, checked as `read_book` checks it before reading: `csv`, `parquet`,
     `parquet-folder`, `xlsx`, `xls` or `ods`. InputError when the path does not exist, is too
     large, is of an unknown type or is not what its extension says (a folder: see
-    `parquet_folder_files`)."""
+    `parquet_folder_files`), or is Parquet data `check_parquet` refuses (its footers only
+    are read: a damaged file is found before any work)."""
     if not path.exists():
         raise InputError("the file does not exist.", "check the path given on the command line.",
                          file=str(path))
     if path.is_dir():
+        check_parquet(parquet_folder_files(path), path)
         return "parquet-folder"
     if not path.is_file():
         raise InputError("this is not a regular file.",
@@ -144,6 +149,7 @@ def input_kind(path: Path) -> str:
     if suffix in PARQUET_SUFFIXES:
         if kind != "parquet":
             raise _mismatch(path, suffix, kind)
+        check_parquet([path], path)
         return "parquet"
     if kind not in EXPECTED[WORKBOOK_SUFFIXES[suffix]]:
         raise _mismatch(path, suffix, kind)
@@ -293,11 +299,15 @@ def encoding_error(path: Path) -> InputError:
                       "save the file as UTF-8 or GB18030 CSV.", file=str(path))
 
 
-def csv_parse_error(path: Path, error: csv.Error) -> InputError:
-    """The error for CSV text the csv module cannot parse."""
-    return InputError(f"the CSV cannot be parsed ({error}).",
-                      "check the quoting of the row named, or export the file again.",
-                      file=str(path))
+def csv_parse_error(path: Path, error: csv.Error, line: int | None = None) -> InputError:
+    """The error for CSV text the csv module cannot parse; `line`: the (1-based) line of the
+    file where the csv module stopped (its `line_num`), when known. The module's message
+    names the fault, never the cell."""
+    where = f" at line {line}" if line else ""
+    return InputError(f"the CSV cannot be parsed{where} ({error}).",
+                      ("check the quoting of that line (a quote opened and not closed, or "
+                       "text after a closing quote)" if line else "check the file's quoting")
+                      + ", or export the file again.", file=str(path))
 
 
 def _parse_csv_text(text: str, path: Path) -> np.ndarray:
@@ -309,10 +319,11 @@ def _parse_csv_text(text: str, path: Path) -> np.ndarray:
         return frame.to_numpy(dtype=object)
     except (pd.errors.ParserError, ValueError):
         pass  # ragged rows (a title row above the header, or a stray comma): parse record by record
+    reader = csv.reader(io.StringIO(text))
     try:
-        return grid([list(record) for record in csv.reader(io.StringIO(text))])
+        return grid([list(record) for record in reader])
     except csv.Error as error:
-        raise csv_parse_error(path, error) from None
+        raise csv_parse_error(path, error, reader.line_num) from None
 
 
 # -- workbooks (XLSX, XLSM, XLS, ODS) ------------------------------------------------------------
@@ -405,16 +416,97 @@ def parquet_folder_files(folder: Path) -> list[Path]:
     return files
 
 
+def check_parquet(files: list[Path], base: Path) -> None:
+    """Refuse Parquet data that would be read wrong, from the files' footers (no row read).
+
+    - a file whose footer cannot be read (an unfinished or damaged export): named;
+    - a folder whose files do not all have the first file's column names: pyarrow would take
+      the first file's columns and read another file's missing or renamed column as empty
+      cells, silently;
+    - an ID number or credit-code column (`LONG_NUMBER_FIELDS`) stored as floating-point
+      numbers: a double holds 15–17 significant digits, so 18-digit numbers are already
+      damaged in the file (a column of integers keeps its digits and is read as text).
+
+    InputError (exit 2) naming the file, the columns and the fix; the names listed are the
+    columns' (never a cell's)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    first: tuple[str, list[str]] | None = None
+    for item in files:
+        where = item.relative_to(base) if item != base else item.name
+        try:
+            schema = pq.read_schema(item)
+        except (pa.ArrowException, *PARQUET_ERRORS) as error:
+            raise InputError(f"the Parquet file {where} cannot be read "
+                             f"({type(error).__name__}): it is damaged or the export did not "
+                             "finish.", "export it again, then run again.",
+                             file=str(base)) from None
+        names = list(schema.names)
+        if first is None:
+            first = (str(where), names)
+        elif names != first[1]:
+            lacks = [n for n in first[1] if n not in names]
+            extra = [n for n in names if n not in first[1]]
+            differs = "; ".join(filter(None, (
+                f"it lacks {'、'.join(lacks)}" if lacks else "",
+                f"it has {'、'.join(extra)}, which {first[0]} has not" if extra else "",
+                "" if lacks or extra else "its columns are in another order")))
+            raise InputError(f"the files of this Parquet folder do not all have the same "
+                             f"columns: {where} differs from {first[0]} ({differs}).",
+                             f"export every file of the dataset with the same column names "
+                             f"(those of {first[0]}), then run again.", file=str(base))
+        floats = [n for n, t in zip(schema.names, schema.types, strict=True)
+                  if pa.types.is_floating(t) and fold_header(n) in _id_like_headers()]
+        if floats:
+            raise InputError(f"the column {'、'.join(floats)} of {where} is stored as "
+                             "floating-point numbers, which cannot hold an 18-digit number "
+                             "exactly: the numbers in the file are already damaged.",
+                             "export the column as text (a string column), then run again.",
+                             file=str(base))
+
+
+# The fields whose numbers have 18 characters (GB 11643 ID numbers, GB 32100 unified social
+# credit codes): more digits than a double holds. Shorter ID-like fields (成员序号, 区划代码,
+# 手机号码) survive a float column and are read as text.
+LONG_NUMBER_FIELDS = frozenset({"id_number", "employer_uscc"})
+
+
+@functools.cache
+def _id_like_headers() -> frozenset[str]:
+    """Every accepted header (folded) of a `LONG_NUMBER_FIELDS` field of any source
+    (`pipeline.schema`)."""
+    from pipeline.schema import FIELDS
+
+    return frozenset(fold_header(h) for fields in FIELDS.values() for f in fields
+                     if f.name in LONG_NUMBER_FIELDS for h in f.headers)
+
+
 def parquet_dataset(files: list[Path], base: Path):
     """The pyarrow dataset of a Parquet file or partitioned folder (hive `key=value` folders
-    become columns, after the files' own)."""
+    become columns, after the files' own). A column of bytes (`binary`: what pandas writes
+    for text held as bytes) is read as text: Arrow checks it is UTF-8 (ArrowInvalid if not,
+    `parquet_error`)."""
+    import pyarrow as pa
     import pyarrow.dataset as ds
 
     if base.is_dir():
-        return ds.dataset([str(f) for f in files], format="parquet",
+        dataset = ds.dataset([str(f) for f in files], format="parquet",
+                             partitioning=ds.partitioning(flavor="hive"),
+                             partition_base_dir=str(base))
+    else:
+        dataset = ds.dataset(str(base), format="parquet")
+    schema = dataset.schema
+    if not any(pa.types.is_binary(t) or pa.types.is_large_binary(t) for t in schema.types):
+        return dataset
+    text = pa.schema([field.with_type(pa.large_string()) if pa.types.is_large_binary(field.type)
+                      else field.with_type(pa.string()) if pa.types.is_binary(field.type)
+                      else field for field in schema])
+    if base.is_dir():
+        return ds.dataset([str(f) for f in files], schema=text, format="parquet",
                           partitioning=ds.partitioning(flavor="hive"),
                           partition_base_dir=str(base))
-    return ds.dataset(str(base), format="parquet")
+    return ds.dataset(str(base), schema=text, format="parquet")
 
 
 def parquet_error(base: Path, error: Exception, files: list[Path] | None = None
@@ -422,11 +514,17 @@ def parquet_error(base: Path, error: Exception, files: list[Path] | None = None
     """The InputError for Parquet data pyarrow could not read. For a folder it names the
     first file whose footer cannot be read (`files`, default: every file of the folder), so
     that among hundreds of partition files the operator knows which one to export again."""
+    if "utf8" in str(error).lower().replace("-", ""):  # Arrow's own words; no cell quoted
+        return InputError("a text column of the Parquet data holds bytes that are not UTF-8 "
+                          "text.", "export the text columns as UTF-8 strings, then run again.",
+                          file=str(base))
     bad = _unreadable_parquet_file(base, files)
     where = f"; the file {bad} is damaged or unfinished" if bad else ""
+    fix = ("check that the export finished and that every file of the folder has the same "
+           "columns, then run again." if base.is_dir() else
+           "check that the export finished (export the file again), then run again.")
     return InputError(f"the Parquet data cannot be read ({type(error).__name__}){where}.",
-                      "check that the export finished and that every file of the folder has "
-                      "the same columns, then run again.", file=str(base))
+                      fix, file=str(base))
 
 
 def _unreadable_parquet_file(base: Path, files: list[Path] | None) -> str | None:
@@ -446,8 +544,6 @@ def _unreadable_parquet_file(base: Path, files: list[Path] | None) -> str | None
     return None
 
 
-# What pyarrow raises on Parquet data it cannot read.
-PARQUET_ERRORS: tuple[type[Exception], ...] = (OSError, ValueError)
 
 
 def _read_parquet(files: list[Path], base: Path) -> RawBook:

@@ -263,7 +263,8 @@ class CsvRecords:
                 rows = list(islice(self._csv, count))
             except csv.Error as error:
                 if not str(error).startswith(FIELD_LIMIT_ERROR):
-                    raise csv_parse_error(self.path, error) from None
+                    raise csv_parse_error(self.path, error,
+                                          getattr(self._csv, "line_num", None)) from None
                 self._read_whole()
             else:
                 if not rows:

@@ -1,0 +1,164 @@
+"""Parquet exports shaped wrong: each is refused (exit 2, the file, the columns, the fix) before
+any work, or read as what it means, on every reader (the whole read, the stream, the pieces a
+Dask worker reads). Every ID number here is invented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.cli import check_input_paths
+from pipeline.errors import InputError
+from pipeline.ingest import load_file, load_source
+from pipeline.ingest.pieces import plan_parquet_pieces, read_piece
+from pipeline.ingest.stream import iter_source_chunks
+from pipeline.schema import Source
+
+ID_A, ID_B, ID_C = "110105199001011237", "11010519900101123X", "110108198505052341"
+
+
+def members(ids: list[str | None], **columns) -> pa.Table:
+    n = len(ids)
+    return pa.table({"会员编号": [f"M{k}" for k in range(n)], "姓名": ["张伟"] * n,
+                     "身份证号": ids, **columns})
+
+
+def every_reader_refuses(path: Path, source: Source = Source.MEMBERS) -> list[str]:
+    """The messages of every way in: the command line's check, the whole read, the stream
+    and the pieces' plan. Each must be an InputError."""
+    said = []
+    for read in (lambda: check_input_paths([path]),
+                 lambda: load_source([path], source),
+                 lambda: list(iter_source_chunks([path], source, 2)),
+                 lambda: plan_parquet_pieces([path], source, 2)):
+        with pytest.raises(InputError) as refused:
+            read()
+        said.append(str(refused.value))
+    return said
+
+
+@pytest.mark.parametrize("second", ["renamed", "missing", "extra"])
+def test_a_folder_whose_files_differ_in_columns_is_refused_naming_the_file(
+        tmp_path: Path, second: str) -> None:
+    """pyarrow takes the first file's columns: another file's renamed or missing column
+    would be read as empty cells (its members then link on nothing)."""
+    folder = tmp_path / "members"
+    folder.mkdir()
+    pq.write_table(members([ID_A, ID_B]), folder / "part-0.parquet")
+    other = members([ID_C])
+    if second == "renamed":  # an accepted alias, but not the first file's name
+        other = other.rename_columns(["会员编号", "姓名", "公民身份号码"])
+    elif second == "missing":
+        other = other.drop(["身份证号"])
+    else:
+        other = other.append_column("备注", pa.array(["x"]))
+    pq.write_table(other, folder / "part-1.parquet")
+    for message in every_reader_refuses(folder):
+        assert "part-1.parquet" in message and "part-0.parquet" in message
+        assert "same column" in message
+        assert ("公民身份号码" in message) == (second == "renamed")
+        assert ("备注" in message) == (second == "extra")
+
+
+def test_a_damaged_file_of_a_folder_is_named_before_any_work(tmp_path: Path) -> None:
+    folder = tmp_path / "members"
+    folder.mkdir()
+    pq.write_table(members([ID_A]), folder / "part-0.parquet")
+    whole = (folder / "part-0.parquet").read_bytes()
+    (folder / "part-1.parquet").write_bytes(whole[: len(whole) // 2])  # an unfinished export
+    for message in every_reader_refuses(folder):
+        assert "part-1.parquet" in message and "export it again" in message
+    single = tmp_path / "single.parquet"
+    single.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(InputError) as refused:
+        check_input_paths([single])
+    assert "folder" not in str(refused.value)  # a single file: no talk of a folder's files
+
+
+def test_an_id_number_column_of_floats_is_refused_other_number_columns_are_read(
+        tmp_path: Path) -> None:
+    """A double holds 15–17 digits: 18-digit numbers in it are already damaged."""
+    path = tmp_path / "members.parquet"
+    pq.write_table(pa.table({"会员编号": ["M1"], "姓名": ["张伟"],
+                             "公民身份号码(必填)": pa.array([1.1010519900101123e17])}), path)
+    for message in every_reader_refuses(path):
+        assert "公民身份号码(必填)" in message and "floating-point" in message
+        assert "as text" in message and "110105" not in message
+    fine = tmp_path / "roll.parquet"  # short ID-like numbers survive a float column
+    pq.write_table(pa.table({"档案编号": ["A1"], "姓名": ["张伟"], "身份证号": [ID_A],
+                             "档案状态": ["在档"], "手机号码": pa.array([13800138000.0])}), fine)
+    frame, _ = load_file(fine, Source.UNION)
+    assert frame.loc[0, "phone"] == "13800138000"
+
+
+def test_text_stored_as_bytes_is_read_as_text_on_every_reader(tmp_path: Path) -> None:
+    """pandas writes text held as Python bytes as Parquet `binary`: read it as UTF-8 text,
+    never as "b'\\xe5…'"."""
+    path = tmp_path / "members.parquet"
+    table = pa.table({"会员编号": pa.array([b"M1", b"M2"], pa.binary()),
+                      "姓名": pa.array(["张伟".encode(), "李娜".encode()], pa.binary()),
+                      "身份证号": pa.array([ID_A.encode(), None], pa.large_binary())})
+    pq.write_table(table, path)
+    whole = load_source([path], Source.MEMBERS).frame
+    assert list(whole["name"]) == ["张伟", "李娜"] and whole.loc[0, "id_number"] == ID_A
+    streamed = pd.concat(list(iter_source_chunks([path], Source.MEMBERS, 1)))
+    pd.testing.assert_frame_equal(streamed.reset_index(drop=True), whole)
+    plan = plan_parquet_pieces([path], Source.MEMBERS, 1)
+    pieces = [read_piece(piece).frame for piece in plan.pieces]
+    pd.testing.assert_frame_equal(pd.concat(pieces, ignore_index=True), whole)
+    (tmp_path / "gbk").mkdir()
+    gbk = tmp_path / "gbk" / "members.parquet"
+    pq.write_table(table.set_column(1, "姓名", pa.array(["张伟".encode("gb18030"), None],
+                                                        pa.binary())), gbk)
+    with pytest.raises(InputError, match="not UTF-8") as refused:
+        load_source([gbk], Source.MEMBERS)
+    assert "张" not in str(refused.value)
+
+
+def test_columns_that_are_not_the_source_s_say_so_and_list_them(tmp_path: Path) -> None:
+    path = tmp_path / "members.parquet"
+    pq.write_table(pa.table({"member_id": ["M1"], "name": ["张伟"], "id_number": [ID_A]}), path)
+    with pytest.raises(InputError) as refused:
+        load_source([path], Source.MEMBERS)
+    message = str(refused.value)
+    assert "member_id、name、id_number" in message and "身份证号" in message
+    assert "header row" not in message and "张伟" not in message
+
+
+def test_a_relative_path_is_read_by_a_worker_whose_folder_is_another(
+        tmp_path: Path, monkeypatch) -> None:
+    """A Dask worker started elsewhere: the piece carries the path made absolute; the
+    provenance keeps the path as given."""
+    (tmp_path / "data").mkdir()
+    pq.write_table(members([ID_A, ID_B, ID_C]), tmp_path / "data" / "members.parquet")
+    monkeypatch.chdir(tmp_path)
+    plan = plan_parquet_pieces([Path("data/members.parquet")], Source.MEMBERS, 2)
+    elsewhere = tmp_path / "worker"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    frames = []
+    for piece in plan.pieces:
+        read = read_piece(piece)
+        assert read.error is None
+        frames.append(read.frame)
+    frame = pd.concat(frames, ignore_index=True)
+    assert list(frame["id_number"]) == [ID_A, ID_B, ID_C]
+    assert set(frame["source_file"]) == {"data/members.parquet"}
+
+
+def test_a_csv_that_cannot_be_parsed_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "members.csv"
+    body = "会员编号,姓名,身份证号\nM1,张伟," + ID_A + "\n"
+    path.write_text(body + 'M2,"李娜' + "x" * 140_000 + "\nM3,王芳," + ID_C + "\n",
+                    encoding="utf-8")
+    for read in (lambda: load_source([path], Source.MEMBERS),
+                 lambda: list(iter_source_chunks([path], Source.MEMBERS, 1))):
+        with pytest.raises(InputError) as refused:
+            read()
+        message = str(refused.value)
+        assert "at line 3" in message and "quoting of that line" in message
+        assert "李娜" not in message
