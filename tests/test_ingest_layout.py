@@ -380,8 +380,13 @@ def test_parquet_folder_is_one_input_in_path_order(tmp_path: Path) -> None:
     loaded = load_source([folder], Source.UNION)
     assert list(loaded.frame["roll_id"]) == ["A1", "A2"]
     assert list(loaded.frame["district"]) == ["朝阳区", "海淀区"]  # the partition column
-    assert list(loaded.frame["source_row"]) == [2, 3]
+    # each file of the folder is a sheet named by its path there, rows counted within it:
+    # a steward opens that file (the folder's row 3 is no row of any file)
+    assert list(loaded.frame["source_row"]) == [2, 2]
+    assert list(loaded.frame[SOURCE_SHEET]) == ["所属区=朝阳区/part-0.parquet",
+                                                "所属区=海淀区/part-0.parquet"]
     info = loaded.files[0]
+    assert [sheet.name for sheet in info.sheets] == list(loaded.frame[SOURCE_SHEET])
     assert info.path == str(folder) and len(info.sha256) == 64 and info.size_bytes > 0
     (folder / "notes.txt").write_text("x", encoding="utf-8")
     with pytest.raises(InputError, match="not Parquet"):

@@ -162,3 +162,34 @@ def test_a_csv_that_cannot_be_parsed_names_the_line(tmp_path: Path) -> None:
         message = str(refused.value)
         assert "at line 3" in message and "quoting of that line" in message
         assert "李娜" not in message
+
+
+def test_a_folder_s_rows_are_named_by_their_file_and_row_there_on_every_reader(
+        tmp_path: Path) -> None:
+    """A steward is pointed at the file of the folder and its row (as at a workbook's sheet),
+    by the whole read, the stream and the pieces alike; the file's accounting is per file."""
+    folder = tmp_path / "members"
+    (folder / "区=朝阳区").mkdir(parents=True)
+    ids = [ID_A, ID_B, ID_C, None, ID_A]
+    pq.write_table(members(ids[:2]), folder / "区=朝阳区" / "part-0.parquet")
+    pq.write_table(members(ids[2:]), folder / "part-1.parquet")
+    whole = load_source([folder], Source.MEMBERS)
+    wanted = [("part-1.parquet", 2), ("part-1.parquet", 3), ("part-1.parquet", 4),
+              ("区=朝阳区/part-0.parquet", 2), ("区=朝阳区/part-0.parquet", 3)]
+    assert list(zip(whole.frame["source_sheet"], whole.frame["source_row"],
+                    strict=True)) == wanted
+    assert set(whole.frame["source_file"]) == {str(folder)}
+    assert [(s.name, s.rows_read) for s in whole.files[0].sheets] == [
+        ("part-1.parquet", 3), ("区=朝阳区/part-0.parquet", 2)]
+    stream = iter_source_chunks([folder], Source.MEMBERS, 2)
+    streamed = pd.concat(list(stream))
+    pd.testing.assert_frame_equal(streamed.reset_index(drop=True), whole.frame)
+    assert stream.files == whole.files
+    plan = plan_parquet_pieces([folder], Source.MEMBERS, 2)
+    frames = []
+    for piece in plan.pieces:
+        read = read_piece(piece)
+        plan.add(piece, read.counts, read.error)
+        frames.append(read.frame)
+    pd.testing.assert_frame_equal(pd.concat(frames, ignore_index=True), whole.frame)
+    assert plan.files == whole.files

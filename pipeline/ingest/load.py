@@ -264,10 +264,11 @@ def _sheet_header(raw: RawSheet, fields: tuple[Field, ...], source: Source, path
     if raw.header_row is None and is_field_list(raw.head(HEADER_SEARCH_ROWS), header, fields):
         return "字段说明（字段名称竖排在一列），不是数据表"
     if looks_like_data:
-        raise InputError(_missing_columns_text(header_map, source, len(book.sheets) > 1),
+        several = len(book.sheets) > 1 and book.format != "parquet"  # a folder's files
+        raise InputError(_missing_columns_text(header_map, source, several),
                          "rename the column in the file to one of the names shown (or add it)"
                          + ("; if this sheet holds no rows of this input, delete it or move it "
-                            "to another workbook" if len(book.sheets) > 1 else "")
+                            "to another workbook" if several else "")
                          + ", then run again.",
                          file=str(path), sheet=raw.name,
                          # a Parquet file's column names are not a row anybody can open

@@ -73,6 +73,7 @@ class PieceInput:
     # `path` made absolute on the driver: what a worker reads (its working folder may be
     # another one; a path given relative to the driver's would not be found there)
     absolute: Path = Path()
+    sheet: str | None = None  # a folder's file, as provenance names it (`parquet_sheet_name`)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class ParquetPiece:
 
     input: PieceInput
     input_index: int  # which of the source's paths
+    sheet_index: int  # which of its sheets (a folder: one per file)
     files: tuple[Path, ...]
     row_groups: tuple[tuple[int, ...], ...]  # per file of `files`
     skip: int
@@ -134,8 +136,8 @@ def read_piece(piece: ParquetPiece) -> PieceRead:
     body, header_grid = _same_width(_table_cells(table), spec.head)
     del table
     frame, blank, kinds = frame_from_records(
-        body, piece.first, spec.header.header_map, FIELDS[spec.source], str(spec.path), None,
-        spec.header, header_grid)
+        body, piece.first, spec.header.header_map, FIELDS[spec.source], str(spec.path),
+        spec.sheet, header_grid=header_grid, header=spec.header)
     rows_non_data = sum(kinds.values())
     counts = PieceCounts(rows_read=len(frame) + rows_non_data, rows_data=len(frame),
                          non_data=dict(kinds), blank=blank)
@@ -170,13 +172,13 @@ class PiecePlan:
                  pieces: list[ParquetPiece]) -> None:
         self.paths, self.source, self.pieces = paths, source, pieces
         self._plans = plans
-        self._infos: list[SheetInfo] = []
-        self._non_data: list[dict[str, int]] = []
+        # per input, per sheet: the SheetInfo the pieces add up (a skipped sheet's as planned)
+        self._infos: list[list[SheetInfo]] = []
+        self._non_data: list[list[dict[str, int]]] = []
         for plan in plans:
-            sheet = plan.sheets[0]
-            assert isinstance(sheet, _DataSheet)
-            self._infos.append(_read_info(sheet))
-            self._non_data.append({})
+            self._infos.append([_read_info(sheet) if isinstance(sheet, _DataSheet) else sheet
+                                for sheet in plan.sheets])
+            self._non_data.append([{} for _ in plan.sheets])
         self._added = 0
 
     def add(self, piece: ParquetPiece, counts: PieceCounts,
@@ -185,7 +187,8 @@ class PiecePlan:
         if error is not None:
             message, fix, file = error
             raise InputError(message, fix, file=file)
-        info, non_data = self._infos[piece.input_index], self._non_data[piece.input_index]
+        info = self._infos[piece.input_index][piece.sheet_index]
+        non_data = self._non_data[piece.input_index][piece.sheet_index]
         info.rows_read += counts.rows_read
         info.rows_non_data += counts.rows_read - counts.rows_data
         info.blank_rows_skipped += counts.blank
@@ -200,10 +203,12 @@ class PiecePlan:
         if self._added != len(self.pieces):
             raise RuntimeError("the files' accounting is known once every piece was added")
         infos = []
-        for plan, info, non_data in zip(self._plans, self._infos, self._non_data, strict=True):
-            info.non_data = {kind: count for kind, count in non_data.items() if count}
+        for plan, sheets, non_data in zip(self._plans, self._infos, self._non_data, strict=True):
+            for info, kinds in zip(sheets, non_data, strict=True):
+                if info.status == "read":
+                    info.non_data = {kind: count for kind, count in kinds.items() if count}
             infos.append(_file_info(plan.path, self.source,
-                                    RawBook(plan.book.format, plan.book.encoding), [info]))
+                                    RawBook(plan.book.format, plan.book.encoding), sheets))
         if sum(info.rows_data for info in infos) == 0:
             raise InputError(f"the {SOURCE_LABELS[self.source]} has a header but no data rows.",
                              "check that the export finished (a header-only file is a failed "
@@ -233,18 +238,23 @@ def plan_parquet_pieces(paths: Sequence[Path], source: Source, chunk_rows: int
     columns = tuple(_columns(plans, source))
     pieces: list[ParquetPiece] = []
     for index, plan in enumerate(plans):
-        sheet = plan.sheets[0]
-        assert isinstance(sheet, _DataSheet) and isinstance(sheet.source, ParquetSource)
-        spec = PieceInput(plan.path, sheet.source.dataset.schema, sheet.header,
-                          sheet.source.head, source, columns, Path(plan.path).absolute())
-        pieces += _cut(spec, index, sheet, chunk_rows)
+        for sheet_index, sheet in enumerate(plan.sheets):
+            if not isinstance(sheet, _DataSheet):  # skipped (an empty file): no rows to cut
+                continue
+            assert isinstance(sheet.source, ParquetSource)
+            spec = PieceInput(plan.path, sheet.source.dataset.schema, sheet.header,
+                              sheet.source.head, source, columns, Path(plan.path).absolute(),
+                              sheet.source.name)
+            pieces += _cut(spec, index, sheet_index, sheet, chunk_rows)
     return PiecePlan(paths, source, plans, pieces)
 
 
-def _cut(spec: PieceInput, index: int, sheet: _DataSheet, size: int) -> list[ParquetPiece]:
-    """The input's pieces: records from the header's next one to the last, cut where the
-    stream cuts them (`stream_sources._rebatch` over tables of `size` rows from record 1:
-    at records 1 + k·size, and where the data start)."""
+def _cut(spec: PieceInput, index: int, sheet_index: int, sheet: _DataSheet, size: int
+         ) -> list[ParquetPiece]:
+    """The sheet's pieces (a file input, or one file of a folder): records from the header's
+    next one to the last, cut where the stream cuts them (`stream_sources._rebatch` over
+    tables of `size` rows from record 1: at records 1 + k·size, and where the data
+    start)."""
     import pyarrow as pa
 
     try:
@@ -272,7 +282,7 @@ def _cut(spec: PieceInput, index: int, sheet: _DataSheet, size: int) -> list[Par
         for f, g, _at in taken:
             by_file.setdefault(f, []).append(g)
         pieces.append(ParquetPiece(
-            spec, index, tuple(files[f] for f in by_file),
+            spec, index, sheet_index, tuple(files[f] for f in by_file),
             tuple(tuple(g) for g in by_file.values()), skip=low - taken[0][2], first=first,
             records=stop - first))
     return pieces

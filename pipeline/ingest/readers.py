@@ -547,20 +547,30 @@ def _unreadable_parquet_file(base: Path, files: list[Path] | None) -> str | None
 
 
 def _read_parquet(files: list[Path], base: Path) -> RawBook:
-    """A Parquet file or partitioned folder (hive `key=value` folders become columns) as one
-    sheet whose row 0 is the column names: record i + 1 is the dataset's row i."""
+    """A Parquet file as one sheet (named None), or a partitioned folder as one sheet per file
+    (named by its path in the folder, `parquet_sheet_name`; hive `key=value` folders become
+    columns), whose row 0 is the column names: record i + 1 is the file's row i. So a
+    steward is pointed at the file of the folder and its row, as at a workbook's sheet."""
     import pyarrow as pa
 
-    try:
-        table = parquet_dataset(files, base).to_table()
-    except (pa.ArrowException, *PARQUET_ERRORS) as error:
-        raise parquet_error(base, error) from None
-    cells = np.empty((table.num_rows + 1, table.num_columns), dtype=object)
-    cells[0, :] = table.column_names
-    for position, column in enumerate(table.columns):
-        cells[1:, position] = _arrow_cells(column)
-    return RawBook(format="parquet", encoding=None,
-                   sheets=[RawSheet(name=None, cells=cells, header_row=0)])
+    sheets = []
+    for item in files if base.is_dir() else [base]:
+        try:
+            table = parquet_dataset([item], base).to_table()
+        except (pa.ArrowException, *PARQUET_ERRORS) as error:
+            raise parquet_error(base, error) from None
+        cells = np.empty((table.num_rows + 1, table.num_columns), dtype=object)
+        cells[0, :] = table.column_names
+        for position, column in enumerate(table.columns):
+            cells[1:, position] = _arrow_cells(column)
+        sheets.append(RawSheet(name=parquet_sheet_name(item, base), cells=cells, header_row=0))
+    return RawBook(format="parquet", encoding=None, sheets=sheets)
+
+
+def parquet_sheet_name(item: Path, base: Path) -> str | None:
+    """The provenance sheet of a Parquet file: its path within a folder input (POSIX
+    separators), None for a file given itself."""
+    return Path(item).relative_to(base).as_posix() if base.is_dir() else None
 
 
 def _arrow_cells(column) -> np.ndarray:

@@ -57,6 +57,7 @@ from pipeline.ingest.readers import (
     parquet_dataset,
     parquet_error,
     parquet_folder_files,
+    parquet_sheet_name,
     sheet_merges,
     workbook_errors,
 )
@@ -99,7 +100,7 @@ def open_stream_book(path: Path) -> StreamBook:
         return _csv_book(path)
     if kind in ("parquet", "parquet-folder"):
         files = parquet_folder_files(path) if kind == "parquet-folder" else [path]
-        return StreamBook("parquet", None, [_parquet_source(files, path)])
+        return StreamBook("parquet", None, [_parquet_source([item], path) for item in files])
     return _workbook_book(path, kind)
 
 
@@ -392,8 +393,9 @@ def _workbook_book(path: Path, workbook_format: str) -> StreamBook:
 
 @dataclass
 class ParquetSource(SheetSource):
-    """A Parquet file or partitioned folder: record 0 is the column names, record i + 1 the
-    dataset's row i (as `readers._read_parquet`)."""
+    """One Parquet file (a file input, or one file of a partitioned folder: a sheet named by
+    its path there, `readers.parquet_sheet_name`): record 0 is the column names, record
+    i + 1 the file's row i (as `readers._read_parquet`)."""
 
     base: Path = Path()
     dataset: object = None  # pyarrow.dataset.Dataset
@@ -409,6 +411,7 @@ class ParquetSource(SheetSource):
 
 
 def _parquet_source(files: list[Path], base: Path) -> ParquetSource:
+    """The sheet of `files` (one file) of the input `base` (that file, or its folder)."""
     import pyarrow as pa
 
     try:
@@ -421,8 +424,9 @@ def _parquet_source(files: list[Path], base: Path) -> ParquetSource:
         raise parquet_error(base, error) from None
     names = np.empty((1, len(dataset.schema.names)), dtype=object)
     names[0, :] = dataset.schema.names
-    return ParquetSource(None, header_row=0, head=np.vstack([names, _table_cells(first)]),
-                         base=base, dataset=dataset)
+    return ParquetSource(parquet_sheet_name(files[0], base), header_row=0,
+                         head=np.vstack([names, _table_cells(first)]), base=base,
+                         dataset=dataset)
 
 
 def _tables(dataset, size: int) -> Iterator:
