@@ -215,6 +215,8 @@ def test_data_quality_section_lists_what_the_manifest_knows() -> None:
     assert "填表说明" in text and "不是数据表" in text  # the skipped sheet and why
     assert "id_valid" in text and "feed_not_stale" in text and "警告" in text
     assert "身份证号码应为有效的公民身份号码" in text  # the check in Chinese, beside its code
+    assert "身份证号（id_number）" in text  # the column by the header stewards know
+    assert "same_bytes_as_last_night" in text  # a derived column: its name
     assert "sha256 一致" in text and "2026-06-29" in text
     assert "导入处理结果 5 条；未被接受 2 条" in text and "复核_朝阳区.xlsx" in text
     assert "复核_朝阳区.xlsx 5 2 1 已读取" in text  # imported, refused, recorded before

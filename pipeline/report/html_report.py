@@ -35,6 +35,7 @@ import pandas as pd
 
 from pipeline.detect.rules import AT_RISK, OUTREACH, codes_where, rules
 from pipeline.normalise.districts import district_name
+from pipeline.schema import FIELDS, Source
 
 
 def code_labels() -> dict[str, str]:
@@ -367,6 +368,24 @@ def _check_cell(failed: dict) -> Cell:
     return Cell(f"{_e(sentence)}<br>{code}" if sentence else code, raw=True)
 
 
+SUITE_SOURCES = {"union_roll": Source.UNION, "civil_exchange": Source.CIVIL,
+                 "roster": Source.MEMBERS}
+
+
+def _column_label(suite: str, column: str | None) -> str:
+    """A checked column as the people who fix the file know it: the input's Chinese header
+    (`schema.FIELDS`, SPEC §1) with the column's name after it, e.g. 建档日期（filed_date）;
+    a column of no input (a derived one) by its name."""
+    if not column:
+        return ""
+    sources = [SUITE_SOURCES[suite]] if suite in SUITE_SOURCES else list(FIELDS)
+    for source in sources:
+        for field in FIELDS[source]:
+            if field.name == column:
+                return f"{field.canonical_header}（{column}）"
+    return column
+
+
 def _checks_section(facts: dict) -> str:
     validation = facts["validation"]
     link = f'<a href="{DOCS_LINK}">数据校验报告（Data Docs）</a>'
@@ -379,7 +398,7 @@ def _checks_section(facts: dict) -> str:
     if facts["failed"]:
         rows = [(SUITE_NAMES.get(suite, suite), _check_cell(f),
                  "严重" if f.get("severity") == "critical" else "警告",
-                 f.get("column") or "",
+                 _column_label(suite, f.get("column")),
                  "" if f.get("unexpected_count") is None else _n(int(f["unexpected_count"])),
                  "" if f.get("element_count") is None else _n(int(f["element_count"])))
                 for suite, f in facts["failed"]]
