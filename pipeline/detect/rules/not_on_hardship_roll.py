@@ -20,7 +20,7 @@ from pipeline.detect.finding import DetectContext, findings_frame
 
 CODE = "NOT_ON_HARDSHIP_ROLL"
 SEVERITY = "low"
-LABEL_ZH = "低保家庭会员未建档"
+LABEL_ZH = "救助家庭会员未建档"  # 低保, 低收入 and 特困 households alike
 KEYS = ("civil_case_id", "civil_member_no", "member_id")
 MONEY = "outreach"  # not on the roll: help the household could receive
 TRUTH_KEY = ("member_id",)
