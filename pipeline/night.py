@@ -86,6 +86,10 @@ class NightRequest:
         if self.dask_address and self.engine != "dask":
             raise InputError("--dask-address is given but the engine is local.",
                              "add --engine dask to use that cluster, or drop --dask-address.")
+        if self.dask_address:  # its form only (no connection): a typo fails before Prefect
+            from pipeline.link.distributed import check_address
+
+            check_address(self.dask_address)
 
 
 @dataclass

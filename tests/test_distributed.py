@@ -5,6 +5,7 @@ operator's error, not a traceback."""
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from pathlib import Path
 
@@ -258,6 +259,75 @@ def test_unreachable_dask_address_fails_the_first_stage_using_it(night, generate
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in result.stderr
     assert result.failed_stage == "ingest"  # reading the civil side onto the workers: first
     assert not out.exists()  # nothing published
+
+
+MALFORMED_ADDRESSES = ("nonsense", "tcp://", "host:notaport", ":8786", "tcp://[::1:8786",
+                       "tcp://host:0", "tcp://host:99999", "inproc://x", "ucx://host:8786",
+                       "http://127.0.0.1:8786")
+WELL_FORMED_ADDRESSES = ("tcp://127.0.0.1:8786", "127.0.0.1:8786", "tls://host:8786",
+                         "ws://host:8786", "wss://host:8786", "tcp://[::1]:8786", "[::1]:8786",
+                         "localhost:8786", "tcp://nohost.invalid:8786", "tcp://127.0.0.1:1")
+
+
+def test_the_form_of_a_scheduler_address_is_read_by_distributeds_own_parsers() -> None:
+    """Only parsed (no name lookup, no connection): a well-formed address that cannot be
+    reached is still `_connect`'s "cannot reach" error, after the timeout."""
+    from pipeline.link.distributed import address_problem
+
+    assert {a: address_problem(a) for a in WELL_FORMED_ADDRESSES} == dict.fromkeys(
+        WELL_FORMED_ADDRESSES)
+    assert all(address_problem(a) for a in MALFORMED_ADDRESSES)
+    with pytest.raises(InputError) as caught, open_dask_executor("host:notaport"):
+        pass
+    assert "'host:notaport'" in caught.value.paragraph()
+    assert "after up to" not in caught.value.paragraph()  # refused at once, no timeout
+
+
+def _run_cli_with_dask_address(bidui_cli, data: Path, out: Path, address: str
+                               ) -> tuple[subprocess.CompletedProcess, float]:
+    started = time.monotonic()
+    result = bidui_cli("run", "--union", str(data / "union_roll.xlsx"),
+                       "--civil", str(data / "civil_exchange.csv"), "--out", str(out),
+                       "--as-of", "2026-06-30", "--engine", "dask", "--dask-address", address)
+    return result, time.monotonic() - started
+
+
+def _one_paragraph(result: subprocess.CompletedProcess) -> str:
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "Exception ignored" not in result.stderr  # no half-made Client closed at exit
+    (paragraph,) = [line for line in result.stderr.splitlines() if line.startswith("bidui: ")]
+    return paragraph
+
+
+def test_a_malformed_dask_address_exits_2_at_once_in_one_paragraph(bidui_cli, generated,
+                                                                     tmp_path) -> None:
+    """`bidui run --dask-address nonsense`: exit 2 naming the address and the fix, before any
+    Dask client is made (one used to be left half-made: its `__del__` printed a traceback
+    and held the exit for 20 s)."""
+    out = tmp_path / "out"
+    result, seconds = _run_cli_with_dask_address(bidui_cli, generated, out, "nonsense")
+    assert result.returncode == InputError.exit_code, result.stderr
+    paragraph = _one_paragraph(result)
+    assert "'nonsense' is not the address of a Dask scheduler" in paragraph
+    assert "tcp://host:8786" in paragraph and "leave --dask-address out" in paragraph
+    assert "after up to" not in paragraph
+    assert seconds < 15, seconds
+    assert not out.exists()  # nothing published
+
+
+def test_tls_without_tls_settings_exits_2_at_once_in_one_paragraph(bidui_cli, generated,
+                                                                     tmp_path) -> None:
+    """A well-formed tls:// address that distributed refuses at once (no TLS settings: a
+    TypeError, not a timeout): the client it half made is closed, not left to `__del__`."""
+    out = tmp_path / "out"
+    result, seconds = _run_cli_with_dask_address(bidui_cli, generated, out,
+                                                 "tls://127.0.0.1:8786")
+    assert result.returncode == InputError.exit_code, result.stderr
+    paragraph = _one_paragraph(result)
+    assert "tls://127.0.0.1:8786" in paragraph and "TLS" in paragraph
+    assert "after up to" not in paragraph
+    assert seconds < 15, seconds
+    assert not out.exists()
 
 
 def test_a_local_cluster_leaves_nothing_in_the_system_temporary_folder(tmp_path,

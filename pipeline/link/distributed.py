@@ -397,12 +397,80 @@ def _quiet_logs() -> None:
     install_redaction()  # distributed adds its own handler on import: mask IDs there too
 
 
-def _connect(address: str) -> Client:
+def address_problem(address: str) -> str | None:
+    """What is wrong with the form of the scheduler address `address`, or None when it has the
+    form of one: `scheme://host:port` (scheme tcp when left out) whose scheme is one of Dask's
+    network transports (tcp, tls, ws, wss: those whose backend parses a host and a port), with
+    a host and a port from 1 to 65535. Read by distributed's own parsers (`parse_address`, the
+    backend's `get_address_host_port`), never resolved or connected to: whether the scheduler
+    is there is `_connect`'s question. Not among them: inproc:// (a scheduler inside one
+    Python process) and ucx:// (removed from distributed)."""
+    from distributed.comm.addressing import parse_address
+    from distributed.comm.registry import get_backend
+
+    scheme, location = parse_address(address)
+    try:
+        backend = get_backend(scheme)
+    except ValueError:
+        return f"{scheme}:// is not one of Dask's schemes"
+    try:
+        host, port = backend.get_address_host_port(location)
+    except NotImplementedError:
+        return f"{scheme}:// addresses do not name a host and port this machine can reach"
+    except ValueError:
+        return "it is not host:port"
+    if not host:
+        return "it has no host"
+    if not 1 <= port <= 65535:
+        return f"its port {port} is not between 1 and 65535"
+    return None
+
+
+def check_address(address: str) -> None:
+    """`InputError` (exit 2, one paragraph) when `address` does not have the form of a Dask
+    scheduler's address (`address_problem`); instant, no connection is made."""
+    problem = address_problem(address)
+    if problem:
+        raise InputError(
+            f"--dask-address {address!r} is not the address of a Dask scheduler ({problem}), "
+            "so the stages that need it (the civil-affairs side's, the roster's and the "
+            "linkage's) did not run and nothing was published.",
+            "give the scheduler's address in the form tcp://host:8786 (as `dask scheduler` "
+            "prints it), or leave --dask-address out to start a local cluster, or run with "
+            "--engine local.")
+
+
+def _close_half_made_client(error: BaseException) -> None:
+    """Close the `Client` whose constructor raised `error` (found in the traceback's frames).
+
+    distributed's `Client._start` closes the client itself when connecting raises `OSError`,
+    not when it raises `ValueError` or `TypeError` (e.g. tls:// without TLS settings): that
+    half-made client would be closed by its `__del__` at exit, when its event loop has
+    stopped, which waits twice the timeout and prints "Exception ignored in Client.__del__
+    ... TimeoutError". Closed now, while its loop still runs, it closes at once."""
     from distributed import Client
 
+    tb = error.__traceback__
+    while tb is not None:
+        client = tb.tb_frame.f_locals.get("self")
+        if isinstance(client, Client):
+            with contextlib.suppress(Exception):
+                client.close(timeout=CONNECT_TIMEOUT_S)
+            return
+        tb = tb.tb_next
+
+
+def _connect(address: str) -> Client:
+    """A client of the scheduler at `address` that has at least one worker. `InputError`
+    (one paragraph, nothing left open) when the address is malformed (at once, before any
+    client is made: `check_address`), when the scheduler cannot be reached in
+    `CONNECT_TIMEOUT_S`, or when it has no workers."""
+    from distributed import Client
+
+    check_address(address)
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
-    except (OSError, ValueError, TypeError) as error:  # TimeoutError is an OSError
+    except OSError as error:  # TimeoutError is an OSError
         raise InputError(
             f"cannot reach the Dask scheduler at {address} ({type(error).__name__} after up to "
             f"{CONNECT_TIMEOUT_S} s), so the stages that need it (the civil-affairs side's, "
@@ -410,6 +478,15 @@ def _connect(address: str) -> Client:
             "check that `dask scheduler` runs there and that this machine can reach its port "
             "(the address looks like tcp://host:8786), or run without --dask-address to use a "
             "local cluster, or with --engine local.") from None
+    except (ValueError, TypeError) as error:  # refused at once, not after the timeout
+        _close_half_made_client(error)
+        raise InputError(
+            f"cannot use the Dask scheduler address {address} ({type(error).__name__}: "
+            f"{' '.join(str(error).split())}), so the stages that need it (the civil-affairs "
+            "side's, the roster's and the linkage's) did not run and nothing was published.",
+            "check the address (it looks like tcp://host:8786) and, for a tls:// address, "
+            "Dask's TLS settings (distributed.comm.tls in Dask's configuration), or run "
+            "without --dask-address to use a local cluster, or with --engine local.") from None
     try:
         client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
     except (TimeoutError, OSError):
@@ -485,7 +562,7 @@ def open_dask_executor(address: str | None, workers: int = 2,
     workers spill task data into a private folder made in `local_directory` (the night's
     scratch folder; default the system's temporary folder).
 
-    An unreachable address raises `InputError` (one paragraph, no traceback)."""
+    A malformed or unreachable address raises `InputError` (one paragraph, no traceback)."""
     _quiet_logs()
     if address:
         client = _connect(address)
