@@ -415,8 +415,10 @@ def test_the_parquet_roster_is_the_csv_as_text_and_is_reused(tmp_path: Path,
     assert converted.members == data.folder / province.PARQUET_ROSTER
     from_csv = load_source([data.folder / scale.MEMBERS_FILE], Source.MEMBERS).frame
     from_parquet = load_source([converted.members], Source.MEMBERS).frame
-    columns = [c for c in from_csv.columns if c != "source_file"]
+    provenance = ["source_file", "source_sheet", "source_row"]  # a folder: file and row in it
+    columns = [c for c in from_csv.columns if c not in provenance]
     pd.testing.assert_frame_equal(from_parquet[columns], from_csv[columns])
+    assert list(from_parquet["source_row"]) == [2, 3, 4, 5] * 2 + [2, 3, 4]
     again, second = province.ensure_parquet_roster(data, said.append)
     assert second == {"converted_now": False, "convert_seconds": 0.0}
     assert again == converted
