@@ -78,9 +78,9 @@ class PieceInput:
 
 @dataclass(frozen=True)
 class ParquetPiece:
-    """Records `first` .. `first + records - 1` of one Parquet input (record i + 1 is the
-    dataset's row i): the row groups that hold them, per file, and how many rows of those row
-    groups come before the piece's first."""
+    """Records `first` .. `first + records - 1` of one sheet of a Parquet input (a file
+    input, or one file of a folder: record i + 1 is the file's row i): the row groups that
+    hold them and how many rows of those row groups come before the piece's first."""
 
     input: PieceInput
     input_index: int  # which of the source's paths
