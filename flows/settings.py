@@ -7,6 +7,7 @@ server phones home unless analytics are off, and without PREFECT_HOME runs write
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -29,6 +30,12 @@ def apply_offline_settings() -> None:
         "DO_NOT_TRACK": "1",
         "PREFECT_LOGGING_LEVEL": "INFO",
     }
+    chosen_here = "PREFECT_HOME" not in os.environ
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
-    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+    home = Path(os.environ["PREFECT_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    if chosen_here:  # its database holds run parameters (input paths) and logs: owner only
+        # not ours to change (another user's checkout): Prefect's own modes apply
+        with contextlib.suppress(OSError):
+            home.chmod(0o700)

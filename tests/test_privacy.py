@@ -106,3 +106,25 @@ def test_the_same_night_twice_gives_identical_data_files(night, inputs, tmp_path
                 for name in ("a", "b")]
     assert contents[0] == contents[1]
     assert set(contents[0]) >= {"links.parquet", "discrepancies.parquet", "quarantine.parquet"}
+
+
+def test_prefect_s_own_folder_is_the_owner_s_only_unless_the_operator_chose_it(
+        tmp_path: Path) -> None:
+    """Prefect's database holds the runs' parameters (input paths) and logs: the folder bidui
+    chooses for it is made owner-only; one the operator set (PREFECT_HOME) is left as it is."""
+    import os
+    import subprocess
+    import sys
+
+    code = "from flows.settings import apply_offline_settings; apply_offline_settings()"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["BIDUI_HOME"] = str(tmp_path / "home")
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=root)
+    assert (tmp_path / "home" / "var" / "prefect").stat().st_mode & 0o777 == 0o700
+    chosen = tmp_path / "operator"
+    chosen.mkdir(mode=0o755)
+    chosen.chmod(0o755)
+    subprocess.run([sys.executable, "-c", code], env={**env, "PREFECT_HOME": str(chosen)},
+                   check=True, cwd=root)
+    assert chosen.stat().st_mode & 0o777 == 0o755
