@@ -274,3 +274,24 @@ def test_unreadable_files_say_why_in_chinese(tmp_path, name, content, says) -> N
     (tmp_path / name).write_bytes(content)
     read = inbox.read_decision_file(tmp_path / name)
     assert read.error == "unreadable_file" and says in read.detail and not read.rows
+
+
+def test_a_file_in_a_folder_inside_the_inbox_is_read_and_moved(tmp_path, night1) -> None:
+    """A colleague's folder in the inbox (inbox/张/…) is read like the inbox itself: never
+    skipped unseen. Hidden folders, Excel's lock files and done/ and failed/ are not."""
+    r1 = night1["findings"].loc["R1"]
+    box = tmp_path / "inbox"
+    (box / "张").mkdir(parents=True)
+    (box / "张" / "mine.csv").write_bytes((HEADER_EN + line(r1, "dismissed")).encode("gbk"))
+    (box / "张" / "~$mine.xlsx").write_bytes(b"lock")
+    (box / ".git").mkdir()
+    (box / ".git" / "config").write_text("x", encoding="utf-8")
+    (box / "done").mkdir()
+    (box / "done" / "old.csv").write_text("x", encoding="utf-8")
+    (box / "empty").mkdir()
+    assert inbox.inbox_files(tmp_path) == [box / "张" / "mine.csv"]
+    plan = inbox.prepare(tmp_path, night1["history"], NIGHT2, NOW)
+    assert list(plan.accepted["decision"]) == ["dismissed"]
+    plan.commit(tmp_path)
+    assert not (box / "张" / "mine.csv").exists()
+    assert (box / "done" / "20260702T010000_mine.csv").exists()

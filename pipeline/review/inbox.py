@@ -483,13 +483,21 @@ def _plan(root: Path, reads: list[FileRead], history: pd.DataFrame,
 
 
 def inbox_files(root: Path) -> list[Path]:
-    """The files waiting in `STATE/inbox/` (not its done/ and failed/ folders, not hidden
-    files, not Excel's `~$` lock files of a workbook someone has open), by name."""
+    """The files waiting in `STATE/inbox/` and in any folder inside it (a colleague's
+    folder: never skipped unseen), not its done/ and failed/ folders, not hidden files or
+    folders, not Excel's `~$` lock files of a workbook someone has open; by path."""
     folder = Path(root) / INBOX
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and not p.name.startswith((".", "~$")))
+    waiting = []
+    for path in folder.rglob("*"):
+        parts = path.relative_to(folder).parts
+        if (not path.is_file() or parts[0] in (DONE, FAILED)
+                or any(part.startswith(".") for part in parts)
+                or path.name.startswith("~$")):
+            continue
+        waiting.append(path)
+    return sorted(waiting)
 
 
 def prepare(root: Path, history: pd.DataFrame, as_of: dt.date | None = None,
