@@ -295,3 +295,18 @@ def test_a_file_in_a_folder_inside_the_inbox_is_read_and_moved(tmp_path, night1)
     plan.commit(tmp_path)
     assert not (box / "张" / "mine.csv").exists()
     assert (box / "done" / "20260702T010000_mine.csv").exists()
+
+
+def test_an_id_number_typed_into_a_note_is_kept_masked(tmp_path, night1) -> None:
+    """The state folder holds no ID numbers (docs/security.md): a note quoting one is
+    recorded masked, and shown masked in the next night's workbook."""
+    r1 = night1["findings"].loc["R1"]
+    number = "120101198503126138"  # invented
+    box = tmp_path / "inbox"
+    box.mkdir()
+    (box / "a.csv").write_text(HEADER_ZH + line(r1, "待核实", note=f"户主{number}待核"),
+                               encoding="utf-8")
+    plan = inbox.prepare(tmp_path, night1["history"], NIGHT2, NOW)
+    assert list(plan.accepted["note"]) == ["户主120101********6138待核"]
+    plan.commit(tmp_path)
+    assert number not in (tmp_path / "review_log.csv").read_text(encoding="utf-8-sig")

@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from pipeline.detect.lifecycle import DECISION_COLUMNS, latest_evidence
+from pipeline.redaction import redact
 from pipeline.review import decision_code, workbook
 from pipeline.review import log as decision_log
 
@@ -301,7 +302,8 @@ def _candidate(row: dict, source_file: str) -> dict:
         "discrepancy_id": _text(row.get("discrepancy_id")).lower(),
         "decision_raw": row.get("decision"),
         "decision": decision_code(row.get("decision")) or "",
-        "note": _text(row.get("note")),
+        # an ID number typed into a note is kept masked: the state holds none (security.md)
+        "note": redact(_text(row.get("note"))),
         "decided_by": _text(row.get("decided_by")),
         "decided_at": when if when is not None else "",
         "date_ok": when is not None,
