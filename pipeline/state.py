@@ -30,8 +30,22 @@ HISTORY = "findings_history.parquet"
 DECISIONS = "review_decisions.csv"
 
 
+def private_folder(path: Path) -> Path:
+    """`path` made when missing, with every missing parent, owner only (`0700`: the state
+    holds the findings' history and the analysts' decisions); an existing folder keeps the
+    modes the operator gave it (a group that may drop files into `inbox/`,
+    docs/security.md). Returns `path`."""
+    missing, folder = [], path
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):  # parents first, each one 0700
+        made.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -310,3 +310,20 @@ def test_an_id_number_typed_into_a_note_is_kept_masked(tmp_path, night1) -> None
     assert list(plan.accepted["note"]) == ["户主120101********6138待核"]
     plan.commit(tmp_path)
     assert number not in (tmp_path / "review_log.csv").read_text(encoding="utf-8-sig")
+
+
+def test_the_state_folders_bidui_makes_are_the_owner_s_only(tmp_path, night1) -> None:
+    """The state holds the findings' history and the decisions: folders bidui creates are
+    0700; a folder the operator made keeps its modes (a group that drops files)."""
+    root = tmp_path / "state"
+    r1 = night1["findings"].loc["R1"]
+    given = tmp_path / "given"
+    (given / "inbox").mkdir(parents=True, mode=0o770)
+    (given / "inbox").chmod(0o770)
+    (given / "inbox" / "a.csv").write_text(HEADER_ZH + line(r1, "确认"), encoding="utf-8")
+    for folder in (root, given):
+        plan = inbox.prepare(folder, night1["history"], NIGHT2, NOW)
+        plan.commit(folder)
+    for made in (root, root / "inbox", given / "inbox" / "done"):
+        assert stat.S_IMODE(made.stat().st_mode) == 0o700, made
+    assert stat.S_IMODE((given / "inbox").stat().st_mode) == 0o770

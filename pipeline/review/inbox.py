@@ -39,6 +39,7 @@ from pipeline.detect.lifecycle import DECISION_COLUMNS, latest_evidence
 from pipeline.redaction import redact
 from pipeline.review import decision_code, workbook
 from pipeline.review import log as decision_log
+from pipeline.state import private_folder
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ class ImportPlan:
         file to `inbox/done/` (unreadable ones to `inbox/failed/`) as its report's `moved_to`
         says. A file changed since it was read stays in the inbox for the next night."""
         decision_log.append(root, self.accepted)
-        (Path(root) / INBOX).mkdir(parents=True, exist_ok=True)  # where analysts put files
+        private_folder(Path(root) / INBOX)  # where analysts put files
         for read in self.reads:
             _move(read, Path(root) / _destination(read, self.stamp))
 

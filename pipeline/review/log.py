@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.detect.lifecycle import DECISION_COLUMNS
-from pipeline.state import atomic_write_bytes
+from pipeline.state import atomic_write_bytes, private_folder
 
 LOG = "review_log.csv"
 LOCK = ".review.lock"
@@ -86,7 +86,7 @@ def row_keys(frame: pd.DataFrame) -> pd.Series:
 @contextlib.contextmanager
 def locked(root: Path) -> Iterator[None]:
     """Hold `STATE/.review.lock` (waits for the other holder: appends are short)."""
-    Path(root).mkdir(parents=True, exist_ok=True)
+    private_folder(Path(root))
     fd = os.open(Path(root) / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
