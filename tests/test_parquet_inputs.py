@@ -150,18 +150,21 @@ def test_a_relative_path_is_read_by_a_worker_whose_folder_is_another(
     assert set(frame["source_file"]) == {"data/members.parquet"}
 
 
-def test_a_csv_that_cannot_be_parsed_names_the_line(tmp_path: Path) -> None:
+def test_a_csv_that_cannot_be_parsed_names_the_line_where_the_record_starts(
+        tmp_path: Path) -> None:
+    """An unclosed quote runs on until the csv module gives up, thousands of lines below:
+    the message names the line where the broken record starts."""
     path = tmp_path / "members.csv"
     body = "会员编号,姓名,身份证号\nM1,张伟," + ID_A + "\n"
-    path.write_text(body + 'M2,"李娜' + "x" * 140_000 + "\nM3,王芳," + ID_C + "\n",
-                    encoding="utf-8")
+    filler = "".join(f"M{k},王芳,{ID_C}\n" for k in range(3, 6000))
+    path.write_text(body + 'M2,"李娜,' + ID_B + "\n" + filler, encoding="utf-8")
     for read in (lambda: load_source([path], Source.MEMBERS),
                  lambda: list(iter_source_chunks([path], Source.MEMBERS, 1))):
         with pytest.raises(InputError) as refused:
             read()
         message = str(refused.value)
-        assert "at line 3" in message and "quoting of that line" in message
-        assert "李娜" not in message
+        assert "the record that starts at line 3 " in message
+        assert "quoting from that line on" in message and "李娜" not in message
 
 
 def test_a_folder_s_rows_are_named_by_their_file_and_row_there_on_every_reader(

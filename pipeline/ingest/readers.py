@@ -300,13 +300,13 @@ def encoding_error(path: Path) -> InputError:
 
 
 def csv_parse_error(path: Path, error: csv.Error, line: int | None = None) -> InputError:
-    """The error for CSV text the csv module cannot parse; `line`: the (1-based) line of the
-    file where the csv module stopped (its `line_num`), when known. The module's message
-    names the fault, never the cell."""
-    where = f" at line {line}" if line else ""
+    """The error for CSV text the csv module cannot parse; `line`: the (1-based) line where
+    the record it could not parse starts, when known. The module's
+    message names the fault, never the cell."""
+    where = f": the record that starts at line {line}" if line else ""
     return InputError(f"the CSV cannot be parsed{where} ({error}).",
-                      ("check the quoting of that line (a quote opened and not closed, or "
-                       "text after a closing quote)" if line else "check the file's quoting")
+                      ("check the quoting from that line on (a quote opened and not closed, "
+                       "or text after a closing quote)" if line else "check the file's quoting")
                       + ", or export the file again.", file=str(path))
 
 
@@ -320,10 +320,15 @@ def _parse_csv_text(text: str, path: Path) -> np.ndarray:
     except (pd.errors.ParserError, ValueError):
         pass  # ragged rows (a title row above the header, or a stray comma): parse record by record
     reader = csv.reader(io.StringIO(text))
+    records: list[list[str]] = []
+    read_to = 0  # the last line of the last record read
     try:
-        return grid([list(record) for record in reader])
-    except csv.Error as error:
-        raise csv_parse_error(path, error, reader.line_num) from None
+        for record in reader:
+            records.append(record)
+            read_to = reader.line_num
+    except csv.Error as error:  # an unclosed quote runs on far below the line to fix
+        raise csv_parse_error(path, error, read_to + 1) from None
+    return grid(records)
 
 
 # -- workbooks (XLSX, XLSM, XLS, ODS) ------------------------------------------------------------

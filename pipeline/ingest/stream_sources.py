@@ -227,6 +227,7 @@ class CsvRecords:
     def __init__(self, path: Path, encoding: str, whole: bool = False) -> None:
         self.path, self.encoding = path, encoding
         self.handed = 0
+        self._read_to = 0  # the last line of the last record read
         self._handle: IO[str] | None = None
         self._csv: Iterator[list[str]] | None = None
         self._cells: np.ndarray | None = None
@@ -260,12 +261,14 @@ class CsvRecords:
         """The next `count` records (fewer at the end), or None after the last."""
         if self._cells is None:
             assert self._csv is not None
+            rows: list[list[str]] = []
             try:
-                rows = list(islice(self._csv, count))
+                for row in islice(self._csv, count):
+                    rows.append(row)
+                    self._read_to = self._csv.line_num
             except csv.Error as error:
-                if not str(error).startswith(FIELD_LIMIT_ERROR):
-                    raise csv_parse_error(self.path, error,
-                                          getattr(self._csv, "line_num", None)) from None
+                if not str(error).startswith(FIELD_LIMIT_ERROR):  # the record's first line:
+                    raise csv_parse_error(self.path, error, self._read_to + 1) from None
                 self._read_whole()
             else:
                 if not rows:
