@@ -328,3 +328,42 @@ def test_chromium_shows_the_id_check_and_where_a_bad_id_is(night, chromium, tmp_
                  civil.as_uri())
     assert target.is_file() and target.stat().st_size > 20_000, target
 
+
+
+def test_values_filed_but_not_understood_are_counted_and_shown_by_field(tmp_path) -> None:
+    """A name typed into 出生日期, a word into 家庭人口: normalising leaves them blank, so the
+    typed checks pass on them; `values_understood` counts those rows and shows, per row
+    (file, sheet, row), which fields were not understood."""
+    from pipeline import stages
+    from pipeline.config import load_config
+    from pipeline.report import outputs
+
+    roll, civil = write_inputs(tmp_path)
+    book = openpyxl.load_workbook(roll)
+    sheet = book.active
+    sheet.cell(1, 7, "出生日期")
+    for row in range(2, 10):
+        sheet.cell(row, 7, "1990-01-01")
+    sheet.cell(3, 7, NAMES[20])  # file row 3: a name where the birth date goes
+    sheet.cell(5, 7, NAMES[21])
+    sheet.cell(5, 6, "三口")  # file row 5: and a word for the household size
+    book.save(roll)
+    config = load_config()
+    loaded = stages.ingest(stages.Inputs(union=[roll], civil=[civil]))
+    normalised = stages.normalise(loaded, AS_OF)
+    run = stages.validate(loaded, normalised, AS_OF, config)
+    try:
+        summary = run.summary()
+        site = tmp_path / "validation"
+        outputs.write_validation_docs(run, site)
+    finally:
+        run.close()
+    failed = {f["check"]: f for f in summary["suites"]["union_roll"]["failed"]}
+    assert "birth_date_plausible" not in failed  # blank after normalising: it cannot see them
+    understood = failed["values_understood"]
+    assert (understood["unexpected_count"], understood["severity"]) == (2, "warning")
+    text = text_of(page(site, "union_roll").read_text("utf-8"))
+    assert f"{ROLL_FILE} {SHEET} 3 出生日期" in text
+    assert f"{ROLL_FILE} {SHEET} 5 家庭人口、出生日期" in text or \
+        f"{ROLL_FILE} {SHEET} 5 出生日期、家庭人口" in text
+    assert NAMES[20] not in text and "三口" not in text  # the values stay in field_issues

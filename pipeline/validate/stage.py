@@ -17,8 +17,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from pipeline.normalise.sources import ISSUES
 from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_LABELS, SOURCE_ROW, SOURCE_SHEET, Source
 from pipeline.validate.runner import Failure, ValidationRun, raise_on_critical
 from pipeline.validate.sentences import file_names
@@ -43,6 +45,7 @@ NO_GOOD_NIGHT = ("no good night recorded in --state yet",
                  "--state 中还没有正常夜晚的记录")
 
 # Typed columns taken from the normalised frame (not required fields, which stay as filed).
+UNREADABLE = "unreadable_fields"  # the view's column of fields filed but not understood
 TYPED = {
     Source.UNION: ("employer_uscc", "birth_date", "filed_date", "household_size",
                    "claimed_assistance", "income_per_capita"),
@@ -66,6 +69,7 @@ def input_labels(source: Source, files: list) -> dict:
                 if header and str(header).strip() and str(header).strip() not in written:
                     written.append(str(header).strip())
         columns[spec.name] = "／".join(written) if written else spec.canonical_header
+    columns[UNREADABLE] = "不能识别的字段"
     return {"input": INPUT_NAMES[source], "files": file_names(info.path for info in files),
             "columns": columns}
 
@@ -91,6 +95,7 @@ def input_view(raw: pd.DataFrame, typed: pd.DataFrame, source: Source) -> pd.Dat
         if column in by_key.columns:
             view[column] = by_key[column].reindex(keys).to_numpy()
             view[column] = view[column].astype(by_key[column].dtype)
+    view[UNREADABLE] = _unreadable(by_key, keys, source)
     view[SOURCE_FILE] = raw[SOURCE_FILE].astype("string") if SOURCE_FILE in raw.columns \
         else pd.Series(pd.NA, index=raw.index, dtype="string")
     sheets = _sheet_key(raw)
@@ -98,6 +103,23 @@ def input_view(raw: pd.DataFrame, typed: pd.DataFrame, source: Source) -> pd.Dat
     view[SOURCE_ROW] = raw[SOURCE_ROW].astype("Int64") if SOURCE_ROW in raw.columns \
         else pd.Series(pd.NA, index=raw.index, dtype="Int64")
     return view.reset_index(drop=True)
+
+
+def _unreadable(by_key: pd.DataFrame, keys: pd.MultiIndex, source: Source) -> np.ndarray:
+    """Per row read, the fields whose value was filed but not understood (a name in 出生日期,
+    a word in 家庭人口: blank for the typed checks, which then pass), by their canonical
+    Chinese headers joined with 、; "" when every value was understood; missing for a
+    quarantined row. What the `values_understood` check of each input suite reads, so the
+    Data Docs count and show these rows (each value is in field_issues.parquet)."""
+    known = keys.isin(by_key.index)  # False: quarantined (not typed)
+    out = np.where(known, "", None).astype(object)
+    if ISSUES not in by_key.columns:
+        return out
+    headers = {f.name: f.canonical_header for f in FIELDS[source]}
+    issues = by_key[ISSUES].reindex(keys)
+    for at in np.flatnonzero(issues.notna().to_numpy()):
+        out[at] = "、".join(headers.get(name, name) for name in str(issues.iloc[at]).split(";"))
+    return out
 
 
 def _sheet_key(frame: pd.DataFrame) -> pd.Series:
