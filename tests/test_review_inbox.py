@@ -327,3 +327,18 @@ def test_the_state_folders_bidui_makes_are_the_owner_s_only(tmp_path, night1) ->
     for made in (root, root / "inbox", given / "inbox" / "done"):
         assert stat.S_IMODE(made.stat().st_mode) == 0o700, made
     assert stat.S_IMODE((given / "inbox").stat().st_mode) == 0o770
+
+
+def test_a_decision_dated_after_the_import_is_refused_as_a_typo(tmp_path, night1) -> None:
+    r1, r2 = night1["findings"].loc["R1"], night1["findings"].loc["R2"]
+    box = tmp_path / "inbox"
+    box.mkdir()
+    (box / "a.csv").write_text(HEADER_ZH + line(r1, "确认", when="2027-01-01")
+                               + line(r2, "确认", when=NOW.date().isoformat()),
+                               encoding="utf-8")
+    plan = inbox.prepare(tmp_path, night1["history"], NIGHT2, NOW)
+    assert list(plan.accepted["discrepancy_id"]) == [r2["discrepancy_id"]]
+    (refused,) = plan.refused.itertuples()
+    assert (refused.reason_code, refused.column, refused.source_row) == (
+        "future_date", "处理日期", 2)
+    assert NOW.date().isoformat() in refused.reason

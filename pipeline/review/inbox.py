@@ -80,6 +80,8 @@ REASONS = {
     "unknown_id": "问题编号不在任何一晚的问题清单中：请使用本系统生成的 review.xlsx",
     "no_reviewer": "缺少处理人：请填写姓名或工号",
     "bad_date": "处理日期无法识别：请写成 2026-07-01 这样的日期，或留空（按导入日期记录）",
+    "future_date": "处理日期晚于导入当天（{today}），应是录入错误：请改为实际处理的日期，"
+                   "或留空（按导入日期记录）",
     "no_evidence": "缺少依据（隐藏列“依据”被清空或删除）：请在当晚的 review.xlsx 中填写",
     "stale": "该问题在您处理之后已发生变化（依据不同），此处理未采用："
              "请在最新的 review.xlsx 中重新处理",
@@ -362,11 +364,13 @@ def _where(candidate: dict) -> str:
 
 
 def validate(candidates: list[dict], history: pd.DataFrame, logged: pd.DataFrame,
-             before: dt.date | None = None) -> tuple[list[dict], list[dict], list[dict]]:
+             before: dt.date | None = None, today: dt.date | None = None
+             ) -> tuple[list[dict], list[dict], list[dict]]:
     """(accepted, refused, unchanged) among the candidate rows (see the module's rules).
 
     `history`: the findings history (the evidence of each id on the last night before
-    `before` it was raised); `logged`: the decision log, whose rows are not recorded again."""
+    `before` it was raised); `logged`: the decision log, whose rows are not recorded again;
+    `today`: the import's day (Asia/Shanghai): a 处理日期 after it is a typo, refused."""
     if not candidates:
         return [], [], []
     evidence = latest_evidence(history, before)
@@ -375,6 +379,9 @@ def validate(candidates: list[dict], history: pd.DataFrame, logged: pd.DataFrame
     valid, refused, unchanged = [], [], []
     for candidate in candidates:
         refusal = _check(candidate, evidence)
+        if refusal is None and today is not None and candidate["decided_at"][:10] > \
+                today.isoformat():
+            refusal = _refusal(candidate, "future_date", "decided_at", today=today.isoformat())
         if refusal is not None:
             refused.append(refusal)
         elif _key(candidate) in seen:
@@ -447,7 +454,8 @@ def _plan(root: Path, reads: list[FileRead], history: pd.DataFrame,
             continue
         report.rows = len(read.rows)
         candidates.extend(_candidate(row, read.path.name) for row in read.rows)
-    accepted, refused, unchanged = validate(candidates, history, logged, before)
+    accepted, refused, unchanged = validate(candidates, history, logged, before,
+                                            moment.date())
     refused_rows.extend(refused)
     by_file = {r.file: r for r in reports}
     for rows, attribute in ((accepted, "imported"), (refused, "refused"),
