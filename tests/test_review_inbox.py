@@ -342,3 +342,25 @@ def test_a_decision_dated_after_the_import_is_refused_as_a_typo(tmp_path, night1
     assert (refused.reason_code, refused.column, refused.source_row) == (
         "future_date", "处理日期", 2)
     assert NOW.date().isoformat() in refused.reason
+
+
+def test_cli_names_the_sheet_of_a_refused_row(tmp_path, night1, capsys) -> None:
+    """A workbook of two sheets (a colleague's copy pasted as 已核查): each refused row says
+    which sheet it is on."""
+    import openpyxl
+
+    from pipeline.review.cli import main
+    from pipeline.state import StateStore
+
+    night1["history"].to_parquet(StateStore(tmp_path).history_path)
+    r1 = night1["findings"].loc["R1"]
+    book = openpyxl.Workbook()
+    book.active.title = "待处理问题"
+    copy = book.create_sheet("已核查")
+    for sheet in (book.active, copy):
+        sheet.append(["问题编号", "处理结果", "备注", "处理人", "处理日期", "依据"])
+    copy.append([r1["discrepancy_id"], "作废", "", "张伟", "2026-07-01", r1["evidence"]])
+    path = tmp_path / "two.xlsx"
+    book.save(path)
+    assert main(["review", "import", str(path), "--state", str(tmp_path), "--check"]) == 2
+    assert "“已核查”表第 2 行［处理结果］" in capsys.readouterr().out

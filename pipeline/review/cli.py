@@ -63,7 +63,9 @@ def run(args: argparse.Namespace) -> int:
                     f"此前已记录 {report.unchanged} 条")
         print(line)
         for row in refused[refused["source_file"] == report.file].itertuples(index=False):
-            where = f"  第 {row.source_row} 行" if row.source_row is not None and \
+            sheet = (f"“{row.source_sheet}”表" if isinstance(row.source_sheet, str)
+                     and row.source_sheet else "")  # a workbook of several sheets: which one
+            where = f"  {sheet}第 {row.source_row} 行" if row.source_row is not None and \
                 str(row.source_row) != "<NA>" else "  "
             column = f"［{row.column}］" if isinstance(row.column, str) else ""
             print(f"{where}{column}{row.reason}")
