@@ -364,3 +364,19 @@ def test_cli_names_the_sheet_of_a_refused_row(tmp_path, night1, capsys) -> None:
     book.save(path)
     assert main(["review", "import", str(path), "--state", str(tmp_path), "--check"]) == 2
     assert "“已核查”表第 2 行［处理结果］" in capsys.readouterr().out
+
+
+def test_a_pending_row_handed_back_as_the_next_workbook_shows_it_is_not_recorded_again(
+        tmp_path, night1) -> None:
+    """待核实 with a blank 处理日期 is recorded blank; the next review.xlsx shows it with the
+    day it was recorded. An analyst who hands that workbook back unchanged changes nothing."""
+    r1 = night1["findings"].loc["R1"]
+    path = tmp_path / "d.csv"
+    path.write_text(HEADER_ZH + line(r1, "待核实", when=""), encoding="utf-8")
+    inbox.import_files(tmp_path, [path], night1["history"], NOW).commit(tmp_path)
+    shown = decision_log.as_decisions(decision_log.read_log(tmp_path)[0])["decided_at"][0]
+    assert shown == NOW.date().isoformat()
+    path.write_text(HEADER_ZH + line(r1, "待核实", when=shown), encoding="utf-8")
+    later = NOW + dt.timedelta(days=1)
+    again = inbox.import_files(tmp_path, [path], night1["history"], later)
+    assert again.accepted.empty and again.files[0].unchanged == 1

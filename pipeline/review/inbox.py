@@ -375,7 +375,11 @@ def validate(candidates: list[dict], history: pd.DataFrame, logged: pd.DataFrame
         return [], [], []
     evidence = latest_evidence(history, before)
     evidence = evidence[~evidence.index.duplicated(keep="last")]
-    seen = set(decision_log.row_keys(logged)) if len(logged) else set()
+    # a logged row, as given or as the next review.xlsx shows it (a blank 处理日期 filled with
+    # the day it was recorded): handed back unchanged, it is not recorded again
+    seen = (set(decision_log.row_keys(logged))
+            | set(decision_log.row_keys(decision_log.as_decisions(logged)))) \
+        if len(logged) else set()
     valid, refused, unchanged = [], [], []
     for candidate in candidates:
         refusal = _check(candidate, evidence)
