@@ -380,3 +380,15 @@ def test_a_pending_row_handed_back_as_the_next_workbook_shows_it_is_not_recorded
     later = NOW + dt.timedelta(days=1)
     again = inbox.import_files(tmp_path, [path], night1["history"], later)
     assert again.accepted.empty and again.files[0].unchanged == 1
+
+
+def test_excel_unicode_text_is_read(tmp_path, night1) -> None:
+    """Excel's 另存为 → Unicode 文本 (*.txt): UTF-16 with a BOM, tab-separated."""
+    r1 = night1["findings"].loc["R1"]
+    text = (HEADER_ZH + line(r1, "确认", note="核实, 已停发")).replace(",", "\t")
+    text = text.replace("核实\t 已停发", '"核实, 已停发"')
+    path = tmp_path / "review.txt"
+    path.write_bytes(text.encode("utf-16"))
+    plan = inbox.import_files(tmp_path, [path], night1["history"], NOW)
+    assert list(plan.accepted["decision"]) == ["confirmed"], plan.refused
+    assert list(plan.accepted["note"]) == ["核实, 已停发"]

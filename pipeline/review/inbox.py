@@ -23,8 +23,10 @@ cell's value (names, notes): only the file, the sheet, the row, the column and t
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
+import io
 import logging
 import re
 import shutil
@@ -241,28 +243,46 @@ def read_decision_file(path: Path) -> FileRead:
         return FileRead(path, digest, error="unreadable_file",
                         detail=f"内容已损坏（{type(error).__name__}）")
     read = FileRead(path, digest, format=book.format, encoding=book.encoding)
+    sheets = [(sheet.name, sheet.cells.tolist()) for sheet in book.sheets
+              if sheet.worksheet and len(sheet.cells)]
+    found = _read_rows(read, sheets)
+    if not found and book.format == "csv" and book.encoding:
+        # Excel's 另存为 → Unicode 文本 (*.txt): UTF-16, tab-separated
+        found = _read_rows(read, [(None, _tab_separated(path, book.encoding))])
+    if not found:
+        read.error = "no_header"
+    return read
+
+
+def _tab_separated(path: Path, encoding: str) -> list[list[str]]:
+    """The file's records split at tabs (as Excel writes its Unicode text)."""
+    text = path.read_bytes().decode(encoding).lstrip("\ufeff")
+    try:
+        return [list(record) for record in csv.reader(io.StringIO(text), delimiter="\t")]
+    except csv.Error:
+        return []
+
+
+def _read_rows(read: FileRead, sheets: list[tuple[str | None, list[list[object]]]]) -> bool:
+    """Add the decided rows of each sheet (name, cells) that has the header to `read.rows`;
+    whether any sheet had it."""
     found = False
-    for sheet in book.sheets:
-        if not sheet.worksheet or not len(sheet.cells):
-            continue
-        cells = sheet.cells.tolist()
+    for name, cells in sheets:
         header = _find_header(cells)
         if header is None:
             continue
         index, columns = header
         record = cells[index]
         found = True
-        headers = {name: str(record[position]).strip() for name, position in columns.items()}
+        headers = {field: str(record[position]).strip() for field, position in columns.items()}
         for offset, values in enumerate(cells[index + 1:], start=index + 2):
-            row = {name: values[position] if position < len(values) else None
-                   for name, position in columns.items()}
-            if all(_blank(row.get(name)) for name in FILLED):
+            row = {field: values[position] if position < len(values) else None
+                   for field, position in columns.items()}
+            if all(_blank(row.get(field)) for field in FILLED):
                 continue  # not decided: the id and evidence alone are no decision
-            row.update(source_sheet=sheet.name, source_row=offset, headers=headers)
+            row.update(source_sheet=name, source_row=offset, headers=headers)
             read.rows.append(row)
-    if not found:
-        read.error = "no_header"
-    return read
+    return found
 
 
 # -- validating ----------------------------------------------------------------------------------
