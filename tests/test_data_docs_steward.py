@@ -367,3 +367,16 @@ def test_values_filed_but_not_understood_are_counted_and_shown_by_field(tmp_path
     assert f"{ROLL_FILE} {SHEET} 5 家庭人口、出生日期" in text or \
         f"{ROLL_FILE} {SHEET} 5 出生日期、家庭人口" in text
     assert NAMES[20] not in text and "三口" not in text  # the values stay in field_issues
+
+
+def test_every_local_link_of_the_data_docs_leads_to_a_file(night) -> None:
+    """Offline, a link that leads nowhere is a broken page (GX's favicon path was one folder
+    short on the results pages)."""
+    site = night["site"]
+    broken = []
+    for page in site.rglob("*.html"):
+        text = page.read_text("utf-8")
+        for url in re.findall(r'(?:href|src)="([^"#:]+)(?:#[^"]*)?"', text):
+            if url and not (page.parent / url).resolve().exists():
+                broken.append((str(page.relative_to(site)), url))
+    assert not broken, broken[:5]

@@ -121,7 +121,13 @@ def rewrite_page(text: str, page: Path, site: Path) -> str:
             return f"<a{_URL_ATTR.sub('', attrs)}>"
         return ""  # any other remote <link>/<script>: dropped rather than fetched
 
+    icon = Path(os.path.relpath(site / "static" / "images" / "favicon.ico", page.parent))
+    # GX counts a results page's depth as 3 folders; bidui's are 4 deep: the icon from here
+    text = _FAVICON.sub(f'href="{icon.as_posix()}"', text)
     return remove_remote_css_urls(_TAG.sub(tag, text))
+
+
+_FAVICON = re.compile(r'href="[^"]*static/images/favicon\.ico"')
 
 
 def remove_remote_css_urls(text: str) -> str:
