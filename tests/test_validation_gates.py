@@ -64,6 +64,9 @@ def test_row_drop_stops_the_night_and_stale_feed_is_a_published_warning(
         "union": True, "civil": True}
     index = (out / "validation" / "index.html").read_text("utf-8")
     assert "feed_not_stale" in index and "stale feed" in index
+    # the inputs by their Chinese names, the suite by what it compares (not its code name)
+    assert "困难职工档案、民政救助交换文件 与上一个正常夜晚" in index
+    assert "<td>今晚与上一个正常夜晚的输入文件对比</td>" in index
     pages = list((out / "validation" / "validations" / "night_over_night").rglob("*.html"))
     assert pages, "the night_over_night validation page is published"
 

@@ -350,6 +350,10 @@ def mask_failing_values(validation) -> bool:
     return changed
 
 
+# The inputs as the stewards call them (the `source` values of the night-over-night frame).
+SOURCE_NAMES_ZH = {"union": "困难职工档案", "civil": "民政救助交换文件", "members": "工会会员名册"}
+
+
 def add_summary_banner(index: Path, run: ValidationRun) -> None:
     """A short bidui summary on top of GX's index, in Chinese: every failed check with its
     sentence, file and severity; checks that did not run; a stale feed."""
@@ -361,7 +365,8 @@ def add_summary_banner(index: Path, run: ValidationRun) -> None:
     for f in run.failures():
         badge, level = ("danger", "严重") if f.severity == CRITICAL else ("warning", "警告")
         count = "" if f.unexpected_count is None else sentences.number_text(f.unexpected_count)
-        files = "、".join((run.labels.get(f.suite) or {}).get("files") or []) or f.suite
+        labels = run.labels.get(f.suite) or {}
+        files = "、".join(labels.get("files") or []) or labels.get("input") or f.suite
         said = run.sentences.get((f.suite, f.check), f.check)
         rows += (f"<tr><td>{html.escape(files)}</td><td>{html.escape(said)}"
                  f' <small class="text-muted">{html.escape(f.suite)} · {html.escape(f.check)}'
@@ -371,7 +376,8 @@ def add_summary_banner(index: Path, run: ValidationRun) -> None:
     notes = [f"{name} 未运行：{run.skipped_zh.get(name, reason)}"
              for name, reason in run.skipped.items()]
     if run.feeds is not None:
-        stale = [str(s) for s in run.feeds.loc[run.feeds["same_bytes_as_last_night"], "source"]]
+        stale = [SOURCE_NAMES_ZH.get(str(s), str(s))
+                 for s in run.feeds.loc[run.feeds["same_bytes_as_last_night"], "source"]]
         if stale:
             notes.append(f"数据未更新（stale feed，警告 feed_not_stale）：{'、'.join(stale)} "
                          f"与上一个正常夜晚（{run.last_good_as_of}）的文件逐字节相同"

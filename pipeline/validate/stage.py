@@ -22,7 +22,12 @@ import pandas as pd
 
 from pipeline.normalise.sources import ISSUES
 from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_LABELS, SOURCE_ROW, SOURCE_SHEET, Source
-from pipeline.validate.runner import Failure, ValidationRun, raise_on_critical
+from pipeline.validate.runner import (
+    SOURCE_NAMES_ZH,
+    Failure,
+    ValidationRun,
+    raise_on_critical,
+)
 from pipeline.validate.sentences import file_names
 
 INPUT_SUITES = {Source.UNION: "union_roll", Source.CIVIL: "civil_exchange",
@@ -36,8 +41,7 @@ OUTPUT_LABELS = {"links": {"input": "输出 links.parquet", "files": ["links.par
                  "manifest": {"input": "输出 manifest.json 的行数核对",
                               "files": ["manifest.json"]},
                  NIGHT_OVER_NIGHT: {"input": "今晚与上一个正常夜晚的输入文件对比"}}
-INPUT_NAMES = {Source.UNION: "困难职工档案", Source.CIVIL: "民政救助交换文件",
-               Source.MEMBERS: "工会会员名册"}
+INPUT_NAMES = {source: SOURCE_NAMES_ZH[source.value] for source in Source}
 # Why night over night did not run: (manifest, Data Docs).
 NO_STATE = ("no --state given: row-drop and stale-feed checks need the last good night",
             "没有给出 --state：行数骤减和数据未更新两项检查需要上一个正常夜晚的记录")
