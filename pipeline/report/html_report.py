@@ -620,6 +620,8 @@ def render_report(manifest: dict, findings: pd.DataFrame, people: pd.DataFrame,
 已驳回的问题不计。</p>
 <h2>涉及金额</h2>
 {_table(("类别", "含义", "问题数", "涉及", "年度金额"), money_rows, {2, 3, 4}, {1}, css="full")}
+<p class="note">这里的问题数只计带金额、未驳回的问题；“各类问题”中同类问题的数量还包括不带金额的
+（例如同一职工重复建档，金额只计在一条上；已驳回的问题）。</p>
 <h2>各类问题</h2>
 {bar_chart(code_items, "问题数量（按类型）", " 条")}
 {_table(("问题类型", "代码", "严重程度", "数量", "今日新增", "金额类别", "年度金额（按问题合计）"),
