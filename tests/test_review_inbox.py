@@ -392,3 +392,17 @@ def test_excel_unicode_text_is_read(tmp_path, night1) -> None:
     plan = inbox.import_files(tmp_path, [path], night1["history"], NOW)
     assert list(plan.accepted["decision"]) == ["confirmed"], plan.refused
     assert list(plan.accepted["note"]) == ["核实, 已停发"]
+
+
+def test_cli_on_an_unreadable_file_speaks_of_no_night(tmp_path, night1, capsys,
+                                                       caplog) -> None:
+    from pipeline.review.cli import main
+    from pipeline.state import StateStore
+
+    caplog.set_level(logging.DEBUG)
+    night1["history"].to_parquet(StateStore(tmp_path).history_path)
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"PK\x03\x04 cut short")
+    assert main(["review", "import", str(path), "--state", str(tmp_path), "--check"]) == 2
+    assert "broken.xlsx：无法读取，未导入" in capsys.readouterr().out
+    assert not [r for r in caplog.records if "night goes on" in r.getMessage()]

@@ -552,7 +552,9 @@ def import_files(root: Path, paths: list[Path], history: pd.DataFrame,
                  now: dt.datetime | None = None) -> ImportPlan:
     """`bidui review import FILE…`: the given files (nothing moved; commit records them)."""
     reads = [read_decision_file(Path(p)) for p in paths]
-    return _plan(Path(root), reads, history, None, now, [])
+    # no night runs here: the command prints each file's outcome itself (no "the night goes
+    # on" warning in the log)
+    return _plan(Path(root), reads, history, None, now, [], announce=False)
 
 
 def standing_decisions(state, history: pd.DataFrame) -> pd.DataFrame:
