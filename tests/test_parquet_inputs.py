@@ -196,3 +196,34 @@ def test_a_folder_s_rows_are_named_by_their_file_and_row_there_on_every_reader(
         frames.append(read.frame)
     pd.testing.assert_frame_equal(pd.concat(frames, ignore_index=True), whole.frame)
     assert plan.files == whole.files
+
+
+@pytest.mark.parametrize("where", ["near_the_end", "two_quotes"])
+def test_a_stray_quote_that_swallows_records_is_refused_naming_its_line(
+        tmp_path: Path, where: str) -> None:
+    """A `"` typed before a name and never closed: the csv module reads every line up to the
+    next quote, or to the end, as one cell. Those rows must not be lost without a word."""
+    rows = [f"M{k},王芳,{ID_C},单位{k}" for k in range(40)]
+    rows[30] = rows[30].replace("王芳", '"王芳')
+    if where == "two_quotes":
+        rows[34] = rows[34].replace("王芳", '王芳"')
+    path = tmp_path / "members.csv"
+    path.write_text("会员编号,姓名,身份证号,工作单位\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    for read in (lambda: load_source([path], Source.MEMBERS),
+                 lambda: list(iter_source_chunks([path], Source.MEMBERS, 7))):
+        with pytest.raises(InputError) as refused:
+            read()
+        message = str(refused.value)
+        assert "never closed" in message and "starts at line 32 " in message
+        assert "王芳" not in message
+
+
+def test_an_address_typed_over_two_lines_is_one_cell(tmp_path: Path) -> None:
+    path = tmp_path / "members.csv"
+    path.write_text("会员编号,姓名,身份证号,工作单位\n"
+                    f'M1,张伟,{ID_A},"北京市朝阳区\n建国路 1 号"\nM2,李娜,{ID_B},单位\n',
+                    encoding="utf-8")
+    frame = load_source([path], Source.MEMBERS).frame
+    assert list(frame["employer"]) == ["北京市朝阳区\n建国路 1 号", "单位"]
+    streamed = pd.concat(list(iter_source_chunks([path], Source.MEMBERS, 1)))
+    assert list(streamed["employer"]) == list(frame["employer"])

@@ -310,7 +310,58 @@ def csv_parse_error(path: Path, error: csv.Error, line: int | None = None) -> In
                       + ", or export the file again.", file=str(path))
 
 
+def swallowed_record(cells: np.ndarray) -> int | None:
+    """The first record (row of `cells`, a CSV's records × cells) with a cell that took in
+    whole records: a quote opened and never closed (a stray `"` typed before a name) makes
+    the csv module read every line up to the next quote, or to the end of the file, as one
+    cell, and those rows would be lost without a word. A cell is taken for that when one of
+    its lines after the first holds as many commas as a record has separators (a whole
+    record); an address typed over two lines has none. None: no such cell (or fewer than
+    three columns, where a comma says nothing)."""
+    width = cells.shape[1] if cells.ndim == 2 else 0
+    if width < 3 or not len(cells):
+        return None
+    for position in range(width):
+        column = pd.Series(cells[:, position], dtype=object)
+        broken = column.str.contains("\n", regex=False, na=False).to_numpy(dtype=bool)
+        for at in np.flatnonzero(broken):
+            if any(line.count(",") >= width - 1
+                   for line in str(cells[at, position]).split("\n")[1:]):
+                return int(at)
+    return None
+
+
+def unclosed_quote_error(path: Path, line: int) -> InputError:
+    """The error for a record that took in whole records below it (`swallowed_record`)."""
+    return InputError(f"the CSV has a quote that is opened and never closed: the record that "
+                      f"starts at line {line} takes in the lines below it, whole records "
+                      "among them, as one cell, so those rows would be lost.",
+                      "close or remove the stray quote (\") on that line, or export the file "
+                      "again, then run again.", file=str(path))
+
+
+def record_start_line(text: str, index: int) -> int:
+    """The (1-based) line where record `index` of the CSV text starts (csv module)."""
+    reader = csv.reader(io.StringIO(text))
+    read_to = 0
+    for position, _record in enumerate(reader):
+        if position == index:
+            return read_to + 1
+        read_to = reader.line_num
+    return read_to + 1
+
+
 def _parse_csv_text(text: str, path: Path) -> np.ndarray:
+    """`_parse_records`, refused (InputError) when a quote opened and never closed took in
+    whole records (`swallowed_record`)."""
+    cells = _parse_records(text, path)
+    swallowed = swallowed_record(cells)
+    if swallowed is not None:
+        raise unclosed_quote_error(path, record_start_line(text, swallowed))
+    return cells
+
+
+def _parse_records(text: str, path: Path) -> np.ndarray:
     """Parse CSV records. pandas' C parser for speed; the csv module if records are ragged
     (or pandas refuses the text otherwise: any ValueError, its EmptyDataError included)."""
     try:

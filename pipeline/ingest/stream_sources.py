@@ -59,6 +59,8 @@ from pipeline.ingest.readers import (
     parquet_folder_files,
     parquet_sheet_name,
     sheet_merges,
+    swallowed_record,
+    unclosed_quote_error,
     workbook_errors,
 )
 
@@ -262,9 +264,11 @@ class CsvRecords:
         if self._cells is None:
             assert self._csv is not None
             rows: list[list[str]] = []
+            starts: list[int] = []  # each record's first line
             try:
                 for row in islice(self._csv, count):
                     rows.append(row)
+                    starts.append(self._read_to + 1)
                     self._read_to = self._csv.line_num
             except csv.Error as error:
                 if not str(error).startswith(FIELD_LIMIT_ERROR):  # the record's first line:
@@ -274,7 +278,11 @@ class CsvRecords:
                 if not rows:
                     return None
                 self.handed += len(rows)
-                return _grid(rows)
+                block = _grid(rows)
+                swallowed = swallowed_record(block)
+                if swallowed is not None:  # as `readers._parse_csv_text` refuses it
+                    raise unclosed_quote_error(self.path, starts[swallowed])
+                return block
         assert self._cells is not None
         block = self._cells[self.handed:self.handed + count]
         self.handed += len(block)
