@@ -227,3 +227,20 @@ def test_an_address_typed_over_two_lines_is_one_cell(tmp_path: Path) -> None:
     assert list(frame["employer"]) == ["北京市朝阳区\n建国路 1 号", "单位"]
     streamed = pd.concat(list(iter_source_chunks([path], Source.MEMBERS, 1)))
     assert list(streamed["employer"]) == list(frame["employer"])
+
+
+def test_a_folder_whose_files_have_their_columns_in_another_order_is_read(
+        tmp_path: Path) -> None:
+    folder = tmp_path / "members"
+    folder.mkdir()
+    pq.write_table(members([ID_A, ID_B]), folder / "part-0.parquet")
+    pq.write_table(members([ID_C]).select(["身份证号", "姓名", "会员编号"]),
+                   folder / "part-1.parquet")
+    whole = load_source([folder], Source.MEMBERS).frame
+    assert list(whole["id_number"]) == [ID_A, ID_B, ID_C]
+    assert list(whole["member_id"]) == ["M0", "M1", "M0"]
+    streamed = pd.concat(list(iter_source_chunks([folder], Source.MEMBERS, 2)))
+    pd.testing.assert_frame_equal(streamed.reset_index(drop=True), whole)
+    plan = plan_parquet_pieces([folder], Source.MEMBERS, 2)
+    pieces = [read_piece(piece).frame for piece in plan.pieces]
+    pd.testing.assert_frame_equal(pd.concat(pieces, ignore_index=True), whole)

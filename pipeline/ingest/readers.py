@@ -476,9 +476,8 @@ def check_parquet(files: list[Path], base: Path) -> None:
     """Refuse Parquet data that would be read wrong, from the files' footers (no row read).
 
     - a file whose footer cannot be read (an unfinished or damaged export): named;
-    - a folder whose files do not all have the first file's column names: pyarrow would take
-      the first file's columns and read another file's missing or renamed column as empty
-      cells, silently;
+    - a folder whose files do not all have the first file's column names (in any order):
+      another file's missing or renamed column would be read as empty cells, silently;
     - an ID number or credit-code column (`LONG_NUMBER_FIELDS`) stored as floating-point
       numbers: a double holds 15–17 significant digits, so 18-digit numbers are already
       damaged in the file (a column of integers keeps its digits and is read as text).
@@ -501,13 +500,12 @@ def check_parquet(files: list[Path], base: Path) -> None:
         names = list(schema.names)
         if first is None:
             first = (str(where), names)
-        elif names != first[1]:
+        elif set(names) != set(first[1]):  # in another order: each file is its own sheet
             lacks = [n for n in first[1] if n not in names]
             extra = [n for n in names if n not in first[1]]
             differs = "; ".join(filter(None, (
                 f"it lacks {'、'.join(lacks)}" if lacks else "",
-                f"it has {'、'.join(extra)}, which {first[0]} has not" if extra else "",
-                "" if lacks or extra else "its columns are in another order")))
+                f"it has {'、'.join(extra)}, which {first[0]} has not" if extra else "")))
             raise InputError(f"the files of this Parquet folder do not all have the same "
                              f"columns: {where} differs from {first[0]} ({differs}).",
                              f"export every file of the dataset with the same column names "
