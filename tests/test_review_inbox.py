@@ -406,3 +406,24 @@ def test_cli_on_an_unreadable_file_speaks_of_no_night(tmp_path, night1, capsys,
     assert main(["review", "import", str(path), "--state", str(tmp_path), "--check"]) == 2
     assert "broken.xlsx：无法读取，未导入" in capsys.readouterr().out
     assert not [r for r in caplog.records if "night goes on" in r.getMessage()]
+
+
+def test_two_copies_of_one_name_in_two_folders_stay_apart(tmp_path, night1) -> None:
+    """inbox/A/review.csv and inbox/B/review.csv: each is named by its path in the inbox in
+    the log and the manifest, counted apart, and both are moved."""
+    r1, r2 = night1["findings"].loc["R1"], night1["findings"].loc["R2"]
+    box = tmp_path / "inbox"
+    for folder, finding, decision in (("A", r1, "确认"), ("B", r2, "作废")):
+        (box / folder).mkdir(parents=True)
+        (box / folder / "review.csv").write_text(HEADER_ZH + line(finding, decision),
+                                                 encoding="utf-8")
+    plan = inbox.prepare(tmp_path, night1["history"], NIGHT2, NOW)
+    assert [(f.file, f.imported, f.refused) for f in plan.files] == [
+        ("A/review.csv", 1, 0), ("B/review.csv", 0, 1)]
+    assert list(plan.accepted["source_file"]) == ["A/review.csv"]
+    assert list(plan.refused["source_file"]) == ["B/review.csv"]
+    plan.commit(tmp_path)
+    assert not list(box.glob("[AB]/review.csv"))
+    assert len(list((box / "done").glob("*review.csv"))) == 2
+    log, _ = decision_log.read_log(tmp_path)
+    assert list(log["source_file"]) == ["A/review.csv"]

@@ -461,23 +461,23 @@ def _plan(root: Path, reads: list[FileRead], history: pd.DataFrame,
     warnings = [log_warning] if log_warning else []
     candidates, refused_rows, reports = [], [], []
     for read in reads:
-        report = FileReport(read.path.name, read.format, read.encoding)
+        name = _shown_name(read.path, root)
+        report = FileReport(name, read.format, read.encoding)
         reports.append(report)
         if read.error:
             report.status = "unreadable"
-            refusal = {"source_file": read.path.name, "source_sheet": None, "source_row": None,
+            refusal = {"source_file": name, "source_sheet": None, "source_row": None,
                        "discrepancy_id": None, "column": None, "reason_code": read.error,
                        "reason": REASONS[read.error].format(detail=read.detail)}
             refused_rows.append(refusal)
-            warnings.append(f"处理结果文件 {read.path.name}：{refusal['reason']}。"
+            warnings.append(f"处理结果文件 {name}：{refusal['reason']}。"
                             "本夜沿用此前已记录的处理结果，文件已移入 inbox/failed/。")
             if announce:
                 logger.warning("review decisions file %s not used (%s); the night goes on "
-                               "with the decisions recorded before", read.path.name,
-                               read.error)
+                               "with the decisions recorded before", name, read.error)
             continue
         report.rows = len(read.rows)
-        candidates.extend(_candidate(row, read.path.name) for row in read.rows)
+        candidates.extend(_candidate(row, name) for row in read.rows)
     accepted, refused, unchanged = validate(candidates, history, logged, before,
                                             moment.date())
     refused_rows.extend(refused)
@@ -511,10 +511,20 @@ def _plan(root: Path, reads: list[FileRead], history: pd.DataFrame,
                     len(unchanged))
     stamp = moment.strftime("%Y%m%dT%H%M%S")
     for read in inbox_reads:
-        by_file[read.path.name].moved_to = str(_destination(read, stamp))
+        by_file[_shown_name(read.path, root)].moved_to = str(_destination(read, stamp))
     return ImportPlan(decisions=decisions, accepted=accepted_frame,
                       refused=_refused_frame(refused_rows), files=reports, warnings=warnings,
                       reads=inbox_reads, stamp=stamp)
+
+
+def _shown_name(path: Path, root: Path) -> str:
+    """How a decisions file is named in the log, the manifest and the report: its path
+    within `STATE/inbox/` (`张/review.xlsx`: two people's copies of one name stay apart),
+    else its file name."""
+    try:
+        return Path(path).relative_to(Path(root) / INBOX).as_posix()
+    except ValueError:
+        return Path(path).name
 
 
 def inbox_files(root: Path) -> list[Path]:
