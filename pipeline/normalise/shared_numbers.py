@@ -17,12 +17,19 @@ The reading and the shipping are the callers' (`roster.shared_numbers` on this m
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from pipeline.normalise.shared_ids import number_hashes, people, shared_in, usable_rows
+from pipeline.normalise.shared_ids import (
+    number_hashes,
+    people,
+    repeated,
+    shared_in,
+    usable_rows,
+)
 from pipeline.normalise.sources import NUMBER_FIELDS
 from pipeline.schema import SOURCE_FILE
 
@@ -94,4 +101,20 @@ def decide(carriers: pd.DataFrame) -> SharedNumbers:
                                        shared["id_norm"].astype(str), strict=True)))
 
 
-__all__ = ["HASH", "ChunkNumbers", "SharedNumbers", "carriers_of", "decide", "numbers_of"]
+def decided_over(hashes: list[np.ndarray],
+                 carriers_of_repeated: Callable[[np.ndarray], Iterable[pd.DataFrame]]
+                 ) -> SharedNumbers:
+    """The second round, wherever the chunks are: the hashes that repeat over every chunk's
+    `hashes`, then `carriers_of_repeated(again)` (each chunk's `carriers_of` them: read back
+    from disk, or gathered from the workers) decided by `decide`. No second round when no
+    hash repeats. `hashes` is emptied once the repeats are known (8 bytes a usable row,
+    freed before the carriers come back)."""
+    again = repeated(hashes)
+    hashes.clear()
+    if not len(again):
+        return SharedNumbers()
+    return decide(pd.concat(list(carriers_of_repeated(again)), ignore_index=True))
+
+
+__all__ = ["HASH", "ChunkNumbers", "SharedNumbers", "carriers_of", "decide", "decided_over",
+           "numbers_of"]

@@ -17,8 +17,12 @@ import numpy as np
 import pandas as pd
 
 from pipeline.link.distributed import _sanitised
-from pipeline.normalise.shared_ids import repeated
-from pipeline.normalise.shared_numbers import ChunkNumbers, SharedNumbers, carriers_of, decide
+from pipeline.normalise.shared_numbers import (
+    ChunkNumbers,
+    SharedNumbers,
+    carriers_of,
+    decided_over,
+)
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -36,18 +40,17 @@ def _carriers(part: ChunkNumbers, again: np.ndarray) -> pd.DataFrame:
 def decide_on_dask(client: Client, parts: Sequence[Future], hashes: list[np.ndarray]
                    ) -> SharedNumbers:
     """The numbers shared by different people over the chunks whose `ChunkNumbers` are the
-    futures `parts`, given all their `hashes` (any order). No second round when no hash
-    repeats. Raises `PartitionTaskError` for a task that failed."""
-    again = repeated(hashes)
-    if not len(again):
-        return SharedNumbers()
-    sent = client.scatter(again, broadcast=True, hash=False)
-    try:
-        found = client.gather([client.submit(_carriers, part, sent, pure=False)
-                               for part in parts])
-    finally:
-        sent.release()
-    return decide(pd.concat(found, ignore_index=True))
+    futures `parts`, given all their `hashes` (any order; emptied, `decided_over`). No
+    second round when no hash repeats. Raises `PartitionTaskError` for a task that failed."""
+    def gathered(again: np.ndarray) -> list[pd.DataFrame]:
+        sent = client.scatter(again, broadcast=True, hash=False)
+        try:
+            return client.gather([client.submit(_carriers, part, sent, pure=False)
+                                  for part in parts])
+        finally:
+            sent.release()
+
+    return decided_over(hashes, gathered)
 
 
 __all__ = ["decide_on_dask", "hashes_of"]

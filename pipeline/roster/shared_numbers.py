@@ -26,12 +26,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.normalise.shared_ids import repeated
 from pipeline.normalise.shared_numbers import (
     ChunkNumbers,
     SharedNumbers,
     carriers_of,
-    decide,
+    decided_over,
     numbers_of,
 )
 from pipeline.normalise.sources import number_frame
@@ -60,12 +59,7 @@ def find_shared(chunks: Iterable[pd.DataFrame], as_of: dt.date | None,
             del raw
             hashes.append(part.hashes)
             spill.write(part.carriers)
-        again = repeated(hashes)
-        del hashes
-        if not len(again):
-            return SharedNumbers()
-        found = [carriers_of(part, again) for part in spill]
-        return decide(pd.concat(found, ignore_index=True))
+        return decided_over(hashes, lambda again: [carriers_of(part, again) for part in spill])
     finally:
         spill.close()
 
