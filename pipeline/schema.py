@@ -92,11 +92,14 @@ FIELDS: dict[Source, tuple[Field, ...]] = {
     Source.MEMBERS: MEMBER_FIELDS,
 }
 
-SOURCE_LABELS: dict[Source, str] = {
-    Source.UNION: "困难职工档案 (--union)",
-    Source.CIVIL: "民政救助交换文件 (--civil)",
-    Source.MEMBERS: "工会会员名册 (--members)",
+# The inputs as their stewards call them; with the command line's option, for messages.
+SOURCE_NAMES: dict[Source, str] = {
+    Source.UNION: "困难职工档案",
+    Source.CIVIL: "民政救助交换文件",
+    Source.MEMBERS: "工会会员名册",
 }
+SOURCE_LABELS: dict[Source, str] = {source: f"{name} (--{source.value})"
+                                    for source, name in SOURCE_NAMES.items()}
 
 # Provenance columns added by ingest to every row.
 SOURCE_FILE = "source_file"

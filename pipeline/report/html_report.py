@@ -35,7 +35,8 @@ import pandas as pd
 
 from pipeline.detect.rules import AT_RISK, OUTREACH, codes_where, rules
 from pipeline.normalise.districts import district_name
-from pipeline.schema import FIELDS, Source
+from pipeline.schema import FIELDS
+from pipeline.validate import INPUT_SUITES
 
 
 def code_labels() -> dict[str, str]:
@@ -368,17 +369,14 @@ def _check_cell(failed: dict) -> Cell:
     return Cell(f"{_e(sentence)}<br>{code}" if sentence else code, raw=True)
 
 
-SUITE_SOURCES = {"union_roll": Source.UNION, "civil_exchange": Source.CIVIL,
-                 "roster": Source.MEMBERS}
-
-
 def _column_label(suite: str, column: str | None) -> str:
     """A checked column as the people who fix the file know it: the input's Chinese header
     (`schema.FIELDS`, SPEC §1) with the column's name after it, e.g. 建档日期（filed_date）;
     a column of no input (a derived one) by its name."""
     if not column:
         return ""
-    sources = [SUITE_SOURCES[suite]] if suite in SUITE_SOURCES else list(FIELDS)
+    suite_sources = {name: source for source, name in INPUT_SUITES.items()}
+    sources = [suite_sources[suite]] if suite in suite_sources else list(FIELDS)
     for source in sources:
         for field in FIELDS[source]:
             if field.name == column:

@@ -20,8 +20,8 @@ class RosterValidation:
     failure raises `GateError` (nothing is published), as for the other inputs."""
 
     def __init__(self, run: ValidationRun, scratch: Path | None = None) -> None:
+        from pipeline.validate import INPUT_SUITES
         from pipeline.validate.chunked import ChunkedSuite
-        from pipeline.validate.stage import INPUT_SUITES
 
         self.run = run
         self.suite = ChunkedSuite(run, INPUT_SUITES[Source.MEMBERS], spill_dir=scratch)

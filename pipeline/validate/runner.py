@@ -36,6 +36,7 @@ import pandas as pd
 # Registers the custom expectations: must precede any suite load (GX drops unknown types).
 import pipeline.validate.custom_expectations  # noqa: F401
 from pipeline.errors import GateError
+from pipeline.schema import SOURCE_NAMES
 from pipeline.validate import docs_assets, sentences
 from pipeline.validate.derived import derived_parameters, fill
 from pipeline.validate.settings import CRITICAL, WARNING, ValidationSettings
@@ -350,10 +351,6 @@ def mask_failing_values(validation) -> bool:
     return changed
 
 
-# The inputs as the stewards call them (the `source` values of the night-over-night frame).
-SOURCE_NAMES_ZH = {"union": "困难职工档案", "civil": "民政救助交换文件", "members": "工会会员名册"}
-
-
 def add_summary_banner(index: Path, run: ValidationRun) -> None:
     """A short bidui summary on top of GX's index, in Chinese: every failed check with its
     sentence, file and severity; checks that did not run; a stale feed."""
@@ -376,7 +373,8 @@ def add_summary_banner(index: Path, run: ValidationRun) -> None:
     notes = [f"{name} 未运行：{run.skipped_zh.get(name, reason)}"
              for name, reason in run.skipped.items()]
     if run.feeds is not None:
-        stale = [SOURCE_NAMES_ZH.get(str(s), str(s))
+        names = {source.value: name for source, name in SOURCE_NAMES.items()}
+        stale = [names.get(str(s), str(s))
                  for s in run.feeds.loc[run.feeds["same_bytes_as_last_night"], "source"]]
         if stale:
             notes.append(f"数据未更新（stale feed，警告 feed_not_stale）：{'、'.join(stale)} "

@@ -21,17 +21,19 @@ import numpy as np
 import pandas as pd
 
 from pipeline.normalise.sources import ISSUES
-from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_LABELS, SOURCE_ROW, SOURCE_SHEET, Source
-from pipeline.validate.runner import (
-    SOURCE_NAMES_ZH,
-    Failure,
-    ValidationRun,
-    raise_on_critical,
+from pipeline.schema import (
+    FIELDS,
+    SOURCE_FILE,
+    SOURCE_LABELS,
+    SOURCE_NAMES,
+    SOURCE_ROW,
+    SOURCE_SHEET,
+    Source,
 )
+from pipeline.validate import INPUT_SUITES
+from pipeline.validate.runner import Failure, ValidationRun, raise_on_critical
 from pipeline.validate.sentences import file_names
 
-INPUT_SUITES = {Source.UNION: "union_roll", Source.CIVIL: "civil_exchange",
-                Source.MEMBERS: "roster"}
 NIGHT_OVER_NIGHT = "night_over_night"
 OUTPUT_SUITES = ("links", "discrepancies", "manifest")
 # What the output suites check, as the Data Docs name it.
@@ -41,7 +43,6 @@ OUTPUT_LABELS = {"links": {"input": "输出 links.parquet", "files": ["links.par
                  "manifest": {"input": "输出 manifest.json 的行数核对",
                               "files": ["manifest.json"]},
                  NIGHT_OVER_NIGHT: {"input": "今晚与上一个正常夜晚的输入文件对比"}}
-INPUT_NAMES = {source: SOURCE_NAMES_ZH[source.value] for source in Source}
 # Why night over night did not run: (manifest, Data Docs).
 NO_STATE = ("no --state given: row-drop and stale-feed checks need the last good night",
             "没有给出 --state：行数骤减和数据未更新两项检查需要上一个正常夜晚的记录")
@@ -74,7 +75,7 @@ def input_labels(source: Source, files: list) -> dict:
                     written.append(str(header).strip())
         columns[spec.name] = "／".join(written) if written else spec.canonical_header
     columns[UNREADABLE] = "不能识别的字段"
-    return {"input": INPUT_NAMES[source], "files": file_names(info.path for info in files),
+    return {"input": SOURCE_NAMES[source], "files": file_names(info.path for info in files),
             "columns": columns}
 
 
