@@ -544,23 +544,21 @@ def parquet_dataset(files: list[Path], base: Path):
     import pyarrow as pa
     import pyarrow.dataset as ds
 
-    if base.is_dir():
-        dataset = ds.dataset([str(f) for f in files], format="parquet",
-                             partitioning=ds.partitioning(flavor="hive"),
-                             partition_base_dir=str(base))
-    else:
-        dataset = ds.dataset(str(base), format="parquet")
-    schema = dataset.schema
-    if not any(pa.types.is_binary(t) or pa.types.is_large_binary(t) for t in schema.types):
+    def opened(schema=None):
+        if base.is_dir():
+            return ds.dataset([str(f) for f in files], schema=schema, format="parquet",
+                              partitioning=ds.partitioning(flavor="hive"),
+                              partition_base_dir=str(base))
+        return ds.dataset(str(base), schema=schema, format="parquet")
+
+    dataset = opened()
+    if not any(pa.types.is_binary(t) or pa.types.is_large_binary(t)
+               for t in dataset.schema.types):
         return dataset
-    text = pa.schema([field.with_type(pa.large_string()) if pa.types.is_large_binary(field.type)
-                      else field.with_type(pa.string()) if pa.types.is_binary(field.type)
-                      else field for field in schema])
-    if base.is_dir():
-        return ds.dataset([str(f) for f in files], schema=text, format="parquet",
-                          partitioning=ds.partitioning(flavor="hive"),
-                          partition_base_dir=str(base))
-    return ds.dataset(str(base), schema=text, format="parquet")
+    return opened(pa.schema([
+        field.with_type(pa.large_string()) if pa.types.is_large_binary(field.type)
+        else field.with_type(pa.string()) if pa.types.is_binary(field.type)
+        else field for field in dataset.schema]))
 
 
 def parquet_error(base: Path, error: Exception, files: list[Path] | None = None
@@ -596,8 +594,6 @@ def _unreadable_parquet_file(base: Path, files: list[Path] | None) -> str | None
     except Exception:
         return None
     return None
-
-
 
 
 def _read_parquet(files: list[Path], base: Path) -> RawBook:

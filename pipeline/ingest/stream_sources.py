@@ -102,7 +102,7 @@ def open_stream_book(path: Path) -> StreamBook:
         return _csv_book(path)
     if kind in ("parquet", "parquet-folder"):
         files = parquet_folder_files(path) if kind == "parquet-folder" else [path]
-        return StreamBook("parquet", None, [_parquet_source([item], path) for item in files])
+        return StreamBook("parquet", None, [_parquet_source(item, path) for item in files])
     return _workbook_book(path, kind)
 
 
@@ -421,12 +421,12 @@ class ParquetSource(SheetSource):
             raise parquet_error(self.base, error) from None
 
 
-def _parquet_source(files: list[Path], base: Path) -> ParquetSource:
-    """The sheet of `files` (one file) of the input `base` (that file, or its folder)."""
+def _parquet_source(item: Path, base: Path) -> ParquetSource:
+    """The sheet of the file `item` of the input `base` (that file, or its folder)."""
     import pyarrow as pa
 
     try:
-        dataset = parquet_dataset(files, base)
+        dataset = parquet_dataset([item], base)
         # No read-ahead: by default pyarrow reads 4 files × 16 batches ahead for a head, over
         # 1 GB of a large roster's folder for 15 rows.
         first = dataset.head(HEAD_ROWS - 1, batch_size=HEAD_ROWS, batch_readahead=0,
@@ -435,7 +435,7 @@ def _parquet_source(files: list[Path], base: Path) -> ParquetSource:
         raise parquet_error(base, error) from None
     names = np.empty((1, len(dataset.schema.names)), dtype=object)
     names[0, :] = dataset.schema.names
-    return ParquetSource(parquet_sheet_name(files[0], base), header_row=0,
+    return ParquetSource(parquet_sheet_name(item, base), header_row=0,
                          head=np.vstack([names, _table_cells(first)]), base=base,
                          dataset=dataset)
 
