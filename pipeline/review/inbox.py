@@ -349,8 +349,10 @@ def _refusal(candidate: dict, code: str, column: str | None, **extra: str) -> di
             "column": header, "reason_code": code, "reason": REASONS[code].format(**extra)}
 
 
-def _check(candidate: dict, evidence: pd.Series) -> dict | None:
-    """The refusal of one row, or None when it is a valid decision."""
+def _check(candidate: dict, evidence: pd.Series, today: dt.date | None = None
+           ) -> dict | None:
+    """The refusal of one row, or None when it is a valid decision (`today`: the import's
+    day, see `validate`)."""
     identifier = candidate["discrepancy_id"]
     if _blank(candidate["decision_raw"]):
         return _refusal(candidate, "no_decision", "decision")
@@ -375,6 +377,8 @@ def _check(candidate: dict, evidence: pd.Series) -> dict | None:
     if not _EVIDENCE.fullmatch(candidate["evidence"]) or \
             candidate["evidence"] != str(evidence[identifier]):
         return _refusal(candidate, "stale", "evidence")
+    if today is not None and candidate["decided_at"][:10] > today.isoformat():
+        return _refusal(candidate, "future_date", "decided_at", today=today.isoformat())
     return None
 
 
@@ -402,10 +406,7 @@ def validate(candidates: list[dict], history: pd.DataFrame, logged: pd.DataFrame
         if len(logged) else set()
     valid, refused, unchanged = [], [], []
     for candidate in candidates:
-        refusal = _check(candidate, evidence)
-        if refusal is None and today is not None and candidate["decided_at"][:10] > \
-                today.isoformat():
-            refusal = _refusal(candidate, "future_date", "decided_at", today=today.isoformat())
+        refusal = _check(candidate, evidence, today)
         if refusal is not None:
             refused.append(refusal)
         elif _key(candidate) in seen:
