@@ -184,10 +184,10 @@ def rerun_command(run: Path, as_of: str) -> str:
     return " ".join([*words, "--out", shlex.quote(str(run)), "--as-of", as_of])
 
 
-def as_of_warning(run: Path, truth: Path) -> str | None:
-    """The warning when the run's as-of is not the truth's reference date; None when they are
-    the same or either is unknown (a truth folder without a reference date: nothing to say)."""
-    dates = as_of_dates(run, truth)
+def as_of_warning(run: Path, dates: dict[str, str | None]) -> str | None:
+    """The warning when the run's as-of is not the truth's reference date (`dates`:
+    `as_of_dates`); None when they are the same or either is unknown (a truth folder without
+    a reference date: nothing to say)."""
     run_as_of, reference = dates["run"], dates["truth_reference_date"]
     if not run_as_of or not reference or run_as_of == reference:
         return None
@@ -202,10 +202,11 @@ def as_of_warning(run: Path, truth: Path) -> str | None:
 def evaluate_run(run: Path, truth: Path) -> dict:
     findings = _read_parquet(run / "discrepancies.parquet")
     true_findings = _read_csv(truth / "discrepancies.csv")
-    warning = as_of_warning(run, truth)
+    dates = as_of_dates(run, truth)
+    warning = as_of_warning(run, dates)
     scores = {
         "warnings": [warning] if warning else [],
-        "as_of": as_of_dates(run, truth),
+        "as_of": dates,
         "links": score_links(_read_parquet(run / "links.parquet"),
                              _read_csv(truth / "links.csv")),
         "discrepancies": score_findings(findings, true_findings),
