@@ -7,8 +7,8 @@ published night, and the flow's final state. Prefect's own "Finished in state Co
 line after each task is left out (`TaskCompletedLines`): the stage's line says it, with
 its counts and time, and after a stage that stopped the night it would read "Completed".
 Expected failures (bad input, a failed gate, an unsafe output folder) end the flow in a
-Failed state whose message is the one-paragraph error
-for the operator: no traceback, nothing published.
+Failed state whose message is the one-paragraph error for the operator: no traceback,
+nothing published.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ class _Stopped:
 
 
 INTERNAL_ERROR_EXIT = 70
+DEBUG_ENV = "BIDUI_DEBUG"  # set by `bidui --debug`: unexpected errors keep their traceback
 TASK_RUN_LOGGER = "prefect.task_runs"  # the logger of Prefect's task runs (`get_run_logger`)
 
 
@@ -71,7 +72,6 @@ def quiet_task_completions() -> None:
     logger = logging.getLogger(TASK_RUN_LOGGER)
     if not any(isinstance(f, TaskCompletedLines) for f in logger.filters):
         logger.addFilter(TaskCompletedLines())
-DEBUG_ENV = "BIDUI_DEBUG"  # set by `bidui --debug`: unexpected errors keep their traceback
 
 
 class InternalStageError(RuntimeError):
