@@ -53,6 +53,40 @@ def test_masking_hides_personal_values_only() -> None:
     assert mask_value("employer_uscc", "91110108MA01ABCD1X") == "91110108MA01ABCD1X"
 
 
+def test_a_name_typed_into_a_field_that_is_not_a_name_is_masked() -> None:
+    """A shifted column puts people's names under 区划代码, 保障类别, 月保障金额…: the field
+    issues must not show them, whichever field; vocabulary near-misses and counts stay
+    readable for the steward."""
+    for field in ("district_code", "assistance_type", "monthly_benefit", "household_size",
+                  "case_status", "person_status", "relation", "sex", "employer_uscc"):
+        assert mask_value(field, "王桂芳") == "王**"
+        assert mask_value(field, " 欧阳修文 ") == "欧阳**"
+        assert mask_value(field, "张三") == "张*"
+        assert mask_value(field, "买买提·艾力") == "买**·**"
+    for shown in ("城市低保", "在保中", "三口", "男性", "东城区", "低保户X", "王"):
+        assert mask_value("assistance_type", shown) == shown
+
+
+def test_names_in_shifted_columns_never_reach_the_field_issues() -> None:
+    """Through the normaliser: each coded column given a name; every such cell is a field
+    issue, and none of the names is in the masked values."""
+    names = {"district_code": "王桂芳", "assistance_type": "李秀英", "monthly_benefit": "赵建国",
+             "household_size": "孙丽娟", "case_status": "周海燕", "person_status": "郑淑珍"}
+    rows = []
+    for k, (field, name) in enumerate(names.items()):
+        row = {"case_id": f"C{k}", "member_no": "1", "name": "张伟",
+               "id_number": valid_id(f"1101051980010112{k}"), "relation": "户主",
+               "assistance_type": "城市低保", "district_code": "110105",
+               "monthly_benefit": "900", "household_size": "3", "case_status": "在保",
+               "person_status": "正常"}
+        row[field] = name
+        rows.append(row)
+    raw = raw_frame(Source.CIVIL, rows, file="civil.csv")
+    issues = normalise_source(raw, Source.CIVIL, dt.date(2025, 6, 30)).field_issues
+    shown = {r.field: r.raw_value_masked for r in issues.itertuples()}
+    assert {f: shown.get(f) for f in names} == {f: n[0] + "**" for f, n in names.items()}
+
+
 def test_a_number_shared_by_different_people_is_one_row_per_carrier() -> None:
     """Rows carrying an ID number that different people carry in the same file (a clerk
     copied it) are listed for the steward, number masked; the same person filed twice, or

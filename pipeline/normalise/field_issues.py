@@ -4,8 +4,10 @@ SPEC §3 ``field_issues.parquet``: the row keeps its other fields (it is linked 
 usual); the value is treated as blank and never used as evidence. Each issue names where it is
 (source, file, sheet, row, the file's header), why (a reason code and a Chinese reason with the
 fix) and the raw value, masked where it is personal data (a birth date keeps its year only, a
-phone number its first three and last two digits), so the file can be shared with the feed's
-owner without exposing anyone.
+phone number its first three and last two digits, anything shaped like an ID number its
+issuing place and last four, and a value shaped like a person's name in any other column, a
+shifted column's, its surname: `surnames.name_shaped`), so the file can be shared with the
+feed's owner without exposing anyone.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from pipeline.masking import mask_name
+from pipeline.normalise.surnames import name_shaped
 from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_ROW, SOURCE_SHEET, Source
 
 COLUMNS = ("source", SOURCE_FILE, SOURCE_SHEET, SOURCE_ROW, "field", "header", "reason_code",
@@ -86,7 +90,9 @@ def year_only(text: str) -> str:
 
 
 def mask_value(field: str, text: str | None) -> str | None:
-    """The raw value as a steward may see it: personal fields masked, long values cut."""
+    """The raw value as a steward may see it: personal fields masked, a name typed into any
+    other field masked as names are (`王**`: `surnames.name_shaped`), ID-shaped numbers
+    masked, long values cut."""
     if text is None:
         return None
     if field in _YEAR_ONLY:
@@ -94,6 +100,8 @@ def mask_value(field: str, text: str | None) -> str | None:
     if field in _PHONE:
         keep = 3 if len(text) > 6 else 1
         return text[:keep] + "*" * max(len(text) - keep - 2, 1) + text[-2:]
+    if name_shaped(text):
+        return mask_name(text.strip())
     text = _ID_SHAPED.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
     return text if len(text) <= MAX_SHOWN_CHARS else text[:MAX_SHOWN_CHARS] + "…"
 
