@@ -224,6 +224,59 @@ def test_an_unreachable_address_is_an_input_error(quick_timeout) -> None:
     assert caught.value.fix
 
 
+@pytest.fixture()
+def other_server():
+    """A loopback TCP server that is no Dask scheduler: `serve(reply)` accepts connections
+    and sends `reply` (b"": says nothing), keeping them open; yields its address."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted: list[socket.socket] = []
+    reply: list[bytes] = [b""]
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(conn)
+            if reply[0]:
+                conn.sendall(reply[0])
+
+    threading.Thread(target=serve, daemon=True).start()
+
+    def address(answer: bytes) -> str:
+        reply[0] = answer
+        return f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+
+    yield address
+    listener.close()
+    for conn in accepted:
+        conn.close()
+
+
+@pytest.mark.parametrize("answer", [b"", b"HTTP/1.1 400 Bad Request\r\n\r\n" * 4],
+                         ids=["silent", "web server"])
+def test_a_port_where_another_server_listens_is_an_input_error(quick_timeout, other_server,
+                                                               answer) -> None:
+    """distributed's connect waits for the handshake with no deadline (it hung for ever on a
+    silent server) and reads another server's bytes as a frame length (MemoryError): the
+    probe's deadline and its reading of what answered make either an InputError."""
+    address = other_server(answer)
+    started = time.monotonic()
+    with pytest.raises(InputError) as caught, open_dask_executor(address):
+        pass
+    assert time.monotonic() - started < 10  # the 1 s timeout and the slack, not for ever
+    paragraph = caught.value.paragraph()
+    assert f"no Dask scheduler answered at {address}" in paragraph
+    assert ("said nothing" in paragraph) == (answer == b"")
+    assert "check the port" in caught.value.fix
+
+
 def _run(night, data: Path, out: Path, *extra: str):
     return night("--union", str(data / "union_roll.xlsx"),
                  "--civil", str(data / "civil_exchange.csv"),

@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from pipeline.link.training import Labels
 
 CONNECT_TIMEOUT_S = 10
+HANDSHAKE_SLACK_S = 2  # the probe's deadline beyond CONNECT_TIMEOUT_S (`_handshake_problem`)
 ROWS_PER_CHUNK = 100_000  # features: rows per task
 ROWS_PER_PARTITION = 100_000  # candidates: records (both sides) per bucket, at least
 
@@ -460,33 +461,101 @@ def _close_half_made_client(error: BaseException) -> None:
         tb = tb.tb_next
 
 
+def _handshake_problem(address: str, timeout: float) -> tuple[str, BaseException] | None:
+    """Why no Dask scheduler answered at `address` within `timeout` seconds, with the error,
+    or None when one did: `unreachable` (OSError: refused or no route, retried until the
+    timeout), `silent` (a connection, then no Dask handshake), `refused_at_once` (ValueError
+    or TypeError, before any traffic: e.g. tls:// without TLS settings), `not_dask` (an
+    answer that is not Dask's).
+
+    distributed's own `connect` (2026.8) waits for the peer's handshake with no deadline, so a
+    `Client` pointed at a port where some other server listens (a web server, a database)
+    hangs for ever, and a server that answers with its own bytes makes it read a frame length
+    of exabytes (MemoryError). This probe runs that same `connect` with a deadline, in its own
+    thread and event loop (the caller may be inside one), and closes what it opened."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    async def handshake() -> None:
+        # connect's own timeout covers reaching the port (then OSError); the deadline here,
+        # a little later, the handshake that follows
+        comm = await asyncio.wait_for(
+            connect(address, timeout=timeout, **Security().get_connection_args("client")),
+            timeout + HANDSHAKE_SLACK_S)
+        await comm.close()
+
+    with ThreadPoolExecutor(1, thread_name_prefix="bidui-dask-probe") as pool:
+        try:
+            pool.submit(asyncio.run, handshake()).result()
+        except TimeoutError as error:  # (OSError's subclass: before it)
+            return "silent", error
+        except OSError as error:
+            return "unreachable", error
+        except (ValueError, TypeError) as error:
+            return "refused_at_once", error
+        except Exception as error:  # the peer's bytes were not Dask's (MemoryError too)
+            return "not_dask", error
+    return None
+
+
+def _unusable(address: str, error: BaseException) -> InputError:
+    return InputError(
+        f"cannot use the Dask scheduler address {address} ({type(error).__name__}: "
+        f"{' '.join(str(error).split())}), so the stages that need it (the civil-affairs "
+        "side's, the roster's and the linkage's) did not run and nothing was published.",
+        "check the address (it looks like tcp://host:8786) and, for a tls:// address, "
+        "Dask's TLS settings (distributed.comm.tls in Dask's configuration), or run "
+        "without --dask-address to use a local cluster, or with --engine local.")
+
+
+def _unreachable(address: str, error: BaseException) -> InputError:
+    return InputError(
+        f"cannot reach the Dask scheduler at {address} ({type(error).__name__} after up to "
+        f"{CONNECT_TIMEOUT_S} s), so the stages that need it (the civil-affairs side's, "
+        "the roster's and the linkage's) did not run and nothing was published.",
+        "check that `dask scheduler` runs there and that this machine can reach its port "
+        "(the address looks like tcp://host:8786), or run without --dask-address to use a "
+        "local cluster, or with --engine local.")
+
+
+def _not_a_scheduler(address: str, silent: bool) -> InputError:
+    return InputError(
+        f"no Dask scheduler answered at {address}: something "
+        + ("accepted the connection but said nothing for "
+           f"{CONNECT_TIMEOUT_S + HANDSHAKE_SLACK_S} s" if silent
+           else "answered, but not as a Dask scheduler does")
+        + " (another server on that port?), so the stages that need it (the civil-affairs "
+        "side's, the roster's and the linkage's) did not run and nothing was published.",
+        "check the port (`dask scheduler` prints its address, tcp://host:8786 by default), "
+        "or run without --dask-address to use a local cluster, or with --engine local.")
+
+
 def _connect(address: str) -> Client:
     """A client of the scheduler at `address` that has at least one worker. `InputError`
     (one paragraph, nothing left open) when the address is malformed (at once, before any
-    client is made: `check_address`), when the scheduler cannot be reached in
-    `CONNECT_TIMEOUT_S`, or when it has no workers."""
+    client is made: `check_address`), when nothing or something other than a Dask scheduler
+    answers there (`_handshake_problem`), when the scheduler cannot be reached in
+    `CONNECT_TIMEOUT_S` seconds, or when it has no workers."""
     from distributed import Client
 
     check_address(address)
-    try:
+    problem = _handshake_problem(address, CONNECT_TIMEOUT_S)
+    if problem is not None:
+        kind, error = problem
+        raise {"unreachable": lambda: _unreachable(address, error),
+               "refused_at_once": lambda: _unusable(address, error),
+               "silent": lambda: _not_a_scheduler(address, silent=True),
+               "not_dask": lambda: _not_a_scheduler(address, silent=False)}[kind]() from None
+    try:  # a scheduler answered just now: the client connects at once
         client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except OSError as error:  # TimeoutError is an OSError
-        raise InputError(
-            f"cannot reach the Dask scheduler at {address} ({type(error).__name__} after up to "
-            f"{CONNECT_TIMEOUT_S} s), so the stages that need it (the civil-affairs side's, "
-            "the roster's and the linkage's) did not run and nothing was published.",
-            "check that `dask scheduler` runs there and that this machine can reach its port "
-            "(the address looks like tcp://host:8786), or run without --dask-address to use a "
-            "local cluster, or with --engine local.") from None
+        raise _unreachable(address, error) from None
     except (ValueError, TypeError) as error:  # refused at once, not after the timeout
         _close_half_made_client(error)
-        raise InputError(
-            f"cannot use the Dask scheduler address {address} ({type(error).__name__}: "
-            f"{' '.join(str(error).split())}), so the stages that need it (the civil-affairs "
-            "side's, the roster's and the linkage's) did not run and nothing was published.",
-            "check the address (it looks like tcp://host:8786) and, for a tls:// address, "
-            "Dask's TLS settings (distributed.comm.tls in Dask's configuration), or run "
-            "without --dask-address to use a local cluster, or with --engine local.") from None
+        raise _unusable(address, error) from None
     try:
         client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
     except (TimeoutError, OSError):
