@@ -174,6 +174,7 @@ def run_night(request: NightRequest, runner: StageRunner = call_stage) -> NightR
                                   executor, roster_pass)
                 if roster_pass is not None:
                     roster_pass.release_chunks()  # linked: not needed; its rejects are, by report
+                normalised = stages.without_features(normalised)  # read by link only
                 tracked = stage("detect", stages.detect, normalised, links, as_of, config,
                                 snapshot)
                 with staging_folder(out) as staging:

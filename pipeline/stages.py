@@ -105,13 +105,14 @@ def _client(executor: PairExecutor | None, stage: str) -> Any:
 
 def normalise(loaded: dict[Source, Loaded], as_of: dt.date) -> dict[Source, NormalisedSource]:
     """Each source normalised (`normalise_source`); a source read in chunks on the Dask
-    workers (`CivilChunks`) is normalised there, and only the columns later stages read
-    (`CIVIL_READ_LATER`) come here."""
+    workers (`CivilChunks`) is normalised there and its linking features are built there;
+    only they and the columns later stages read besides them (`CIVIL_KEPT_BESIDE_FEATURES`)
+    come here."""
     out = {}
     for source, item in loaded.items():
         if hasattr(item, "normalise"):
             with _on_cluster("normalise", loaded):
-                out[source] = item.normalise(as_of, CIVIL_READ_LATER)
+                out[source] = item.normalise(as_of, CIVIL_KEPT_BESIDE_FEATURES, features=True)
         else:
             out[source] = normalise_source(item.frame, source, as_of)
     return out
@@ -138,6 +139,14 @@ CIVIL_READ_LATER = tuple(dict.fromkeys((
     *INPUTS, *CIVIL_COLUMNS)))
 
 
+# Of those, the ones read by something other than the linking features (`INPUTS` that are
+# not also the keys, the display, detection's or the report's): the civil frame the Dask
+# driver keeps when the workers built the features (`normalise`). Its birth dates, sex,
+# street, address, phone and employer (long text) reach the driver only as features.
+CIVIL_KEPT_BESIDE_FEATURES = tuple(c for c in CIVIL_READ_LATER if c not in INPUTS or c in (
+    "name", "id_norm", "id_valid", *CIVIL_COLUMNS))
+
+
 def for_later_stages(normalised: dict[Source, NormalisedSource]
                      ) -> dict[Source, NormalisedSource]:
     """The normalised sources with the civil-affairs frame cut to `CIVIL_READ_LATER` (its
@@ -152,6 +161,15 @@ def for_later_stages(normalised: dict[Source, NormalisedSource]
         return normalised
     kept = [c for c in CIVIL_READ_LATER if c in civil.frame.columns]
     return {**normalised, Source.CIVIL: dataclasses.replace(civil, frame=civil.frame[kept])}
+
+
+def without_features(normalised: dict[Source, NormalisedSource]
+                     ) -> dict[Source, NormalisedSource]:
+    """The normalised sources without the linking features the workers built
+    (`NormalisedSource.features`): after `link` nothing reads them, and detection and the
+    report need the driver's memory (about 0.5 KB a civil person)."""
+    return {source: dataclasses.replace(item, features=None) if item.features is not None
+            else item for source, item in normalised.items()}
 
 
 State = StateSnapshot | StateStore | None
@@ -203,7 +221,8 @@ def _roster(inputs: Inputs, normalised: dict[Source, NormalisedSource], as_of: d
     from pipeline.roster.validation import RosterValidation
 
     spec = load_spec(config["linking"]["specs"]["civil_members"])
-    civil_f = person_features(normalised[Source.CIVIL].frame)
+    civil = normalised[Source.CIVIL]
+    civil_f = civil.features if civil.features is not None else person_features(civil.frame)
     validation = RosterValidation(checks, scratch) if checks is not None else None
     try:
         client = getattr(executor, "client", None)
@@ -284,8 +303,8 @@ def _link(normalised: dict[Source, NormalisedSource], config: dict,
     `roster_pass`: the roster after its first pass (`roster`), linked here in its second."""
     links = link_people(normalised[Source.UNION].frame, normalised[Source.CIVIL].frame,
                         None, config["linking"]["specs"], labels=_review_labels(state),
-                        executor=executor, civil_features=None if roster_pass is None
-                        else roster_pass.linkage.left)
+                        executor=executor, civil_features=normalised[Source.CIVIL].features
+                        if roster_pass is None else roster_pass.linkage.left)
     client = _client(executor, "link")
     if client is not None:
         links.engine = "dask"

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pipeline.civil.on_dask import read_on_dask
 from pipeline.config import load_config
 from pipeline.ingest import load_source
 from pipeline.normalise.sources import normalise_source
@@ -113,6 +114,32 @@ def test_only_the_kept_columns_come_back(client, planted) -> None:
         kept = [c for c in CIVIL_READ_LATER if c in whole.frame.columns]
         assert list(there.frame.columns) == kept
         pd.testing.assert_frame_equal(there.frame, whole.frame[kept])
+    finally:
+        chunks.release()
+
+
+def test_the_linking_features_are_built_on_the_workers_as_from_the_whole_frame(client,
+                                                                              planted) -> None:
+    """With `features` the workers build each chunk's linking features: together they are
+    `person_features` of the whole frame, row for row, and the frame that comes here lacks
+    the columns only the features read (birth dates, sex, street, address, phone,
+    employer)."""
+    from pipeline.link.features import person_features
+    from pipeline.stages import CIVIL_KEPT_BESIDE_FEATURES, CIVIL_READ_LATER, without_features
+
+    whole = normalise_source(load_source([planted], Source.CIVIL).frame, Source.CIVIL, AS_OF)
+    chunks = read_on_dask(client, [planted], CHUNK)
+    try:
+        there = chunks.normalise(AS_OF, CIVIL_KEPT_BESIDE_FEATURES, features=True)
+        assert len(chunks.normalised) >= 3
+        later = [c for c in CIVIL_READ_LATER if c in whole.frame.columns]
+        pd.testing.assert_frame_equal(there.features, person_features(whole.frame[later]))
+        assert not {"address", "birth_date", "street"} & set(there.frame.columns)
+        kept = [c for c in CIVIL_KEPT_BESIDE_FEATURES if c in whole.frame.columns]
+        pd.testing.assert_frame_equal(there.frame, whole.frame[kept])
+        assert chunks.normalise(AS_OF).features is None  # only when asked
+        after_link = without_features({Source.CIVIL: there})[Source.CIVIL]
+        assert after_link.features is None and after_link.frame is there.frame
     finally:
         chunks.release()
 

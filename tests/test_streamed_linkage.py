@@ -133,3 +133,34 @@ def test_pruning_the_kept_pairs_between_chunks_changes_nothing(sample_sides, mon
     pd.testing.assert_frame_equal(ordered(links), ordered(whole_links))
     assert stats == whole_stats
     assert roster.linkage.pruned_rows > 0
+
+
+def test_once_linked_the_civil_side_is_freed_and_the_counts_stay(sample_sides):
+    """`release_chunks` after the second pass: the linkage no longer holds the civil
+    features (about 0.5 KB a civil person on the driver through detection and the report),
+    its index or its scored parts; what the report reads (files, counts, rejects) stays."""
+    import gc
+    import weakref
+
+    civil, civil_f, loaded, _ = sample_sides
+    features = civil_f.copy()  # the fixture's frame is shared with other tests
+    roster = stream_roster([], features, load_spec("civil_members"), AS_OF,
+                           chunks=([loaded.frame], lambda: loaded.files))
+    try:
+        link_roster(civil, roster)
+        held = weakref.ref(features)
+        records, usable, model = roster.linkage.records, roster.rows_usable, roster.linkage.model
+        del features
+        gc.collect()
+        assert held() is not None  # the linkage holds them until released
+        roster.release_chunks()
+        gc.collect()
+        assert held() is None
+        assert len(roster.linkage.left) == 0 and not roster.linkage.kept
+        assert roster.linkage.index.rule_codes and all(
+            len(codes) == 0 for codes in roster.linkage.index.rule_codes)
+        assert (roster.linkage.records, roster.rows_usable) == (records, usable) and records
+        assert roster.linkage.model is model is not None
+        assert roster.files == loaded.files and roster.rejects.quarantine is not None
+    finally:
+        roster.close()

@@ -13,9 +13,10 @@ With `--engine dask` the night never holds the civil-affairs files whole in one 
    the two rounds of `normalise.shared_numbers` run on the chunks (each sends the hashes of
    its rows' (file, number); the carriers of the ones that repeat come here and are decided
    by `shared_ids.shared_in`, the function the whole frame uses: `decide_on_dask`, as for the
-   roster), and each chunk is finished with its rows marked (`sources.finish_source`). Then
-   only the columns the later stages read (`keep`: `stages.CIVIL_READ_LATER`), the
-   quarantined rows and the field issues come to the driver.
+   roster), and each chunk is finished with its rows marked (`sources.finish_source`). Each
+   chunk's linking features are built there (`link.features.person_features`); they, the
+   columns the later stages read besides them (`keep`: `stages.CIVIL_KEPT_BESIDE_FEATURES`),
+   the quarantined rows and the field issues come to the driver.
 3. **validate** (`CivilChunks.validate_in_chunks`): each chunk's validation view is built
    and checked on its worker (`chunk_check.check_chunk`) and merged here
    (`chunked.ChunkedSuite`), so the Data Docs describe the whole side. Then the chunks are
@@ -43,6 +44,7 @@ from pipeline.ingest.load import FileInfo, Loaded
 from pipeline.ingest.on_dask import read_on_workers, sent_from_here
 from pipeline.ingest.pieces import plan_parquet_pieces
 from pipeline.link.distributed import _sanitised, workers_of
+from pipeline.link.features import feature_inputs, person_features
 from pipeline.normalise.shared_numbers import ChunkNumbers, SharedNumbers, numbers_of
 from pipeline.normalise.shared_numbers_on_dask import decide_on_dask, hashes_of
 from pipeline.normalise.sources import (
@@ -82,14 +84,20 @@ def _finish(prepared: Prepared, shared: SharedNumbers) -> NormalisedSource:
     return _sanitised(finish)
 
 
-def _kept(normalised: NormalisedSource, keep: Sequence[str] | None) -> NormalisedSource:
-    """What comes to the driver: the `keep` columns of the frame, the quarantine and the
-    field issues."""
-    frame = normalised.frame
-    if keep is not None:
-        frame = frame[[c for c in keep if c in frame.columns]]
-    return NormalisedSource(normalised.source, frame, normalised.quarantine,
-                            normalised.field_issues)
+def _kept(normalised: NormalisedSource, keep: Sequence[str] | None, features: bool
+          ) -> NormalisedSource:
+    """What comes to the driver: the `keep` columns of the frame, the quarantine, the field
+    issues, and with `features` the frame's linking features, built here (`person_features`
+    reads its rows only, so a chunk's are the whole frame's rows)."""
+    def kept() -> NormalisedSource:
+        frame = normalised.frame
+        built = person_features(feature_inputs(frame)) if features else None
+        if keep is not None:
+            frame = frame[[c for c in keep if c in frame.columns]]
+        return NormalisedSource(normalised.source, frame, normalised.quarantine,
+                                normalised.field_issues, built)
+
+    return _sanitised(kept)
 
 
 def _empty(raw: pd.DataFrame) -> pd.DataFrame:
@@ -126,10 +134,12 @@ class CivilChunks(Loaded):
         """The data rows read (held on the workers, not in `frame`)."""
         return sum(info.rows_data for info in self.files)
 
-    def normalise(self, as_of: dt.date | None, keep: Sequence[str] | None = None
-                  ) -> NormalisedSource:
+    def normalise(self, as_of: dt.date | None, keep: Sequence[str] | None = None,
+                  features: bool = False) -> NormalisedSource:
         """The side normalised on the workers, as `normalise_source` on the whole frame (see
-        the module), with only the `keep` columns of its frame here (None: all)."""
+        the module), with only the `keep` columns of its frame here (None: all); with
+        `features`, its linking features too (`NormalisedSource.features`, equal to
+        `person_features` of the whole frame), built on the workers chunk by chunk."""
         client = self.client
         prepared = [client.submit(_prepare, raw, as_of, first, pure=False)
                     for raw, first in zip(self.raw, self.first_rows, strict=True)]
@@ -141,7 +151,7 @@ class CivilChunks(Loaded):
         finally:
             for future in [*prepared, *numbered]:
                 future.release()
-        parts = client.gather([client.submit(_kept, n, keep, pure=False)
+        parts = client.gather([client.submit(_kept, n, keep, features, pure=False)
                                for n in self.normalised])
         return _joined(parts)
 
@@ -211,6 +221,9 @@ def _joined(parts: list[NormalisedSource]) -> NormalisedSource:
     from pipeline.normalise.sources import PLANS
 
     frame = pd.concat([p.frame for p in parts], ignore_index=True)
+    features = None
+    if parts and all(p.features is not None for p in parts):
+        features = pd.concat([p.features for p in parts], ignore_index=True)
     quarantine = pd.concat([p.quarantine for p in parts], ignore_index=True)
     issues = [p.field_issues for p in parts if p.field_issues is not None]
     field_issues = None
@@ -221,7 +234,7 @@ def _joined(parts: list[NormalisedSource]) -> NormalisedSource:
         order = np.argsort(joined["field"].map(lambda f: rank.get(f, last))
                            .to_numpy(dtype=np.int64), kind="stable")
         field_issues = joined.iloc[order].reset_index(drop=True)
-    return NormalisedSource(CIVIL, frame, quarantine, field_issues)
+    return NormalisedSource(CIVIL, frame, quarantine, field_issues, features)
 
 
 __all__ = ["CHUNK_ROWS", "CivilChunks", "read_on_dask"]

@@ -211,6 +211,17 @@ class StreamedLinkage:
         self.tf_present = dict.fromkeys(self.index.tf_index, 0)
         self._left_inputs = self.linker.inputs(self.left)
 
+    def release(self) -> None:
+        """Free what only linking reads, once the linkage is done: the left side's features,
+        its blocking index and comparison inputs, the sample and the scored parts (the
+        left side's features are its largest part: about 0.5 KB a civil person). The
+        counts, the model and the statistics stay. Idempotent; nothing links after it."""
+        self.left = self.left.iloc[:0]
+        self.linker = Linker(self.spec)  # and whatever its comparer cached of the left side
+        self.index = LeftIndex.of(self.linker, self.left)
+        self._left_inputs = self.linker.inputs(self.left)
+        self.sample, self.kept, self.kept_rows = None, [], 0
+
     @property
     def sample_size(self) -> int:
         return self.spec.training.right_sample_records or np.iinfo(np.int64).max

@@ -113,6 +113,10 @@ class NormalisedSource:
     quarantine: pd.DataFrame  # unusable rows: provenance, reason, raw values as text
     # values present but not understood, one row each (field_issues.COLUMNS)
     field_issues: pd.DataFrame | None = None
+    # The linking features of `frame`, row for row (`link.features.person_features`), when
+    # they were built where the rows were (the civil side's chunks on the Dask workers); None:
+    # built from `frame` by the stage that links.
+    features: pd.DataFrame | None = None
 
 
 def normalise_source(raw: pd.DataFrame, source: Source,

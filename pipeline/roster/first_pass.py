@@ -73,8 +73,11 @@ class RosterPass:
         return self.rejects.quarantine.rows
 
     def release_chunks(self) -> None:
-        """Free the records that could pair (once linked); the rejects stay for the report."""
+        """Once linked, free what only linking reads: the records that could pair and the
+        linkage's civil side (`StreamedLinkage.release`). The files, the counts and the
+        rejects stay for the report."""
         self.could_pair.close()
+        self.linkage.release()
 
     def close(self) -> None:
         self.could_pair.close()
