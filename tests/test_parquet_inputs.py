@@ -244,3 +244,28 @@ def test_a_folder_whose_files_have_their_columns_in_another_order_is_read(
     plan = plan_parquet_pieces([folder], Source.MEMBERS, 2)
     pieces = [read_piece(piece).frame for piece in plan.pieces]
     pd.testing.assert_frame_equal(pd.concat(pieces, ignore_index=True), whole)
+
+
+def test_each_footer_is_read_once_per_version_of_its_file(tmp_path: Path, monkeypatch) -> None:
+    """`input_kind` runs whenever a stage asks what an input is: the footers of a folder are
+    read once, and again only when a file changes (a file rewritten with other columns is
+    refused on the next check)."""
+    import os
+
+    from pipeline.ingest import readers
+
+    folder = tmp_path / "members"
+    folder.mkdir()
+    for k in range(3):
+        pq.write_table(members([ID_A]), folder / f"part-{k}.parquet")
+    calls: list[str] = []
+    real = pq.read_schema
+    monkeypatch.setattr(pq, "read_schema", lambda path: calls.append(path) or real(path))
+    for _ in range(4):
+        assert readers.input_kind(folder) == "parquet-folder"
+    assert sorted(calls) == sorted(str(p) for p in folder.glob("*.parquet"))  # once each
+    changed = folder / "part-2.parquet"
+    pq.write_table(members([ID_B]).drop(["身份证号"]), changed)
+    os.utime(changed, ns=(1, 1))  # another version even where mtimes are coarse
+    with pytest.raises(InputError, match=r"part-2\.parquet"):
+        readers.input_kind(folder)

@@ -485,13 +485,12 @@ def check_parquet(files: list[Path], base: Path) -> None:
     InputError (exit 2) naming the file, the columns and the fix; the names listed are the
     columns' (never a cell's)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     first: tuple[str, list[str]] | None = None
     for item in files:
         where = item.relative_to(base) if item != base else item.name
         try:
-            schema = pq.read_schema(item)
+            schema = _parquet_schema(item)
         except (pa.ArrowException, *PARQUET_ERRORS) as error:
             raise InputError(f"the Parquet file {where} cannot be read "
                              f"({type(error).__name__}): it is damaged or the export did not "
@@ -518,6 +517,23 @@ def check_parquet(files: list[Path], base: Path) -> None:
                              "exactly: the numbers in the file are already damaged.",
                              "export the column as text (a string column), then run again.",
                              file=str(base))
+
+
+def _parquet_schema(path: Path):
+    """The Arrow schema in `path`'s footer, read once per version of the file (its size and
+    modification time): `input_kind` checks an input each time a stage asks what it is
+    (the command line, ingest, each read of the roster, the piece plan), and a folder of
+    many files would have its footers read that often. Raises as `pq.read_schema` (an
+    error is not remembered)."""
+    stat = path.stat()
+    return _schema_of(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4096)
+def _schema_of(path: str, size: int, mtime_ns: int):
+    import pyarrow.parquet as pq
+
+    return pq.read_schema(path)
 
 
 # The fields whose numbers have 18 characters (GB 11643 ID numbers, GB 32100 unified social
