@@ -3,11 +3,13 @@
 SPEC §3 ``field_issues.parquet``: the row keeps its other fields (it is linked and reported as
 usual); the value is treated as blank and never used as evidence. Each issue names where it is
 (source, file, sheet, row, the file's header), why (a reason code and a Chinese reason with the
-fix) and the raw value, masked where it is personal data (a birth date keeps its year only, a
-phone number its first three and last two digits, anything shaped like an ID number its
-issuing place and last four, and a value shaped like a person's name in any other column, a
-shifted column's, its surname: `surnames.name_shaped`), so the file can be shared with the
-feed's owner without exposing anyone.
+fix) and the raw value, masked where it is or may be personal data (a birth date keeps its
+year only, a phone number its first three and last two digits, anything shaped like an ID
+number its issuing place and last four, a value shaped like a person's name in any other
+column, a shifted column's, its surname: `surnames.name_shaped`; any other value that is not
+plainly vocabulary, a number or a place its shape: `readable`, `obscured`), so the file can
+be shared with the feed's owner without exposing anyone. Only the rows used are listed: a
+row that cannot be used is in the quarantine, whole (`sources.finish_source`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.masking import mask_name
+from pipeline.normalise import vocab
 from pipeline.normalise.surnames import name_shaped
 from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_ROW, SOURCE_SHEET, Source
 
@@ -57,6 +60,24 @@ _PHONE = frozenset({"phone"})
 # A year standing alone, or leading eight digits (19851332: a compact date out of range).
 _YEAR = re.compile(r"(?<![0-9])(?:18|19|20)[0-9]{2}(?=[0-9]{4}(?![0-9])|(?![0-9]))")
 _TIME_OF_DAY = re.compile(r"[0-2][0-9]:[0-5][0-9](?::[0-5][0-9](?:\.[0-9]+)?)?")
+# Fields whose letters are part of a code (a unified social credit code, GB 32100): shown
+# as they are, less anything ID-shaped.
+_CODES = frozenset({"employer_uscc"})
+_HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN = re.compile(f"[{_HAN_CLASS}]")
+_HAN_RUN = re.compile(f"[{_HAN_CLASS}]+")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+_PLACE = re.compile(f"[{_HAN_CLASS}]{{2,}}(?:省|市|区|县|镇|乡|街道)")
+# The Han characters of the vocabularies (every canonical word and alias, `vocab`), of the
+# numbers and units people write in counts and amounts, and of the words for "unknown" or
+# "none": a value made of these says nothing of a person.
+DOMAIN_CHARACTERS: frozenset[str] = frozenset(
+    "".join(word for table in (vocab.ASSISTANCE, vocab.ROLL_STATUS, vocab.CASE_STATUS,
+                               vocab.PERSON_STATUS, vocab.SEX, vocab.CATEGORY, vocab.RELATION)
+            for pair in table.items() for word in pair)
+    + "〇零一二三四五六七八九十百千万亿两壹贰叁肆伍陆柒捌玖拾佰仟元角分整块"
+    + "人口户个名位年月日号中及和与或等的其它他不详未知暂待定空白缺失填写性别类型状态")
+
 # Anything shaped like an ID number, in any field (a worker's ID typed into the USCC column):
 # masked as ID numbers are everywhere else (issuing place and last four kept).
 _ID_SHAPED = re.compile(r"(?<![0-9A-Za-z])([0-9]{6})([0-9]{5,8})([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
@@ -103,7 +124,43 @@ def mask_value(field: str, text: str | None) -> str | None:
     if name_shaped(text):
         return mask_name(text.strip())
     text = _ID_SHAPED.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
+    if field not in _CODES and not readable(text):
+        text = obscured(text)
     return text if len(text) <= MAX_SHOWN_CHARS else text[:MAX_SHOWN_CHARS] + "…"
+
+
+def readable(text: str) -> bool:
+    """Whether a value not understood may be shown as it is: its Han characters are all the
+    vocabularies' (`DOMAIN_CHARACTERS`: 城市低保户, 在保中, 三口) or it names a place
+    (three or more Han characters ending in 省/市/区/县/镇/乡/街道: a district the table
+    lacks), it has no Latin word (a name in pinyin: `Zhang Wei`), and it is not shaped like
+    a name (`surnames.name_shaped`). Anything else may hold a name or a note about a person
+    (a Tibetan or Uyghur name, traditional characters, `李娜（已故）`, two names in one cell),
+    so `obscured` shows its shape only."""
+    value = text.strip()
+    if _LATIN_WORD.search(value) or name_shaped(value):
+        return False
+    han = _HAN.findall(value)
+    if all(ch in DOMAIN_CHARACTERS for ch in han):
+        return True
+    return _PLACE.fullmatch(value) is not None
+
+
+def obscured(text: str) -> str:
+    """`text` with its first Han character kept and every later one as `*`, each Latin
+    word's letters after the first as `*`; digits and punctuation kept (`王 桂芳` → `王 **`,
+    `李娜（已故）` → `李*（**）`, `Zhang Wei` → `Z**** W**`)."""
+    seen_han = False
+
+    def han(match: re.Match) -> str:
+        nonlocal seen_han
+        run = match[0]
+        kept = "" if seen_han else run[0]
+        seen_han = True
+        return kept + "*" * (len(run) - len(kept))
+
+    text = _HAN_RUN.sub(han, text)
+    return _LATIN_WORD.sub(lambda m: m[0][0] + "*" * (len(m[0]) - 1), text)
 
 
 def field_issue_rows(raw: pd.DataFrame, source: Source, plan: dict[str, str],

@@ -210,9 +210,15 @@ def finish_source(prepared: Prepared, shared: np.ndarray) -> NormalisedSource:
     bad = reason_code.notna()
     quarantine = _quarantine_frame(raw[bad], reason_code[bad], reason[bad], source)
     frame = frame.drop(columns="_max_cell_chars")
-    issues = field_issue_rows(raw, source, PLANS[source], prepared.issues)
-    if shared.any():  # after the plan's fields, by row: the steward's rows to check
-        issues = pd.concat([issues, shared_number_rows(raw, source, shared)],
+    # Issues of the rows used only: a quarantined row is listed, whole, in the quarantine
+    # (so the field issues, the Data Docs' count of values not understood and the report's
+    # agree, and a shifted row's cells are not spread over the shared file).
+    used = ~bad.to_numpy(dtype=bool)
+    issues = field_issue_rows(raw, source, PLANS[source],
+                              [(field, mask & used) for field, mask in prepared.issues])
+    shared_used = np.asarray(shared, dtype=bool) & used
+    if shared_used.any():  # after the plan's fields, by row: the steward's rows to check
+        issues = pd.concat([issues, shared_number_rows(raw, source, shared_used)],
                            ignore_index=True)
     return NormalisedSource(source, frame[~bad].reset_index(drop=True),
                             quarantine.reset_index(drop=True), issues)
