@@ -101,8 +101,18 @@ def test_what_may_hold_a_name_shows_its_shape_what_cannot_shows_whole() -> None:
     # The vocabularies' characters, counts and places say nothing of a person: whole.
     for readable in ("在保中", "城市低保X", "三口", "男性", "东成区", "待定", "3.5人"):
         assert mask_value("case_status", readable) == readable
-    # A company's credit code keeps its letters (less anything ID-shaped).
+    # A company's credit code and a record's key keep their letters (less anything
+    # ID-shaped): the steward looks them up.
     assert mask_value("employer_uscc", "91110112Y91985737E") == "91110112Y91985737E"
+    assert mask_value("case_id", "BJ110101DB2013000411") == "BJ110101DB2013000411"
+
+
+def test_every_key_field_is_shown_as_a_code() -> None:
+    from pipeline.normalise.field_issues import CODE_FIELDS
+    from pipeline.normalise.sources import PLANS
+
+    keys = {f for plan in PLANS.values() for f, kind in plan.items() if kind == "key"}
+    assert keys and keys <= CODE_FIELDS
 
 
 def test_names_in_shifted_columns_never_reach_the_field_issues() -> None:

@@ -60,9 +60,10 @@ _PHONE = frozenset({"phone"})
 # A year standing alone, or leading eight digits (19851332: a compact date out of range).
 _YEAR = re.compile(r"(?<![0-9])(?:18|19|20)[0-9]{2}(?=[0-9]{4}(?![0-9])|(?![0-9]))")
 _TIME_OF_DAY = re.compile(r"[0-2][0-9]:[0-5][0-9](?::[0-5][0-9](?:\.[0-9]+)?)?")
-# Fields whose letters are part of a code (a unified social credit code, GB 32100): shown
-# as they are, less anything ID-shaped.
-_CODES = frozenset({"employer_uscc"})
+# Fields whose letters are part of a code (a unified social credit code, GB 32100; the
+# records' keys, kind `key` in `sources.PLANS`, as the Data Docs list a repeated one): shown
+# as they are, less anything ID-shaped or name-shaped.
+CODE_FIELDS = frozenset({"employer_uscc", "roll_id", "case_id", "member_no", "member_id"})
 _HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN = re.compile(f"[{_HAN_CLASS}]")
 _HAN_RUN = re.compile(f"[{_HAN_CLASS}]+")
@@ -124,7 +125,7 @@ def mask_value(field: str, text: str | None) -> str | None:
     if name_shaped(text):
         return mask_name(text.strip())
     text = _ID_SHAPED.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
-    if field not in _CODES and not readable(text):
+    if field not in CODE_FIELDS and not readable(text):
         text = obscured(text)
     return text if len(text) <= MAX_SHOWN_CHARS else text[:MAX_SHOWN_CHARS] + "…"
 

@@ -73,6 +73,11 @@ def labels_of(configuration) -> dict:
     return (_get(configuration, "meta", {}) or {}).get("labels") or {}
 
 
+# The input views' column of the fields filed but not understood (`stage.UNREADABLE`, which
+# is this name), read by each input suite's `values_understood`.
+UNREADABLE_COLUMN = "unreadable_fields"
+
+
 def column_label(configuration, column: str) -> str:
     """The column as the input file writes it (`身份证号`), else its internal name."""
     return (labels_of(configuration).get("columns") or {}).get(column) or str(column)
@@ -340,6 +345,8 @@ def shown_value(field: str, value: object) -> str:
     if _missing(value):
         return EMPTY
     text = _date_text(value)
+    if field == UNREADABLE_COLUMN:  # the standard names of fields, no one's data
+        return text
     if field in ID_FIELDS:
         return mask_id(text)
     if field in NAME_FIELDS:
@@ -481,7 +488,8 @@ def _cell(text: str) -> RenderedStringTemplateContent:
 
 
 def unexpected_table(configuration=None, result=None, runtime_configuration=None, **kwargs):
-    """Up to 20 failing values, masked, with file, sheet and row (文件, 工作表, 行, 值)."""
+    """Up to 20 failing values, masked, with file, sheet and row (文件, 工作表, 行, 值); for
+    `values_understood`, the rows and their fields not understood."""
     if result is None or result.success:
         return None
     rows = failing_rows(result)
@@ -489,15 +497,20 @@ def unexpected_table(configuration=None, result=None, runtime_configuration=None
         return None
     body = getattr(result, "result", None) or {}
     total = body.get("unexpected_count") or len(rows)
-    header = f"不符合的值（前 {len(rows)} 个，共 {number_text(total)} 个；个人信息已遮蔽）" \
-        if total > len(rows) else f"不符合的值（{len(rows)} 个；个人信息已遮蔽）"
+    # values_understood's column holds, per row, the fields whose values were not understood
+    # (their standard names, `stage._unreadable`): the table lists rows, not values
+    fields = columns_of(config_of(configuration, result)) == [UNREADABLE_COLUMN]
+    what, last = (("值不能识别的行", "不能识别的字段（标准名称）") if fields
+                  else ("不符合的值", "值"))
+    header = f"{what}（前 {len(rows)} 个，共 {number_text(total)} 个；个人信息已遮蔽）" \
+        if total > len(rows) else f"{what}（{len(rows)} 个；个人信息已遮蔽）"
     return [RenderedTableContent(
         content_block_type="table",
         header=RenderedStringTemplateContent(
             content_block_type="string_template",
             string_template={"template": header, "tag": "p",
                              "styling": {"classes": ["mt-3", "mb-1", "bidui-failing-title"]}}),
-        header_row=["文件", "工作表", "行", "值"],
+        header_row=["文件", "工作表", "行", last],
         table=[[_cell(c) for c in row] for row in rows],
         styling={"body": {"classes": ["table-bordered", "table-sm", "mt-1",
                                       "bidui-failing-values"]}})]

@@ -32,7 +32,7 @@ from pipeline.schema import (
 )
 from pipeline.validate import INPUT_SUITES
 from pipeline.validate.runner import Failure, ValidationRun, raise_on_critical
-from pipeline.validate.sentences import file_names
+from pipeline.validate.sentences import UNREADABLE_COLUMN, file_names
 
 NIGHT_OVER_NIGHT = "night_over_night"
 OUTPUT_SUITES = ("links", "discrepancies", "manifest")
@@ -50,7 +50,7 @@ NO_GOOD_NIGHT = ("no good night recorded in --state yet",
                  "--state 中还没有正常夜晚的记录")
 
 # Typed columns taken from the normalised frame (not required fields, which stay as filed).
-UNREADABLE = "unreadable_fields"  # the view's column of fields filed but not understood
+UNREADABLE = UNREADABLE_COLUMN  # the view's column of fields filed but not understood
 TYPED = {
     Source.UNION: ("employer_uscc", "birth_date", "filed_date", "household_size",
                    "claimed_assistance", "income_per_capita"),
