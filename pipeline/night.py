@@ -83,6 +83,11 @@ class NightRequest:
         if self.engine not in ENGINES:
             raise InputError(f"the engine '{self.engine}' is unknown.",
                              f"use one of: {', '.join(ENGINES)}.")
+        if self.dask_address is not None and not self.dask_address.strip():
+            # an unset variable in the operator's script: not "start a local cluster"
+            raise InputError("--dask-address is given but empty.",
+                             "give the scheduler's address (tcp://host:8786), or leave "
+                             "--dask-address out to start a local cluster.")
         if self.dask_address and self.engine != "dask":
             raise InputError("--dask-address is given but the engine is local.",
                              "add --engine dask to use that cluster, or drop --dask-address.")

@@ -368,6 +368,18 @@ def test_a_malformed_dask_address_exits_2_at_once_in_one_paragraph(bidui_cli, ge
     assert not out.exists()  # nothing published
 
 
+@pytest.mark.parametrize("address", ["", "  "])
+def test_an_empty_dask_address_is_refused_not_taken_for_a_local_cluster(address) -> None:
+    """A nightly script passing an unset variable (`--dask-address "$SCHEDULER"`) meant a
+    cluster: starting a local one instead would hide it."""
+    from pipeline.night import NightRequest
+
+    request = NightRequest(union=[Path("u.xlsx")], civil=[Path("c.csv")], members=[],
+                           out=Path("out"), engine="dask", dask_address=address)
+    with pytest.raises(InputError, match="empty"):
+        request.check()
+
+
 def test_tls_without_tls_settings_exits_2_at_once_in_one_paragraph(bidui_cli, generated,
                                                                      tmp_path) -> None:
     """A well-formed tls:// address that distributed refuses at once (no TLS settings: a
