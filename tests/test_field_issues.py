@@ -169,3 +169,27 @@ def test_a_number_shared_by_different_people_is_one_row_per_carrier() -> None:
     other_file.loc[1, "source_file"] = "roll-2.xlsx"
     assert len(normalise_source(other_file, Source.UNION, dt.date(2025, 6, 30))
                .field_issues) == 0
+
+
+def test_another_field_s_number_in_a_count_or_amount_is_not_understood() -> None:
+    """A shifted column puts an ID number under 家庭总人数 and a phone under 月保障金额: they
+    parsed as a household of 1.1e17 people and 13.9 billion yuan a month, with no field issue
+    (and a 20-digit number stopped the night: int64 overflow). Now each is a field issue,
+    blank for the rules, shown masked."""
+    rows = [{"case_id": f"C{k}", "member_no": "1", "name": "张伟",
+             "id_number": valid_id(f"1101051980010112{k}"), "relation": "户主",
+             "assistance_type": "低保", "district_code": "110105", "case_status": "在保",
+             "person_status": "正常", "household_size": size, "monthly_benefit": money}
+            for k, (size, money) in enumerate([("110105197409103799", "900"),
+                                               ("12345678901234567890", "13912345678"),
+                                               ("3", "1320.5"), ("999", "1000000")])]
+    raw = raw_frame(Source.CIVIL, rows, file="civil.csv")
+    result = normalise_source(raw, Source.CIVIL, dt.date(2025, 6, 30))
+    shown = {(r.source_row, r.field): r.raw_value_masked
+             for r in result.field_issues.itertuples()}
+    assert shown == {(2, "household_size"): "110105********3799",
+                     (3, "household_size"): "1234************7890",  # a bank card?
+                     (3, "monthly_benefit"): "139******78"}
+    frame = result.frame
+    assert frame["household_size"].isna().tolist() == [True, True, False, False]
+    assert frame["monthly_benefit"].isna().tolist() == [False, True, False, False]

@@ -34,9 +34,10 @@ _VOCAB = "不在可选值内（应为 {}）：请按填报说明更正"
 REASONS: dict[str, tuple[str, str]] = {
     "date": ("not_a_date", "不是有效日期（如 Excel 的 1900-02-29、1900 年 1–2 月的序号，或无法识别"
                            "的写法）：请填写真实日期，如 2019-03-01；此值按空白处理"),
-    "int": ("not_an_integer", "不是整数：请填写如 3 的整数；此值按空白处理"),
+    "int": ("not_an_integer", "不是人数：请填写 0–999 的整数，如 3；此值按空白处理"),
     "money": ("not_an_amount",
-              "不是金额：请填写以元为单位的数字，如 1320 或 1320.50；此值按空白处理"),
+              "不是金额：请填写以元为单位的数字，如 1320 或 1320.50（不超过 100 万元）；"
+              "此值按空白处理"),
     "district": ("unknown_district", "无法识别的区县名称或行政区划代码：请填写如 海淀区 或 110108"),
     "uscc": ("bad_uscc", "统一社会信用代码格式或校验位错误（GB 32100）：请核对营业执照"),
     "phone": ("bad_phone", "无法识别的电话号码：请填写 11 位手机号或固定电话"),
@@ -60,6 +61,10 @@ _PHONE = frozenset({"phone"})
 # A year standing alone, or leading eight digits (19851332: a compact date out of range).
 _YEAR = re.compile(r"(?<![0-9])(?:18|19|20)[0-9]{2}(?=[0-9]{4}(?![0-9])|(?![0-9]))")
 _TIME_OF_DAY = re.compile(r"[0-2][0-9]:[0-5][0-9](?::[0-5][0-9](?:\.[0-9]+)?)?")
+# A mobile number in any field (typed into 月保障金额): masked as phones are.
+_MOBILE_SHAPED = re.compile(r"(?<![0-9])(1[3-9][0-9])([0-9]{6})([0-9]{2})(?![0-9])")
+# Any other run of twelve or more digits (a bank card is 16–19): its first and last four.
+_LONG_NUMBER = re.compile(r"(?<![0-9*])([0-9]{4})([0-9]{4,})([0-9]{4})(?![0-9*])")
 # Fields whose letters are part of a code (a unified social credit code, GB 32100; the
 # records' keys, kind `key` in `sources.PLANS`, as the Data Docs list a repeated one): shown
 # as they are, less anything ID-shaped or name-shaped.
@@ -125,6 +130,8 @@ def mask_value(field: str, text: str | None) -> str | None:
     if name_shaped(text):
         return mask_name(text.strip())
     text = _ID_SHAPED.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
+    text = _MOBILE_SHAPED.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
+    text = _LONG_NUMBER.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
     if field not in CODE_FIELDS and not readable(text):
         text = obscured(text)
     return text if len(text) <= MAX_SHOWN_CHARS else text[:MAX_SHOWN_CHARS] + "…"

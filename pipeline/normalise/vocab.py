@@ -304,6 +304,28 @@ _MONEY = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
 _MONEY_AFFIX = re.compile(r"^(?:¥|RMB|CNY)|(?:元|RMB|CNY)$", re.IGNORECASE)
 
 
+# The largest count of people a household size cell can mean (家庭人口, 保障人数): anything
+# larger is another field's number typed there (an ID or bank card number, a phone), not a
+# count; the Data Docs' plausibility check (1–20) still flags the unusual sizes below it.
+MAX_COUNT = 999
+# The largest monthly amount in yuan a benefit or income cell can mean: an ID or phone
+# number typed there is larger by orders of magnitude (the 低保 standard is about 1,000 yuan a
+# person a month).
+MAX_AMOUNT_YUAN = 1_000_000
+
+
+def parse_count(value: object) -> int | None:
+    """`parse_int` between 0 and `MAX_COUNT`; None otherwise (never an int64 overflow)."""
+    number = parse_int(value)
+    return number if number is not None and 0 <= number <= MAX_COUNT else None
+
+
+def parse_amount(value: object) -> float | None:
+    """`parse_money` whose size is at most `MAX_AMOUNT_YUAN`; None otherwise."""
+    number = parse_money(value)
+    return number if number is not None and abs(number) <= MAX_AMOUNT_YUAN else None
+
+
 def parse_int(value: object) -> int | None:
     """Integer such as a household size: 3, 3.0, '3', '3人', '３', '1,200'. None otherwise."""
     if isinstance(value, bool):
@@ -353,10 +375,12 @@ def _parse_frame(values: pd.Series, fn: Callable[[object], Any], dtype: str) -> 
 
 
 def parse_ints(values: pd.Series) -> pd.DataFrame:
-    """Columns ``value`` (Int64) and ``unparseable`` (non-blank but not an integer)."""
-    return _parse_frame(values, parse_int, "Int64")
+    """Columns ``value`` (Int64) and ``unparseable`` (non-blank but not a count of people,
+    `parse_count`)."""
+    return _parse_frame(values, parse_count, "Int64")
 
 
 def parse_moneys(values: pd.Series) -> pd.DataFrame:
-    """Columns ``value`` (Float64) and ``unparseable`` (non-blank but not an amount)."""
-    return _parse_frame(values, parse_money, "Float64")
+    """Columns ``value`` (Float64, yuan) and ``unparseable`` (non-blank but not an amount,
+    `parse_amount`)."""
+    return _parse_frame(values, parse_amount, "Float64")
