@@ -193,3 +193,20 @@ def test_another_field_s_number_in_a_count_or_amount_is_not_understood() -> None
     frame = result.frame
     assert frame["household_size"].isna().tolist() == [True, True, False, False]
     assert frame["monthly_benefit"].isna().tolist() == [False, True, False, False]
+
+
+def test_a_number_of_no_id_shape_is_the_steward_s_to_fix() -> None:
+    """A name or a number with digits missing in 身份证号 is no one's evidence: listed, masked;
+    a number with a wrong check digit is an ID with a problem (INVALID_ID's), not listed."""
+    good = valid_id("11010519800101123")
+    wrong_check = good[:17] + ("0" if good[17] != "0" else "1")
+    rows = [{"case_id": f"C{k}", "member_no": "1", "name": "张伟", "id_number": number,
+             "relation": "户主", "assistance_type": "低保", "district_code": "110105",
+             "case_status": "在保", "person_status": "正常"}
+            for k, number in enumerate(["周美玲", good[:17], wrong_check, good])]
+    raw = raw_frame(Source.CIVIL, rows, file="civil.csv")
+    issues = normalise_source(raw, Source.CIVIL, dt.date(2025, 6, 30)).field_issues
+    listed = issues[issues["field"] == "id_number"]
+    assert listed["source_row"].tolist() == [2, 3]
+    assert set(listed["reason_code"]) == {"not_an_id_number"}
+    assert listed["raw_value_masked"].tolist() == ["周**", good[:6] + "*" * 7 + good[13:17]]

@@ -218,6 +218,7 @@ def _joined(parts: list[NormalisedSource]) -> NormalisedSource:
     """The chunks' parts as one `NormalisedSource`, as `normalise_source` gives it for the
     whole frame: rows in order, fresh indexes, the field issues in its order (by field, in
     the normalisation plan's order, then the shared ID numbers', each by row)."""
+    from pipeline.normalise.field_issues import SHARED_NUMBER
     from pipeline.normalise.sources import PLANS
 
     frame = pd.concat([p.frame for p in parts], ignore_index=True)
@@ -230,9 +231,10 @@ def _joined(parts: list[NormalisedSource]) -> NormalisedSource:
     if issues:
         joined = pd.concat(issues, ignore_index=True)
         rank = {name: k for k, name in enumerate(PLANS[CIVIL])}
-        last = len(rank)  # `id_number`: the shared numbers, after the plan's fields
+        last = len(rank)  # `id_number`: numbers of no ID's shape, after the plan's fields,
+        shared = joined["reason_code"].to_numpy(dtype=object) == SHARED_NUMBER[0]  # then these
         order = np.argsort(joined["field"].map(lambda f: rank.get(f, last))
-                           .to_numpy(dtype=np.int64), kind="stable")
+                           .to_numpy(dtype=np.int64) + shared, kind="stable")
         field_issues = joined.iloc[order].reset_index(drop=True)
     return NormalisedSource(CIVIL, frame, quarantine, field_issues, features)
 

@@ -50,6 +50,12 @@ REASONS: dict[str, tuple[str, str]] = {
     "category": ("not_in_vocabulary", _VOCAB.format("深度困难/相对困难/意外致困")),
 }
 _FALLBACK = ("not_understood", "无法识别的值：请核对后更正；此值按空白处理")
+# Fields normalised outside the plan (`sources.prepare_source`), by field.
+FIELD_REASONS: dict[str, tuple[str, str]] = {
+    "id_number": ("not_an_id_number",
+                  "不是身份证号（位数或写法不对，或填了姓名等其他内容）：请核对证件后更正；"
+                  "此值不作为比对依据"),
+}
 # An ID number that different people carry in one file (`shared_ids`): understood, but no
 # one's evidence, so treated as blank like a value not understood.
 SHARED_NUMBER = ("shared_id_number",
@@ -182,8 +188,8 @@ def field_issue_rows(raw: pd.DataFrame, source: Source, plan: dict[str, str],
     for field, mask in masks:
         hit = mask.fillna(False).to_numpy(dtype=bool)
         if hit.any():
-            parts.append(_rows(raw.loc[hit], source, field,
-                               REASONS.get(plan.get(field, ""), _FALLBACK)))
+            why = FIELD_REASONS.get(field) or REASONS.get(plan.get(field, ""), _FALLBACK)
+            parts.append(_rows(raw.loc[hit], source, field, why))
     return typed(pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=list(COLUMNS)))
 

@@ -166,6 +166,10 @@ def prepare_source(raw: pd.DataFrame, source: Source, as_of: dt.date | None = No
         issues.append((field, result.not_understood))
     ids = id_column("id_number", raw["id_number"], as_of)
     columns.update(ids.columns)
+    # a number of no ID's shape (a name, a note, digits missing): no one's evidence, and the
+    # steward's to fix; the other problems (check digit, Excel damage, placeholders) are
+    # the findings' (INVALID_ID) and the shared numbers' own rows
+    issues.append(("id_number", ids.columns["id_problem"] == "format"))
     frame = pd.DataFrame(columns, index=index)
     frame["_max_cell_chars"] = _max_cell_chars(raw, source)
     frame[ISSUES] = _join_issues(issues, index)
