@@ -41,11 +41,22 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-06-30") from None
 
 
+def _version() -> str:
+    """The installed package's version (pyproject.toml), or `unknown` when not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("bidui")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bidui", description="困难职工档案与民政救助数据比对", epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    parser.add_argument("--version", action="version", version=f"bidui {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run the nightly flow once and publish into --out",

@@ -35,6 +35,17 @@ def test_help_imports_nothing_heavy() -> None:
     assert "bench" not in text  # the benchmarks have their own entry point
 
 
+def test_version_prints_the_installed_version(capsys) -> None:
+    from importlib.metadata import version
+
+    from pipeline.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"bidui {version('bidui')}"
+
+
 def test_the_help_lists_every_exit_code_the_command_gives() -> None:
     import re
 
