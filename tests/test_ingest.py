@@ -140,3 +140,27 @@ def test_missing_file_and_unknown_type(tmp_path: Path) -> None:
     odd.write_bytes(b"%PDF")
     with pytest.raises(InputError, match="unknown file type"):
         load_file(odd, Source.UNION)
+
+
+@pytest.mark.parametrize(("given", "meant"), [(Source.UNION, Source.CIVIL),
+                                              (Source.MEMBERS, Source.CIVIL)])
+def test_a_file_passed_with_the_wrong_option_says_which_option_it_belongs_to(
+        tmp_path: Path, given: Source, meant: Source) -> None:
+    """The civil-affairs file passed as --union: its header has every required column of
+    the civil side, so the message says the files look swapped and which option to use."""
+    path = tmp_path / "civil.csv"
+    path.write_text(CIVIL_HEADER + "\nC1,1,张伟,110105198001011234,低保,110105,在保\n",
+                    encoding="utf-8")
+    with pytest.raises(InputError) as refused:
+        load_source([path], given)
+    text = str(refused.value)
+    assert f"required column of the 民政救助交换文件 (--{meant.value})" in text
+    assert f"pass this file with --{meant.value}" in text and "look swapped" in text
+
+
+def test_a_file_that_is_no_input_gets_no_swap_hint(tmp_path: Path) -> None:
+    path = tmp_path / "other.csv"
+    path.write_text("姓名,身份证号,备注\n张伟,110105198001011234,x\n", encoding="utf-8")
+    with pytest.raises(InputError) as refused:
+        load_source([path], Source.UNION)
+    assert "swapped" not in str(refused.value)

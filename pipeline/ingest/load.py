@@ -35,6 +35,7 @@ from pipeline.schema import (
     FIELDS,
     SOURCE_FILE,
     SOURCE_LABELS,
+    SOURCE_NAMES,
     SOURCE_ROW,
     SOURCE_SHEET,
     Field,
@@ -265,8 +266,14 @@ def _sheet_header(raw: RawSheet, fields: tuple[Field, ...], source: Source, path
         return "字段说明（字段名称竖排在一列），不是数据表"
     if looks_like_data:
         several = len(book.sheets) > 1 and book.format != "parquet"  # a folder's files
-        raise InputError(_missing_columns_text(header_map, source, several),
-                         "rename the column in the file to one of the names shown (or add it)"
+        other = other_source_of(header.cells, source)
+        raise InputError(_missing_columns_text(header_map, source, several)
+                         + (f" Its header has every required column of the "
+                            f"{SOURCE_LABELS[other]} instead." if other else ""),
+                         (f"pass this file with --{other.value} and the "
+                          f"{SOURCE_NAMES[source]} with --{source.value} (the files look "
+                          "swapped), or " if other else "")
+                         + "rename the column in the file to one of the names shown (or add it)"
                          + ("; if this sheet holds no rows of this input, delete it or move it "
                             "to another workbook" if several else "")
                          + ", then run again.",
@@ -291,6 +298,16 @@ def _hidden_sheet_error(raw: RawSheet, header: Header, source: Source,
                       "unhide the sheet (right-click a sheet tab → 取消隐藏) if its rows belong "
                       "to this input, or delete it if it is an old copy, then run again.",
                       file=str(path), sheet=raw.name)
+
+
+def other_source_of(cells: list[object], source: Source) -> Source | None:
+    """The other input whose required columns this header has, all of them (a file passed
+    with the wrong option: the civil-affairs file as --union); None when none has. Reads
+    header names only."""
+    for other in Source:
+        if other is not source and not map_headers(cells, FIELDS[other]).missing_required:
+            return other
+    return None
 
 
 def _missing_columns_text(header_map: HeaderMap, source: Source, several_sheets: bool) -> str:
