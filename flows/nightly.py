@@ -5,7 +5,9 @@ in `pipeline/night.py`; this module adds only Prefect's concerns: one task per s
 line per stage through the run logger (counts only, never personal data), the artifacts of a
 published night, and the flow's final state. Prefect's own "Finished in state Completed()"
 line after each task is left out (`TaskCompletedLines`): the stage's line says it, with
-its counts and time, and after a stage that stopped the night it would read "Completed".
+its counts and time, and after a stage that stopped the night it would read "Completed";
+the flow's "Finished in state Failed(…)" line is shortened (`FlowFailedLines`): the
+paragraph is already in the stage's line and in `bidui run`'s own message.
 Expected failures (bad input, a failed gate, an unsafe output folder) end the flow in a
 Failed state whose message is the one-paragraph error for the operator: no traceback,
 nothing published.
@@ -67,11 +69,31 @@ class TaskCompletedLines(logging.Filter):
                     and record.getMessage().startswith("Finished in state Completed("))
 
 
+FLOW_RUN_LOGGER = "prefect.flow_runs"  # the logger of Prefect's flow runs
+FLOW_FAILED_LINE = ("Finished in state Failed: the night stopped and nothing was published "
+                    "(the line above and bidui's own message say why)")
+
+
+class FlowFailedLines(logging.Filter):
+    """Shortens Prefect's "Finished in state Failed("…")" record of the flow run: its message
+    is the one-paragraph error the stage's own line has just logged and `bidui run` prints
+    next, so the console showed the same paragraph three times. The flow's state keeps the
+    message (the Prefect UI, `state.message`); only this log line is shortened."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == FLOW_RUN_LOGGER and record.getMessage().startswith(
+                "Finished in state Failed("):
+            record.msg, record.args = FLOW_FAILED_LINE, ()
+        return True
+
+
 def quiet_task_completions() -> None:
-    """Install `TaskCompletedLines` on Prefect's task-run logger (idempotent)."""
-    logger = logging.getLogger(TASK_RUN_LOGGER)
-    if not any(isinstance(f, TaskCompletedLines) for f in logger.filters):
-        logger.addFilter(TaskCompletedLines())
+    """Install `TaskCompletedLines` on Prefect's task-run logger and `FlowFailedLines` on its
+    flow-run logger (idempotent)."""
+    for name, kind in ((TASK_RUN_LOGGER, TaskCompletedLines), (FLOW_RUN_LOGGER, FlowFailedLines)):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, kind) for f in logger.filters):
+            logger.addFilter(kind())
 
 
 class InternalStageError(RuntimeError):

@@ -155,7 +155,7 @@ def test_served_night_logs_each_stage_publishes_artifacts_and_fails_with_the_par
         prefect_harness, inputs, tmp_path) -> None:
     from prefect.client.orchestration import get_client
 
-    from flows.nightly import StageFailure, nightly
+    from flows.nightly import FLOW_FAILED_LINE, StageFailure, nightly
 
     out = tmp_path / "out"
     state = nightly(union=[inputs["union"]], civil=[inputs["civil"]],
@@ -189,6 +189,8 @@ def test_served_night_logs_each_stage_publishes_artifacts_and_fails_with_the_par
     logs = _stored_logs(failed.state_details.flow_run_id)
     assert "stage ingest stopped" in logs
     assert "Completed" not in logs  # nothing says the stage that stopped the night completed
+    assert logs.count("civil_no_id.csv") == 1  # the paragraph once: the flow's line is short
+    assert FLOW_FAILED_LINE in logs
     assert "Traceback" not in logs and "Traceback" not in failed.message
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
 
