@@ -501,36 +501,41 @@ def _handshake_problem(address: str, timeout: float) -> tuple[str, BaseException
     return None
 
 
-def _unusable(address: str, error: BaseException) -> InputError:
+# Why no scheduler can be used (`_handshake_problem`'s kinds): what happened, what to check.
+_NO_SCHEDULER = {
+    "refused_at_once": ("cannot use the Dask scheduler address {address} ({error})",
+                        "check the address (it looks like tcp://host:8786) and, for a tls:// "
+                        "address, Dask's TLS settings (distributed.comm.tls in Dask's "
+                        "configuration)"),
+    "unreachable": ("cannot reach the Dask scheduler at {address} ({error_type} after up to "
+                    "{timeout} s)",
+                    "check that `dask scheduler` runs there and that this machine can reach "
+                    "its port (the address looks like tcp://host:8786)"),
+    "silent": ("no Dask scheduler answered at {address}: something accepted the connection "
+               "but said nothing for {probe} s (another server on that port?)",
+               "check the port (`dask scheduler` prints its address, tcp://host:8786 by "
+               "default)"),
+    "not_dask": ("no Dask scheduler answered at {address}: something answered, but not as a "
+                 "Dask scheduler does (another server on that port?)",
+                 "check the port (`dask scheduler` prints its address, tcp://host:8786 by "
+                 "default)"),
+}
+
+
+def _no_scheduler(kind: str, address: str, error: BaseException) -> InputError:
+    """The one-paragraph error when no scheduler can be used at `address` (`kind`: a key of
+    `_NO_SCHEDULER`): what happened, so nothing ran; what to check, else the two ways round
+    it. The error's own text only for `refused_at_once` (distributed's, no data)."""
+    what, check = _NO_SCHEDULER[kind]
+    what = what.format(address=address, timeout=CONNECT_TIMEOUT_S,
+                       probe=CONNECT_TIMEOUT_S + HANDSHAKE_SLACK_S,
+                       error_type=type(error).__name__,
+                       error=f"{type(error).__name__}: {' '.join(str(error).split())}")
     return InputError(
-        f"cannot use the Dask scheduler address {address} ({type(error).__name__}: "
-        f"{' '.join(str(error).split())}), so the stages that need it (the civil-affairs "
-        "side's, the roster's and the linkage's) did not run and nothing was published.",
-        "check the address (it looks like tcp://host:8786) and, for a tls:// address, "
-        "Dask's TLS settings (distributed.comm.tls in Dask's configuration), or run "
-        "without --dask-address to use a local cluster, or with --engine local.")
-
-
-def _unreachable(address: str, error: BaseException) -> InputError:
-    return InputError(
-        f"cannot reach the Dask scheduler at {address} ({type(error).__name__} after up to "
-        f"{CONNECT_TIMEOUT_S} s), so the stages that need it (the civil-affairs side's, "
-        "the roster's and the linkage's) did not run and nothing was published.",
-        "check that `dask scheduler` runs there and that this machine can reach its port "
-        "(the address looks like tcp://host:8786), or run without --dask-address to use a "
-        "local cluster, or with --engine local.")
-
-
-def _not_a_scheduler(address: str, silent: bool) -> InputError:
-    return InputError(
-        f"no Dask scheduler answered at {address}: something "
-        + ("accepted the connection but said nothing for "
-           f"{CONNECT_TIMEOUT_S + HANDSHAKE_SLACK_S} s" if silent
-           else "answered, but not as a Dask scheduler does")
-        + " (another server on that port?), so the stages that need it (the civil-affairs "
-        "side's, the roster's and the linkage's) did not run and nothing was published.",
-        "check the port (`dask scheduler` prints its address, tcp://host:8786 by default), "
-        "or run without --dask-address to use a local cluster, or with --engine local.")
+        f"{what}, so the stages that need it (the civil-affairs side's, the roster's and the "
+        "linkage's) did not run and nothing was published.",
+        f"{check}, or run without --dask-address to use a local cluster, or with --engine "
+        "local.")
 
 
 def _connect(address: str) -> Client:
@@ -545,17 +550,14 @@ def _connect(address: str) -> Client:
     problem = _handshake_problem(address, CONNECT_TIMEOUT_S)
     if problem is not None:
         kind, error = problem
-        raise {"unreachable": lambda: _unreachable(address, error),
-               "refused_at_once": lambda: _unusable(address, error),
-               "silent": lambda: _not_a_scheduler(address, silent=True),
-               "not_dask": lambda: _not_a_scheduler(address, silent=False)}[kind]() from None
+        raise _no_scheduler(kind, address, error) from None
     try:  # a scheduler answered just now: the client connects at once
         client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except OSError as error:  # TimeoutError is an OSError
-        raise _unreachable(address, error) from None
+        raise _no_scheduler("unreachable", address, error) from None
     except (ValueError, TypeError) as error:  # refused at once, not after the timeout
         _close_half_made_client(error)
-        raise _unusable(address, error) from None
+        raise _no_scheduler("refused_at_once", address, error) from None
     try:
         client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
     except (TimeoutError, OSError):
