@@ -136,10 +136,11 @@ def mask_value(field: str, text: str | None) -> str | None:
     if name_shaped(text):
         return mask_name(text.strip())
     text = _ID_SHAPED.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
-    text = _MOBILE_SHAPED.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
-    text = _LONG_NUMBER.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
-    if field not in CODE_FIELDS and not readable(text):
-        text = obscured(text)
+    if field not in CODE_FIELDS:  # a code's long digit runs are the code's
+        text = _MOBILE_SHAPED.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
+        text = _LONG_NUMBER.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
+        if not readable(text):
+            text = obscured(text)
     return text if len(text) <= MAX_SHOWN_CHARS else text[:MAX_SHOWN_CHARS] + "…"
 
 
