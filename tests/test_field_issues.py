@@ -189,7 +189,7 @@ def test_another_field_s_number_in_a_count_or_amount_is_not_understood() -> None
     shown = {(r.source_row, r.field): r.raw_value_masked
              for r in result.field_issues.itertuples()}
     assert shown == {(2, "household_size"): "110105********3799",
-                     (3, "household_size"): "1234************7890",  # a bank card?
+                     (3, "household_size"): "123***************90",  # a bank card?
                      (3, "monthly_benefit"): "139******78"}
     frame = result.frame
     assert frame["household_size"].isna().tolist() == [True, True, False, False]
@@ -211,3 +211,43 @@ def test_a_number_of_no_id_shape_is_the_steward_s_to_fix() -> None:
     assert listed["source_row"].tolist() == [2, 3]
     assert set(listed["reason_code"]) == {"not_an_id_number"}
     assert listed["raw_value_masked"].tolist() == ["周**", good[:6] + "*" * 7 + good[13:17]]
+
+
+# (field, typed, shown): a second fresh-eyes trial's values. Numbers however typed (spaces,
+# dashes, full-width digits) and in any column, a code column included; notes that end like a
+# place; a name beside a phone number.
+TYPED_ANY_WAY = [
+    ("employer_uscc", "13912345678", "139******78"),
+    ("employer_uscc", "139-1234-5678", "139-****-**78"),
+    ("employer_uscc", "6217 0012 3456 7890", "6217 00** **** 7890"),
+    ("employer_uscc", "6222021234567890123", "622**************23"),
+    ("employer_uscc", "110101 19900307 123X", "110101 ******** 123X"),
+    ("employer_uscc", "王芳（病故）", "王*（**）"),
+    ("employer_uscc", "张伟户已迁至昌平区", "张********"),
+    ("employer_uscc", "ZHANGWEI", "Z*******"),
+    ("district_code", "110101-19900307-1234", "110101-********-1234"),
+    ("district_code", "６２２２ ０２１２ ３４５６ ７８９０ １２３", "622* **** **** **** *23"),
+    ("monthly_benefit", "139 1234 5678", "139 **** **78"),
+    ("district_code", "李桂英家住朝阳区", "李*******"),
+    ("phone", "王芳13912345678", "王*139******78"),
+    ("phone", "139 1234 5678 王芳", "139 **** **78 王*"),
+    ("household_size", "19850312", "198***12"),  # a birth date in a count
+]
+
+
+@pytest.mark.parametrize(("field", "typed", "shown"), TYPED_ANY_WAY,
+                         ids=[typed for _, typed, _ in TYPED_ANY_WAY])
+def test_numbers_and_notes_are_masked_however_typed_and_wherever(field, typed, shown) -> None:
+    assert mask_value(field, typed) == shown
+
+
+def test_what_a_steward_needs_to_read_stays_readable() -> None:
+    """Codes, places, the vocabularies' words and the other kinds of help, dates in a date
+    column, short words in a phone column."""
+    for field, value in [("employer_uscc", "91110105704498281U"),
+                         ("employer_uscc", "91110108MA01ABCD1X"),
+                         ("district_code", "北京市东城区"), ("district_code", "东成区"),
+                         ("case_status", "临时救助"), ("case_status", "审核中"),
+                         ("person_status", "失踪"), ("household_size", "3（含户主）"),
+                         ("approved_date", "2019-02-29"), ("phone", "无"), ("phone", "不详")]:
+        assert mask_value(field, value) == value

@@ -67,10 +67,13 @@ _PHONE = frozenset({"phone"})
 # A year standing alone, or leading eight digits (19851332: a compact date out of range).
 _YEAR = re.compile(r"(?<![0-9])(?:18|19|20)[0-9]{2}(?=[0-9]{4}(?![0-9])|(?![0-9]))")
 _TIME_OF_DAY = re.compile(r"[0-2][0-9]:[0-5][0-9](?::[0-5][0-9](?:\.[0-9]+)?)?")
-# A mobile number in any field (typed into 月保障金额): masked as phones are.
-_MOBILE_SHAPED = re.compile(r"(?<![0-9])(1[3-9][0-9])([0-9]{6})([0-9]{2})(?![0-9])")
-# Any other run of twelve or more digits (a bank card is 16–19): its first and last four.
-_LONG_NUMBER = re.compile(r"(?<![0-9*])([0-9]{4})([0-9]{4,})([0-9]{4})(?![0-9*])")
+# A number as people type it: digits, single spaces, dashes or dots between them, an ID's
+# final X; not touching a letter or another digit (a code's digits are the code's).
+_NUMBER = re.compile(r"(?<![0-9A-Za-z])[0-9](?:[ \-.]?[0-9])*(?:[ \-.]?[Xx])?(?![0-9A-Za-z])")
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx")
+# One token of letters and digits, with at least one digit: a code as written (a unified
+# social credit code, a key), after its long numbers were masked.
+_CODE_TOKEN = re.compile(r"(?=.*[0-9*])[0-9A-Za-z*]+")
 # Fields whose letters are part of a code (a unified social credit code, GB 32100; the
 # records' keys, kind `key` in `sources.PLANS`, as the Data Docs list a repeated one): shown
 # as they are, less anything ID-shaped or name-shaped.
@@ -79,7 +82,10 @@ _HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN = re.compile(f"[{_HAN_CLASS}]")
 _HAN_RUN = re.compile(f"[{_HAN_CLASS}]+")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
-_PLACE = re.compile(f"[{_HAN_CLASS}]{{2,}}(?:省|市|区|县|镇|乡|街道)")
+# A place: two to six Han characters and a place's ending (北京市东城区, 东成区), with none of
+# the words of a note about someone (张伟户已迁至昌平区, 李桂英家住朝阳区).
+_PLACE = re.compile(f"[{_HAN_CLASS}]{{1,5}}(?:省|市|区|县|镇|乡|街道)")
+_NOTE_CHARACTERS = frozenset("住迁至家户已在于的是从到原现居")
 # The Han characters of the vocabularies (every canonical word and alias, `vocab`), of the
 # numbers and units people write in counts and amounts, and of the words for "unknown" or
 # "none": a value made of these says nothing of a person.
@@ -88,11 +94,10 @@ DOMAIN_CHARACTERS: frozenset[str] = frozenset(
                                vocab.PERSON_STATUS, vocab.SEX, vocab.CATEGORY, vocab.RELATION)
             for pair in table.items() for word in pair)
     + "〇零一二三四五六七八九十百千万亿两壹贰叁肆伍陆柒捌玖拾佰仟元角分整块"
-    + "人口户个名位年月日号中及和与或等的其它他不详未知暂待定空白缺失填写性别类型状态")
+    + "人口户个名位年月日号中及和与或等的其它他不详未知暂待定空白缺失填写性别类型状态"
+    # the other kinds of help and their steps, which a feed may write in a status column
+    + "救助临时医疗教育住房残疾孤儿单亲重病大病审核批迁入出失踪一般含")
 
-# Anything shaped like an ID number, in any field (a worker's ID typed into the USCC column):
-# masked as ID numbers are everywhere else (issuing place and last four kept).
-_ID_SHAPED = re.compile(r"(?<![0-9A-Za-z])([0-9]{6})([0-9]{5,8})([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
 
 
 def cell_text(value: object) -> str | None:
@@ -123,25 +128,52 @@ def year_only(text: str) -> str:
 
 
 def mask_value(field: str, text: str | None) -> str | None:
-    """The raw value as a steward may see it: personal fields masked, a name typed into any
-    other field masked as names are (`王**`: `surnames.name_shaped`), ID-shaped numbers
-    masked, long values cut."""
+    """The raw value as a steward may see it (text; None when missing):
+
+    - a birth or death date: its year only (`year_only`);
+    - a value shaped like a name, in any field: as names are (`王**`: `surnames.name_shaped`);
+    - every number of seven or more digits (eleven in a date field), however typed (spaces,
+      dashes, dots, full-width digits): its digits masked, an ID number's
+      issuing place and last four kept, any other's (a phone, a bank card) first three and
+      last two (`masked_numbers`); in a phone field, every number;
+    - then whatever may hold a name or a note about a person shows its shape only
+      (`obscured`): in a code field (`CODE_FIELDS`), anything but one token of letters and
+      digits; elsewhere anything not `readable` (the vocabularies' words, numbers, a place);
+    - cut to `MAX_SHOWN_CHARS`."""
     if text is None:
         return None
     if field in _YEAR_ONLY:
         return year_only(text)
-    if field in _PHONE:
-        keep = 3 if len(text) > 6 else 1
-        return text[:keep] + "*" * max(len(text) - keep - 2, 1) + text[-2:]
-    if name_shaped(text):
-        return mask_name(text.strip())
-    text = _ID_SHAPED.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
-    if field not in CODE_FIELDS:  # a code's long digit runs are the code's
-        text = _MOBILE_SHAPED.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
-        text = _LONG_NUMBER.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
-        if not readable(text):
-            text = obscured(text)
-    return text if len(text) <= MAX_SHOWN_CHARS else text[:MAX_SHOWN_CHARS] + "…"
+    value = text.translate(_FULL_WIDTH_DIGITS)
+    if name_shaped(value):
+        return mask_name(value.strip())
+    value = masked_numbers(value, 1 if field in _PHONE else 11 if field.endswith("_date") else 7)
+    if field in CODE_FIELDS:
+        shown = _CODE_TOKEN.fullmatch(value.strip()) is not None
+    else:
+        shown = readable(value)
+    if not shown:
+        value = obscured(value)
+    return value if len(value) <= MAX_SHOWN_CHARS else value[:MAX_SHOWN_CHARS] + "…"
+
+
+def masked_numbers(text: str, min_digits: int) -> str:
+    """`text` with each number of at least `min_digits` digits masked digit by digit (its
+    separators kept): 15 or 18 digits, or 17 and an X (an ID number, GB 11643) keep the
+    first six and the last four; any other the first three and the last two (a mobile
+    `139******78`, a bank card `621* **** **** ***90`). A number is digits with single
+    spaces, dashes or dots between them, not touching a letter (`91110105704498281U` is a
+    code, not a number)."""
+    def mask(match: re.Match) -> str:
+        run = match[0]
+        at = [k for k, ch in enumerate(run) if ch.isdigit() or ch in "Xx"]
+        if len(at) < min_digits:
+            return run
+        head, tail = (6, 4) if 15 <= len(at) <= 18 else (3, 2) if len(at) > 6 else (1, 2)
+        hidden = set(at[head:len(at) - tail])
+        return "".join("*" if k in hidden else ch for k, ch in enumerate(run))
+
+    return _NUMBER.sub(mask, text)
 
 
 def readable(text: str) -> bool:
@@ -158,7 +190,7 @@ def readable(text: str) -> bool:
     han = _HAN.findall(value)
     if all(ch in DOMAIN_CHARACTERS for ch in han):
         return True
-    return _PLACE.fullmatch(value) is not None
+    return _PLACE.fullmatch(value) is not None and not _NOTE_CHARACTERS & set(value)
 
 
 def obscured(text: str) -> str:
