@@ -369,6 +369,7 @@ def test_values_filed_but_not_understood_are_counted_and_shown_by_field(tmp_path
     assert NAMES[20] not in text and "三口" not in text  # the values stay in field_issues
     # the table lists rows and their fields, and says so (not 值: no value is shown)
     assert "值不能识别的行（2 个" in text and "不能识别的字段（标准名称）" in text
+    assert "2 行有不能识别的值" in text  # rows counted, not values (row 5 has two)
 
 
 def test_every_local_link_of_the_data_docs_leads_to_a_file(night) -> None:

@@ -149,7 +149,9 @@ def test_vocabularies(
         ("兄弟", "其他"),
         ("儿媳", "其他"),
         ("女婿", "其他"),
-        ("随便什么", "其他"),  # open vocabulary: never UNRECOGNISED
+        ("随便什么", "其他"),  # open vocabulary: a word is never UNRECOGNISED
+        ("13912345678", UNRECOGNISED),  # a number is another column's (a phone, an ID)
+        ("110105198001011234", UNRECOGNISED),
         (None, None),
         ("", None),
     ],

@@ -215,6 +215,7 @@ RELATION = _table(
     }
 )
 # 长子, 次女, 三子, 养女, 继子, 独子 ... (ordinal or adoptive prefix + 子/女/儿子/女儿)
+_DIGIT = re.compile(r"[0-9]")
 _CHILD = re.compile(r"^(长|次|二|三|四|五|六|七|八|九|十|幼|小|独|养|继)(子|女|儿子|女儿)$")
 
 
@@ -259,13 +260,16 @@ def canon_relation(value: object) -> str | None:
     """户主 / 配偶 / 子女 / 父母 / 其他.
 
     The vocabulary is open-ended (孙子, 兄弟, 儿媳, 外孙女 ...) and 其他 is its catch-all, so
-    any non-blank value outside the first four groups is 其他, never :data:`UNRECOGNISED`.
+    any non-blank value outside the first four groups is 其他; only a value with a digit in
+    it (a phone or ID number typed in the wrong column) is :data:`UNRECOGNISED`.
     """
     text = clean_text(value)
     if text is None:
         return None
     if _CHILD.match(text):
         return "子女"
+    if _DIGIT.search(text):  # a number is no relation: another column's (a phone, an ID)
+        return UNRECOGNISED
     return RELATION.get(text.upper(), "其他")
 
 

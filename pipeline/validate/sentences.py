@@ -475,9 +475,12 @@ def unexpected_statement(configuration=None, result=None, runtime_configuration=
               "element_count": number_text(body.get("element_count", 0))}
     classes = ["text-danger"] if severity_of(config_of(configuration, result)) == CRITICAL \
         else ["bidui-status-warning"]
+    # values_understood counts rows (a row with two fields not understood is one)
+    counted = "行有不能识别的值" if columns_of(config_of(configuration, result)) == [
+        UNREADABLE_COLUMN] else "个值不符合"
     return [RenderedStringTemplateContent(
         content_block_type="string_template",
-        string_template={"template": "\n$unexpected_count 个值不符合（占有值行的 "
+        string_template={"template": f"\n$unexpected_count {counted}（占有值行的 "
                                      "$unexpected_percent，共 $element_count 行）。",
                          "params": params, "tag": "strong", "styling": {"classes": classes}})]
 
