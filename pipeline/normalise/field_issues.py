@@ -22,7 +22,7 @@ import pandas as pd
 
 from pipeline.masking import mask_name
 from pipeline.normalise import vocab
-from pipeline.normalise.surnames import name_shaped
+from pipeline.normalise.surnames import HAN_CLASS, PLACE_ENDINGS, name_shaped
 from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_ROW, SOURCE_SHEET, Source
 
 COLUMNS = ("source", SOURCE_FILE, SOURCE_SHEET, SOURCE_ROW, "field", "header", "reason_code",
@@ -76,15 +76,17 @@ _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９Ｘｘ", "0123
 _CODE_TOKEN = re.compile(r"(?=.*[0-9*])[0-9A-Za-z*]+")
 # Fields whose letters are part of a code (a unified social credit code, GB 32100; the
 # records' keys, kind `key` in `sources.PLANS`, as the Data Docs list a repeated one): shown
-# as they are, less anything ID-shaped or name-shaped.
+# as written when they are one token of letters and digits (`_CODE_TOKEN`), their long
+# numbers and a name-shaped value masked as everywhere.
 CODE_FIELDS = frozenset({"employer_uscc", "roll_id", "case_id", "member_no", "member_id"})
-_HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_HAN = re.compile(f"[{_HAN_CLASS}]")
-_HAN_RUN = re.compile(f"[{_HAN_CLASS}]+")
+_HAN = re.compile(f"[{HAN_CLASS}]")
+_HAN_RUN = re.compile(f"[{HAN_CLASS}]+")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
-# A place: two to six Han characters and a place's ending (北京市东城区, 东成区), with none of
-# the words of a note about someone (张伟户已迁至昌平区, 李桂英家住朝阳区).
-_PLACE = re.compile(f"[{_HAN_CLASS}]{{1,5}}(?:省|市|区|县|镇|乡|街道)")
+# A place: two to six Han characters ending as a place's name does (a province, city or
+# county's, `surnames.PLACE_ENDINGS`, or a town's or street's: 北京市东城区, 东成区), with none
+# of the words of a note about someone (张伟户已迁至昌平区, 李桂英家住朝阳区).
+_PLACE_ENDINGS = "|".join([*sorted(PLACE_ENDINGS), "镇", "乡", "街道"])
+_PLACE = re.compile(f"[{HAN_CLASS}]{{1,5}}(?:{_PLACE_ENDINGS})")
 _NOTE_CHARACTERS = frozenset("住迁至家户已在于的是从到原现居")
 # The Han characters of the vocabularies (every canonical word and alias, `vocab`), of the
 # numbers and units people write in counts and amounts, and of the words for "unknown" or
@@ -97,7 +99,6 @@ DOMAIN_CHARACTERS: frozenset[str] = frozenset(
     + "人口户个名位年月日号中及和与或等的其它他不详未知暂待定空白缺失填写性别类型状态"
     # the other kinds of help and their steps, which a feed may write in a status column
     + "救助临时医疗教育住房残疾孤儿单亲重病大病审核批迁入出失踪一般含")
-
 
 
 def cell_text(value: object) -> str | None:
@@ -159,11 +160,13 @@ def mask_value(field: str, text: str | None) -> str | None:
 
 def masked_numbers(text: str, min_digits: int) -> str:
     """`text` with each number of at least `min_digits` digits masked digit by digit (its
-    separators kept): 15 or 18 digits, or 17 and an X (an ID number, GB 11643) keep the
-    first six and the last four; any other the first three and the last two (a mobile
-    `139******78`, a bank card `621* **** **** ***90`). A number is digits with single
-    spaces, dashes or dots between them, not touching a letter (`91110105704498281U` is a
-    code, not a number)."""
+    separators kept): 15 to 18 digits (an ID number, GB 11643, perhaps with a digit missing
+    or a final X; a bank card of 16–18) keep the first six and the last four, as ID numbers
+    are masked everywhere; 7 to 14 or 19 and more (a phone, a 19-digit card) the first three
+    and the last two (`139******78`, `622**************23`); 6 or fewer (only with a
+    `min_digits` that low: a phone field's) the first and the last two (`1**45`). A number
+    is digits with single spaces, dashes or dots between them, not touching a letter
+    (`91110105704498281U` is a code, not a number)."""
     def mask(match: re.Match) -> str:
         run = match[0]
         at = [k for k, ch in enumerate(run) if ch.isdigit() or ch in "Xx"]
@@ -179,11 +182,11 @@ def masked_numbers(text: str, min_digits: int) -> str:
 def readable(text: str) -> bool:
     """Whether a value not understood may be shown as it is: its Han characters are all the
     vocabularies' (`DOMAIN_CHARACTERS`: 城市低保户, 在保中, 三口) or it names a place
-    (three or more Han characters ending in 省/市/区/县/镇/乡/街道: a district the table
-    lacks), it has no Latin word (a name in pinyin: `Zhang Wei`), and it is not shaped like
-    a name (`surnames.name_shaped`). Anything else may hold a name or a note about a person
-    (a Tibetan or Uyghur name, traditional characters, `李娜（已故）`, two names in one cell),
-    so `obscured` shows its shape only."""
+    (`_PLACE`: up to six Han characters ending in 省/市/区/县/镇/乡/街道, none of a note's
+    words: a district the table lacks), it has no Latin word (a name in pinyin:
+    `Zhang Wei`), and it is not shaped like a name (`surnames.name_shaped`). Anything else
+    may hold a name or a note about a person (a Tibetan or Uyghur name, traditional
+    characters, `李娜（已故）`, two names in one cell), so `obscured` shows its shape only."""
     value = text.strip()
     if _LATIN_WORD.search(value) or name_shaped(value):
         return False

@@ -35,7 +35,10 @@ _MODERN = "肖闫付于仝覃邸揭芦谌蒿拓乐奚楼兰粟寻隋初修佐佘
 SINGLE_SURNAMES: frozenset[str] = frozenset(
     ch for ch in _BAIJIAXING + _MODERN if not ch.isspace())
 
-_HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# The Han characters (CJK Unified Ideographs, Extension A, Compatibility Ideographs), for a
+# regular expression's character class.
+HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN = HAN_CLASS
 # Two to four Han characters, nothing else: the shape of a Han name.
 _HAN_NAME = re.compile(rf"[{_HAN}]{{2,4}}")
 # Han parts joined by the minority separator (or the look-alikes a normalised name no longer
@@ -62,4 +65,4 @@ def name_shaped(text: str | None) -> bool:
     return value[:2] in COMPOUND_SURNAMES or value[0] in SINGLE_SURNAMES
 
 
-__all__ = ["PLACE_ENDINGS", "SINGLE_SURNAMES", "name_shaped"]
+__all__ = ["HAN_CLASS", "PLACE_ENDINGS", "SINGLE_SURNAMES", "name_shaped"]
