@@ -105,9 +105,9 @@ def _client(executor: PairExecutor | None, stage: str) -> Any:
 
 def normalise(loaded: dict[Source, Loaded], as_of: dt.date) -> dict[Source, NormalisedSource]:
     """Each source normalised (`normalise_source`); a source read in chunks on the Dask
-    workers (`CivilChunks`) is normalised there and its linking features are built there;
-    only they and the columns later stages read besides them (`CIVIL_KEPT_BESIDE_FEATURES`)
-    come here."""
+    workers (`CivilChunks`) is normalised there and its linking features are built and kept
+    there (`NormalisedSource.features`: a `RemoteFrame`); only the columns later stages read
+    besides them (`CIVIL_KEPT_BESIDE_FEATURES`) come here."""
     out = {}
     for source, item in loaded.items():
         if hasattr(item, "normalise"):
@@ -142,7 +142,8 @@ CIVIL_READ_LATER = tuple(dict.fromkeys((
 # Of those, the ones read by something other than the linking features (`INPUTS` that are
 # not also the keys, the display, detection's or the report's): the civil frame the Dask
 # driver keeps when the workers built the features (`normalise`). Its birth dates, sex,
-# street, address, phone and employer (long text) reach the driver only as features.
+# street, address, phone and employer (long text) never reach the driver: only the features
+# read them, and those stay on a worker.
 CIVIL_KEPT_BESIDE_FEATURES = tuple(c for c in CIVIL_READ_LATER if c not in INPUTS or c in (
     "name", "id_norm", "id_valid", *CIVIL_COLUMNS))
 
@@ -166,8 +167,9 @@ def for_later_stages(normalised: dict[Source, NormalisedSource]
 def without_features(normalised: dict[Source, NormalisedSource]
                      ) -> dict[Source, NormalisedSource]:
     """The normalised sources without the linking features the workers built
-    (`NormalisedSource.features`): after `link` nothing reads them, and detection and the
-    report need the driver's memory (about 0.5 KB a civil person)."""
+    (`NormalisedSource.features`): after `link` nothing reads them. Held on a worker
+    (`RemoteFrame`), they are freed there once nothing here refers to them (a future
+    dropped is released)."""
     return {source: dataclasses.replace(item, features=None) if item.features is not None
             else item for source, item in normalised.items()}
 

@@ -123,8 +123,9 @@ def test_the_linking_features_are_built_on_the_workers_as_from_the_whole_frame(c
     """With `features` the workers build each chunk's linking features: together they are
     `person_features` of the whole frame, row for row, and the frame that comes here lacks
     the columns only the features read (birth dates, sex, street, address, phone,
-    employer)."""
+    employer). The features stay on a worker (`RemoteFrame`)."""
     from pipeline.link.features import person_features
+    from pipeline.link.remote import RemoteFrame
     from pipeline.stages import CIVIL_KEPT_BESIDE_FEATURES, CIVIL_READ_LATER, without_features
 
     whole = normalise_source(load_source([planted], Source.CIVIL).frame, Source.CIVIL, AS_OF)
@@ -133,7 +134,11 @@ def test_the_linking_features_are_built_on_the_workers_as_from_the_whole_frame(c
         there = chunks.normalise(AS_OF, CIVIL_KEPT_BESIDE_FEATURES, features=True)
         assert len(chunks.normalised) >= 3
         later = [c for c in CIVIL_READ_LATER if c in whole.frame.columns]
-        pd.testing.assert_frame_equal(there.features, person_features(whole.frame[later]))
+        held = there.features  # on a worker: only its future, size and columns are here
+        assert isinstance(held, RemoteFrame) and len(held) == len(whole.frame)
+        expected = person_features(whole.frame[later])
+        assert list(held.columns) == list(expected.columns)
+        pd.testing.assert_frame_equal(held.fetch(), expected)
         assert not {"address", "birth_date", "street"} & set(there.frame.columns)
         kept = [c for c in CIVIL_KEPT_BESIDE_FEATURES if c in whole.frame.columns]
         pd.testing.assert_frame_equal(there.frame, whole.frame[kept])

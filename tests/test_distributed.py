@@ -209,6 +209,66 @@ def test_link_people_equals_the_local_engine(executor, normalised) -> None:
     assert dask.blocking == local.blocking
 
 
+def _held(client, frame: pd.DataFrame):
+    """`frame` on a worker, as the night's civil features are (`RemoteFrame`)."""
+    from pipeline.link.distributed import scatter_frame
+    from pipeline.link.remote import RemoteFrame
+
+    return RemoteFrame(scatter_frame(client, frame), len(frame), frame.iloc[:0].copy())
+
+
+class _Sent:
+    """What the driver sends the workers (`client.scatter`'s data, `client.submit`'s
+    arguments, not futures): each object's type name and, for frames and arrays, rows."""
+
+    def __init__(self, client, monkeypatch) -> None:
+        self.seen: list[tuple[str, int]] = []
+        for verb in ("scatter", "submit"):
+            original = getattr(client, verb)
+            monkeypatch.setattr(client, verb, self._watching(original, verb))
+
+    def _watching(self, original, verb):
+        def watched(*args, **kwargs):
+            given = args if verb == "submit" else (args[0],)
+            for value in given:
+                for item in value if isinstance(value, list | tuple) else [value]:
+                    self.seen.append((type(item).__name__, len(item) if isinstance(
+                        item, pd.DataFrame | np.ndarray) else 0))
+            return original(*args, **kwargs)
+
+        return watched
+
+    def largest_frame(self) -> int:
+        return max([n for kind, n in self.seen if kind == "DataFrame"], default=0)
+
+    def kinds(self) -> set[str]:
+        return {kind for kind, _ in self.seen}
+
+
+def test_link_people_with_the_civil_side_on_a_worker_equals_the_local_engine(
+        executor, normalised, monkeypatch) -> None:
+    """The night's civil features stay on a worker (`RemoteFrame`): the roll ↔ civil
+    linkage runs beside them (`DaskExecutor._train_and_predict_beside`) and gives the local
+    engine's links, evidence, models and statistics; the driver sends the roll's features
+    (in chunks), never a frame of the civil side's size."""
+    union, civil = normalised[Source.UNION].frame, normalised[Source.CIVIL].frame
+    specs = load_config()["linking"]["specs"]
+    local = link_people(union, civil, None, specs)
+    held = _held(executor.client, person_features(civil))
+    sent = _Sent(executor.client, monkeypatch)
+    executor.partition_metrics = []
+    dask = link_people(union, civil, None, specs, executor=executor, civil_features=held)
+
+    assert executor.partition_metrics  # the buckets ran as tasks
+    assert len(local.links) > 100
+    pd.testing.assert_frame_equal(dask.links, local.links)
+    pd.testing.assert_frame_equal(dask.evidence, local.evidence)
+    assert dask.models == local.models
+    assert dask.blocking == local.blocking
+    assert 0 < sent.largest_frame() < len(civil)
+    held.release()
+
+
 @pytest.fixture()
 def quick_timeout(monkeypatch) -> None:
     """An unreachable scheduler fails after 1 s instead of the product's 10 s."""
@@ -492,12 +552,16 @@ def _roster_chunks(generated: Path, rows: int):
 
 
 @pytest.mark.parametrize("sample_records", [None, 700])
+@pytest.mark.parametrize("held", [False, True], ids=["civil-here", "civil-on-a-worker"])
 def test_the_roster_on_the_workers_links_exactly_as_here(executor, generated, normalised,
-                                                          sample_records) -> None:
+                                                          sample_records, held,
+                                                          monkeypatch) -> None:
     """Both passes of the streamed roster as Dask tasks (the records that could pair stay on
     the workers between them, and the training sample's records too: the driver merges only
     their hashes and a worker trains): the same member links, statistics, model, counts;
-    with the whole roster as the sample and with a sample of 700 members."""
+    with the whole roster as the sample and with a sample of 700 members. With the civil
+    side's features held on a worker (as the night holds them), the driver sends no civil
+    index, scoring context or frame of the civil side's size: they are made there."""
     from pipeline.link.streamed import SAMPLE_HASH
     from pipeline.roster.first_pass import stream_roster
     from pipeline.roster.on_dask import (
@@ -518,7 +582,9 @@ def test_the_roster_on_the_workers_links_exactly_as_here(executor, generated, no
     views_there: list[pd.DataFrame] = []
     here = stream_roster([], civil_f, spec, REFERENCE_DATE, validate=views_here.append,
                          chunks=_roster_chunks(generated, 997))
-    there = stream_roster_on_dask(executor.client, [], civil_f, spec, REFERENCE_DATE,
+    left = _held(executor.client, civil_f) if held else civil_f
+    sent = _Sent(executor.client, monkeypatch)
+    there = stream_roster_on_dask(executor.client, [], left, spec, REFERENCE_DATE,
                                   validate=views_there.append,
                                   chunks=_roster_chunks(generated, 997))
     try:
@@ -546,20 +612,26 @@ def test_the_roster_on_the_workers_links_exactly_as_here(executor, generated, no
             sample_records or here.linkage.records)
         assert there.linked_per_file == here.linked_per_file
         assert not there.could_pair.samples  # released once the model was trained
+        civil_sized = sent.largest_frame() >= len(civil)
+        assert civil_sized != held  # sent from here only when it is here
+        assert bool({"LeftIndex", "ScoreContext"} & sent.kinds()) != held
     finally:
         here.close()
         there.close()
 
 
+@pytest.mark.parametrize("held", [False, True], ids=["civil-here", "civil-on-a-worker"])
 def test_the_partitioned_join_on_the_workers_links_exactly_as_here(executor, generated,
-                                                                   normalised,
+                                                                   normalised, held,
                                                                    monkeypatch) -> None:
     """Both passes partitioned: the civil side's keys and its comparison inputs cut by
     blocking key, each part on one worker, each chunk's pieces counted and scored there
     (`on_dask.KeyParts`, `partitioned_on_dask`): the same members kept between the passes,
     the same counts, member links, model and statistics as the local engine's passes; no
     civil index is sent to the workers; while the pieces are scored, every part is on one
-    worker only (no worker holds the whole civil side); afterwards nothing is left."""
+    worker only (no worker holds the whole civil side); afterwards nothing is left. With
+    the civil side's features held on a worker, its key parts and left parts are made there
+    and moved to their workers: none is sent from here."""
     from distributed import wait
 
     import pipeline.roster.partitioned_on_dask as on_dask_partitioned
@@ -596,8 +668,10 @@ def test_the_partitioned_join_on_the_workers_links_exactly_as_here(executor, gen
         return scatter(data, *args, **kwargs)
 
     monkeypatch.setattr(client, "scatter", watched_scatter)
-    there = stream_roster_on_dask(client, [], civil_f, spec, REFERENCE_DATE,
-                                  chunks=_roster_chunks(generated, 997), join="partitioned")
+    sent = _Sent(client, monkeypatch)
+    there = stream_roster_on_dask(client, [], _held(client, civil_f) if held else civil_f,
+                                  spec, REFERENCE_DATE, chunks=_roster_chunks(generated, 997),
+                                  join="partitioned")
     try:
         assert isinstance(there.could_pair, WorkerChunks) and there.chunks > 4
         assert there.join.partitioned and [c.index for c in contexts] == [None]
@@ -627,6 +701,7 @@ def test_the_partitioned_join_on_the_workers_links_exactly_as_here(executor, gen
         while any(client.run(parts_held).values()) and time.monotonic() < deadline:
             time.sleep(0.2)  # released data a moment later)
         assert not any(client.run(parts_held).values())
+        assert bool({"KeyPart", "LeftPart"} & sent.kinds()) != held
     finally:
         here.close()
         there.close()

@@ -14,9 +14,11 @@ With `--engine dask` the night never holds the civil-affairs files whole in one 
    its rows' (file, number); the carriers of the ones that repeat come here and are decided
    by `shared_ids.shared_in`, the function the whole frame uses: `decide_on_dask`, as for the
    roster), and each chunk is finished with its rows marked (`sources.finish_source`). Each
-   chunk's linking features are built there (`link.features.person_features`); they, the
-   columns the later stages read besides them (`keep`: `stages.CIVIL_KEPT_BESIDE_FEATURES`),
-   the quarantined rows and the field issues come to the driver.
+   chunk's linking features are built there (`link.features.person_features`) and joined
+   into one frame on one worker, where they stay (`link.remote.RemoteFrame`: the linkages
+   run beside them). The columns the later stages read besides them (`keep`:
+   `stages.CIVIL_KEPT_BESIDE_FEATURES`), the quarantined rows and the field issues come to
+   the driver.
 3. **validate** (`CivilChunks.validate_in_chunks`): each chunk's validation view is built
    and checked on its worker (`chunk_check.check_chunk`) and merged here
    (`chunked.ChunkedSuite`), so the Data Docs describe the whole side. Then the chunks are
@@ -45,6 +47,7 @@ from pipeline.ingest.on_dask import read_on_workers, sent_from_here
 from pipeline.ingest.pieces import plan_parquet_pieces
 from pipeline.link.distributed import _sanitised, workers_of
 from pipeline.link.features import feature_inputs, person_features
+from pipeline.link.remote import RemoteFrame
 from pipeline.normalise.shared_numbers import ChunkNumbers, SharedNumbers, numbers_of
 from pipeline.normalise.shared_numbers_on_dask import decide_on_dask, hashes_of
 from pipeline.normalise.sources import (
@@ -84,20 +87,32 @@ def _finish(prepared: Prepared, shared: SharedNumbers) -> NormalisedSource:
     return _sanitised(finish)
 
 
-def _kept(normalised: NormalisedSource, keep: Sequence[str] | None, features: bool
-          ) -> NormalisedSource:
-    """What comes to the driver: the `keep` columns of the frame, the quarantine, the field
-    issues, and with `features` the frame's linking features, built here (`person_features`
-    reads its rows only, so a chunk's are the whole frame's rows)."""
+def _kept(normalised: NormalisedSource, keep: Sequence[str] | None) -> NormalisedSource:
+    """What comes to the driver: the `keep` columns of the frame, the quarantine and the
+    field issues."""
     def kept() -> NormalisedSource:
         frame = normalised.frame
-        built = person_features(feature_inputs(frame)) if features else None
         if keep is not None:
             frame = frame[[c for c in keep if c in frame.columns]]
         return NormalisedSource(normalised.source, frame, normalised.quarantine,
-                                normalised.field_issues, built)
+                                normalised.field_issues)
 
     return _sanitised(kept)
+
+
+def _features(normalised: NormalisedSource) -> pd.DataFrame:
+    """The chunk's linking features (`person_features` reads a record's own fields only, so
+    a chunk's are the whole frame's rows)."""
+    return _sanitised(lambda: person_features(feature_inputs(normalised.frame)))
+
+
+def _stacked(*parts: pd.DataFrame) -> pd.DataFrame:
+    """The chunks' features as one frame, rows in order, a fresh RangeIndex."""
+    return _sanitised(lambda: pd.concat(parts, ignore_index=True))
+
+
+def _no_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.iloc[:0].copy()
 
 
 def _empty(raw: pd.DataFrame) -> pd.DataFrame:
@@ -138,8 +153,9 @@ class CivilChunks(Loaded):
                   features: bool = False) -> NormalisedSource:
         """The side normalised on the workers, as `normalise_source` on the whole frame (see
         the module), with only the `keep` columns of its frame here (None: all); with
-        `features`, its linking features too (`NormalisedSource.features`, equal to
-        `person_features` of the whole frame), built on the workers chunk by chunk."""
+        `features`, its linking features too (`NormalisedSource.features`, a
+        `RemoteFrame` equal to `person_features` of the whole frame), built on the workers
+        chunk by chunk and joined on one of them."""
         client = self.client
         prepared = [client.submit(_prepare, raw, as_of, first, pure=False)
                     for raw, first in zip(self.raw, self.first_rows, strict=True)]
@@ -151,9 +167,22 @@ class CivilChunks(Loaded):
         finally:
             for future in [*prepared, *numbered]:
                 future.release()
-        parts = client.gather([client.submit(_kept, n, keep, features, pure=False)
+        parts = client.gather([client.submit(_kept, n, keep, pure=False)
                                for n in self.normalised])
-        return _joined(parts)
+        joined = _joined(parts)
+        if features and self.normalised:  # (no chunks: the linking stage builds them)
+            joined.features = self._features_there(len(joined.frame))
+        return joined
+
+    def _features_there(self, rows: int) -> RemoteFrame:
+        """The linking features of every chunk joined on one worker: only their future,
+        row count and columns come here."""
+        client = self.client
+        built = [client.submit(_features, n, pure=False) for n in self.normalised]
+        stacked = client.submit(_stacked, *built, pure=False)
+        del built  # the scheduler keeps each until the join has run
+        empty = client.submit(_no_rows, stacked, pure=False).result()
+        return RemoteFrame(stacked, rows, empty)
 
     def validate_in_chunks(self, run: ValidationRun, suite: str, labels: dict,
                            spill_dir: Path | None = None) -> SuiteOutcome:
@@ -222,9 +251,6 @@ def _joined(parts: list[NormalisedSource]) -> NormalisedSource:
     from pipeline.normalise.sources import PLANS
 
     frame = pd.concat([p.frame for p in parts], ignore_index=True)
-    features = None
-    if parts and all(p.features is not None for p in parts):
-        features = pd.concat([p.features for p in parts], ignore_index=True)
     quarantine = pd.concat([p.quarantine for p in parts], ignore_index=True)
     issues = [p.field_issues for p in parts if p.field_issues is not None]
     field_issues = None
@@ -236,7 +262,7 @@ def _joined(parts: list[NormalisedSource]) -> NormalisedSource:
         order = np.argsort(joined["field"].map(lambda f: rank.get(f, last))
                            .to_numpy(dtype=np.int64) + shared, kind="stable")
         field_issues = joined.iloc[order].reset_index(drop=True)
-    return NormalisedSource(CIVIL, frame, quarantine, field_issues, features)
+    return NormalisedSource(CIVIL, frame, quarantine, field_issues)
 
 
 __all__ = ["CHUNK_ROWS", "CivilChunks", "read_on_dask"]

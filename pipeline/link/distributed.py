@@ -23,6 +23,10 @@ directly and returns exactly what `LocalExecutor` returns. No partition needs th
   scores). Only the pairs worth keeping, the model and the statistics come back: the
   candidates' levels never reach the driver. (`candidates_with_levels` still gathers them,
   for callers that want them here.)
+- a right side held on a worker (`link.remote.RemoteFrame`: the night's civil features):
+  all of the above runs in one task beside it (`_link_beside`, which sends the buckets'
+  tasks to the cluster through `worker_client`), so the driver computes no block code of it
+  and never holds its records; it sends the left side (the roll's features) there.
 
 Block codes are integers (equal codes ⇔ equal keys), so no string keys travel and no hash
 collision can add or lose a pair. What stays on the driver, and what that costs, is in
@@ -55,6 +59,7 @@ from pipeline.link.blocking import PassCodes, PassStats, block_pairs, merge_stat
 from pipeline.link.compare import Comparer, Inputs
 from pipeline.link.executor import Candidates, Scored
 from pipeline.link.fellegi_sunter import Model
+from pipeline.link.remote import RemoteFrame, is_remote
 from pipeline.link.spec import ModelSpec
 
 if TYPE_CHECKING:
@@ -197,6 +202,38 @@ def _train_and_predict_task(*args: Any) -> tuple[Scored, list[PassStats], list[d
     return _sanitised(_train_and_predict_on_worker, *args)
 
 
+def _link_beside(spec: ModelSpec, threads: int, partitions: int | None, left: pd.DataFrame,
+                 right: pd.DataFrame, model: Model | None, labels: Labels | None
+                 ) -> tuple[Scored, list[tuple[int, str]], list[dict], list[PassStats],
+                            list[PassStats]]:
+    """On the worker holding `right`: what `DaskExecutor.train_and_predict` runs on the
+    driver, with a client of this worker's (`worker_client`: the buckets' tasks go to the
+    cluster from here), then `Linker.train_and_predict` here. Returns the scored pairs, each
+    bucket task's (pass, key), metrics and statistics, and the passes' skipped blocks."""
+    from distributed import worker_client
+
+    from pipeline.link.engine import Linker
+
+    linker = Linker(spec, threads=threads)
+    lf, rf = linker.side_inputs(left, right)
+    with worker_client() as client:
+        submitted, stats_parts = DaskExecutor(client, partitions)._submit_buckets(
+            linker, left, right, lf, rf)
+        results = client.gather([future for _, future in submitted])
+        places = [(p, future.key) for p, future in submitted]
+        del submitted
+    candidates = _joined(len(linker.comparisons), results, [])
+    parts, metrics = [r.stats for r in results], [r.metrics for r in results]
+    del results
+    scored = linker.train_and_predict(left, right, lf, rf, candidates, model, labels)
+    return scored, places, metrics, parts, stats_parts
+
+
+def _link_beside_task(*args: Any) -> tuple[Scored, list[tuple[int, str]], list[dict],
+                                           list[PassStats], list[PassStats]]:
+    return _sanitised(_link_beside, *args)
+
+
 def _rows_joined(*parts: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts)
 
@@ -307,6 +344,8 @@ class DaskExecutor:
         the u sample and the EM sessions' pairs never reach this process, only the pairs
         worth keeping, the model and the statistics do."""
         client = self.client
+        if is_remote(right):
+            return self._train_and_predict_beside(linker, left, right, model, labels)
         lf, rf = linker.side_inputs(left, right)
         submitted, stats_parts = self._submit_buckets(linker, left, right, lf, rf)
         del lf, rf
@@ -322,6 +361,26 @@ class DaskExecutor:
                 if scattered is not None:
                     scattered.release()
         self._record_metrics(linker, submitted, metrics, parts)
+        stats = merge_stats([block_pass.name for block_pass in linker.passes],
+                            stats_parts + parts)
+        return scored._replace(stats=stats)
+
+    def _train_and_predict_beside(self, linker: Linker, left: pd.DataFrame,
+                                  right: RemoteFrame, model: Model | None,
+                                  labels: Labels | None) -> Scored:
+        """`train_and_predict` with the right side held on a worker (`RemoteFrame`): one
+        task beside it runs what this process runs otherwise (`_link_beside`: the block
+        codes, the buckets' tasks, then training and scoring), so its records never come
+        here; the left side (the roll's features: small) is sent there."""
+        client = self.client
+        sent = scatter_frame(client, left)
+        try:
+            scored, places, metrics, parts, stats_parts = client.submit(
+                _link_beside_task, linker.spec, linker.threads, self.partitions, sent,
+                right.future, model, labels, pure=False).result()
+        finally:
+            sent.release()
+        self._record_metrics(linker, places, metrics, parts)
         stats = merge_stats([block_pass.name for block_pass in linker.passes],
                             stats_parts + parts)
         return scored._replace(stats=stats)
@@ -371,7 +430,8 @@ class DaskExecutor:
                         metrics: list[dict], stats: list[PassStats]) -> None:
         """`partition_metrics`: one row per (pass, bucket) task, no records."""
         self.partition_metrics = [
-            {"spec": linker.spec.name, "pass": linker.passes[p].name, "key": future.key,
+            {"spec": linker.spec.name, "pass": linker.passes[p].name,
+             "key": getattr(future, "key", future),
              "pairs": part.pairs, "new_pairs": part.new_pairs, **row}
             for (p, future), row, part in zip(submitted, metrics, stats, strict=True)]
 

@@ -102,11 +102,19 @@ class LeftPart:
 def usable_keys(linkage: StreamedLinkage) -> list[np.ndarray]:
     """Per blocking rule, each left record's key (object array), '' where it has none or its
     block is not usable over the whole right side (`StreamedLinkage.usable_blocks`)."""
-    usable, _ = linkage.usable_blocks()
+    return usable_keys_of(linkage.linker, linkage.left, linkage.index.rule_codes,
+                          linkage.usable_blocks()[0])
+
+
+def usable_keys_of(linker: Linker, left: pd.DataFrame, rule_codes: list[np.ndarray],
+                   usable: list[np.ndarray]) -> list[np.ndarray]:
+    """`usable_keys` from its parts (a pure function: a Dask task runs it where `left` is):
+    the left side's features, each record's key code per rule (`LeftIndex.rule_codes`) and
+    per rule the usable blocks (bool per key code)."""
     out = []
-    for r, block_pass in enumerate(linkage.linker.passes):
-        keys = rule_keys(linkage.left, block_pass.columns)
-        codes = linkage.index.rule_codes[r]
+    for r, block_pass in enumerate(linker.passes):
+        keys = rule_keys(left, block_pass.columns)
+        codes = rule_codes[r]
         ok = (codes >= 0) & usable[r][np.maximum(codes, 0)]
         keys[~ok] = ""
         out.append(keys)
@@ -135,15 +143,24 @@ class PartitionPlan:
 def partition_plan(linkage: StreamedLinkage, partitions: int) -> PartitionPlan:
     """The plan of the left side's parts (after `linkage.fit()`: the first pass's block
     sizes decide which blocks are usable)."""
-    keys = usable_keys(linkage)
+    return plan_of(usable_keys(linkage), partitions)
+
+
+def plan_of(keys: list[np.ndarray], partitions: int) -> PartitionPlan:
+    """The plan for the left side's usable keys per rule (`usable_keys`)."""
     return PartitionPlan(partitions, keys, [partition_where(k, partitions) for k in keys])
 
 
 def left_parts(linkage: StreamedLinkage, plan: PartitionPlan) -> Iterator[LeftPart]:
     """Every part (rule, partition) of the left side, rule by rule (one at a time: the caller
     ships each and lets it go). Parts without records are left out."""
-    inputs = linkage.linker.inputs(linkage.left)
-    tf = linkage.tf_left()
+    return left_parts_of(linkage.linker.inputs(linkage.left), linkage.tf_left(), plan)
+
+
+def left_parts_of(inputs: dict[str, np.ndarray], tf: list[np.ndarray | None],
+                  plan: PartitionPlan) -> Iterator[LeftPart]:
+    """`left_parts` from the left side's comparison inputs (`Linker.inputs`) and term
+    frequencies (`StreamedLinkage.tf_left`)."""
     for r, where in enumerate(plan.partition):
         for p in range(plan.partitions):
             rows = np.flatnonzero(where == p)

@@ -41,6 +41,7 @@ from pipeline.link.blocking import PassStats, block_pairs, merge_stats, union_of
 from pipeline.link.engine import Linker
 from pipeline.link.fellegi_sunter import Model
 from pipeline.link.inference import score_pairs, worth_keeping
+from pipeline.link.remote import RemoteFrame
 from pipeline.link.spec import ModelSpec
 
 SEP = "\x1f"  # joins a rule's key columns into one text key (no feature holds it)
@@ -70,6 +71,21 @@ def sample_hashes(row_keys: pd.Series | np.ndarray) -> np.ndarray:
     """uint64 per record: the SipHash (fixed key) of its row key, for bottom-k sampling."""
     return pd.util.hash_array(np.asarray(row_keys, dtype=object), hash_key=HASH_KEY,
                               categorize=False)
+
+
+@dataclass
+class LeftCodes:
+    """What the driver needs of a left side it does not hold (`LeftIndex` without its
+    distinct keys): per blocking rule, each left record's key code (int64, -1 missing) and
+    the number of distinct keys; the term-frequency column of each comparison (or None);
+    per term-frequency column, each left record's value code and the number of distinct
+    values (in `LeftIndex.tf_index`'s order)."""
+
+    rule_codes: list[np.ndarray]
+    rule_sizes: list[int]
+    tf_columns: list[str | None]
+    tf_codes: dict[str, np.ndarray]
+    tf_sizes: dict[str, int]
 
 
 @dataclass
@@ -109,12 +125,33 @@ class LeftIndex:
             tf_index[column] = pd.Index(uniques[present], dtype=object)
         return cls(rule_index, rule_codes, tf_columns, tf_index, tf_codes)
 
+    @property
+    def rule_sizes(self) -> list[int]:
+        """Per blocking rule, the number of distinct keys."""
+        return [len(i) for i in self.rule_index]
+
+    @property
+    def tf_sizes(self) -> dict[str, int]:
+        """Per term-frequency column, the number of distinct values."""
+        return {c: len(i) for c, i in self.tf_index.items()}
+
+    def codes(self) -> LeftCodes:
+        """This index without its distinct keys: what the driver needs of it."""
+        return LeftCodes(self.rule_codes, self.rule_sizes, self.tf_columns, self.tf_codes,
+                         self.tf_sizes)
+
     def chunk_codes(self, rule: int, keys: np.ndarray) -> np.ndarray:
         """The left side's code of each chunk key for a rule (int64; -1: no left record has
         it, or missing)."""
         codes = self.rule_index[rule].get_indexer(keys).astype(np.int64)
         codes[keys == ""] = -1
         return codes
+
+
+def left_index(spec: ModelSpec, left: pd.DataFrame) -> LeftIndex:
+    """`LeftIndex.of` with the spec's linker (a pure function: a Dask task builds it where
+    the left side is)."""
+    return LeftIndex.of(Linker(spec), left)
 
 
 @dataclass
@@ -183,12 +220,17 @@ class StreamedLinkage:
 
     Use: `observe(chunk)` (or `merge` of a worker's `observe_chunk`) for every chunk,
     `fit()`, then `add_scored(score_chunk(...))` for every chunk of the records that could
-    pair (`observe`'s mask), then `finish()`."""
+    pair (`observe`'s mask), then `finish()`.
+
+    `left` may be held elsewhere (a `remote.RemoteFrame` on a Dask worker), with `index` its
+    `LeftCodes` (`roster.on_dask.remote_linkage`): then the counts, the usable blocks and
+    the term frequencies are kept here, and what reads the left side's rows (`observe`,
+    `fit`, the scoring context) runs where it is."""
 
     spec: ModelSpec
-    left: pd.DataFrame  # the left side's features
+    left: pd.DataFrame | RemoteFrame  # the left side's features
+    index: LeftIndex | LeftCodes | None = None  # None: `LeftIndex.of(left)`, built here
     linker: Linker = field(init=False)
-    index: LeftIndex = field(init=False)
     records: int = 0
     rule_counts: list[np.ndarray] = field(default_factory=list)
     tf_counts: dict[str, np.ndarray] = field(default_factory=dict)
@@ -204,22 +246,24 @@ class StreamedLinkage:
         if self.spec.link_type != "link":
             raise ValueError("a streamed linkage links two sides (link_type: link)")
         self.linker = Linker(self.spec)
-        self.index = LeftIndex.of(self.linker, self.left)
-        self.rule_counts = [np.zeros(len(i), dtype=np.int64) for i in self.index.rule_index]
-        self.tf_counts = {c: np.zeros(len(i), dtype=np.int64)
-                          for c, i in self.index.tf_index.items()}
-        self.tf_present = dict.fromkeys(self.index.tf_index, 0)
-        self._left_inputs = self.linker.inputs(self.left)
+        if self.index is None:
+            self.index = LeftIndex.of(self.linker, self.left)
+        self.rule_counts = [np.zeros(n, dtype=np.int64) for n in self.index.rule_sizes]
+        self.tf_counts = {c: np.zeros(n, dtype=np.int64)
+                          for c, n in self.index.tf_sizes.items()}
+        self.tf_present = dict.fromkeys(self.index.tf_sizes, 0)
 
     def release(self) -> None:
         """Free what only linking reads, once the linkage is done: the left side's features,
         its blocking index and comparison inputs, the sample and the scored parts (the
-        left side's features are its largest part: about 0.5 KB a civil person). The
-        counts, the model and the statistics stay. Idempotent; nothing links after it."""
+        left side's features are its largest part: about 0.5 KB a civil person; held on a
+        worker, they are freed there). The counts, the model and the statistics stay.
+        Idempotent; nothing links after it."""
+        if isinstance(self.left, RemoteFrame):
+            self.left.release()
         self.left = self.left.iloc[:0]
         self.linker = Linker(self.spec)  # and whatever its comparer cached of the left side
         self.index = LeftIndex.of(self.linker, self.left)
-        self._left_inputs = self.linker.inputs(self.left)
         self.sample, self.kept, self.kept_rows = None, [], 0
 
     @property
@@ -304,7 +348,7 @@ class StreamedLinkage:
         limit = self.spec.max_block_pairs
         for r, left_codes in enumerate(self.index.rule_codes):
             size_left = np.bincount(left_codes[left_codes >= 0],
-                                    minlength=len(self.index.rule_index[r]))
+                                    minlength=self.index.rule_sizes[r])
             pairs = size_left * self.rule_counts[r]
             too_big = np.zeros(len(pairs), dtype=bool) if limit is None else pairs > limit
             usable.append((pairs > 0) & ~too_big)
@@ -322,8 +366,8 @@ class StreamedLinkage:
                 out.append(None)
                 continue
             codes = self.index.tf_codes[column]
-            left_counts = np.bincount(codes[codes >= 0], minlength=len(self.index.tf_index[
-                column]))
+            left_counts = np.bincount(codes[codes >= 0],
+                                      minlength=self.index.tf_sizes[column])
             total = int((codes >= 0).sum()) + self.tf_present[column]
             share = (left_counts + self.tf_counts[column]) / max(total, 1)
             per_record = np.where(codes >= 0, share[np.maximum(codes, 0)], 0.0) if total \

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,9 @@ from pipeline.normalise.field_issues import field_issue_rows, shared_number_rows
 from pipeline.normalise.fields import KINDS, Normalised, id_column
 from pipeline.normalise.shared_ids import mark_shared, shared_id_rows
 from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_ROW, SOURCE_SHEET, Source
+
+if TYPE_CHECKING:
+    from pipeline.link.remote import RemoteFrame
 
 PLANS: dict[Source, dict[str, str]] = {
     Source.UNION: {
@@ -114,9 +118,10 @@ class NormalisedSource:
     # values present but not understood, one row each (field_issues.COLUMNS)
     field_issues: pd.DataFrame | None = None
     # The linking features of `frame`, row for row (`link.features.person_features`), when
-    # they were built where the rows were (the civil side's chunks on the Dask workers); None:
-    # built from `frame` by the stage that links.
-    features: pd.DataFrame | None = None
+    # they were built where the rows were (the civil side's chunks on the Dask workers,
+    # where they stay: a `link.remote.RemoteFrame`); None: built from `frame` by the stage
+    # that links.
+    features: pd.DataFrame | RemoteFrame | None = None
 
 
 def normalise_source(raw: pd.DataFrame, source: Source,

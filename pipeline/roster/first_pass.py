@@ -11,6 +11,7 @@ Dask worker run the same code on the same chunks and give the same night."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -255,7 +256,7 @@ def feature_columns(linkage: StreamedLinkage) -> list[str]:
     """The feature columns the streamed linkage reads: comparisons, deterministic rules,
     blocking rules, EM sessions' rules, term frequencies."""
     spec = linkage.spec
-    wanted = set(linkage.linker.inputs(linkage.left))
+    wanted = set(linkage.linker.inputs(linkage.left.iloc[:0]))
     for rule in spec.blocking:
         wanted |= set(rule.columns)
     for session in spec.training.em_sessions:
@@ -268,10 +269,19 @@ def context_for(linkage: StreamedLinkage, as_of: dt.date, validating: bool,
                 partitioned: bool = False, shared: SharedNumbers | None = None
                 ) -> FirstPassContext:
     """The chunks' context; `partitioned`: without the civil side's index (its keys are in
-    parts on the workers); `shared`: the roster's shared numbers (`shared_numbers`)."""
-    return FirstPassContext(None if partitioned else linkage.index, linkage.spec,
+    parts on the workers); `shared`: the roster's shared numbers (`shared_numbers`). When
+    the civil side is held on a worker (`linkage.index` is its `LeftCodes`), without its
+    index too: `on_dask` adds it there (`with_index`)."""
+    index = linkage.index if isinstance(linkage.index, LeftIndex) else None
+    return FirstPassContext(None if partitioned else index, linkage.spec,
                             feature_columns(linkage), linkage.sample_size, as_of, validating,
-                            list(linkage.index.tf_index), shared)
+                            list(linkage.index.tf_sizes), shared)
+
+
+def with_index(context: FirstPassContext, index: LeftIndex) -> FirstPassContext:
+    """`context` with the civil side's index (a pure function: a Dask task adds it where the
+    index is)."""
+    return dataclasses.replace(context, index=index)
 
 
 def roster_reads(paths: list[Path], chunk_rows: int, chunks: ChunkSource | None

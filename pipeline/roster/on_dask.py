@@ -21,8 +21,12 @@ same. What lives where:
   driver's), merges the counts and keeps the bottom-k training sample;
 - the sample candidates' records stay on the workers too; the driver keeps their hashes
   (bottom-k) and a worker trains on the sample (`fit_roster_on_dask`): the model comes back;
+- the civil side's features are on a worker already (`link.remote.RemoteFrame`, the night's
+  case): its index, key parts, scoring context and left parts are made there
+  (`remote_left`), and the workers fetch them from there; given here as a frame (tests),
+  they are made here and sent;
 - the civil side is joined either broadcast (its index for the first pass and its scoring
-  context, the model and its comparison inputs, for the second are scattered to every
+  context, the model and its comparison inputs, for the second go to every
   worker once, and each worker scores the chunks it holds) or partitioned by blocking key
   (`KeyParts` for the first pass, `partitioned_on_dask` for the second: each part of the
   civil side on one worker, each chunk's pieces sent to the parts), as `roster.join`
@@ -59,6 +63,7 @@ from pipeline.link.partitioned import (
     count_keys,
     key_parts,
 )
+from pipeline.link.remote import is_remote
 from pipeline.link.spec import ModelSpec
 from pipeline.link.streamed import SAMPLE_HASH, StreamedLinkage, fit_on_sample, pick_sample
 from pipeline.roster.first_pass import (
@@ -74,6 +79,12 @@ from pipeline.roster.first_pass import (
     roster_reads,
 )
 from pipeline.roster.join import choose_join, key_records
+from pipeline.roster.remote_left import (
+    first_pass_context,
+    key_parts_placed,
+    remote_linkage,
+    score_context,
+)
 from pipeline.roster.second_pass import (
     ScoreContext,
     ScoredPart,
@@ -217,12 +228,17 @@ def stream_roster_on_dask(client: Client, paths: list[Path], civil_features: pd.
         first_read = sent_from_here(client, read()[0])
     shared = find_shared_on_dask(client, first_read, as_of, window)
     shared_seconds = time.perf_counter() - begun
-    linkage = StreamedLinkage(spec, civil_features)
+    remote = is_remote(civil_features)
+    linkage = remote_linkage(client, spec, civil_features) if remote else \
+        StreamedLinkage(spec, civil_features)
     choice = choose_join(len(civil_features), key_records(linkage.index.rule_codes),
                          workers_of(client), join)
     validating = validation is not None or validate is not None
-    context = client.scatter(context_for(linkage, as_of, validating, choice.partitioned,
-                                         shared), broadcast=True, hash=False)
+    made = context_for(linkage, as_of, validating, choice.partitioned, shared)
+    context = first_pass_context(client, made, civil_features) \
+        if remote and not choice.partitioned else \
+        client.scatter(made, broadcast=True, hash=False)
+    del made
     keys = KeyParts(client, linkage, choice.partitions) if choice.partitioned else None
     checks = None if validation is None else client.scatter(validation.checks, broadcast=True,
                                                             hash=False)
@@ -309,7 +325,10 @@ class KeyParts:
 
     def __init__(self, client: Client, linkage: StreamedLinkage, partitions: int) -> None:
         self.client, self.spec, self.partitions = client, linkage.spec, partitions
-        self.tf_columns = list(linkage.index.tf_index)
+        self.tf_columns = list(linkage.index.tf_sizes)
+        if is_remote(linkage.left):  # made beside the civil side's features
+            self.placed = key_parts_placed(client, linkage, partitions)
+            return
         self.placed: list[tuple[Future, str, bool]] = [
             (future, worker, part.kind == "rule")
             for part, future, worker in scatter_placed(client, key_parts(linkage.index,
@@ -339,19 +358,25 @@ class KeyParts:
 
 def fit_roster_on_dask(client: Client, roster: RosterPass) -> Model:
     """Train the member model on a worker: the chunks' sample candidates never leave the
-    workers; the driver sends the sample's hashes (8 bytes a record) and the civil features,
-    and gets back the model (`streamed.fit_on_sample`, the function the local engine runs,
-    on the same sample in the same order)."""
+    workers; the driver sends the sample's hashes (8 bytes a record) and the civil features
+    (unless they are on a worker already: `RemoteFrame`), and gets back the model
+    (`streamed.fit_on_sample`, the function the local engine runs, on the same sample in the
+    same order)."""
     linkage, chunks = roster.linkage, roster.could_pair
-    if not isinstance(chunks, WorkerChunks) or not chunks.samples:
+    remote = is_remote(linkage.left)
+    if not remote and (not isinstance(chunks, WorkerChunks) or not chunks.samples):
         return linkage.fit()
-    left = scatter_frame(client, linkage.left)
+    left = linkage.left.future if remote else scatter_frame(client, linkage.left)
+    samples = chunks.samples if isinstance(chunks, WorkerChunks) else \
+        [client.scatter(linkage.training_sample(), hash=False)]
     try:
         model = client.submit(_fit, linkage.spec, left, linkage.records,
-                              linkage.chosen_hashes(), chunks.samples, pure=False).result()
+                              linkage.chosen_hashes(), samples, pure=False).result()
     finally:
-        left.release()
-        chunks.release_samples()
+        if not remote:
+            left.release()
+        if isinstance(chunks, WorkerChunks):
+            chunks.release_samples()
     return linkage.trained(model)
 
 
@@ -361,7 +386,8 @@ def link_roster_on_dask(client: Client, civil: pd.DataFrame, roster: RosterPass
     linkage = roster.linkage
     if linkage.model is None:  # the roster stage trains it
         fit_roster_on_dask(client, roster)
-    context = client.scatter(ScoreContext.of(linkage), broadcast=True, hash=False)
+    context = score_context(client, linkage) if is_remote(linkage.left) else \
+        client.scatter(ScoreContext.of(linkage), broadcast=True, hash=False)
     chunks = roster.could_pair
     if not isinstance(chunks, WorkerChunks):  # the first pass ran here: ship the chunks
         futures = [client.scatter(chunk, hash=False) for chunk in chunks]

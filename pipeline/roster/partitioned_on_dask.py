@@ -37,6 +37,7 @@ from pipeline.link.partitioned import (
     piece_columns,
     split_chunk,
 )
+from pipeline.link.remote import is_remote
 from pipeline.link.spec import ModelSpec
 from pipeline.roster.first_pass import RosterPass, _linker
 from pipeline.roster.join import JoinChoice, choose_join, key_records
@@ -49,6 +50,7 @@ from pipeline.roster.on_dask import (
     worker_addresses,
     workers_of,
 )
+from pipeline.roster.remote_left import RemotePlan, left_parts_placed, remote_plan
 from pipeline.roster.second_pass import MEMBER_COLUMNS, ScoredPart, finish_roster, second_pass_piece
 
 if TYPE_CHECKING:
@@ -65,7 +67,7 @@ def _score(spec: ModelSpec, model: Model, part: LeftPart, piece: pd.DataFrame) -
 
 
 def link_roster_partitioned_on_dask(client: Client, civil: pd.DataFrame, roster: RosterPass,
-                                    plan: PartitionPlan | None = None
+                                    plan: PartitionPlan | RemotePlan | None = None
                                     ) -> tuple[pd.DataFrame, dict, list[dict]]:
     """`second_pass.link_roster` as a partitioned join on the cluster (see the module):
     the same member links, model (dict) and statistics per blocking rule (dicts).
@@ -74,12 +76,17 @@ def link_roster_partitioned_on_dask(client: Client, civil: pd.DataFrame, roster:
     if linkage.model is None:
         fit_roster_on_dask(client, roster)
     workers = worker_addresses(client)
-    plan = plan or partition_plan(linkage, len(workers))
+    remote = is_remote(linkage.left)
+    plan = plan or (remote_plan(client, linkage, len(workers)) if remote
+                    else partition_plan(linkage, len(workers)))
     partitions = plan.partitions
     spec, model = client.scatter([linkage.spec, linkage.model], broadcast=True, hash=False)
-    placed: list[tuple[int, Future, str]] = [
-        (part.rule * partitions + part.partition, future, worker)
-        for part, future, worker in scatter_placed(client, left_parts(linkage, plan))]
+    placed: list[tuple[int, Future, str]] = left_parts_placed(client, linkage, plan) \
+        if remote else [
+            (part.rule * partitions + part.partition, future, worker)
+            for part, future, worker in scatter_placed(client, left_parts(linkage, plan))]
+    if remote:
+        plan.future.release()
     columns = piece_columns(linkage.linker.inputs(linkage.left.iloc[:0]), MEMBER_COLUMNS)
     chunks = roster.could_pair
     owned = isinstance(chunks, WorkerChunks)
@@ -135,6 +142,7 @@ def link_roster_dask(client: Client, civil: pd.DataFrame, roster: RosterPass
         "broadcast")
     if not choice.partitioned:
         return (*link_roster_on_dask(client, civil, roster), choice)
-    plan = partition_plan(linkage, choice.partitions)
+    plan = remote_plan(client, linkage, choice.partitions) if is_remote(linkage.left) else \
+        partition_plan(linkage, choice.partitions)
     choice = dataclasses.replace(choice, scored_records=round(plan.per_worker(choice.workers)))
     return (*link_roster_partitioned_on_dask(client, civil, roster, plan), choice)
