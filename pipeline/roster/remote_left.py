@@ -14,7 +14,9 @@ the workers that need it (worker to worker, never through the driver):
 - the broadcast second pass's `ScoreContext` (`score_context`);
 - the partitioned second pass's plan and left parts (`RemotePlan`, `left_parts_placed`).
 
-The results are those of the same functions run on the driver (`tests/test_remote_left.py`).
+The results are those of the same functions run on the driver: `tests/test_distributed.py`
+runs the roster's passes with both joins and the civil side held on a worker, and checks
+that none of these is sent from the driver.
 """
 
 from __future__ import annotations
