@@ -615,9 +615,26 @@ def test_the_roster_on_the_workers_links_exactly_as_here(executor, generated, no
         civil_sized = sent.largest_frame() >= len(civil)
         assert civil_sized != held  # sent from here only when it is here
         assert bool({"LeftIndex", "ScoreContext"} & sent.kinds()) != held
+        if held:  # once linked, the features and the index are freed on the worker
+            keys = {left.future.key, left.index.key}
+            assert _held_keys(executor.client, keys) == keys
+            there.release_chunks()
+            deadline = time.monotonic() + 20
+            while _held_keys(executor.client, keys) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert not _held_keys(executor.client, keys)
+            assert len(there.linkage.left) == 0
     finally:
         here.close()
         there.close()
+
+
+def _held_keys(client, keys: set) -> set:
+    """Which of `keys` some worker holds data for."""
+    def held(dask_worker) -> list:
+        return [key for key in keys if key in dask_worker.data]
+
+    return {key for found in client.run(held).values() for key in found}
 
 
 @pytest.mark.parametrize("held", [False, True], ids=["civil-here", "civil-on-a-worker"])

@@ -6,7 +6,8 @@ driver holds only a `RemoteFrame`: the future of that frame, its number of rows 
 zero-row frame with its columns and dtypes. Everything that reads the rows (the roll ↔
 civil linkage's candidates, training and scoring; the roster linkage's index, parts,
 training and scoring context) runs as a task beside it, and only counts, codes, models and
-scored pairs come back (docs/scale.md, "What runs where").
+scored pairs come back (docs/scale.md, "The Dask engine": the civil side's features stay on
+a worker).
 
 Duck-typed where the driver's code only asks a frame's shape: `len(remote)`,
 `remote.columns`, `remote.iloc[:0]` (the zero-row frame). Anything else is an error: the
