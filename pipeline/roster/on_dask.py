@@ -386,8 +386,11 @@ def link_roster_on_dask(client: Client, civil: pd.DataFrame, roster: RosterPass
     linkage = roster.linkage
     if linkage.model is None:  # the roster stage trains it
         fit_roster_on_dask(client, roster)
-    context = score_context(client, linkage) if is_remote(linkage.left) else \
-        client.scatter(ScoreContext.of(linkage), broadcast=True, hash=False)
+    if is_remote(linkage.left):
+        context = score_context(client, linkage)
+        linkage.left.release()  # the context holds what scoring reads of it
+    else:
+        context = client.scatter(ScoreContext.of(linkage), broadcast=True, hash=False)
     chunks = roster.could_pair
     if not isinstance(chunks, WorkerChunks):  # the first pass ran here: ship the chunks
         futures = [client.scatter(chunk, hash=False) for chunk in chunks]

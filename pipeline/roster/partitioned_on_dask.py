@@ -85,8 +85,9 @@ def link_roster_partitioned_on_dask(client: Client, civil: pd.DataFrame, roster:
         if remote else [
             (part.rule * partitions + part.partition, future, worker)
             for part, future, worker in scatter_placed(client, left_parts(linkage, plan))]
-    if remote:
+    if remote:  # the parts hold what scoring reads of the civil side: free the rest
         plan.future.release()
+        linkage.left.release()
     columns = piece_columns(linkage.linker.inputs(linkage.left.iloc[:0]), MEMBER_COLUMNS)
     chunks = roster.could_pair
     owned = isinstance(chunks, WorkerChunks)

@@ -14,6 +14,10 @@ the workers that need it (worker to worker, never through the driver):
 - the broadcast second pass's `ScoreContext` (`score_context`);
 - the partitioned second pass's plan and left parts (`RemotePlan`, `left_parts_placed`).
 
+Once the second pass's context or parts are made, the features and the index are released
+on their worker (`RemoteFrame.release`): the roll ↔ civil linkage ran before, and scoring
+reads only the context or the parts, so the worker does not hold both while it scores.
+
 The results are those of the same functions run on the driver: `tests/test_distributed.py`
 runs the roster's passes with both joins and the civil side held on a worker, and checks
 that none of these is sent from the driver.
