@@ -122,11 +122,13 @@ def test_the_join_is_chosen_by_what_each_worker_would_hold():
     assert choose_join(8, 12, 1).join == "broadcast"  # 12 records on the one worker ≥ 8
     assert choose_join(8, 12, 2).join == "broadcast"  # 6 a worker: not half of 8
     reason = choose_join(8, 12, 2).reason
-    assert "a worker would hold 6 civil records (a person once per blocking rule)" in reason
-    assert reason.endswith("broadcast 8: not under 1/2")
+    assert reason == ("auto: broadcast, as partitioned over 2 workers a worker would hold 6 "
+                      "civil records (a person once per blocking rule), not under 1/2 of the "
+                      "8 a broadcast sends each")
     chosen = choose_join(8, 12, 4)
     assert chosen.partitioned and chosen.wanted == "auto"  # 3 a worker, under half of 8
-    assert chosen.reason.startswith("auto: partitioned over 4 workers")
+    assert chosen.reason.startswith("auto: partitioned, as partitioned over 4 workers a "
+                                    "worker would hold 3 civil records")
     assert choose_join(8, 12, 4, "broadcast").reason == "broadcast: as linking.dask_join asks"
     assert (chosen.broadcast_records, chosen.partitioned_records, chosen.workers,
             chosen.partitions) == (8, 3, 4, 4)

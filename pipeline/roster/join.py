@@ -73,7 +73,8 @@ def choose_join(left_records: int, part_records: int, workers: int,
     if wanted == "auto":
         half = per_worker * PARTITIONED_GAIN < left_records
         join = "partitioned" if half else "broadcast"
-        reason = (f"auto: partitioned over {workers} workers, a worker would hold "
-                  f"{per_worker:,} civil records (a person once per blocking rule), broadcast "
-                  f"{left_records:,}: {'under' if half else 'not under'} 1/{PARTITIONED_GAIN}")
+        reason = (f"auto: {join}, as partitioned over {workers} workers a worker would hold "
+                  f"{per_worker:,} civil records (a person once per blocking rule), "
+                  f"{'under' if half else 'not under'} 1/{PARTITIONED_GAIN} of the "
+                  f"{left_records:,} a broadcast sends each")
     return JoinChoice(join, wanted, workers, workers, left_records, per_worker, reason)
