@@ -30,7 +30,7 @@ class RemoteFrame:
     """`future`: a Dask future of a `pd.DataFrame` of `rows` rows (a RangeIndex); `empty`:
     that frame's first zero rows (its columns and dtypes). `index`: the future of the
     roster linkage's `streamed.LeftIndex` of this frame, on the same worker, once built
-    (`roster.on_dask.remote_linkage`), else None."""
+    (`roster.remote_left.remote_linkage`), else None."""
 
     future: Future
     rows: int

@@ -223,7 +223,7 @@ class StreamedLinkage:
     pair (`observe`'s mask), then `finish()`.
 
     `left` may be held elsewhere (a `remote.RemoteFrame` on a Dask worker), with `index` its
-    `LeftCodes` (`roster.on_dask.remote_linkage`): then the counts, the usable blocks and
+    `LeftCodes` (`roster.remote_left.remote_linkage`): then the counts, the usable blocks and
     the term frequencies are kept here, and what reads the left side's rows (`observe`,
     `fit`, the scoring context) runs where it is."""
 
