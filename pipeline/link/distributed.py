@@ -336,13 +336,14 @@ class DaskExecutor:
         return _joined(len(linker.comparisons), results, stats)
 
     def train_and_predict(self, linker: Linker, left: pd.DataFrame,
-                          right: pd.DataFrame | None, model: Model | None = None,
-                          labels: Labels | None = None) -> Scored:
+                          right: pd.DataFrame | RemoteFrame | None,
+                          model: Model | None = None, labels: Labels | None = None) -> Scored:
         """The candidates computed on the workers as `candidates_with_levels` does, then
         joined, trained on (unless `model` is given) and scored by one task on a worker
         (`Linker.train_and_predict`, the local engine's function): the candidates' levels,
         the u sample and the EM sessions' pairs never reach this process, only the pairs
-        worth keeping, the model and the statistics do."""
+        worth keeping, the model and the statistics do. A right side held on a worker
+        (`RemoteFrame`): all of it runs beside it (`_train_and_predict_beside`)."""
         client = self.client
         if is_remote(right):
             return self._train_and_predict_beside(linker, left, right, model, labels)
@@ -756,8 +757,8 @@ class LazyDaskExecutor:
         return self.executor().candidates_with_levels(linker, left, right, lf, rf)
 
     def train_and_predict(self, linker: Linker, left: pd.DataFrame,
-                          right: pd.DataFrame | None, model: Model | None = None,
-                          labels: Labels | None = None) -> Scored:
+                          right: pd.DataFrame | RemoteFrame | None,
+                          model: Model | None = None, labels: Labels | None = None) -> Scored:
         return self.executor().train_and_predict(linker, left, right, model, labels)
 
     def close(self) -> None:
