@@ -183,6 +183,20 @@ def _joined(n_comparisons: int, results: Sequence[_BucketResult], stats: list[Pa
     return Candidates(li[order], ri[order], levels[order], stats)
 
 
+def _trained_and_scored(linker: Linker, left: pd.DataFrame, right: pd.DataFrame | None,
+                        lf: Inputs, rf: Inputs, model: Model | None, labels: Labels | None,
+                        results: Sequence[_BucketResult]
+                        ) -> tuple[Scored, list[PassStats], list[dict]]:
+    """The buckets' results joined in the local engine's order, trained on (unless `model`
+    is given) and scored (`Linker.train_and_predict`), with each bucket's statistics and
+    metrics: the part of a Dask linkage that runs in one task."""
+    candidates = _joined(len(linker.comparisons), results, [])
+    parts, metrics = [r.stats for r in results], [r.metrics for r in results]
+    del results
+    return linker.train_and_predict(left, right, lf, rf, candidates, model, labels), parts, \
+        metrics
+
+
 def _train_and_predict_on_worker(spec: ModelSpec, threads: int, left: pd.DataFrame,
                                  right: pd.DataFrame | None, model: Model | None,
                                  labels: Labels | None, *results: _BucketResult
@@ -191,11 +205,7 @@ def _train_and_predict_on_worker(spec: ModelSpec, threads: int, left: pd.DataFra
 
     linker = Linker(spec, threads=threads)
     lf, rf = linker.side_inputs(left, right)
-    candidates = _joined(len(linker.comparisons), results, [])
-    parts, metrics = [r.stats for r in results], [r.metrics for r in results]
-    del results
-    return linker.train_and_predict(left, right, lf, rf, candidates, model, labels), parts, \
-        metrics
+    return _trained_and_scored(linker, left, right, lf, rf, model, labels, results)
 
 
 def _train_and_predict_task(*args: Any) -> tuple[Scored, list[PassStats], list[dict]]:
@@ -204,12 +214,13 @@ def _train_and_predict_task(*args: Any) -> tuple[Scored, list[PassStats], list[d
 
 def _link_beside(spec: ModelSpec, threads: int, partitions: int | None, left: pd.DataFrame,
                  right: pd.DataFrame, model: Model | None, labels: Labels | None
-                 ) -> tuple[Scored, list[tuple[int, str]], list[dict], list[PassStats],
+                 ) -> tuple[Scored, list[PassStats], list[dict], list[tuple[int, str]],
                             list[PassStats]]:
     """On the worker holding `right`: what `DaskExecutor.train_and_predict` runs on the
     driver, with a client of this worker's (`worker_client`: the buckets' tasks go to the
-    cluster from here), then `Linker.train_and_predict` here. Returns the scored pairs, each
-    bucket task's (pass, key), metrics and statistics, and the passes' skipped blocks."""
+    cluster from here), then `_trained_and_scored` here. Returns the scored pairs, each
+    bucket's statistics and metrics, each bucket task's (pass, key), and the passes'
+    skipped blocks."""
     from distributed import worker_client
 
     from pipeline.link.engine import Linker
@@ -220,18 +231,20 @@ def _link_beside(spec: ModelSpec, threads: int, partitions: int | None, left: pd
         submitted, stats_parts = DaskExecutor(client, partitions)._submit_buckets(
             linker, left, right, lf, rf)
         results = client.gather([future for _, future in submitted])
-        places = [(p, future.key) for p, future in submitted]
+        places = _places(submitted)
         del submitted
-    candidates = _joined(len(linker.comparisons), results, [])
-    parts, metrics = [r.stats for r in results], [r.metrics for r in results]
-    del results
-    scored = linker.train_and_predict(left, right, lf, rf, candidates, model, labels)
-    return scored, places, metrics, parts, stats_parts
+    return (*_trained_and_scored(linker, left, right, lf, rf, model, labels, results),
+            places, stats_parts)
 
 
-def _link_beside_task(*args: Any) -> tuple[Scored, list[tuple[int, str]], list[dict],
-                                           list[PassStats], list[PassStats]]:
+def _link_beside_task(*args: Any) -> tuple[Scored, list[PassStats], list[dict],
+                                           list[tuple[int, str]], list[PassStats]]:
     return _sanitised(_link_beside, *args)
+
+
+def _places(submitted: list[tuple[int, Any]]) -> list[tuple[int, str]]:
+    """(pass, task key) of each bucket task submitted: what `partition_metrics` names."""
+    return [(p, future.key) for p, future in submitted]
 
 
 def _rows_joined(*parts: pd.DataFrame) -> pd.DataFrame:
@@ -329,7 +342,7 @@ class DaskExecutor:
                                ) -> Candidates:
         submitted, stats_parts = self._submit_buckets(linker, left, right, lf, rf)
         results = self.client.gather([future for _, future in submitted])
-        self._record_metrics(linker, submitted, [r.metrics for r in results],
+        self._record_metrics(linker, _places(submitted), [r.metrics for r in results],
                              [r.stats for r in results])
         stats = merge_stats([block_pass.name for block_pass in linker.passes],
                             stats_parts + [r.stats for r in results])
@@ -361,10 +374,7 @@ class DaskExecutor:
             for scattered in sides:
                 if scattered is not None:
                     scattered.release()
-        self._record_metrics(linker, submitted, metrics, parts)
-        stats = merge_stats([block_pass.name for block_pass in linker.passes],
-                            stats_parts + parts)
-        return scored._replace(stats=stats)
+        return self._finished(linker, scored, parts, metrics, _places(submitted), stats_parts)
 
     def _train_and_predict_beside(self, linker: Linker, left: pd.DataFrame,
                                   right: RemoteFrame, model: Model | None,
@@ -376,11 +386,18 @@ class DaskExecutor:
         client = self.client
         sent = scatter_frame(client, left)
         try:
-            scored, places, metrics, parts, stats_parts = client.submit(
-                _link_beside_task, linker.spec, linker.threads, self.partitions, sent,
-                right.future, model, labels, pure=False).result()
+            done = client.submit(_link_beside_task, linker.spec, linker.threads,
+                                 self.partitions, sent, right.future, model, labels,
+                                 pure=False).result()
         finally:
             sent.release()
+        return self._finished(linker, *done)
+
+    def _finished(self, linker: Linker, scored: Scored, parts: list[PassStats],
+                  metrics: list[dict], places: list[tuple[int, str]],
+                  stats_parts: list[PassStats]) -> Scored:
+        """`scored` with every pass's statistics (the buckets' `parts` and the skipped
+        blocks' `stats_parts`), the buckets' metrics recorded."""
         self._record_metrics(linker, places, metrics, parts)
         stats = merge_stats([block_pass.name for block_pass in linker.passes],
                             stats_parts + parts)
@@ -427,14 +444,14 @@ class DaskExecutor:
             del buckets
         return submitted, stats_parts
 
-    def _record_metrics(self, linker: Linker, submitted: list[tuple[int, Any]],
+    def _record_metrics(self, linker: Linker, places: list[tuple[int, str]],
                         metrics: list[dict], stats: list[PassStats]) -> None:
-        """`partition_metrics`: one row per (pass, bucket) task, no records."""
+        """`partition_metrics`: one row per (pass, bucket) task (`places`: its pass and
+        key), no records."""
         self.partition_metrics = [
-            {"spec": linker.spec.name, "pass": linker.passes[p].name,
-             "key": getattr(future, "key", future),
+            {"spec": linker.spec.name, "pass": linker.passes[p].name, "key": key,
              "pairs": part.pairs, "new_pairs": part.new_pairs, **row}
-            for (p, future), row, part in zip(submitted, metrics, stats, strict=True)]
+            for (p, key), row, part in zip(places, metrics, stats, strict=True)]
 
     @staticmethod
     def _side(positions: np.ndarray, codes: list[np.ndarray], inputs: Inputs) -> _Side:

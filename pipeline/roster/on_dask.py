@@ -238,7 +238,6 @@ def stream_roster_on_dask(client: Client, paths: list[Path], civil_features: pd.
     context = first_pass_context(client, made, civil_features) \
         if remote and not choice.partitioned else \
         client.scatter(made, broadcast=True, hash=False)
-    del made
     keys = KeyParts(client, linkage, choice.partitions) if choice.partitioned else None
     checks = None if validation is None else client.scatter(validation.checks, broadcast=True,
                                                             hash=False)
@@ -364,19 +363,18 @@ def fit_roster_on_dask(client: Client, roster: RosterPass) -> Model:
     same order)."""
     linkage, chunks = roster.linkage, roster.could_pair
     remote = is_remote(linkage.left)
-    if not remote and (not isinstance(chunks, WorkerChunks) or not chunks.samples):
+    # Here when the sample is here, or empty and the civil features are here too; features
+    # held on a worker (the first pass then ran on the workers) are trained on there.
+    if not isinstance(chunks, WorkerChunks) or not (chunks.samples or remote):
         return linkage.fit()
     left = linkage.left.future if remote else scatter_frame(client, linkage.left)
-    samples = chunks.samples if isinstance(chunks, WorkerChunks) else \
-        [client.scatter(linkage.training_sample(), hash=False)]
     try:
         model = client.submit(_fit, linkage.spec, left, linkage.records,
-                              linkage.chosen_hashes(), samples, pure=False).result()
+                              linkage.chosen_hashes(), chunks.samples, pure=False).result()
     finally:
         if not remote:
             left.release()
-        if isinstance(chunks, WorkerChunks):
-            chunks.release_samples()
+        chunks.release_samples()
     return linkage.trained(model)
 
 

@@ -46,7 +46,7 @@ from pipeline.link.partitioned import (
 )
 from pipeline.link.remote import RemoteFrame
 from pipeline.link.spec import ModelSpec
-from pipeline.link.streamed import LeftCodes, LeftIndex, StreamedLinkage, left_index
+from pipeline.link.streamed import LeftIndex, StreamedLinkage, left_index
 from pipeline.roster.first_pass import FirstPassContext, _linker, with_index
 from pipeline.roster.second_pass import ScoreContext
 
@@ -58,14 +58,6 @@ if TYPE_CHECKING:
 
 def _index(spec: ModelSpec, left: pd.DataFrame) -> LeftIndex:
     return _sanitised(left_index, spec, left)
-
-
-def _codes(index: LeftIndex) -> LeftCodes:
-    return index.codes()
-
-
-def _context(context: FirstPassContext, index: LeftIndex) -> FirstPassContext:
-    return with_index(context, index)
 
 
 def _key_parts(index: LeftIndex, partitions: int) -> list[KeyPart]:
@@ -110,14 +102,14 @@ def remote_linkage(client: Client, spec: ModelSpec, left: RemoteFrame) -> Stream
     """The roster linkage of a civil side held on a worker: its `LeftIndex` built there
     (kept as `left.index`), only its `LeftCodes` here."""
     left.index = client.submit(_index, spec, left.future, pure=False)
-    codes = client.submit(_codes, left.index, pure=False).result()
+    codes = client.submit(LeftIndex.codes, left.index, pure=False).result()
     return StreamedLinkage(spec, left, index=codes)
 
 
 def first_pass_context(client: Client, context: FirstPassContext, left: RemoteFrame) -> Future:
     """The first pass's context (made here without the index, `first_pass.context_for`)
     with the civil side's index added beside it: each worker fetches it from there once."""
-    return client.submit(_context, context, left.index, pure=False)
+    return client.submit(with_index, context, left.index, pure=False)
 
 
 def placed_from(client: Client, parts: Future, count: int) -> Iterator[tuple[Future, str]]:
