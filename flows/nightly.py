@@ -199,6 +199,8 @@ def _describe(result: Any, stage: str = "") -> str:
                 f"shared by different people, {result.could_pair.rows} could pair"
                 + (f"; {join} join ({result.join.reason})" if join else "")
                 + (f"; with the roster's suite: {_checked(**checked)}" if checked else ""))
+    if isinstance(result, stages.Linked):  # the link stage's: its links
+        result = result.links
     if isinstance(result, stages.Links):  # as links.parquet and member_links.parquet hold them
         roll = f"{_decided(result.links)} roll–civil links"
         if result.member_links is None:

@@ -175,8 +175,9 @@ def run_night(request: NightRequest, runner: StageRunner = call_stage) -> NightR
                     roster_pass = stage("roster", stages.roster, inputs, normalised, as_of,
                                         config, checks, executor, loaded, request.state_dir,
                                         scratch)
-                    links = stage("link", stages.link, normalised, config, snapshot,
-                                  executor, roster_pass)
+                    links, normalised = stage("link", stages.link_and_civil_rows,
+                                              normalised, config, snapshot, executor,
+                                              roster_pass)
                 if roster_pass is not None:
                     roster_pass.release_chunks()  # linked: not needed; its rejects are, by report
                 normalised = stages.without_features(normalised)  # read by link only

@@ -18,7 +18,7 @@ import functools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
 
@@ -36,6 +36,7 @@ from pipeline.ingest import Loaded, load_source
 from pipeline.link.engine import PairExecutor
 from pipeline.link.features import INPUTS
 from pipeline.link.people import PeopleLinks, link_people
+from pipeline.link.remote import RemoteChunks
 from pipeline.masking import mask_ids, mask_names
 from pipeline.normalise.sources import NormalisedSource, normalise_source
 from pipeline.pseudonymise import link_tokens, load_key, pseudonymise_quarantine
@@ -158,10 +159,36 @@ def for_later_stages(normalised: dict[Source, NormalisedSource]
     (measured alone, 2026-11-30), about 0.15 GiB off the Dask driver's peak in a night
     (docs/scale.md). Never KeyError: a listed column the frame lacks is not asked for."""
     civil = normalised.get(Source.CIVIL)
-    if civil is None:
+    if civil is None or isinstance(civil.frame, RemoteChunks):  # cut on the workers
         return normalised
     kept = [c for c in CIVIL_READ_LATER if c in civil.frame.columns]
     return {**normalised, Source.CIVIL: dataclasses.replace(civil, frame=civil.frame[kept])}
+
+
+def linked_civil_rows(normalised: dict[Source, NormalisedSource], links: PeopleLinks,
+                      executor: PairExecutor | None = None
+                      ) -> dict[Source, NormalisedSource]:
+    """The normalised sources with the civil side's frame, when it is held on the workers
+    (`link.remote.RemoteChunks`: `--engine dask`), brought here as its linked rows only
+    (`linked_row_keys`: those of a roll link or a member link), in row order, with its
+    usable rows per file (`NormalisedSource.usable_per_file`, for the manifest's
+    accounting); then its chunks are freed on the workers. Detection reads only linked
+    civil persons (`detect.common.matched_roll`, NOT_ON_HARDSHIP_ROLL's member links) and the
+    report only theirs and the counts, so the night's outputs are the local engine's.
+    A frame here already is left whole. A lost worker: `ClusterError`."""
+    civil = normalised.get(Source.CIVIL)
+    if civil is None or not isinstance(civil.frame, RemoteChunks):
+        return normalised
+    held = civil.frame
+    with _cluster_failures("link", executor):
+        keys = pd.DataFrame({"row_key": sorted(linked_row_keys(Source.CIVIL, links))},
+                            dtype=object)
+        rows = held.matching(keys)
+        per_file = held.value_counts(SOURCE_FILE)
+    held.release()
+    rows = rows.reset_index(drop=True)
+    return {**normalised, Source.CIVIL: dataclasses.replace(civil, frame=rows,
+                                                            usable_per_file=per_file)}
 
 
 def without_features(normalised: dict[Source, NormalisedSource]
@@ -286,6 +313,23 @@ def roster_chunk_rows(config: dict) -> int:
     from pipeline.roster.first_pass import CHUNK_ROWS
 
     return int((config.get("linking") or {}).get("roster_chunk_rows") or CHUNK_ROWS)
+
+
+class Linked(NamedTuple):
+    """What the night's link stage gives: the links, and the normalised sources as the
+    stages after it read them (`linked_civil_rows`)."""
+
+    links: Links
+    normalised: dict[Source, NormalisedSource]
+
+
+def link_and_civil_rows(normalised: dict[Source, NormalisedSource], config: dict,
+                        state: State = None, executor: PairExecutor | None = None,
+                        roster_pass: RosterPass | None = None) -> Linked:
+    """The night's link stage: `link`, then the sources as the stages after it read them
+    (`linked_civil_rows`: on a Dask cluster, the civil side's linked rows brought here)."""
+    links = link(normalised, config, state, executor, roster_pass)
+    return Linked(links, linked_civil_rows(normalised, links, executor))
 
 
 def link(normalised: dict[Source, NormalisedSource], config: dict,
@@ -512,7 +556,7 @@ def report(folder: Path, *, loaded: dict[Source, Loaded],
             continue
         inputs.extend(manifest_lib.account_rows(
             item.files, normalised[source].frame, normalised[source].quarantine,
-            linked_row_keys(source, links)))
+            linked_row_keys(source, links), normalised[source].usable_per_file))
     decisions = links.links.groupby(["method", "decision"]).size()
     linking = {
         "union_civil": {f"{m}/{d}": int(n) for (m, d), n in decisions.items()},

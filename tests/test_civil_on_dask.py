@@ -89,7 +89,7 @@ def test_normalised_on_the_workers_is_the_whole_frame(client, planted) -> None:
         assert list(chunks.frame.columns) == list(whole_loaded.frame.columns)
         assert chunks.frame.empty and chunks.rows == whole_loaded.rows == len(whole.frame) + len(
             whole.quarantine)  # what the ingest stage's log line counts
-        pd.testing.assert_frame_equal(there.frame, whole.frame)
+        pd.testing.assert_frame_equal(there.frame.fetch(), whole.frame)
         pd.testing.assert_frame_equal(there.quarantine, whole.quarantine)
         pd.testing.assert_frame_equal(there.field_issues, whole.field_issues)
     finally:
@@ -113,7 +113,7 @@ def test_only_the_kept_columns_come_back(client, planted) -> None:
     try:
         kept = [c for c in CIVIL_READ_LATER if c in whole.frame.columns]
         assert list(there.frame.columns) == kept
-        pd.testing.assert_frame_equal(there.frame, whole.frame[kept])
+        pd.testing.assert_frame_equal(there.frame.fetch(), whole.frame[kept])
     finally:
         chunks.release()
 
@@ -141,7 +141,7 @@ def test_the_linking_features_are_built_on_the_workers_as_from_the_whole_frame(c
         pd.testing.assert_frame_equal(held.fetch(), expected)
         assert not {"address", "birth_date", "street"} & set(there.frame.columns)
         kept = [c for c in CIVIL_KEPT_BESIDE_FEATURES if c in whole.frame.columns]
-        pd.testing.assert_frame_equal(there.frame, whole.frame[kept])
+        pd.testing.assert_frame_equal(there.frame.fetch(), whole.frame[kept])
         assert chunks.normalise(AS_OF).features is None  # only when asked
         after_link = without_features({Source.CIVIL: there})[Source.CIVIL]
         assert after_link.features is None and after_link.frame is there.frame
@@ -161,7 +161,7 @@ def test_a_parquet_civil_file_is_read_on_the_workers_the_same(client, planted, t
     chunks, there = _on_dask(client, [folder])
     try:
         assert chunks.files == whole_loaded.files
-        pd.testing.assert_frame_equal(there.frame, whole.frame)
+        pd.testing.assert_frame_equal(there.frame.fetch(), whole.frame)
         pd.testing.assert_frame_equal(there.quarantine, whole.quarantine)
     finally:
         chunks.release()
@@ -199,16 +199,17 @@ def test_no_numbers_repeat_no_second_round(client, tmp_path) -> None:
     whole = normalise_source(load_source([SAMPLE], Source.CIVIL).frame, Source.CIVIL, AS_OF)
     chunks, there = _on_dask(client, [SAMPLE])
     try:
-        pd.testing.assert_frame_equal(there.frame, whole.frame)
-        assert np.array_equal(there.frame["id_valid"].to_numpy(),
+        pd.testing.assert_frame_equal(there.frame.fetch(), whole.frame)
+        assert np.array_equal(there.frame.fetch()["id_valid"].to_numpy(),
                               whole.frame["id_valid"].to_numpy())
     finally:
         chunks.release()
 
 
-def _night(night, client, civil: Path, out: Path, engine: str):
+def _night(night, client, civil: Path, out: Path, engine: str, *more: str):
     """A night on the sample roll and roster with `civil`, its civil side in chunks of 1,000
-    rows on the module's cluster (engine "dask") or read whole (engine "local")."""
+    rows on the module's cluster (engine "dask") or read whole (engine "local"); `more`:
+    further options."""
     config = out.parent / "config.yaml"
     config.write_text("linking:\n  civil_chunk_rows: 1000\n", encoding="utf-8")
     sample = ROOT / "data" / "sample"
@@ -216,7 +217,7 @@ def _night(night, client, civil: Path, out: Path, engine: str):
     return night("--union", str(sample / "union_roll.xlsx"), "--civil", str(civil),
                  "--members", str(sample / "members.csv"), "--out", str(out),
                  "--as-of", "2026-06-30", "--config", str(config), "--engine", engine,
-                 *extra)
+                 *extra, *more)
 
 
 def test_a_person_key_repeated_across_chunks_stops_the_night_as_read_whole(
@@ -232,16 +233,26 @@ def test_a_person_key_repeated_across_chunks_stops_the_night_as_read_whole(
     assert results["dask"].stderr == results["local"].stderr
 
 
+@pytest.mark.parametrize("pseudonymise", [False, True], ids=["plain", "pseudonymised"])
 def test_a_night_with_the_civil_side_in_chunks_on_the_workers_is_the_local_night(
-        night, client, publishable, tmp_path) -> None:
+        night, client, publishable, tmp_path, pseudonymise) -> None:
     """The whole night on both engines, the civil side in chunks of 1,000 rows with numbers
-    shared across them: every published table, the accounting and the validation summary
-    are the same; the civil suite's Data Docs page is one result, not one per chunk."""
+    shared across them: every published table (with the links' tokens when pseudonymised:
+    the Dask driver holds only the linked civil rows by then), the accounting and the
+    validation summary are the same; the civil suite's Data Docs page is one result, not
+    one per chunk."""
+    key = tmp_path / "key"
+    key.write_bytes(b"0123456789abcdef-civil-on-dask")
+    more = ("--pseudonymise", "--key-file", str(key)) if pseudonymise else ()
     outs = {}
     for engine in ("local", "dask"):
         outs[engine] = tmp_path / engine
-        result = _night(night, client, publishable, outs[engine], engine)
+        result = _night(night, client, publishable, outs[engine], engine, *more)
         assert result.returncode == 0, result.stderr
+    tokens = pd.read_parquet(outs["dask"] / "links.parquet").filter(like="_token")
+    assert list(tokens.columns) == (["union_id_token", "civil_id_token"] if pseudonymise
+                                    else [])
+    assert tokens.notna().any().all()  # tokens made (a roll row may have no number)
     for name in ("links.parquet", "member_links.parquet", "discrepancies.parquet",
                  "quarantine.parquet", "field_issues.parquet", "link_evidence.parquet"):
         expected = pd.read_parquet(outs["local"] / name)
@@ -279,7 +290,7 @@ def test_each_real_file_case_normalises_on_the_workers_as_read_whole(client, fol
     try:
         there = chunks.normalise(AS_OF)
         assert len(chunks.raw) >= 3 and chunks.files == loaded.files
-        pd.testing.assert_frame_equal(there.frame, whole.frame)
+        pd.testing.assert_frame_equal(there.frame.fetch(), whole.frame)
         pd.testing.assert_frame_equal(there.quarantine, whole.quarantine)
         pd.testing.assert_frame_equal(there.field_issues, whole.field_issues)
     finally:
@@ -305,8 +316,8 @@ def test_two_civil_files_one_a_workbook_over_two_sheets(client, tmp_path) -> Non
     try:
         there = chunks.normalise(AS_OF)
         assert chunks.files == loaded.files
-        pd.testing.assert_frame_equal(there.frame, whole.frame)
-        assert set(there.frame["source_sheet"].dropna()) == {"东城区", "西城区"}
+        pd.testing.assert_frame_equal(there.frame.fetch(), whole.frame)
+        assert set(there.frame.fetch()["source_sheet"].dropna()) == {"东城区", "西城区"}
     finally:
         chunks.release()
 

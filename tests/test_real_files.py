@@ -58,7 +58,8 @@ def run_night(union: Path | list[Path], civil: Path, executor=None) -> Night:
     unions = union if isinstance(union, list) else [union]
     loaded = stages.ingest(stages.Inputs(union=unions, civil=[civil]), executor)
     normalised = stages.normalise(loaded, AS_OF)
-    links = stages.link(stages.for_later_stages(normalised), config, None, executor)
+    links, normalised = stages.link_and_civil_rows(stages.for_later_stages(normalised),
+                                                   config, None, executor)
     tracked = stages.detect(stages.without_features(normalised), links, AS_OF, config)
     return Night(loaded, normalised, links.links, tracked.findings)
 
@@ -203,16 +204,30 @@ def dask_executor():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(p.name[:2] for p in CASES.iterdir() if p.is_dir()))
 def test_each_case_gives_the_same_night_on_the_dask_engine(name: str, dask_executor) -> None:
-    """The civil side read, normalised and linked on the workers, its features kept there
-    (`RemoteFrame`): the same links (every column), findings, quarantine and field issues
-    as the local engine, on every shape of export."""
+    """The civil side read, normalised and linked on the workers, its features and columns
+    kept there (`RemoteFrame`, `RemoteChunks`): the same links (every column), findings,
+    quarantine and field issues as the local engine, on every shape of export; after the
+    linkage the driver holds the linked civil rows only, and the same usable rows per
+    file as the whole frame counts."""
     from pipeline.link.remote import RemoteFrame
+    from pipeline.schema import SOURCE_FILE
 
     union, civil = case(name)
     here = run_night(union, civil)
     there = run_night(union, civil, dask_executor)
     assert isinstance(there.normalised[stages.Source.CIVIL].features, RemoteFrame)
     assert len(here.links) > 0
+    whole = here.normalised[stages.Source.CIVIL]
+    linked = there.normalised[stages.Source.CIVIL]
+    assert whole.usable_per_file is None
+    assert linked.usable_per_file == \
+        whole.frame[SOURCE_FILE].astype(str).value_counts().to_dict()
+    keys = set(here.links["civil_row_key"])
+    assert 0 < len(linked.frame) < len(whole.frame) and set(linked.frame["row_key"]) == keys
+    assert set(stages.CIVIL_KEPT_BESIDE_FEATURES) <= set(linked.frame.columns)
+    pd.testing.assert_frame_equal(
+        linked.frame, whole.frame.loc[whole.frame["row_key"].isin(keys),
+                                      linked.frame.columns].reset_index(drop=True))
     pd.testing.assert_frame_equal(there.links, here.links)
     pd.testing.assert_frame_equal(there.findings.reset_index(drop=True),
                                   here.findings.reset_index(drop=True))

@@ -17,8 +17,10 @@ With `--engine dask` the night never holds the civil-affairs files whole in one 
    chunk's linking features are built there (`link.features.person_features`) and joined
    into one frame on one worker, where they stay (`link.remote.RemoteFrame`: the linkages
    run beside them). The columns the later stages read besides them (`keep`:
-   `stages.CIVIL_KEPT_BESIDE_FEATURES`), the quarantined rows and the field issues come to
-   the driver.
+   `stages.CIVIL_KEPT_BESIDE_FEATURES`) stay on the workers too, each chunk's where it was
+   normalised (`link.remote.RemoteChunks`: the linkage fetches the rows of its pairs, and
+   the night, after it, the linked rows only: `stages.linked_civil_rows`); the quarantined
+   rows and the field issues come to the driver.
 3. **validate** (`CivilChunks.validate_in_chunks`): each chunk's validation view is built
    and checked on its worker (`chunk_check.check_chunk`) and merged here
    (`chunked.ChunkedSuite`), so the Data Docs describe the whole side. Then the chunks are
@@ -47,7 +49,7 @@ from pipeline.ingest.on_dask import read_on_workers, sent_from_here
 from pipeline.ingest.pieces import plan_parquet_pieces
 from pipeline.link.distributed import _sanitised, workers_of
 from pipeline.link.features import feature_inputs, person_features
-from pipeline.link.remote import RemoteFrame
+from pipeline.link.remote import RemoteChunks, RemoteFrame
 from pipeline.normalise.shared_numbers import ChunkNumbers, SharedNumbers, numbers_of
 from pipeline.normalise.shared_numbers_on_dask import decide_on_dask, hashes_of
 from pipeline.normalise.sources import (
@@ -87,17 +89,26 @@ def _finish(prepared: Prepared, shared: SharedNumbers) -> NormalisedSource:
     return _sanitised(finish)
 
 
-def _kept(normalised: NormalisedSource, keep: Sequence[str] | None) -> NormalisedSource:
-    """What comes to the driver: the `keep` columns of the frame, the quarantine and the
-    field issues."""
-    def kept() -> NormalisedSource:
+def _kept(normalised: NormalisedSource, keep: Sequence[str] | None) -> pd.DataFrame:
+    """The chunk's frame with only its `keep` columns (None: all): what stays on the worker
+    for the stages after validate."""
+    def kept() -> pd.DataFrame:
         frame = normalised.frame
         if keep is not None:
             frame = frame[[c for c in keep if c in frame.columns]]
-        return NormalisedSource(normalised.source, frame, normalised.quarantine,
-                                normalised.field_issues)
+        return frame
 
     return _sanitised(kept)
+
+
+def _rejects(normalised: NormalisedSource) -> NormalisedSource:
+    """What comes to the driver of a chunk: its quarantine and field issues, and its
+    frame's row count (the rows themselves stay: `_kept`)."""
+    def rejects() -> NormalisedSource:
+        return NormalisedSource(normalised.source, pd.DataFrame(index=normalised.frame.index),
+                                normalised.quarantine, normalised.field_issues)
+
+    return _sanitised(rejects)
 
 
 def _features(normalised: NormalisedSource) -> pd.DataFrame:
@@ -152,10 +163,12 @@ class CivilChunks(Loaded):
     def normalise(self, as_of: dt.date | None, keep: Sequence[str] | None = None,
                   features: bool = False) -> NormalisedSource:
         """The side normalised on the workers, as `normalise_source` on the whole frame (see
-        the module), with only the `keep` columns of its frame here (None: all); with
-        `features`, its linking features too (`NormalisedSource.features`, a
-        `RemoteFrame` equal to `person_features` of the whole frame), built on the workers
-        chunk by chunk and joined on one of them."""
+        the module). Its frame, cut to the `keep` columns (None: all), stays on the workers,
+        each chunk where it was normalised (`NormalisedSource.frame` is a
+        `link.remote.RemoteChunks`; `.fetch()` equals the local engine's frame); the
+        quarantine and the field issues come here. With `features`, its linking features
+        too (`NormalisedSource.features`, a `RemoteFrame` equal to `person_features` of the
+        whole frame), built on the workers chunk by chunk and joined on one of them."""
         client = self.client
         prepared = [client.submit(_prepare, raw, as_of, first, pure=False)
                     for raw, first in zip(self.raw, self.first_rows, strict=True)]
@@ -167,9 +180,12 @@ class CivilChunks(Loaded):
         finally:
             for future in [*prepared, *numbered]:
                 future.release()
-        parts = client.gather([client.submit(_kept, n, keep, pure=False)
-                               for n in self.normalised])
+        kept = [client.submit(_kept, n, keep, pure=False) for n in self.normalised]
+        parts = client.gather([client.submit(_rejects, n, pure=False) for n in self.normalised])
         joined = _joined(parts)
+        empty = (client.submit(_no_rows, kept[0], pure=False).result() if kept
+                 else pd.DataFrame())
+        joined.frame = RemoteChunks(client, kept, [len(p.frame) for p in parts], empty)
         if features and self.normalised:  # (no chunks: the linking stage builds them)
             joined.features = self._features_there(len(joined.frame))
         return joined

@@ -18,6 +18,7 @@ from pipeline.link.assign import MATCH, POSSIBLE, clusters
 from pipeline.link.blocking import PassStats
 from pipeline.link.engine import Linker, LinkResult, LocalExecutor, PairExecutor
 from pipeline.link.features import feature_inputs, person_features
+from pipeline.link.remote import RemoteChunks, rows_at, rows_of
 from pipeline.link.spec import load_spec
 from pipeline.link.training import Labels
 from pipeline.masking import mask_ids, mask_names
@@ -103,20 +104,23 @@ def apply_labels(frame: pd.DataFrame, labels: pd.DataFrame | None) -> pd.DataFra
     return out
 
 
-def label_positions(union: pd.DataFrame, civil: pd.DataFrame,
+def label_positions(union: pd.DataFrame, civil: pd.DataFrame | RemoteChunks,
                     labels: pd.DataFrame | None) -> Labels | None:
     """The labelled pairs as positions into union and civil (every roll row of the labelled
     roll id against the labelled civil person), confirmed and dismissed, for training;
-    labels whose records are gone are left out. None: no labels."""
+    labels whose records are gone are left out. None: no labels. `civil` may be held on
+    the workers (`RemoteChunks`): only the labelled persons' rows come here."""
     if labels is None or labels.empty:
         return None
     key = ["union_roll_id", "civil_case_id", "civil_member_no"]
     wanted = labels[[*key, "label"]].astype(str).drop_duplicates(key, keep="last")
     left = pd.DataFrame({"union_roll_id": union["roll_id"].astype(str).to_numpy(),
                          "left": np.arange(len(union), dtype=np.int64)})
-    right = pd.DataFrame({"civil_case_id": civil["case_id"].astype(str).to_numpy(),
-                          "civil_member_no": civil["member_no"].astype(str).to_numpy(),
-                          "right": np.arange(len(civil), dtype=np.int64)})
+    named = rows_of(civil, wanted[["civil_case_id", "civil_member_no"]].rename(
+        columns={"civil_case_id": "case_id", "civil_member_no": "member_no"}))
+    right = pd.DataFrame({"civil_case_id": named["case_id"].astype(str).to_numpy(),
+                          "civil_member_no": named["member_no"].astype(str).to_numpy(),
+                          "right": named.index.to_numpy(dtype=np.int64)})
     pairs = wanted.merge(left, on="union_roll_id").merge(
         right, on=["civil_case_id", "civil_member_no"])
 
@@ -127,12 +131,14 @@ def label_positions(union: pd.DataFrame, civil: pd.DataFrame,
     return Labels(positions("match"), positions("non_match"))
 
 
-def link_people(union: pd.DataFrame, civil: pd.DataFrame, members: pd.DataFrame | None,
-                specs: dict[str, str], labels: pd.DataFrame | None = None,
-                executor: PairExecutor | None = None,
+def link_people(union: pd.DataFrame, civil: pd.DataFrame | RemoteChunks,
+                members: pd.DataFrame | None, specs: dict[str, str],
+                labels: pd.DataFrame | None = None, executor: PairExecutor | None = None,
                 civil_features: pd.DataFrame | None = None) -> PeopleLinks:
     """`executor` says where features and candidate levels are computed (default: here).
-    `civil_features`: `person_features(civil)` when already computed (the roster stage's)."""
+    `civil_features`: `person_features(civil)` when already computed (the roster stage's).
+    `civil` may be held on the workers (`RemoteChunks`, with `civil_features`): only the
+    rows of the scored pairs and of the labels come here."""
     run_on: PairExecutor = executor or LocalExecutor()
     union_f = run_on.features(person_features, feature_inputs(union))
     civil_f = civil_features if civil_features is not None else run_on.features(
@@ -141,7 +147,8 @@ def link_people(union: pd.DataFrame, civil: pd.DataFrame, members: pd.DataFrame 
     result = Linker(load_spec(specs["union_civil"]), run_on).run(
         union_f, civil_f, left_cluster=cluster, labels=label_positions(union, civil, labels))
     pairs = result.pairs
-    u_rows, c_rows = union.iloc[pairs["left"]], civil.iloc[pairs["right"]]
+    u_rows = union.iloc[pairs["left"]]
+    c_rows = rows_at(civil, pairs["right"].to_numpy(dtype=np.int64))
     frame = pd.DataFrame({
         "union_row_key": u_rows["row_key"].to_numpy(),
         "union_roll_id": u_rows["roll_id"].to_numpy(),

@@ -21,7 +21,7 @@ from pipeline.normalise.shared_ids import mark_shared, shared_id_rows
 from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_ROW, SOURCE_SHEET, Source
 
 if TYPE_CHECKING:
-    from pipeline.link.remote import RemoteFrame
+    from pipeline.link.remote import RemoteChunks, RemoteFrame
 
 PLANS: dict[Source, dict[str, str]] = {
     Source.UNION: {
@@ -113,7 +113,9 @@ REASON_CODE = "reason_code"
 @dataclass
 class NormalisedSource:
     source: Source
-    frame: pd.DataFrame  # usable rows, typed
+    # usable rows, typed; on a Dask cluster, the civil side's stay on the workers in chunks
+    # (`link.remote.RemoteChunks`) and, after the linkage, only the linked ones are here
+    frame: pd.DataFrame | RemoteChunks
     quarantine: pd.DataFrame  # unusable rows: provenance, reason, raw values as text
     # values present but not understood, one row each (field_issues.COLUMNS)
     field_issues: pd.DataFrame | None = None
@@ -122,6 +124,9 @@ class NormalisedSource:
     # where they stay: a `link.remote.RemoteFrame`); None: built from `frame` by the stage
     # that links.
     features: pd.DataFrame | RemoteFrame | None = None
+    # Usable rows per source file (path → count) when `frame` holds only some of them (the
+    # linked rows, `stages.linked_civil_rows`); None: `frame` holds them all.
+    usable_per_file: dict[str, int] | None = None
 
 
 def normalise_source(raw: pd.DataFrame, source: Source,

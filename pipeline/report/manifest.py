@@ -29,17 +29,21 @@ def package_versions() -> dict[str, str]:
 
 
 def account_rows(files: list[FileInfo], usable: pd.DataFrame, quarantined: pd.DataFrame,
-                 linked_keys: set[str]) -> list[dict]:
+                 linked_keys: set[str], usable_per_file: dict[str, int] | None = None
+                 ) -> list[dict]:
     """One manifest entry per input file: what it is, every sheet read or skipped (and why),
     and its rows: read = linked + unlinked + quarantined + non-data, `balanced` if that holds.
 
+    `usable_per_file` (path → count): the usable rows per file when `usable` holds only some
+    of them (at least the linked ones: the civil side after a Dask night's linkage).
     `sheet` and `header_row` are those of the first sheet read (kept for older readers);
     `sheets` lists them all. Blank rows are counted apart, outside the accounting."""
-    usable_counts = usable.groupby(usable[SOURCE_FILE].astype(str)).size()
+    usable_counts = usable.groupby(usable[SOURCE_FILE].astype(str)).size().to_dict() \
+        if usable_per_file is None else usable_per_file
     linked = usable[usable["row_key"].isin(linked_keys)]
     linked_counts = linked.groupby(linked[SOURCE_FILE].astype(str)).size()
     quarantined_counts = quarantined.groupby(quarantined[SOURCE_FILE].astype(str)).size()
-    return account_counts(files, usable_counts.to_dict(), linked_counts.to_dict(),
+    return account_counts(files, usable_counts, linked_counts.to_dict(),
                           quarantined_counts.to_dict())
 
 

@@ -25,6 +25,7 @@ from pipeline.link.partitioned import (
     split_chunk,
 )
 from pipeline.link.people import member_links_frame
+from pipeline.link.remote import RemoteChunks, rows_at
 from pipeline.link.spec import ModelSpec
 from pipeline.link.streamed import (
     POSITION,
@@ -164,12 +165,13 @@ def decide_part(spec: ModelSpec, part: ScoredPart) -> ScoredPart:
     return ScoredPart(ScoredChunk(pairs, part.scored.stats), members)
 
 
-def finish_roster(civil: pd.DataFrame, roster: RosterPass, parts: Iterable[ScoredPart] = (),
-                  *, decided: ScoredPart | None = None
+def finish_roster(civil: pd.DataFrame | RemoteChunks, roster: RosterPass,
+                  parts: Iterable[ScoredPart] = (), *, decided: ScoredPart | None = None
                   ) -> tuple[pd.DataFrame, dict, list[dict]]:
     """Add the chunks' scored parts (in chunk order), assign, and build the member links;
     or, with `decided` (`decide_part` of them all, done elsewhere, instead of `parts`),
-    build them from its linked pairs."""
+    build them from its linked pairs. `civil` may be held on the workers (`RemoteChunks`):
+    only the linked persons' rows come here."""
     linkage = roster.linkage
     members: list[pd.DataFrame] = []
     if decided is not None:
@@ -188,7 +190,7 @@ def finish_roster(civil: pd.DataFrame, roster: RosterPass, parts: Iterable[Score
     member = pd.concat(members) if members else pd.DataFrame(
         columns=list(MEMBER_COLUMNS), index=pd.Index([], dtype="int64", name=POSITION))
     member = member[~member.index.duplicated()]
-    c_rows = civil.iloc[pairs["left"].to_numpy()]
+    c_rows = rows_at(civil, pairs["left"].to_numpy(dtype=np.int64))
     m_rows = member.loc[pairs["right"].to_numpy()]
     # Features hold id_valid as "1" / "": the rows' own boolean, as the roster frame has it.
     frame = member_links_frame(pairs, c_rows, m_rows.assign(
