@@ -245,28 +245,55 @@ class _Sent:
         return {kind for kind, _ in self.seen}
 
 
+def _in_chunks(client, frame: pd.DataFrame, chunks: int = 3):
+    """`frame` cut into `chunks` row chunks on the workers, as the night's civil columns
+    are (`RemoteChunks`)."""
+    from pipeline.link.remote import RemoteChunks
+
+    bounds = np.linspace(0, len(frame), chunks + 1).astype(int)
+    parts = [frame.iloc[bounds[k]:bounds[k + 1]].reset_index(drop=True) for k in range(chunks)]
+    return RemoteChunks(client, client.scatter(parts, hash=False), [len(p) for p in parts],
+                        frame.iloc[:0].copy())
+
+
+@pytest.mark.parametrize("labelled", [False, True], ids=["no-labels", "labels"])
 def test_link_people_with_the_civil_side_on_a_worker_equals_the_local_engine(
-        executor, normalised, monkeypatch) -> None:
-    """The night's civil features stay on a worker (`RemoteFrame`): the roll ↔ civil
-    linkage runs beside them (`DaskExecutor._train_and_predict_beside`) and gives the local
-    engine's links, evidence, models and statistics; the driver sends the roll's features
-    (in chunks), never a frame of the civil side's size."""
+        executor, normalised, monkeypatch, labelled) -> None:
+    """The night's civil features stay on a worker (`RemoteFrame`) and its columns in chunks
+    on the workers (`RemoteChunks`): the roll ↔ civil linkage runs beside the features
+    (`DaskExecutor._train_and_predict_beside`), the analysts' labels find their persons in
+    the chunks, and it gives the local engine's links, evidence, models and statistics; the
+    driver sends the roll's features (in chunks), never a frame of the civil side's size."""
     union, civil = normalised[Source.UNION].frame, normalised[Source.CIVIL].frame
+    civil = civil.reset_index(drop=True)  # positions, as the night's chunks number them
     specs = load_config()["linking"]["specs"]
-    local = link_people(union, civil, None, specs)
+    labels = None
+    if labelled:  # an analyst confirms one scored pair that is no match and dismisses a match
+        evidence = link_people(union, civil, None, specs).evidence
+        key = ["union_roll_id", "civil_case_id", "civil_member_no"]
+        confirmed = evidence[evidence["decision"] != "match"].iloc[:1][key]
+        dismissed = evidence[evidence["decision"] == "match"].iloc[:1][key]
+        labels = pd.concat([confirmed.assign(label="match"),
+                            dismissed.assign(label="non_match")]).astype(str)
+        assert len(labels) == 2
+    local = link_people(union, civil, None, specs, labels=labels)
     held = _held(executor.client, person_features(civil))
+    columns = _in_chunks(executor.client, civil)
     sent = _Sent(executor.client, monkeypatch)
     executor.partition_metrics = []
-    dask = link_people(union, civil, None, specs, executor=executor, civil_features=held)
+    dask = link_people(union, columns, None, specs, labels=labels, executor=executor,
+                       civil_features=held)
 
     assert executor.partition_metrics  # the buckets ran as tasks
     assert len(local.links) > 100
+    assert (local.evidence["method"] == "clerical").sum() == (2 if labelled else 0)
     pd.testing.assert_frame_equal(dask.links, local.links)
     pd.testing.assert_frame_equal(dask.evidence, local.evidence)
     assert dask.models == local.models
     assert dask.blocking == local.blocking
     assert 0 < sent.largest_frame() < len(civil)
     held.release()
+    columns.release()
 
 
 @pytest.fixture()
