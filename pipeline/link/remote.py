@@ -33,8 +33,24 @@ if TYPE_CHECKING:
     from distributed import Future
 
 
+class _Shaped:
+    """What a frame whose rows are elsewhere answers here: its columns and its first zero
+    rows (`empty`: the columns and dtypes)."""
+
+    empty: pd.DataFrame
+
+    @property
+    def columns(self) -> pd.Index:
+        return self.empty.columns
+
+    @property
+    def iloc(self) -> Any:
+        """The zero-row frame's `iloc` (for `remote.iloc[:0]`: the columns and dtypes)."""
+        return self.empty.iloc
+
+
 @dataclass
-class RemoteFrame:
+class RemoteFrame(_Shaped):
     """`future`: a Dask future of a `pd.DataFrame` of `rows` rows (a RangeIndex); `empty`:
     that frame's first zero rows (its columns and dtypes). `index`: the future of the
     roster linkage's `streamed.LeftIndex` of this frame, on the same worker, once built
@@ -47,15 +63,6 @@ class RemoteFrame:
 
     def __len__(self) -> int:
         return self.rows
-
-    @property
-    def columns(self) -> pd.Index:
-        return self.empty.columns
-
-    @property
-    def iloc(self) -> Any:
-        """The zero-row frame's `iloc` (for `remote.iloc[:0]`: the columns and dtypes)."""
-        return self.empty.iloc
 
     def fetch(self) -> pd.DataFrame:
         """The frame itself, brought here (tests; nothing in the night calls it)."""
@@ -74,7 +81,7 @@ def is_remote(frame: object) -> bool:
 
 
 @dataclass
-class RemoteChunks:
+class RemoteChunks(_Shaped):
     """A frame held on the workers in row chunks, each where it was made. `futures`: one
     Dask future of a `pd.DataFrame` per chunk, in row order, `lengths` rows each; `empty`:
     their first zero rows (columns and dtypes). A row's position is its ordinal over the
@@ -90,15 +97,6 @@ class RemoteChunks:
 
     def __len__(self) -> int:
         return int(sum(self.lengths))
-
-    @property
-    def columns(self) -> pd.Index:
-        return self.empty.columns
-
-    @property
-    def iloc(self) -> Any:
-        """The zero-row frame's `iloc` (for `remote.iloc[:0]`: the columns and dtypes)."""
-        return self.empty.iloc
 
     def _starts(self) -> np.ndarray:
         return np.cumsum([0, *self.lengths]).astype(np.int64)
