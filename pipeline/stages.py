@@ -107,8 +107,10 @@ def _client(executor: PairExecutor | None, stage: str) -> Any:
 def normalise(loaded: dict[Source, Loaded], as_of: dt.date) -> dict[Source, NormalisedSource]:
     """Each source normalised (`normalise_source`); a source read in chunks on the Dask
     workers (`CivilChunks`) is normalised there and its linking features are built and kept
-    there (`NormalisedSource.features`: a `RemoteFrame`); only the columns later stages read
-    besides them (`CIVIL_KEPT_BESIDE_FEATURES`) come here."""
+    there (`NormalisedSource.features`: a `RemoteFrame`), and the columns later stages read
+    besides them (`CIVIL_KEPT_BESIDE_FEATURES`) stay there in their chunks
+    (`NormalisedSource.frame`: a `RemoteChunks`); its quarantine and field issues come
+    here."""
     out = {}
     for source, item in loaded.items():
         if hasattr(item, "normalise"):

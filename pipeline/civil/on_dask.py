@@ -101,12 +101,14 @@ def _kept(normalised: NormalisedSource, keep: Sequence[str] | None) -> pd.DataFr
     return _sanitised(kept)
 
 
-def _rejects(normalised: NormalisedSource) -> NormalisedSource:
-    """What comes to the driver of a chunk: its quarantine and field issues, and its
-    frame's row count (the rows themselves stay: `_kept`)."""
-    def rejects() -> NormalisedSource:
-        return NormalisedSource(normalised.source, pd.DataFrame(index=normalised.frame.index),
-                                normalised.quarantine, normalised.field_issues)
+def _rejects(normalised: NormalisedSource, kept: pd.DataFrame
+             ) -> tuple[int, NormalisedSource]:
+    """What comes to the driver of a chunk: its number of usable rows, and its quarantine
+    and field issues beside the first zero rows of its `kept` frame (columns and dtypes);
+    the rows themselves stay (`_kept`)."""
+    def rejects() -> tuple[int, NormalisedSource]:
+        return len(kept), NormalisedSource(normalised.source, kept.iloc[:0].copy(),
+                                           normalised.quarantine, normalised.field_issues)
 
     return _sanitised(rejects)
 
@@ -181,11 +183,12 @@ class CivilChunks(Loaded):
             for future in [*prepared, *numbered]:
                 future.release()
         kept = [client.submit(_kept, n, keep, pure=False) for n in self.normalised]
-        parts = client.gather([client.submit(_rejects, n, pure=False) for n in self.normalised])
+        counted = client.gather([client.submit(_rejects, n, k, pure=False)
+                                 for n, k in zip(self.normalised, kept, strict=True)])
+        parts = [part for _, part in counted]
         joined = _joined(parts)
-        empty = (client.submit(_no_rows, kept[0], pure=False).result() if kept
-                 else pd.DataFrame())
-        joined.frame = RemoteChunks(client, kept, [len(p.frame) for p in parts], empty)
+        joined.frame = RemoteChunks(client, kept, [rows for rows, _ in counted],
+                                    parts[0].frame if parts else pd.DataFrame())
         if features and self.normalised:  # (no chunks: the linking stage builds them)
             joined.features = self._features_there(len(joined.frame))
         return joined
