@@ -10,10 +10,11 @@ With `--engine dask` the night never holds the civil-affairs files whole in one 
 2. **normalise** (`CivilChunks.normalise`): each worker types its chunks
    (`sources.prepare_source`, row keys numbered over the whole side). An ID number shared by
    different people in one file (`shared_ids`) needs every row carrying it, wherever it is:
-   the two rounds of `normalise.shared_numbers` run on the chunks (each sends the hashes of
-   its rows' (file, number); the carriers of the ones that repeat come here and are decided
-   by `shared_ids.shared_in`, the function the whole frame uses: `decide_on_dask`, as for the
-   roster), and each chunk is finished with its rows marked (`sources.finish_source`). Each
+   the two rounds of `normalise.shared_numbers` run on the chunks (the hashes of their rows'
+   (file, number) stay on the workers, which find the ones that repeat; the carriers of
+   those come here and are decided by `shared_ids.shared_in`, the function the whole frame
+   uses: `decide_on_dask`, as for the roster), and each chunk is finished with its rows
+   marked (`sources.finish_source`). Each
    chunk's linking features are built there (`link.features.person_features`) and joined
    into one frame on one worker, where they stay (`link.remote.RemoteFrame`: the linkages
    run beside them). The columns the later stages read besides them (`keep`:
@@ -51,7 +52,7 @@ from pipeline.link.distributed import _sanitised, workers_of
 from pipeline.link.features import feature_inputs, person_features
 from pipeline.link.remote import RemoteChunks, RemoteFrame
 from pipeline.normalise.shared_numbers import ChunkNumbers, SharedNumbers, numbers_of
-from pipeline.normalise.shared_numbers_on_dask import decide_on_dask, hashes_of
+from pipeline.normalise.shared_numbers_on_dask import decide_on_dask, hash_count
 from pipeline.normalise.sources import (
     NormalisedSource,
     Prepared,
@@ -176,7 +177,8 @@ class CivilChunks(Loaded):
                     for raw, first in zip(self.raw, self.first_rows, strict=True)]
         numbered = [client.submit(_numbered, p, pure=False) for p in prepared]
         try:
-            hashes = client.gather([client.submit(hashes_of, n, pure=False) for n in numbered])
+            hashes = sum(client.gather([client.submit(hash_count, n, pure=False)
+                                        for n in numbered]))
             shared = decide_on_dask(client, numbered, hashes)
             self.normalised = [client.submit(_finish, p, shared, pure=False) for p in prepared]
         finally:

@@ -7,7 +7,8 @@ engine, the civil-affairs side on a Dask cluster) decides in two rounds, here fo
 1. each chunk gives its `ChunkNumbers` (`numbers_of` its typed frame): an 8-byte hash of
    each usable row's (file, number) and those rows' carriers (file, number, name, stated
    birth date), which stay where the chunk is (a worker, or a private folder on disk);
-2. the hashes that repeat over all chunks (`shared_ids.repeated`) name the few carriers to
+2. the hashes that repeat over all chunks (`shared_ids.repeated` here, or a `value_counts`
+   among the workers: `shared_numbers_on_dask.repeated_on_dask`) name the few carriers to
    bring together (`carriers_of`), and `decide` rules on them with `shared_ids.shared_in`,
    the function the whole frame uses. The result, `SharedNumbers`, marks a chunk's rows
    (`SharedNumbers.rows`) exactly as the file read whole would, whatever the chunk size.
@@ -104,17 +105,27 @@ def decide(carriers: pd.DataFrame) -> SharedNumbers:
 def decided_over(hashes: list[np.ndarray],
                  carriers_of_repeated: Callable[[np.ndarray], Iterable[pd.DataFrame]]
                  ) -> SharedNumbers:
-    """The second round, wherever the chunks are: the hashes that repeat over every chunk's
-    `hashes`, then `carriers_of_repeated(again)` (each chunk's `carriers_of` them: read back
-    from disk, or gathered from the workers) decided by `decide`. No second round when no
-    hash repeats. `hashes` is emptied once the repeats are known (8 bytes a usable row,
-    freed before the carriers come back)."""
+    """The second round, for chunks whose hashes are here: the hashes that repeat over every
+    chunk's `hashes` (`shared_ids.repeated`), then `decided_given` them. `hashes` is emptied
+    once the repeats are known (8 bytes a usable row, freed before the carriers come
+    back)."""
     again = repeated(hashes)
     hashes.clear()
+    return decided_given(again, carriers_of_repeated)
+
+
+def decided_given(again: np.ndarray,
+                  carriers_of_repeated: Callable[[np.ndarray], Iterable[pd.DataFrame]]
+                  ) -> SharedNumbers:
+    """The second round, wherever the chunks are, once the hashes that repeat over all of
+    them are known (`again`: sorted uint64, `shared_ids.repeated` of every chunk's hashes,
+    found here or on a cluster): `carriers_of_repeated(again)` (each chunk's `carriers_of`
+    them: read back from disk, or gathered from the workers) decided by `decide`. No second
+    round when no hash repeats."""
     if not len(again):
         return SharedNumbers()
     return decide(pd.concat(list(carriers_of_repeated(again)), ignore_index=True))
 
 
-__all__ = ["HASH", "ChunkNumbers", "SharedNumbers", "carriers_of", "decide", "decided_over",
-           "numbers_of"]
+__all__ = ["HASH", "ChunkNumbers", "SharedNumbers", "carriers_of", "decide", "decided_given",
+           "decided_over", "numbers_of"]
