@@ -194,6 +194,41 @@ def test_a_huge_cell_in_text_pandas_refuses_is_the_same_error(tmp_path: Path,
     assert str(streamed.value) == str(whole.value)
 
 
+@pytest.mark.parametrize("at", [0, 60, 79, 80, 161, 251])
+def test_a_stray_quote_is_found_in_whichever_block_it_falls(tmp_path: Path, at: int) -> None:
+    """Only records over several lines can have swallowed others (the stream looks at those
+    only, `swallowed_record(..., multiline)`): a stray quote anywhere, with addresses typed
+    over two lines elsewhere, is the error `load` gives, naming the same line."""
+    records = [CIVIL_HEADER, *civil_rows(300)]
+    for k in (5, 41, 150, 298):
+        records[k][3] = '"北京市\n朝阳区"'  # an address over two lines: not a swallowed record
+    records[at + 1][2] = '"' + records[at + 1][2]  # a quote opened and never closed
+    path = tmp_path / "civil.csv"
+    path.write_text("\n".join(",".join(r) for r in records) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as whole:
+        load_source([path], Source.CIVIL)
+    assert "opened and never closed" in str(whole.value)
+    with pytest.raises(InputError) as streamed:
+        list(iter_source_chunks([path], Source.CIVIL, 40))
+    assert str(streamed.value) == str(whole.value)
+
+
+def test_swallowed_record_over_the_multiline_records_only_is_the_same() -> None:
+    from pipeline.ingest.readers import swallowed_record
+
+    rng = np.random.default_rng(4)
+    pieces = ["a", "b,c,d,e", "x\ny", "p\nq,r,s,t", "", None]
+    for _ in range(200):
+        cells = np.array(rng.choice(np.array(pieces, dtype=object), size=(12, 4)), dtype=object)
+        breaks = np.flatnonzero([any(isinstance(c, str) and "\n" in c for c in row)
+                                 for row in cells])
+        extra = rng.choice(12, size=3, replace=False)  # records over two lines without a break
+        multiline = np.union1d(breaks, extra).astype(np.int64)
+        assert swallowed_record(cells, multiline) == swallowed_record(cells)
+    assert swallowed_record(np.array([["a\nb,c,d,e", "x", "y", "z"]], dtype=object),
+                            np.zeros(0, dtype=np.int64)) is None  # none said to span lines
+
+
 def same_or_same_error(paths: list[Path], source: Source, chunk_rows: int) -> None:
     """Equal frames and files, or the same InputError (raised by the stream at some point)."""
     try:

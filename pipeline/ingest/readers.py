@@ -310,24 +310,33 @@ def csv_parse_error(path: Path, error: csv.Error, line: int | None = None) -> In
                       + ", or export the file again.", file=str(path))
 
 
-def swallowed_record(cells: np.ndarray) -> int | None:
+def swallowed_record(cells: np.ndarray, multiline: np.ndarray | None = None) -> int | None:
     """The first record (row of `cells`, a CSV's records × cells) with a cell that took in
     whole records: a quote opened and never closed (a stray `"` typed before a name) makes
     the csv module read every line up to the next quote, or to the end of the file, as one
     cell, and those rows would be lost without a word. A cell is taken for that when one of
     its lines after the first holds as many commas as a record has separators (a whole
     record); an address typed over two lines has none. None: no such cell (or fewer than
-    three columns, where a comma says nothing)."""
+    three columns, where a comma says nothing).
+
+    `multiline` (int64 row indices, ascending), when the caller knows them: the records that
+    span more than one line of the file. Only those can hold a line break, so only they are
+    looked at (the same answer; the streamed reader knows each record's lines, and most
+    records have one)."""
     width = cells.shape[1] if cells.ndim == 2 else 0
     if width < 3 or not len(cells):
         return None
+    rows = np.arange(len(cells)) if multiline is None else np.asarray(multiline, dtype=np.int64)
+    if not len(rows):
+        return None
+    looked_at = cells if multiline is None else cells[rows]
     for position in range(width):
-        column = pd.Series(cells[:, position], dtype=object)
+        column = pd.Series(looked_at[:, position], dtype=object)
         broken = column.str.contains("\n", regex=False, na=False).to_numpy(dtype=bool)
         for at in np.flatnonzero(broken):
             if any(line.count(",") >= width - 1
-                   for line in str(cells[at, position]).split("\n")[1:]):
-                return int(at)
+                   for line in str(looked_at[at, position]).split("\n")[1:]):
+                return int(rows[at])
     return None
 
 

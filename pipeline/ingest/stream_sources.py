@@ -265,11 +265,15 @@ class CsvRecords:
             assert self._csv is not None
             rows: list[list[str]] = []
             starts: list[int] = []  # each record's first line
+            multiline: list[int] = []  # the records over more than one line (by index)
             try:
                 for row in islice(self._csv, count):
-                    rows.append(row)
-                    starts.append(self._read_to + 1)
+                    start = self._read_to + 1
                     self._read_to = self._csv.line_num
+                    if self._read_to > start:
+                        multiline.append(len(rows))
+                    rows.append(row)
+                    starts.append(start)
             except csv.Error as error:
                 if not str(error).startswith(FIELD_LIMIT_ERROR):  # the record's first line:
                     raise csv_parse_error(self.path, error, self._read_to + 1) from None
@@ -279,7 +283,7 @@ class CsvRecords:
                     return None
                 self.handed += len(rows)
                 block = _grid(rows)
-                swallowed = swallowed_record(block)
+                swallowed = swallowed_record(block, np.asarray(multiline, dtype=np.int64))
                 if swallowed is not None:  # as `readers._parse_csv_text` refuses it
                     raise unclosed_quote_error(self.path, starts[swallowed])
                 return block
