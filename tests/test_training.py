@@ -368,3 +368,29 @@ def test_a_block_of_matches_or_a_measured_level_keeps_the_sample_s_u() -> None:
     assert record["levels"]["else"]["u"] == pytest.approx(  # rescaled by the rare ones' change
         record["levels"]["else"]["u_random_sample"], rel=1e-4)
     assert record["levels"]["near"]["u"] < record["levels"]["near"]["u_random_sample"] / 10
+
+
+@pytest.mark.parametrize("comparisons", [1, 5, 7, 8, 15, 16])
+def test_patterns_are_the_distinct_level_vectors_and_their_counts(comparisons: int) -> None:
+    """`estimate.patterns` (4-bit fields added column by column, int32 keys up to 7
+    comparisons) gives every distinct level vector once with its count of pairs, every level
+    from the null level -1 to 14 in every column, ordered by the key with comparison c in bits
+    4c to 4c + 3 (the order EM sums in; `np.unique` on the rows for 16 comparisons)."""
+    from collections import Counter
+
+    from pipeline.link.estimate import patterns
+
+    rng = np.random.default_rng(comparisons)
+    levels = rng.integers(-1, 4, size=(5_000, comparisons), dtype=np.int8)
+    levels[:16] = np.arange(-1, 15, dtype=np.int8)[:, None]  # each extreme in each column
+    levels[16] = 14
+    counted = Counter(map(tuple, levels.tolist()))
+    if comparisons <= 15:
+        order = sorted(counted, key=lambda row: sum((v + 1) << (4 * c)
+                                                    for c, v in enumerate(row)))
+    else:
+        order = sorted(counted)
+    found, rows = patterns(levels)
+    assert found.dtype == levels.dtype and rows.dtype == np.float64
+    np.testing.assert_array_equal(found, np.array(order, dtype=np.int8))
+    np.testing.assert_array_equal(rows, [float(counted[row]) for row in order])

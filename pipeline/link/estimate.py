@@ -89,8 +89,19 @@ def patterns(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if levels.shape[1] > 15 or not len(levels) or int(levels.max()) > 14:
         unique, counts = np.unique(levels, axis=0, return_counts=True)
         return unique, counts.astype(np.float64)
-    shifts = (4 * np.arange(levels.shape[1])).astype(np.int64)
-    keys = ((levels.astype(np.int64) + 1) << shifts).sum(axis=1)  # levels are -1..14
+    # One 4-bit field per comparison (levels are -1..14), added column by column: one array
+    # of keys and one column's at a time (int32 up to 7 comparisons), not three
+    # n_pairs × n_comparisons int64 copies (1.1 GiB for 15 M candidate pairs of 5
+    # comparisons, the local province night's peak; now 0.2 GiB).
+    key_type = np.int32 if levels.shape[1] <= 7 else np.int64
+    shifts = (4 * np.arange(levels.shape[1])).astype(key_type)
+    keys = np.zeros(len(levels), dtype=key_type)
+    for c, shift in enumerate(shifts):
+        column = levels[:, c].astype(key_type)
+        column += 1
+        column <<= shift
+        keys += column
+    del column
     unique, counts = np.unique(keys, return_counts=True)
     decoded = ((unique[:, None] >> shifts) & 15) - 1
     return decoded.astype(levels.dtype), counts.astype(np.float64)
