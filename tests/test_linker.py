@@ -76,3 +76,43 @@ def test_dedupe_pairs_each_record_pair_once_and_lower_position_first(febrl) -> N
     twins = set(zip(np.arange(len(left)), np.arange(len(left)) + len(left), strict=True))
     assert len(twins & set(zip(matched["left"], matched["right"], strict=True))) > 0.95 * len(
         left)
+
+
+@pytest.mark.parametrize("dedupe", [False, True])
+def test_scoring_in_runs_of_whole_left_records_is_scoring_at_once(febrl, monkeypatch,
+                                                                  dedupe) -> None:
+    """`predict` scores sorted candidates in runs (`inference.left_slices`) that never split
+    a left record's pairs: runs of a few pairs give the frame of one run of all, every
+    cell, with ties among a left record's pairs kept as at once."""
+    from pipeline.link import inference
+
+    left, right = febrl
+    spec = small_spec()
+    if dedupe:
+        spec = spec.model_copy(update={"link_type": "dedupe"})
+        left, right = pd.concat([left, left.iloc[:200]], ignore_index=True), None
+    linker = Linker(spec, threads=1)
+    lf, rf = linker.side_inputs(left, right)
+    li, ri, levels, _ = LocalExecutor().candidates_with_levels(linker, left, right, lf, rf)
+    trained = train(spec.training, linker.comparisons, levels,
+                    lambda i, j: linker.compute_levels(lf, rf, i, j), len(left),
+                    None if right is None else len(right)).model
+    encoded = linker.comparer.encoded(lf, rf)
+    whole = predict(trained, linker.comparisons, spec.decisions, encoded, li, ri, levels)
+    assert len(inference.left_slices(li)) == 1
+    monkeypatch.setattr(inference, "SCORE_SLICE_PAIRS", 7)
+    runs = inference.left_slices(li)
+    assert len(runs) > 50
+    for run in runs:  # whole left records: a run ends where its last left record ends
+        assert run.stop == len(li) or li[run.stop - 1] != li[run.stop]
+    in_runs = predict(trained, linker.comparisons, spec.decisions, encoded, li, ri, levels)
+    pd.testing.assert_frame_equal(in_runs, whole)
+    assert whole["deterministic"].dtype == bool and len(whole) > 100
+
+
+def test_unsorted_candidates_are_scored_in_one_run() -> None:
+    from pipeline.link.inference import left_slices
+
+    assert left_slices(np.array([3, 1, 2] * 10), 4) == [slice(0, 30)]
+    assert left_slices(np.array([0, 0, 0, 1, 1, 2, 5, 5, 5, 5]), 2) == [
+        slice(0, 3), slice(3, 6), slice(6, 10)]

@@ -15,6 +15,7 @@ the deterministic ones, and each left record's best `EXPLAIN_TOP` (for `bidui ex
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,7 @@ from pipeline.link.fellegi_sunter import Model
 from pipeline.link.spec import DecisionSpec, DeterministicRule
 
 EXPLAIN_TOP = 3  # best candidates kept per left record, for `bidui explain`
+SCORE_SLICE_PAIRS = 1_000_000  # candidates scored at once by `predict` (whole left records)
 
 
 def tf_u(comparisons: Sequence[LevelComparison], encoded: Encoded, li: np.ndarray
@@ -34,6 +36,12 @@ def tf_u(comparisons: Sequence[LevelComparison], encoded: Encoded, li: np.ndarra
     """Per comparison with term frequencies (else None): per pair, the share of the left
     record's value among the non-empty values of both sides' records (float64, at least
     1 / records), from the records' value codes; `encoded.dedupe`: one side."""
+    return [None if t is None else t[li] for t in tf_records(comparisons, encoded)]
+
+
+def tf_records(comparisons: Sequence[LevelComparison], encoded: Encoded
+               ) -> list[np.ndarray | None]:
+    """`tf_u` per left record instead of per pair (float64, one per left record)."""
     n_records = len(next(iter(encoded.left.values()), ())) + (
         0 if encoded.dedupe else len(next(iter(encoded.right.values()), ())))
     floor = 1.0 / max(n_records, 1)
@@ -44,8 +52,25 @@ def tf_u(comparisons: Sequence[LevelComparison], encoded: Encoded, li: np.ndarra
             continue
         left_codes, right_codes = encoded.codes(comparison.tf_value_column())
         per_record = term_frequencies(left_codes, None if encoded.dedupe else right_codes)
-        out.append(np.maximum(per_record, floor)[li])
+        out.append(np.maximum(per_record, floor))
     return out
+
+
+def left_slices(li: np.ndarray, pairs: int | None = None) -> list[slice]:
+    """Cuts of the candidates into runs of about `pairs` pairs (default
+    `SCORE_SLICE_PAIRS`) that never split a left record's pairs (li must be ascending;
+    otherwise, or when short, one run of all)."""
+    pairs = pairs or SCORE_SLICE_PAIRS
+    n = len(li)
+    if n <= pairs or not bool(np.all(li[1:] >= li[:-1])):
+        return [slice(0, n)]
+    cuts = [0]
+    while cuts[-1] + pairs < n:
+        # the end of the left record at the target, so its pairs stay together
+        cuts.append(int(np.searchsorted(li, li[cuts[-1] + pairs], side="right")))
+    if cuts[-1] < n:
+        cuts.append(n)
+    return [slice(a, b) for a, b in pairwise(cuts)]
 
 
 def deterministic(rules: Sequence[DeterministicRule], comparisons: Sequence[LevelComparison],
@@ -102,9 +127,20 @@ def predict(model: Model, comparisons: Sequence[LevelComparison], decisions: Dec
     """The kept candidate pairs, scored (`scored_frame`), with `deterministic` (bool).
 
     `decisions`: the spec's decision settings; `encoded`: the records' inputs and codes
-    (`Comparer.encoded(lf, rf)`); li, ri, levels: the candidates (int64, int64, int8)."""
-    return score_pairs(model, comparisons, decisions, encoded.left, encoded.right, li, ri,
-                       levels, tf_u(comparisons, encoded, li))
+    (`Comparer.encoded(lf, rf)`); li, ri, levels: the candidates (int64, int64, int8).
+
+    Candidates sorted by their left record are scored in runs of about
+    `SCORE_SLICE_PAIRS` pairs, each holding whole left records (`left_slices`): every
+    cell depends on its pair alone, and which pairs are kept on its left record's pairs
+    alone, so the frame is the one scoring them all at once gives, while the float64
+    weights (8 bytes a pair and comparison) exist for one run at a time (0.42 GB for the
+    province's 7.6 M roll ↔ civil candidates of 7 comparisons)."""
+    tf = tf_records(comparisons, encoded)
+    parts = [score_pairs(model, comparisons, decisions, encoded.left, encoded.right,
+                         li[run], ri[run], levels[run],
+                         [None if t is None else t[li[run]] for t in tf])
+             for run in left_slices(li)]
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
 def score_pairs(model: Model, comparisons: Sequence[LevelComparison], decisions: DecisionSpec,
