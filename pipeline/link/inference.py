@@ -36,7 +36,12 @@ def tf_u(comparisons: Sequence[LevelComparison], encoded: Encoded, li: np.ndarra
     """Per comparison with term frequencies (else None): per pair, the share of the left
     record's value among the non-empty values of both sides' records (float64, at least
     1 / records), from the records' value codes; `encoded.dedupe`: one side."""
-    return [None if t is None else t[li] for t in tf_records(comparisons, encoded)]
+    return tf_at(tf_records(comparisons, encoded), li)
+
+
+def tf_at(tf: list[np.ndarray | None], li: np.ndarray) -> list[np.ndarray | None]:
+    """Per-record term-frequency u (`tf_records`) at the pairs' left records `li`."""
+    return [None if t is None else t[li] for t in tf]
 
 
 def tf_records(comparisons: Sequence[LevelComparison], encoded: Encoded
@@ -137,8 +142,7 @@ def predict(model: Model, comparisons: Sequence[LevelComparison], decisions: Dec
     province's 7.6 M roll ↔ civil candidates of 7 comparisons)."""
     tf = tf_records(comparisons, encoded)
     parts = [score_pairs(model, comparisons, decisions, encoded.left, encoded.right,
-                         li[run], ri[run], levels[run],
-                         [None if t is None else t[li[run]] for t in tf])
+                         li[run], ri[run], levels[run], tf_at(tf, li[run]))
              for run in left_slices(li)]
     return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
