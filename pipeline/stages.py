@@ -196,7 +196,7 @@ def linked_civil_rows(normalised: dict[Source, NormalisedSource], links: PeopleL
 def without_features(normalised: dict[Source, NormalisedSource]
                      ) -> dict[Source, NormalisedSource]:
     """The normalised sources without the linking features the workers built
-    (`NormalisedSource.features`): after `link` nothing reads them. Held on a worker
+    (`NormalisedSource.features`): after `link` nothing reads them. Held on the workers
     (`RemoteFrame`), they are freed there once nothing here refers to them (a future
     dropped is released)."""
     return {source: dataclasses.replace(item, features=None) if item.features is not None
@@ -357,7 +357,11 @@ def _link(normalised: dict[Source, NormalisedSource], config: dict,
     if client is not None:
         links.engine = "dask"
     if roster_pass is not None:
+        from pipeline.link.remote import is_remote
         from pipeline.roster.second_pass import link_roster
+
+        if is_remote(roster_pass.linkage.left):  # the roll ↔ civil linkage read its chunks
+            roster_pass.linkage.left.release_parts()  # the roster reads it joined
 
         civil = normalised[Source.CIVIL].frame
         if client is not None:

@@ -256,14 +256,28 @@ def _in_chunks(client, frame: pd.DataFrame, chunks: int = 3):
                         frame.iloc[:0].copy())
 
 
+def _held_in_chunks(client, frame: pd.DataFrame, chunks: int = 4):
+    """`frame` in row chunks on the workers, as the night's civil features are made
+    (`RemoteFrame` with `parts`)."""
+    from pipeline.link.remote import RemoteFrame
+
+    bounds = np.linspace(0, len(frame), chunks + 1).astype(int)
+    parts = [frame.iloc[bounds[k]:bounds[k + 1]].reset_index(drop=True) for k in range(chunks)]
+    return RemoteFrame(None, len(frame), frame.iloc[:0].copy(),
+                       parts=client.scatter(parts, hash=False),
+                       lengths=[len(p) for p in parts], client=client)
+
+
+@pytest.mark.parametrize("held_as", ["joined", "chunks"])
 @pytest.mark.parametrize("labelled", [False, True], ids=["no-labels", "labels"])
 def test_link_people_with_the_civil_side_on_a_worker_equals_the_local_engine(
-        executor, normalised, monkeypatch, labelled) -> None:
-    """The night's civil features stay on a worker (`RemoteFrame`) and its columns in chunks
-    on the workers (`RemoteChunks`): the roll ↔ civil linkage runs beside the features
-    (`DaskExecutor._train_and_predict_beside`), the analysts' labels find their persons in
-    the chunks, and it gives the local engine's links, evidence, models and statistics; the
-    driver sends the roll's features (in chunks), never a frame of the civil side's size."""
+        executor, normalised, monkeypatch, labelled, held_as) -> None:
+    """The night's civil features stay on the workers (`RemoteFrame`) and its columns in
+    chunks there (`RemoteChunks`): the roll ↔ civil linkage runs on the features' chunks
+    (`over_chunks`) or, joined on one worker, beside them (`DaskExecutor.
+    _train_and_predict_beside`); the analysts' labels find their persons in the chunks, and
+    it gives the local engine's links, evidence, models and statistics; the driver sends the
+    roll's features, never a frame of the civil side's size."""
     union, civil = normalised[Source.UNION].frame, normalised[Source.CIVIL].frame
     civil = civil.reset_index(drop=True)  # positions, as the night's chunks number them
     specs = load_config()["linking"]["specs"]
@@ -277,14 +291,16 @@ def test_link_people_with_the_civil_side_on_a_worker_equals_the_local_engine(
                             dismissed.assign(label="non_match")]).astype(str)
         assert len(labels) == 2
     local = link_people(union, civil, None, specs, labels=labels)
-    held = _held(executor.client, person_features(civil))
+    held = (_held if held_as == "joined" else _held_in_chunks)(executor.client,
+                                                                person_features(civil))
     columns = _in_chunks(executor.client, civil)
     sent = _Sent(executor.client, monkeypatch)
     executor.partition_metrics = []
     dask = link_people(union, columns, None, specs, labels=labels, executor=executor,
                        civil_features=held)
 
-    assert executor.partition_metrics  # the buckets ran as tasks
+    assert executor.partition_metrics  # the buckets (or chunks) ran as tasks
+    assert ("chunk" in executor.partition_metrics[0]) == (held_as == "chunks")
     assert len(local.links) > 100
     assert (local.evidence["method"] == "clerical").sum() == (2 if labelled else 0)
     pd.testing.assert_frame_equal(dask.links, local.links)

@@ -14,14 +14,15 @@ With `--engine dask` the night never holds the civil-affairs files whole in one 
    (file, number) stay on the workers, which find the ones that repeat; the carriers of
    those come here and are decided by `shared_ids.shared_in`, the function the whole frame
    uses: `decide_on_dask`, as for the roster), and each chunk is finished with its rows
-   marked (`sources.finish_source`). Each
-   chunk's linking features are built there (`link.features.person_features`) and joined
-   into one frame on one worker, where they stay (`link.remote.RemoteFrame`: the linkages
-   run beside them). The columns the later stages read besides them (`keep`:
-   `stages.CIVIL_KEPT_BESIDE_FEATURES`) stay on the workers too, each chunk's where it was
-   normalised (`link.remote.RemoteChunks`: the linkage fetches the rows of its pairs, and
-   the night, after it, the linked rows only: `stages.linked_civil_rows`); the quarantined
-   rows and the field issues come to the driver.
+   marked (`sources.finish_source`). Each chunk's linking features are built there
+   (`link.features.person_features`) and stay there (`link.remote.RemoteFrame`: the roll
+   ↔ civil linkage runs on them chunk by chunk, `link.over_chunks`; the roster linkage
+   joins them on one worker, beside which it runs). The columns the later stages read
+   besides them (`keep`: `stages.CIVIL_KEPT_BESIDE_FEATURES`) stay on the workers too,
+   each chunk's where it was normalised (`link.remote.RemoteChunks`: the linkage fetches
+   the rows of its pairs, and the night, after it, the linked rows only:
+   `stages.linked_civil_rows`); the quarantined rows and the field issues come to the
+   driver.
 3. **validate** (`CivilChunks.validate_in_chunks`): each chunk's validation view is built
    and checked on its worker (`chunk_check.check_chunk`) and merged here
    (`chunked.ChunkedSuite`), so the Data Docs describe the whole side. Then the chunks are
@@ -120,11 +121,6 @@ def _features(normalised: NormalisedSource) -> pd.DataFrame:
     return _sanitised(lambda: person_features(feature_inputs(normalised.frame)))
 
 
-def _stacked(*parts: pd.DataFrame) -> pd.DataFrame:
-    """The chunks' features as one frame, rows in order, a fresh RangeIndex."""
-    return _sanitised(lambda: pd.concat(parts, ignore_index=True))
-
-
 def _no_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[:0].copy()
 
@@ -171,7 +167,7 @@ class CivilChunks(Loaded):
         `link.remote.RemoteChunks`; `.fetch()` equals the local engine's frame); the
         quarantine and the field issues come here. With `features`, its linking features
         too (`NormalisedSource.features`, a `RemoteFrame` equal to `person_features` of the
-        whole frame), built on the workers chunk by chunk and joined on one of them."""
+        whole frame), built on the workers chunk by chunk and kept there."""
         client = self.client
         prepared = [client.submit(_prepare, raw, as_of, first, pure=False)
                     for raw, first in zip(self.raw, self.first_rows, strict=True)]
@@ -196,14 +192,15 @@ class CivilChunks(Loaded):
         return joined
 
     def _features_there(self, rows: int) -> RemoteFrame:
-        """The linking features of every chunk joined on one worker: only their future,
-        row count and columns come here."""
+        """The linking features of every chunk, each built and kept where the chunk was
+        normalised: only their futures, row counts and columns come here (`RemoteFrame`;
+        the roster linkage joins them on one worker when it first reads them)."""
         client = self.client
         built = [client.submit(_features, n, pure=False) for n in self.normalised]
-        stacked = client.submit(_stacked, *built, pure=False)
-        del built  # the scheduler keeps each until the join has run
-        empty = client.submit(_no_rows, stacked, pure=False).result()
-        return RemoteFrame(stacked, rows, empty)
+        lengths = client.gather([client.submit(len, b, pure=False) for b in built])
+        empty = client.submit(_no_rows, built[0], pure=False).result()
+        return RemoteFrame(None, rows, empty, parts=built, lengths=[int(n) for n in lengths],
+                           client=client)
 
     def validate_in_chunks(self, run: ValidationRun, suite: str, labels: dict,
                            spill_dir: Path | None = None) -> SuiteOutcome:

@@ -23,10 +23,14 @@ directly and returns exactly what `LocalExecutor` returns. No partition needs th
   scores). Only the pairs worth keeping, the model and the statistics come back: the
   candidates' levels never reach the driver. (`candidates_with_levels` still gathers them,
   for callers that want them here.)
-- a right side held on a worker (`link.remote.RemoteFrame`: the night's civil features):
-  all of the above runs in one task beside it (`_link_beside`, which sends the buckets'
-  tasks to the cluster through `worker_client`), so the driver computes no block code of it
-  and never holds its records; it sends the left side (the roll's features) there.
+- a right side held in chunks on the workers (`link.remote.RemoteFrame` with `parts`: the
+  night's civil features): the roll's features are sent to every worker and each chunk
+  makes, compares and scores its own pairs (`link.over_chunks`); the model is trained here
+  from the candidates' levels, as the local engine trains. The driver never holds a civil
+  record, and no worker holds the civil side whole.
+- a right side joined on one worker already (a `RemoteFrame` without chunks): all of the
+  above runs in one task beside it (`_link_beside`, which sends the buckets' tasks to the
+  cluster through `worker_client`); it sends the left side (the roll's features) there.
 
 Block codes are integers (equal codes ⇔ equal keys), so no string keys travel and no hash
 collision can add or lose a pair. What stays on the driver, and what that costs, is in
@@ -355,9 +359,16 @@ class DaskExecutor:
         joined, trained on (unless `model` is given) and scored by one task on a worker
         (`Linker.train_and_predict`, the local engine's function): the candidates' levels,
         the u sample and the EM sessions' pairs never reach this process, only the pairs
-        worth keeping, the model and the statistics do. A right side held on a worker
-        (`RemoteFrame`): all of it runs beside it (`_train_and_predict_beside`)."""
+        worth keeping, the model and the statistics do. A right side held on the workers
+        (`RemoteFrame`): in its chunks, where they are (`over_chunks`); joined on one worker
+        already, all of it runs beside it (`_train_and_predict_beside`)."""
         client = self.client
+        if is_remote(right) and right.parts and linker.spec.link_type == "link":
+            from pipeline.link.over_chunks import train_and_predict_over_chunks
+
+            scored, self.partition_metrics = train_and_predict_over_chunks(
+                client, linker, left, right, model, labels)
+            return scored
         if is_remote(right):
             return self._train_and_predict_beside(linker, left, right, model, labels)
         lf, rf = linker.side_inputs(left, right)

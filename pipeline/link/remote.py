@@ -1,13 +1,14 @@
 """Frames that live on the Dask workers: the civil-affairs side's features and columns.
 
 On `--engine dask` the civil side's features are built on the workers, chunk by chunk
-(`civil.on_dask.CivilChunks.normalise`), and joined there into one frame on one worker. The
-driver holds only a `RemoteFrame`: the future of that frame, its number of rows and a
-zero-row frame with its columns and dtypes. Everything that reads the rows (the roll ↔
-civil linkage's candidates, training and scoring; the roster linkage's index, parts,
-training and scoring context) runs as a task beside it, and only counts, codes, models and
-scored pairs come back (docs/scale.md, "The Dask engine": the civil side's features stay on
-a worker).
+(`civil.on_dask.CivilChunks.normalise`), and stay there. The driver holds only a
+`RemoteFrame`: the chunks' futures, their numbers of rows and a zero-row frame with the
+columns and dtypes. The roll ↔ civil linkage runs on the chunks where they are
+(`link.over_chunks`: candidates, levels and scores per chunk, the model trained here from
+their levels). The roster linkage reads its left side whole: the chunks are joined into one
+frame on one worker on first use, and its index, parts, training and scoring context run as
+tasks beside it. Only counts, codes, levels, models and scored pairs come back
+(docs/scale.md, "The Dask engine").
 
 The columns the stages after the linkage read of the civil side (`stages.
 CIVIL_KEPT_BESIDE_FEATURES`) stay where each chunk was normalised: a `RemoteChunks`, spread
@@ -23,7 +24,7 @@ rows are not here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -51,28 +52,60 @@ class _Shaped:
 
 @dataclass
 class RemoteFrame(_Shaped):
-    """`future`: a Dask future of a `pd.DataFrame` of `rows` rows (a RangeIndex); `empty`:
-    that frame's first zero rows (its columns and dtypes). `index`: the future of the
-    roster linkage's `streamed.LeftIndex` of this frame, on the same worker, once built
-    (`roster.remote_left.remote_linkage`), else None."""
+    """A frame of `rows` rows (a RangeIndex) on the workers; `empty`: its first zero rows
+    (its columns and dtypes).
 
-    future: Future
+    Held either as one frame on one worker (`stacked`: its future) or in row chunks, each
+    where it was made (`parts`: one future per chunk, in row order, `lengths` rows each, and
+    the `client` that made them), or both. `future` is the one frame, joined from the chunks
+    on a worker on first use (the roster linkage reads its left side whole); the roll ↔
+    civil linkage reads the chunks where they are (`link.over_chunks`) while it has them.
+    `index`: the future of the roster linkage's `streamed.LeftIndex` of this frame, on the
+    same worker, once built (`roster.remote_left.remote_linkage`), else None."""
+
+    stacked: Future | None
     rows: int
     empty: pd.DataFrame
     index: Future | None = None
+    parts: list[Future] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)
+    client: Any = None
 
     def __len__(self) -> int:
         return self.rows
+
+    @property
+    def future(self) -> Future:
+        """The future of the whole frame on one worker (joined from `parts` on first use)."""
+        if self.stacked is None:
+            if self.client is None:
+                raise RuntimeError("a RemoteFrame with neither a frame nor chunks")
+            self.stacked = self.client.submit(_stacked, *self.parts, pure=False)
+        return self.stacked
+
+    @property
+    def starts(self) -> np.ndarray:
+        """Each chunk's first row's position (int64, one more than `parts`: the total)."""
+        return np.cumsum([0, *self.lengths]).astype(np.int64)
 
     def fetch(self) -> pd.DataFrame:
         """The frame itself, brought here (tests; nothing in the night calls it)."""
         return self.future.result()
 
+    def release_parts(self) -> None:
+        """Free the chunks once the frame is joined (what reads it whole reads that); not
+        joined, keep them (they are the frame)."""
+        if self.stacked is not None:
+            for future in self.parts:
+                future.release()
+            self.parts, self.lengths = [], []
+
     def release(self) -> None:
-        """Free the frame and its index on the workers (idempotent)."""
-        for future in (self.future, self.index):
+        """Free the frame, its chunks and its index on the workers (idempotent)."""
+        for future in (self.stacked, self.index, *self.parts):
             if future is not None:
                 future.release()
+        self.parts, self.lengths = [], []
 
 
 def is_remote(frame: object) -> bool:
@@ -201,6 +234,13 @@ def _matching_task(frame: pd.DataFrame, keys: pd.DataFrame, offset: int) -> pd.D
     from pipeline.link.distributed import _sanitised
 
     return _sanitised(rows_matching, frame, keys, offset)
+
+
+def _stacked(*parts: pd.DataFrame) -> pd.DataFrame:
+    """The chunks as one frame, rows in order, a fresh RangeIndex."""
+    from pipeline.link.distributed import _sanitised
+
+    return _sanitised(lambda: pd.concat(parts, ignore_index=True))
 
 
 def _value_counts(frame: pd.DataFrame, column: str) -> dict[str, int]:

@@ -67,6 +67,16 @@ def rule_keys(frame: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
     return keys
 
 
+def key_index(keys: np.ndarray) -> tuple[pd.Index, np.ndarray]:
+    """The distinct keys other than '' (a pandas Index, in the order they first appear; a
+    key's code is its position) and each record's code (int64, -1 for '')."""
+    codes, uniques = pd.factorize(keys)
+    present = uniques != ""
+    remap = np.where(present, np.cumsum(present) - 1, -1)
+    return (pd.Index(uniques[present], dtype=object),
+            np.where(codes >= 0, remap[np.maximum(codes, 0)], -1).astype(np.int64))
+
+
 def sample_hashes(row_keys: pd.Series | np.ndarray) -> np.ndarray:
     """uint64 per record: the SipHash (fixed key) of its row key, for bottom-k sampling."""
     return pd.util.hash_array(np.asarray(row_keys, dtype=object), hash_key=HASH_KEY,
@@ -105,24 +115,14 @@ class LeftIndex:
     def of(cls, linker: Linker, left: pd.DataFrame) -> LeftIndex:
         rule_index, rule_codes = [], []
         for block_pass in linker.passes:
-            keys = rule_keys(left, block_pass.columns)
-            codes, uniques = pd.factorize(keys)
-            present = uniques != ""
-            remap = np.where(present, np.cumsum(present) - 1, -1)
-            rule_codes.append(np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
-                              .astype(np.int64))
-            rule_index.append(pd.Index(uniques[present], dtype=object))
+            index, codes = key_index(rule_keys(left, block_pass.columns))
+            rule_index.append(index)
+            rule_codes.append(codes)
         tf_columns = [c.tf_value_column() if c.tf_level() is not None else None
                       for c in linker.comparisons]
         tf_index, tf_codes = {}, {}
         for column in {c for c in tf_columns if c}:
-            values = left[column].to_numpy(dtype=object)
-            codes, uniques = pd.factorize(values)
-            present = uniques != ""
-            remap = np.where(present, np.cumsum(present) - 1, -1)
-            tf_codes[column] = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1
-                                        ).astype(np.int64)
-            tf_index[column] = pd.Index(uniques[present], dtype=object)
+            tf_index[column], tf_codes[column] = key_index(left[column].to_numpy(dtype=object))
         return cls(rule_index, rule_codes, tf_columns, tf_index, tf_codes)
 
     @property
@@ -196,6 +196,11 @@ def observe_chunk(index: LeftIndex | None, linker: Linker, chunk: pd.DataFrame, 
         codes = values_index.get_indexer(values)
         tf_counts[column] = np.bincount(codes[codes >= 0], minlength=len(values_index)
                                         ).astype(np.int64)
+    if k == 0:  # no sample (a linkage that trains on the whole side: `over_chunks`)
+        sample = chunk.iloc[:0].copy()
+        sample[SAMPLE_HASH] = np.zeros(0, dtype=np.uint64)
+        return ChunkObservation(len(chunk), rule_counts, tf_counts, tf_present, sample,
+                                could)
     hashes = sample_hashes(chunk["row_key"])
     take = np.argsort(hashes, kind="stable")[:k]
     if below is not None:
@@ -341,39 +346,13 @@ class StreamedLinkage:
     # -- pass 2 -----------------------------------------------------------------------------
 
     def usable_blocks(self) -> tuple[list[np.ndarray], list[int]]:
-        """Per rule: bool per left key, its block is neither empty nor too big over the whole
-        right side (size_left × size_right ≤ max_block_pairs, as `blocking.pass_codes`);
-        and the number of blocks skipped as too big."""
-        usable, skipped = [], []
-        limit = self.spec.max_block_pairs
-        for r, left_codes in enumerate(self.index.rule_codes):
-            size_left = np.bincount(left_codes[left_codes >= 0],
-                                    minlength=self.index.rule_sizes[r])
-            pairs = size_left * self.rule_counts[r]
-            too_big = np.zeros(len(pairs), dtype=bool) if limit is None else pairs > limit
-            usable.append((pairs > 0) & ~too_big)
-            skipped.append(int(too_big.sum()))
-        return usable, skipped
+        """`usable_blocks` of this linkage's counts so far."""
+        return usable_blocks(self.index, self.rule_counts, self.spec.max_block_pairs)
 
     def tf_left(self) -> list[np.ndarray | None]:
-        """Per comparison with term frequencies: per left record, the share of its value among
-        the values of both sides' records (as `inference.tf_u`, over the whole right side),
-        at least 1 / (left + right records); None for the others."""
-        floor = 1.0 / max(len(self.left) + self.records, 1)
-        out: list[np.ndarray | None] = []
-        for column in self.index.tf_columns:
-            if column is None:
-                out.append(None)
-                continue
-            codes = self.index.tf_codes[column]
-            left_counts = np.bincount(codes[codes >= 0],
-                                      minlength=self.index.tf_sizes[column])
-            total = int((codes >= 0).sum()) + self.tf_present[column]
-            share = (left_counts + self.tf_counts[column]) / max(total, 1)
-            per_record = np.where(codes >= 0, share[np.maximum(codes, 0)], 0.0) if total \
-                else np.zeros(len(codes))
-            out.append(np.maximum(per_record, floor))
-        return out
+        """`tf_left` of this linkage's counts so far."""
+        return tf_left(self.index, self.tf_counts, self.tf_present, len(self.left),
+                       self.records)
 
     def add_scored(self, scored: ScoredChunk) -> None:
         """Hold one chunk's kept pairs and statistics (from here or from a worker). The pairs
@@ -411,6 +390,47 @@ class StreamedLinkage:
         return merge_stats(names, [*self.stats, *more,
                                    *(PassStats(n, skipped_blocks=s)
                                      for n, s in zip(names, skipped, strict=True))])
+
+
+def usable_blocks(index: LeftIndex | LeftCodes, rule_counts: list[np.ndarray],
+                  limit: int | None) -> tuple[list[np.ndarray], list[int]]:
+    """Per rule: bool per left key, its block is neither empty nor too big over the whole
+    right side (size_left × size_right ≤ `limit`, the spec's max_block_pairs; None: no
+    limit), as `blocking.pass_codes` decides; and the number of blocks skipped as too big.
+    `rule_counts`: per rule, the right side's records per left key (int64), summed over
+    every chunk."""
+    usable, skipped = [], []
+    for r, left_codes in enumerate(index.rule_codes):
+        size_left = np.bincount(left_codes[left_codes >= 0], minlength=index.rule_sizes[r])
+        pairs = size_left * rule_counts[r]
+        too_big = np.zeros(len(pairs), dtype=bool) if limit is None else pairs > limit
+        usable.append((pairs > 0) & ~too_big)
+        skipped.append(int(too_big.sum()))
+    return usable, skipped
+
+
+def tf_left(index: LeftIndex | LeftCodes, tf_counts: dict[str, np.ndarray],
+            tf_present: dict[str, int], left_records: int, right_records: int
+            ) -> list[np.ndarray | None]:
+    """Per comparison with term frequencies: per left record, the share of its value among
+    the values of both sides' records (as `inference.tf_records`, over the whole right
+    side: `tf_counts`, the right records per left value, and `tf_present`, the right
+    records with a value, summed over every chunk), at least 1 / (left + right records);
+    None for the others."""
+    floor = 1.0 / max(left_records + right_records, 1)
+    out: list[np.ndarray | None] = []
+    for column in index.tf_columns:
+        if column is None:
+            out.append(None)
+            continue
+        codes = index.tf_codes[column]
+        left_counts = np.bincount(codes[codes >= 0], minlength=index.tf_sizes[column])
+        total = int((codes >= 0).sum()) + tf_present[column]
+        share = (left_counts + tf_counts[column]) / max(total, 1)
+        per_record = np.where(codes >= 0, share[np.maximum(codes, 0)], 0.0) if total \
+            else np.zeros(len(codes))
+        out.append(np.maximum(per_record, floor))
+    return out
 
 
 def decided_pairs(spec: ModelSpec, pairs: pd.DataFrame) -> pd.DataFrame:
@@ -474,12 +494,25 @@ def fit_on_sample(spec: ModelSpec, left: pd.DataFrame, sample: pd.DataFrame, rec
     return model
 
 
-def score_chunk(linker: Linker, index: LeftIndex, usable: list[np.ndarray], model: Model,
-                tf_left: list[np.ndarray | None], left_inputs: dict[str, np.ndarray],
-                chunk: pd.DataFrame) -> ScoredChunk:
-    """The second pass over one chunk (a pure function, for a worker too): every rule's
-    pairs in usable blocks, unioned (each pair counted by its first rule), their levels and
-    scores (`inference.score_pairs`); `right` is the record's `POSITION`."""
+@dataclass
+class ChunkCandidates:
+    """One chunk's candidate pairs with the left side (`chunk_candidates`): `left` (int64,
+    left positions), `right` (int64, positions within the chunk), sorted by left then
+    right; `levels` (int8, pairs × comparisons); `stats`, the chunk's pairs per blocking
+    rule."""
+
+    left: np.ndarray
+    right: np.ndarray
+    levels: np.ndarray
+    stats: list[PassStats]
+
+
+def chunk_pair_positions(linker: Linker, index: LeftIndex, usable: list[np.ndarray],
+                         chunk: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[PassStats]]:
+    """Every blocking rule's pairs of the left side with one chunk of the right side's
+    records, in blocks `usable` over the whole right side (`usable_blocks`), unioned (each
+    pair counted by its first rule): left positions and positions within the chunk (int64,
+    sorted by left then right) and the statistics per rule."""
     n = len(chunk)
     pass_pairs, names = [], []
     for r, block_pass in enumerate(linker.passes):
@@ -492,20 +525,77 @@ def score_chunk(linker: Linker, index: LeftIndex, usable: list[np.ndarray], mode
         pass_pairs.append(pairs[:, 0] * max(n, 1) + pairs[:, 1])
         names.append(block_pass.name)
     pair_codes, stats = union_of_passes(pass_pairs, names)
-    li, local = pair_codes // max(n, 1), pair_codes % max(n, 1)
-    # Compare on the records that take part only: the encodings are per record.
-    left_rows, li_sub = np.unique(li, return_inverse=True)
-    right_rows, ri_sub = np.unique(local, return_inverse=True)
-    lf = {c: v[left_rows] for c, v in left_inputs.items()}
-    rf = {c: chunk[c].to_numpy(dtype=object)[right_rows] for c in left_inputs}
-    comparer = linker.comparer
-    levels = comparer.levels(lf, rf, li_sub.astype(np.int64), ri_sub.astype(np.int64))
-    comparer._encoding = None  # per chunk: do not keep this chunk's encodings alive
+    return pair_codes // max(n, 1), pair_codes % max(n, 1), stats
+
+
+@dataclass
+class TakingPart:
+    """The records of a set of pairs (li: left positions, ri: positions within a chunk):
+    their inputs (`left`, `right`: column → array, only those records), their positions
+    (`left_rows`, `right_rows`, ascending) and each pair's positions among them (`li`,
+    `ri`: int64). Comparing and scoring on these alone gives the levels of the whole: the
+    encodings are per record."""
+
+    left: dict[str, np.ndarray]
+    right: dict[str, np.ndarray]
+    left_rows: np.ndarray
+    right_rows: np.ndarray
+    li: np.ndarray
+    ri: np.ndarray
+
+    @classmethod
+    def of(cls, left_inputs: dict[str, np.ndarray], chunk: pd.DataFrame, li: np.ndarray,
+           ri: np.ndarray) -> TakingPart:
+        left_rows, li_sub = np.unique(li, return_inverse=True)
+        right_rows, ri_sub = np.unique(ri, return_inverse=True)
+        return cls({c: v[left_rows] for c, v in left_inputs.items()},
+                   {c: chunk[c].to_numpy(dtype=object)[right_rows] for c in left_inputs},
+                   left_rows, right_rows, li_sub.astype(np.int64).ravel(),
+                   ri_sub.astype(np.int64).ravel())
+
+    def levels(self, linker: Linker) -> np.ndarray:
+        """The pairs' levels (int8, pairs × comparisons); the comparer keeps nothing."""
+        comparer = linker.comparer
+        levels = comparer.levels(self.left, self.right, self.li, self.ri)
+        comparer._encoding = None  # per chunk: do not keep this chunk's encodings alive
+        return levels
+
+
+def chunk_candidates(linker: Linker, index: LeftIndex, usable: list[np.ndarray],
+                     left_inputs: dict[str, np.ndarray], chunk: pd.DataFrame
+                     ) -> ChunkCandidates:
+    """One chunk's candidate pairs and their levels (`chunk_pair_positions`,
+    `TakingPart.levels`): a pure function, for a worker too."""
+    li, ri, stats = chunk_pair_positions(linker, index, usable, chunk)
+    return ChunkCandidates(li, ri, TakingPart.of(left_inputs, chunk, li, ri).levels(linker),
+                           stats)
+
+
+def score_chunk(linker: Linker, index: LeftIndex, usable: list[np.ndarray], model: Model,
+                tf_left: list[np.ndarray | None], left_inputs: dict[str, np.ndarray],
+                chunk: pd.DataFrame) -> ScoredChunk:
+    """The second pass over one chunk (a pure function, for a worker too): every rule's
+    pairs in usable blocks, unioned (each pair counted by its first rule), their levels and
+    scores (`inference.score_pairs`); `right` is the record's `POSITION`."""
+    li, local, stats = chunk_pair_positions(linker, index, usable, chunk)
+    return ScoredChunk(scored_pairs(linker, model, tf_left, left_inputs, chunk, li, local,
+                                    chunk[POSITION].to_numpy(dtype=np.int64)), stats)
+
+
+def scored_pairs(linker: Linker, model: Model, tf_left: list[np.ndarray | None],
+                 left_inputs: dict[str, np.ndarray], chunk: pd.DataFrame, li: np.ndarray,
+                 ri: np.ndarray, positions: np.ndarray, levels: np.ndarray | None = None
+                 ) -> pd.DataFrame:
+    """The pairs (li: left positions, ri: positions within `chunk`) worth keeping among
+    them, scored (`inference.score_pairs` columns), `left` the left position and `right`
+    the record's position over the whole side (`positions`, per chunk record). `levels`:
+    the pairs' levels when already compared (else compared here)."""
+    part = TakingPart.of(left_inputs, chunk, li, ri)
+    levels = part.levels(linker) if levels is None else levels
     tf = [None if t is None else t[li] for t in tf_left]
-    positions = chunk[POSITION].to_numpy(dtype=np.int64)
-    pairs = score_pairs(model, linker.comparisons, linker.spec.decisions, lf, rf,
-                        li_sub.astype(np.int64), ri_sub.astype(np.int64), levels, tf)
+    pairs = score_pairs(model, linker.comparisons, linker.spec.decisions, part.left,
+                        part.right, part.li, part.ri, levels, tf)
     # Back to positions over the whole sides.
-    pairs["left"] = left_rows[pairs["left"].to_numpy()]
-    pairs["right"] = positions[right_rows[pairs["right"].to_numpy()]]
-    return ScoredChunk(pairs, stats)
+    pairs["left"] = part.left_rows[pairs["left"].to_numpy()]
+    pairs["right"] = positions[part.right_rows[pairs["right"].to_numpy()]]
+    return pairs

@@ -1,7 +1,8 @@
 """The roster linkage's left side (the civil-affairs persons' features) held on a worker.
 
 On `--engine dask` the civil side's features never come to the driver
-(`civil.on_dask.CivilChunks.normalise` leaves them on a worker, a `link.remote.RemoteFrame`).
+(`civil.on_dask.CivilChunks.normalise` leaves them in chunks on the workers, a
+`link.remote.RemoteFrame`; its `future` joins them on one worker, for the roster linkage).
 The roster linkage (`streamed.StreamedLinkage`) then keeps here only the `LeftCodes` (each
 civil person's key and value codes, the number of distinct keys): the counts, the usable
 blocks and the term frequencies are computed from them here, as before. Whatever reads the
