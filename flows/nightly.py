@@ -34,6 +34,7 @@ from pipeline import stages
 from pipeline.detect.tracking import TrackedFindings
 from pipeline.errors import BiduiError
 from pipeline.night import NightRequest, run_night
+from pipeline.normalise.field_issues import SHARED_NUMBER
 from pipeline.schema import Source
 
 
@@ -171,6 +172,14 @@ def _checked(suites: int, critical_failed: int, warnings: int) -> str:
     return f"{suites} suites, {critical_failed} critical failures, {warnings} warnings"
 
 
+def _shared_number_rows(field_issues: Any) -> int:
+    """Rows whose ID number different people carry in their file (`field_issues` reason
+    `shared_id_number`: used, the number no one's evidence); 0 without field issues."""
+    if field_issues is None or "reason_code" not in getattr(field_issues, "columns", ()):
+        return 0
+    return int((field_issues["reason_code"] == SHARED_NUMBER[0]).sum())
+
+
 def _describe(result: Any, stage: str = "") -> str:
     """Row counts only: never personal data in logs. `stage`: the stage that gave `result`
     (the roster stage gives None when the night has no roster)."""
@@ -186,7 +195,10 @@ def _describe(result: Any, stage: str = "") -> str:
                 rows = len(frame) if frame is not None else 0
             text = f"{source.value} {rows} rows"
             if quarantine is not None:
-                text += f" ({len(quarantine)} quarantined)"
+                shared = _shared_number_rows(getattr(item, "field_issues", None))
+                text += f" ({len(quarantine)} quarantined" + (
+                    f", {shared} with an ID number shared by different people)" if shared
+                    else ")")
             parts.append(text)
         return ", ".join(parts)
     if isinstance(result, stages.RosterPass):

@@ -267,6 +267,33 @@ def test_a_served_night_imports_a_gbk_decisions_csv_without_logging_its_words(
         assert secret not in json.dumps(manifest, ensure_ascii=False)
 
 
+def test_the_normalise_line_counts_the_rows_with_a_shared_id_number() -> None:
+    """Rows whose ID number different people carry in one file are used, their number no
+    one's evidence: the line counts them per source (from the field issues), or says
+    nothing of them when there are none."""
+    from types import SimpleNamespace
+
+    from flows.nightly import _describe
+    from pipeline.normalise.field_issues import SHARED_NUMBER
+    from pipeline.schema import Source
+
+    def issues(*codes: str) -> pd.DataFrame:
+        return pd.DataFrame({"reason_code": list(codes)})
+
+    normalised = {
+        Source.UNION: SimpleNamespace(frame=pd.DataFrame(index=range(5)),
+                                      quarantine=pd.DataFrame(index=range(1)),
+                                      field_issues=issues("not_a_date")),
+        Source.CIVIL: SimpleNamespace(frame=pd.DataFrame(index=range(9)),
+                                      quarantine=pd.DataFrame(),
+                                      field_issues=issues(SHARED_NUMBER[0], "not_a_date",
+                                                          SHARED_NUMBER[0])),
+    }
+    assert _describe(normalised, "normalise") == (
+        "union 5 rows (1 quarantined), "
+        "civil 9 rows (0 quarantined, 2 with an ID number shared by different people)")
+
+
 def test_the_stage_lines_say_a_skipped_roster_and_count_chunks_as_said() -> None:
     from types import SimpleNamespace
 

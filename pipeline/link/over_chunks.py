@@ -114,7 +114,8 @@ def _for_training(found: _Found, start: int) -> tuple[np.ndarray, np.ndarray, np
     """A chunk's candidates as the training reads them: roll positions (int32), civil
     positions over the whole side (int64) and levels (int8)."""
     candidates = found.candidates
-    return (candidates.left.astype(np.int32), candidates.right + start, candidates.levels)
+    return (candidates.left.astype(np.int32), candidates.right.astype(np.int64) + start,
+            candidates.levels)
 
 
 def _compared(spec: ModelSpec, left_inputs: dict[str, np.ndarray], chunk: pd.DataFrame,

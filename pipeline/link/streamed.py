@@ -496,10 +496,10 @@ def fit_on_sample(spec: ModelSpec, left: pd.DataFrame, sample: pd.DataFrame, rec
 
 @dataclass
 class ChunkCandidates:
-    """One chunk's candidate pairs with the left side (`chunk_candidates`): `left` (int64,
-    left positions), `right` (int64, positions within the chunk), sorted by left then
-    right; `levels` (int8, pairs × comparisons); `stats`, the chunk's pairs per blocking
-    rule."""
+    """One chunk's candidate pairs with the left side (`chunk_candidates`): `left` (int32,
+    or int64 past 2**31 - 1: left positions), `right` (likewise: positions within the
+    chunk), sorted by left then right; `levels` (int8, pairs × comparisons); `stats`, the
+    chunk's pairs per blocking rule."""
 
     left: np.ndarray
     right: np.ndarray
@@ -550,8 +550,8 @@ class TakingPart:
         right_rows, ri_sub = np.unique(ri, return_inverse=True)
         return cls({c: v[left_rows] for c, v in left_inputs.items()},
                    {c: chunk[c].to_numpy(dtype=object)[right_rows] for c in left_inputs},
-                   left_rows, right_rows, li_sub.astype(np.int64).ravel(),
-                   ri_sub.astype(np.int64).ravel())
+                   left_rows.astype(np.int64), right_rows.astype(np.int64),
+                   li_sub.astype(np.int64).ravel(), ri_sub.astype(np.int64).ravel())
 
     def levels(self, linker: Linker) -> np.ndarray:
         """The pairs' levels (int8, pairs × comparisons); the comparer keeps nothing."""
@@ -567,8 +567,15 @@ def chunk_candidates(linker: Linker, index: LeftIndex, usable: list[np.ndarray],
     """One chunk's candidate pairs and their levels (`chunk_pair_positions`,
     `TakingPart.levels`): a pure function, for a worker too."""
     li, ri, stats = chunk_pair_positions(linker, index, usable, chunk)
-    return ChunkCandidates(li, ri, TakingPart.of(left_inputs, chunk, li, ri).levels(linker),
-                           stats)
+    levels = TakingPart.of(left_inputs, chunk, li, ri).levels(linker)
+    # held until scored: int32 positions where they fit (7.6 M pairs: 61 MB less)
+    return ChunkCandidates(_narrowed(li), _narrowed(ri), levels, stats)
+
+
+def _narrowed(positions: np.ndarray) -> np.ndarray:
+    """int32 positions when every one fits, else as they are (int64)."""
+    fits = int(positions.max(initial=0)) < np.iinfo(np.int32).max
+    return positions.astype(np.int32) if fits else positions
 
 
 def score_chunk(linker: Linker, index: LeftIndex, usable: list[np.ndarray], model: Model,
