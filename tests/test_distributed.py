@@ -440,12 +440,14 @@ def test_the_form_of_a_scheduler_address_is_read_by_distributeds_own_parsers() -
 
 
 def _run_cli_with_dask_address(bidui_cli, data: Path, out: Path, address: str
-                               ) -> tuple[subprocess.CompletedProcess, float]:
-    started = time.monotonic()
-    result = bidui_cli("run", "--union", str(data / "union_roll.xlsx"),
-                       "--civil", str(data / "civil_exchange.csv"), "--out", str(out),
-                       "--as-of", "2026-06-30", "--engine", "dask", "--dask-address", address)
-    return result, time.monotonic() - started
+                               ) -> subprocess.CompletedProcess:
+    """`bidui run` with this address. "At once" is read from what it says, not timed (a
+    timed bound fails on a loaded machine): no "after up to" (the connect timeout's
+    wording: it did not wait for one) and no "Exception ignored" (no half-made client
+    closed by `__del__` at exit, which held the exit for 20 s)."""
+    return bidui_cli("run", "--union", str(data / "union_roll.xlsx"),
+                     "--civil", str(data / "civil_exchange.csv"), "--out", str(out),
+                     "--as-of", "2026-06-30", "--engine", "dask", "--dask-address", address)
 
 
 def _one_paragraph(result: subprocess.CompletedProcess) -> str:
@@ -461,13 +463,12 @@ def test_a_malformed_dask_address_exits_2_at_once_in_one_paragraph(bidui_cli, ge
     Dask client is made (one used to be left half-made: its `__del__` printed a traceback
     and held the exit for 20 s)."""
     out = tmp_path / "out"
-    result, seconds = _run_cli_with_dask_address(bidui_cli, generated, out, "nonsense")
+    result = _run_cli_with_dask_address(bidui_cli, generated, out, "nonsense")
     assert result.returncode == InputError.exit_code, result.stderr
     paragraph = _one_paragraph(result)
     assert "'nonsense' is not the address of a Dask scheduler" in paragraph
     assert "tcp://host:8786" in paragraph and "leave --dask-address out" in paragraph
     assert "after up to" not in paragraph
-    assert seconds < 15, seconds
     assert not out.exists()  # nothing published
 
 
@@ -488,13 +489,11 @@ def test_tls_without_tls_settings_exits_2_at_once_in_one_paragraph(bidui_cli, ge
     """A well-formed tls:// address that distributed refuses at once (no TLS settings: a
     TypeError, not a timeout): the client it half made is closed, not left to `__del__`."""
     out = tmp_path / "out"
-    result, seconds = _run_cli_with_dask_address(bidui_cli, generated, out,
-                                                 "tls://127.0.0.1:8786")
+    result = _run_cli_with_dask_address(bidui_cli, generated, out, "tls://127.0.0.1:8786")
     assert result.returncode == InputError.exit_code, result.stderr
     paragraph = _one_paragraph(result)
     assert "tls://127.0.0.1:8786" in paragraph and "TLS" in paragraph
     assert "after up to" not in paragraph
-    assert seconds < 15, seconds
     assert not out.exists()
 
 
