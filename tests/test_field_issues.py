@@ -172,6 +172,18 @@ def test_a_number_shared_by_different_people_is_one_row_per_carrier() -> None:
                .field_issues) == 0
 
 
+def test_a_number_excel_turned_into_scientific_notation_is_not_a_shared_one() -> None:
+    """Different people whose numbers Excel showed as 1.10106E+17 carry one text, not one
+    number: they are not listed as sharing it, and their ID problem stays Excel's damage
+    (what the roll's INVALID_ID finding tells the analyst to fix)."""
+    rows = [{"roll_id": f"A{k}", "name": name, "id_number": "1.10106E+17",
+             "roll_status": "在档"} for k, name in enumerate(["张伟", "李娜", "王芳"])]
+    normalised = normalise_source(raw_frame(Source.UNION, rows, file="roll.xlsx"),
+                                  Source.UNION, dt.date(2025, 6, 30))
+    assert "shared_id_number" not in set(normalised.field_issues["reason_code"])
+    assert list(normalised.frame["id_problem"]) == ["excel_damage"] * 3
+
+
 def test_another_field_s_number_in_a_count_or_amount_is_not_understood() -> None:
     """A shifted column puts an ID number under 家庭总人数 and a phone under 月保障金额: they
     parsed as a household of 1.1e17 people and 13.9 billion yuan a month, with no field issue

@@ -13,12 +13,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipeline.normalise.id_number import id_shaped
 from pipeline.normalise.names import pinyin_columns, surname
 from pipeline.normalise.vocab import map_unique
-from pipeline.textops import full_match, slice_text
+from pipeline.textops import slice_text
 
-ID_FORMAT = r"\d{17}[\dX]"
-ID_FORMAT_RE2 = r"\p{Nd}{17}[\p{Nd}X]"  # the same in RE2: Python's \d is any decimal digit
 PASSTHROUGH = ("sex", "district_code", "street", "address", "phone", "employer")
 # Every column of a normalised frame that person_features reads (when present).
 INPUTS = ("name", "id_norm", "id_valid", "id_excel_damaged", "id_placeholder", "birth_date",
@@ -59,7 +58,7 @@ def person_features(frame: pd.DataFrame) -> pd.DataFrame:
     out["surname_py"] = _text(pinyin_columns(surnames.astype("string"))["name_pinyin"])
 
     id_norm = _text(frame["id_norm"])
-    shaped = full_match(id_norm.to_numpy(dtype=object), ID_FORMAT_RE2, ID_FORMAT)
+    shaped = id_shaped(id_norm.to_numpy(dtype=object))
     if "id_placeholder" in frame.columns:  # a placeholder is no evidence: as if blank
         shaped &= ~frame["id_placeholder"].fillna(False).to_numpy(dtype=bool)
     out["id"] = id_norm.where(shaped, "")

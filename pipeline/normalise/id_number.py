@@ -45,6 +45,8 @@ MIN_BIRTH = dt.date(1900, 1, 1)
 _ASCII_ZERO_OFFSET = ord("0") * sum(WEIGHTS)
 
 _ID18 = re.compile(r"^\d{17}[\dX]$")
+ID_SHAPE = r"\d{17}[\dX]"  # GB 11643-1999: 17 digits and a check character
+ID_SHAPE_RE2 = r"\p{Nd}{17}[\p{Nd}X]"  # the same in RE2: Python's \d is any decimal digit
 _ID15 = re.compile(r"^\d{15}$")
 # Excel shows numbers with more than 11 digits in scientific notation; 18 digits → E+17.
 _SCIENTIFIC = re.compile(r"^([0-9.]+)E\+?(1[67])$")
@@ -52,6 +54,16 @@ _FLOAT_TEXT = re.compile(r"^(\d{1,15})\.0+$")  # "110105900101123.0": an exact f
 _DROP = re.compile(r"[\s\-‐‑‒–—―]+")
 _MISSING_TEXT = frozenset({"NAN", "NONE", "NULL", "<NA>", "NAT"})
 _EXACT_FLOAT_LIMIT = 2**53  # integers below this survive float64 exactly
+
+
+def id_shaped(values: np.ndarray) -> np.ndarray:
+    """Per value (object array of normalised numbers, `id_norm`; None or NaN allowed), True
+    where it has an ID number's shape (GB 11643-1999: 17 digits and a check character),
+    whatever its check character, date or region: what can be any record's evidence or any
+    two people's shared number. Excel's scientific notation, a name typed in the field or
+    too few digits are not."""
+    text = pd.Series(values, dtype=object).fillna("").astype(str).to_numpy(dtype=object)
+    return full_match(text, ID_SHAPE_RE2, ID_SHAPE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipeline.normalise.id_number import id_shaped
 from pipeline.normalise.names import pinyin_keys
 from pipeline.schema import SOURCE_FILE
 
@@ -38,9 +39,14 @@ def _different_people(people: list[tuple[str, object]]) -> bool:
 
 
 def usable_rows(frame: pd.DataFrame) -> np.ndarray:
-    """Rows whose number can be shared (n-long bool): a number, not a placeholder, a name."""
-    return (frame["id_norm"].notna() & frame["name"].notna()
-            & ~frame["id_placeholder"].fillna(False).astype(bool)).to_numpy()
+    """Rows whose number can be shared (n-long bool): a number of an ID number's shape
+    (`id_number.id_shaped`), not a placeholder, a name. A value of no such shape is no
+    one's evidence and already reported for its form: Excel's scientific notation
+    (1.10106E+17) reads the same for thousands of different numbers, so its repeats say
+    nothing of a copied number."""
+    return (frame["id_norm"].notna().to_numpy() & frame["name"].notna().to_numpy()
+            & ~frame["id_placeholder"].fillna(False).astype(bool).to_numpy()
+            & id_shaped(frame["id_norm"].to_numpy(dtype=object)))
 
 
 def number_hashes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
