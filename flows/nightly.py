@@ -197,7 +197,7 @@ def _describe(result: Any, stage: str = "") -> str:
             if quarantine is not None:
                 shared = _shared_number_rows(getattr(item, "field_issues", None))
                 text += f" ({len(quarantine)} quarantined" + (
-                    f", {shared} with an ID number shared by different people)" if shared
+                    f", {shared} rows with an ID number shared by different people)" if shared
                     else ")")
             parts.append(text)
         return ", ".join(parts)

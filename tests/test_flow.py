@@ -291,7 +291,7 @@ def test_the_normalise_line_counts_the_rows_with_a_shared_id_number() -> None:
     }
     assert _describe(normalised, "normalise") == (
         "union 5 rows (1 quarantined), "
-        "civil 9 rows (0 quarantined, 2 with an ID number shared by different people)")
+        "civil 9 rows (0 quarantined, 2 rows with an ID number shared by different people)")
 
 
 def test_the_stage_lines_say_a_skipped_roster_and_count_chunks_as_said() -> None:
