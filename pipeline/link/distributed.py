@@ -25,9 +25,10 @@ directly and returns exactly what `LocalExecutor` returns. No partition needs th
   for callers that want them here.)
 - a right side held in chunks on the workers (`link.remote.RemoteFrame` with `parts`: the
   night's civil features): the roll's features are sent to every worker and each chunk
-  makes, compares and scores its own pairs (`link.over_chunks`); the model is trained here
-  from the candidates' levels, as the local engine trains. The driver never holds a civil
-  record, and no worker holds the civil side whole.
+  makes, compares and scores its own pairs (`link.over_chunks`); the model is trained in
+  one task on a worker from the candidates' levels, as the local engine trains. The
+  driver never holds a civil record, and this linkage holds the civil side whole on no
+  worker (the roster linkage still joins it on one).
 - a right side joined on one worker already (a `RemoteFrame` without chunks): all of the
   above runs in one task beside it (`_link_beside`, which sends the buckets' tasks to the
   cluster through `worker_client`); it sends the left side (the roll's features) there.

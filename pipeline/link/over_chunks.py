@@ -58,12 +58,15 @@ from pipeline.link.streamed import (
     TakingPart,
     best_pairs,
     chunk_candidates,
+    in_usable,
+    index_codes,
     key_index,
     observe_chunk,
     rule_keys,
     scored_pairs,
     tf_left,
     usable_blocks,
+    usable_in_rule,
 )
 from pipeline.link.training import Labels, train
 
@@ -129,9 +132,7 @@ def _key_counts(index: pd.Index, columns: tuple[str, ...], chunk: pd.DataFrame
                 ) -> np.ndarray:
     """The chunk's records per roll key of `columns` (int64, one per key of `index`)."""
     def counts() -> np.ndarray:
-        keys = rule_keys(chunk, columns)
-        codes = index.get_indexer(keys).astype(np.int64)
-        codes[keys == ""] = -1
+        codes = index_codes(index, rule_keys(chunk, columns))
         return np.bincount(codes[codes >= 0], minlength=len(index)).astype(np.int64)
 
     return _sanitised(counts)
@@ -143,10 +144,7 @@ def _key_pairs(index: pd.Index, left_codes: np.ndarray, usable: np.ndarray,
     """The pairs of the roll with the chunk agreeing on `columns` in usable blocks: roll
     positions and civil positions over the whole side (int64, sorted by roll, then civil)."""
     def pairs() -> tuple[np.ndarray, np.ndarray]:
-        keys = rule_keys(chunk, columns)
-        codes = index.get_indexer(keys).astype(np.int64)
-        codes[keys == ""] = -1
-        codes = np.where((codes >= 0) & usable[np.maximum(codes, 0)], codes, -1)
+        codes = in_usable(index_codes(index, rule_keys(chunk, columns)), usable)
         found = block_pairs(left_codes, codes, dedupe=False)
         return found[:, 0], found[:, 1] + start
 
@@ -259,12 +257,8 @@ class ChunkedRight:
         """A blocking rule's pairs as an (n, 2) int64 array of positions, sorted by left then
         right, blocks over the spec's `max_block_pairs` skipped (`BlockPass.positions`)."""
         index, codes, counts = self._counted(tuple(rule.columns))
-        size_left = np.bincount(codes[codes >= 0], minlength=len(index))
-        pairs = size_left * counts
-        limit = self.spec.max_block_pairs
-        usable = (pairs > 0) & (np.ones(len(pairs), dtype=bool) if limit is None
-                                else pairs <= limit)
-        left_codes = np.where((codes >= 0) & usable[np.maximum(codes, 0)], codes, -1)
+        usable, _ = usable_in_rule(codes, counts, self.spec.max_block_pairs)
+        left_codes = in_usable(codes, usable)
         sent = self.client.scatter([index, left_codes, usable], broadcast=True, hash=False)
         starts = self.right.starts
         found = self.client.gather([

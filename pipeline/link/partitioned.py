@@ -47,6 +47,7 @@ from pipeline.link.streamed import (
     LeftIndex,
     ScoredChunk,
     StreamedLinkage,
+    in_usable,
     rule_keys,
 )
 
@@ -114,9 +115,7 @@ def usable_keys_of(linker: Linker, left: pd.DataFrame, rule_codes: list[np.ndarr
     out = []
     for r, block_pass in enumerate(linker.passes):
         keys = rule_keys(left, block_pass.columns)
-        codes = rule_codes[r]
-        ok = (codes >= 0) & usable[r][np.maximum(codes, 0)]
-        keys[~ok] = ""
+        keys[in_usable(rule_codes[r], usable[r]) < 0] = ""
         out.append(keys)
     return out
 

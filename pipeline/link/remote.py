@@ -4,8 +4,8 @@ On `--engine dask` the civil side's features are built on the workers, chunk by 
 (`civil.on_dask.CivilChunks.normalise`), and stay there. The driver holds only a
 `RemoteFrame`: the chunks' futures, their numbers of rows and a zero-row frame with the
 columns and dtypes. The roll ↔ civil linkage runs on the chunks where they are
-(`link.over_chunks`: candidates, levels and scores per chunk, the model trained here from
-their levels). The roster linkage reads its left side whole: the chunks are joined into one
+(`link.over_chunks`: candidates, levels and scores per chunk, the model trained on a worker
+from their levels). The roster linkage reads its left side whole: the chunks are joined into one
 frame on one worker on first use, and its index, parts, training and scoring context run as
 tasks beside it. Only counts, codes, levels, models and scored pairs come back
 (docs/scale.md, "The Dask engine").

@@ -77,6 +77,20 @@ def key_index(keys: np.ndarray) -> tuple[pd.Index, np.ndarray]:
             np.where(codes >= 0, remap[np.maximum(codes, 0)], -1).astype(np.int64))
 
 
+def index_codes(index: pd.Index, keys: np.ndarray) -> np.ndarray:
+    """Each key's code in `index` (its position; int64), -1 where `index` lacks it or the
+    key is '' (missing)."""
+    codes = index.get_indexer(keys).astype(np.int64)
+    codes[keys == ""] = -1
+    return codes
+
+
+def in_usable(codes: np.ndarray, usable: np.ndarray) -> np.ndarray:
+    """`codes` (int64, -1 missing) with -1 also where the key's block is not usable (`usable`:
+    bool per key)."""
+    return np.where((codes >= 0) & usable[np.maximum(codes, 0)], codes, -1)
+
+
 def sample_hashes(row_keys: pd.Series | np.ndarray) -> np.ndarray:
     """uint64 per record: the SipHash (fixed key) of its row key, for bottom-k sampling."""
     return pd.util.hash_array(np.asarray(row_keys, dtype=object), hash_key=HASH_KEY,
@@ -143,9 +157,7 @@ class LeftIndex:
     def chunk_codes(self, rule: int, keys: np.ndarray) -> np.ndarray:
         """The left side's code of each chunk key for a rule (int64; -1: no left record has
         it, or missing)."""
-        codes = self.rule_index[rule].get_indexer(keys).astype(np.int64)
-        codes[keys == ""] = -1
-        return codes
+        return index_codes(self.rule_index[rule], keys)
 
 
 def left_index(spec: ModelSpec, left: pd.DataFrame) -> LeftIndex:
@@ -401,12 +413,21 @@ def usable_blocks(index: LeftIndex | LeftCodes, rule_counts: list[np.ndarray],
     every chunk."""
     usable, skipped = [], []
     for r, left_codes in enumerate(index.rule_codes):
-        size_left = np.bincount(left_codes[left_codes >= 0], minlength=index.rule_sizes[r])
-        pairs = size_left * rule_counts[r]
-        too_big = np.zeros(len(pairs), dtype=bool) if limit is None else pairs > limit
-        usable.append((pairs > 0) & ~too_big)
-        skipped.append(int(too_big.sum()))
+        ok, too_big = usable_in_rule(left_codes, rule_counts[r], limit)
+        usable.append(ok)
+        skipped.append(too_big)
     return usable, skipped
+
+
+def usable_in_rule(left_codes: np.ndarray, right_counts: np.ndarray, limit: int | None
+                ) -> tuple[np.ndarray, int]:
+    """One rule's `usable_blocks`: bool per key (its left records, by `left_codes`, times
+    its right records, `right_counts`, are neither 0 nor over `limit`) and how many keys
+    were too big."""
+    size_left = np.bincount(left_codes[left_codes >= 0], minlength=len(right_counts))
+    pairs = size_left * right_counts
+    too_big = np.zeros(len(pairs), dtype=bool) if limit is None else pairs > limit
+    return (pairs > 0) & ~too_big, int(too_big.sum())
 
 
 def tf_left(index: LeftIndex | LeftCodes, tf_counts: dict[str, np.ndarray],
@@ -516,12 +537,9 @@ def chunk_pair_positions(linker: Linker, index: LeftIndex, usable: list[np.ndarr
     n = len(chunk)
     pass_pairs, names = [], []
     for r, block_pass in enumerate(linker.passes):
-        codes = index.chunk_codes(r, rule_keys(chunk, block_pass.columns))
-        codes = np.where((codes >= 0) & usable[r][np.maximum(codes, 0)], codes, -1)
-        left_codes = np.where((index.rule_codes[r] >= 0)
-                              & usable[r][np.maximum(index.rule_codes[r], 0)],
-                              index.rule_codes[r], -1)
-        pairs = block_pairs(left_codes, codes, dedupe=False)
+        codes = in_usable(index.chunk_codes(r, rule_keys(chunk, block_pass.columns)),
+                          usable[r])
+        pairs = block_pairs(in_usable(index.rule_codes[r], usable[r]), codes, dedupe=False)
         pass_pairs.append(pairs[:, 0] * max(n, 1) + pairs[:, 1])
         names.append(block_pass.name)
     pair_codes, stats = union_of_passes(pass_pairs, names)
