@@ -357,11 +357,7 @@ def _link(normalised: dict[Source, NormalisedSource], config: dict,
     if client is not None:
         links.engine = "dask"
     if roster_pass is not None:
-        from pipeline.link.remote import is_remote
         from pipeline.roster.second_pass import link_roster
-
-        if is_remote(roster_pass.linkage.left):  # the roll ↔ civil linkage read its chunks
-            roster_pass.linkage.left.release_parts()  # the roster reads it joined
 
         civil = normalised[Source.CIVIL].frame
         if client is not None:

@@ -263,9 +263,11 @@ def _held_in_chunks(client, frame: pd.DataFrame, chunks: int = 4):
 
     bounds = np.linspace(0, len(frame), chunks + 1).astype(int)
     parts = [frame.iloc[bounds[k]:bounds[k + 1]].reset_index(drop=True) for k in range(chunks)]
-    return RemoteFrame(None, len(frame), frame.iloc[:0].copy(),
+    held = RemoteFrame(None, len(frame), frame.iloc[:0].copy(),
                        parts=client.scatter(parts, hash=False),
                        lengths=[len(p) for p in parts], client=client)
+    held._part_keys = [part.key for part in held.parts]  # to see them freed (`_assert_freed`)
+    return held
 
 
 @pytest.mark.parametrize("held_as", ["joined", "chunks"])
@@ -594,16 +596,20 @@ def _roster_chunks(generated: Path, rows: int):
 
 
 @pytest.mark.parametrize("sample_records", [None, 700])
-@pytest.mark.parametrize("held", [False, True], ids=["civil-here", "civil-on-a-worker"])
+@pytest.mark.parametrize("civil_as", ["here", "joined", "chunks"],
+                         ids=["civil-here", "civil-on-a-worker", "civil-in-chunks"])
 def test_the_roster_on_the_workers_links_exactly_as_here(executor, generated, normalised,
-                                                          sample_records, held,
+                                                          sample_records, civil_as,
                                                           monkeypatch) -> None:
     """Both passes of the streamed roster as Dask tasks (the records that could pair stay on
     the workers between them, and the training sample's records too: the driver merges only
     their hashes and a worker trains): the same member links, statistics, model, counts;
     with the whole roster as the sample and with a sample of 700 members. With the civil
-    side's features held on a worker (as the night holds them), the driver sends no civil
-    index, scoring context or frame of the civil side's size: they are made there."""
+    side's features held on the workers (as one frame, or in row chunks as the night holds
+    them), the driver sends no civil index, scoring context or frame of the civil side's
+    size: they are made there; held in chunks, they are never joined on one worker (the
+    index, the member model's training and the scoring context are made from the
+    chunks)."""
     from pipeline.link.streamed import SAMPLE_HASH
     from pipeline.roster.first_pass import stream_roster
     from pipeline.roster.on_dask import (
@@ -624,7 +630,8 @@ def test_the_roster_on_the_workers_links_exactly_as_here(executor, generated, no
     views_there: list[pd.DataFrame] = []
     here = stream_roster([], civil_f, spec, REFERENCE_DATE, validate=views_here.append,
                          chunks=_roster_chunks(generated, 997))
-    left = _held(executor.client, civil_f) if held else civil_f
+    held = civil_as != "here"
+    left = _civil_features_as(executor.client, civil_f, civil_as)
     sent = _Sent(executor.client, monkeypatch)
     there = stream_roster_on_dask(executor.client, [], left, spec, REFERENCE_DATE,
                                   validate=views_there.append,
@@ -658,14 +665,30 @@ def test_the_roster_on_the_workers_links_exactly_as_here(executor, generated, no
         assert civil_sized != held  # sent from here only when it is here
         assert bool({"LeftIndex", "ScoreContext"} & sent.kinds()) != held
         if held:  # once the scoring context is made, the features and the index are freed
-            keys = {left.future.key, left.index.key}  # on their worker (the workers drop
-            deadline = time.monotonic() + 20  # released data a moment later)
-            while _held_keys(executor.client, keys) and time.monotonic() < deadline:
-                time.sleep(0.2)
-            assert not _held_keys(executor.client, keys)
+            _assert_freed(executor.client, left, civil_as)
     finally:
         here.close()
         there.close()
+
+
+def _civil_features_as(client, features: pd.DataFrame, civil_as: str):
+    """The civil features here, on a worker as one frame or on the workers in row
+    chunks."""
+    return {"here": lambda: features, "joined": lambda: _held(client, features),
+            "chunks": lambda: _held_in_chunks(client, features)}[civil_as]()
+
+
+def _assert_freed(client, left, civil_as: str) -> None:
+    """The civil features (a `RemoteFrame`) and their index are freed on the workers (which
+    drop released data a moment later); held in chunks, they were never joined."""
+    if civil_as == "chunks":
+        assert left.stacked is None and len(left.lengths) == 0
+    keys = {future.key for future in (left.stacked, left.index) if future is not None}
+    keys |= set(getattr(left, "_part_keys", ()))
+    deadline = time.monotonic() + 20
+    while _held_keys(client, keys) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert keys and not _held_keys(client, keys)
 
 
 def _held_keys(client, keys: set) -> set:
@@ -676,9 +699,10 @@ def _held_keys(client, keys: set) -> set:
     return {key for found in client.run(held).values() for key in found}
 
 
-@pytest.mark.parametrize("on_worker", [False, True], ids=["civil-here", "civil-on-a-worker"])
+@pytest.mark.parametrize("civil_as", ["here", "joined", "chunks"],
+                         ids=["civil-here", "civil-on-a-worker", "civil-in-chunks"])
 def test_the_partitioned_join_on_the_workers_links_exactly_as_here(executor, generated,
-                                                                   normalised, on_worker,
+                                                                   normalised, civil_as,
                                                                    monkeypatch) -> None:
     """Both passes partitioned: the civil side's keys and its comparison inputs cut by
     blocking key, each part on one worker, each chunk's pieces counted and scored there
@@ -686,8 +710,9 @@ def test_the_partitioned_join_on_the_workers_links_exactly_as_here(executor, gen
     the same counts, member links, model and statistics as the local engine's passes; no
     civil index is sent to the workers; while the pieces are scored, every part is on one
     worker only (no worker holds the whole civil side); afterwards nothing is left. With
-    the civil side's features held on a worker, its key parts and left parts are made there
-    and moved to their workers: none is sent from here."""
+    the civil side's features held on the workers, its key parts and left parts are made
+    there and moved to their workers: none is sent from here; held in row chunks, each left
+    part is joined from the chunks' pieces on its worker, and the features never are."""
     from distributed import wait
 
     import pipeline.roster.partitioned_on_dask as on_dask_partitioned
@@ -725,7 +750,8 @@ def test_the_partitioned_join_on_the_workers_links_exactly_as_here(executor, gen
 
     monkeypatch.setattr(client, "scatter", watched_scatter)
     sent = _Sent(client, monkeypatch)
-    left = _held(client, civil_f) if on_worker else civil_f
+    on_worker = civil_as != "here"
+    left = _civil_features_as(client, civil_f, civil_as)
     there = stream_roster_on_dask(client, [], left, spec, REFERENCE_DATE,
                                   chunks=_roster_chunks(generated, 997), join="partitioned")
     try:
@@ -758,11 +784,8 @@ def test_the_partitioned_join_on_the_workers_links_exactly_as_here(executor, gen
             time.sleep(0.2)  # released data a moment later)
         assert not any(client.run(parts_held).values())
         assert bool({"KeyPart", "LeftPart"} & sent.kinds()) != on_worker
-        if on_worker:  # the left parts made, the features and the index are freed on their worker
-            keys = {left.future.key, left.index.key}
-            while _held_keys(client, keys) and time.monotonic() < deadline:
-                time.sleep(0.2)
-            assert not _held_keys(client, keys)
+        if on_worker:  # the left parts made, the features and the index are freed there
+            _assert_freed(client, left, civil_as)
     finally:
         here.close()
         there.close()

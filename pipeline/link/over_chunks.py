@@ -121,11 +121,17 @@ def _for_training(found: _Found, start: int) -> tuple[np.ndarray, np.ndarray, np
             candidates.levels)
 
 
-def _compared(spec: ModelSpec, left_inputs: dict[str, np.ndarray], chunk: pd.DataFrame,
-              pairs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """The levels of pairs (roll positions, positions within the chunk)."""
-    return _sanitised(lambda: TakingPart.of(left_inputs, chunk, *pairs).levels(
-        Linker(spec, threads=1)))
+def _compared(spec: ModelSpec, small_inputs: dict[str, np.ndarray], chunk: pd.DataFrame,
+              pairs: tuple[np.ndarray, np.ndarray], chunk_left: bool = False) -> np.ndarray:
+    """The levels of pairs (positions in the small side, positions within the chunk); with
+    `chunk_left` the chunk's records are the pairs' left side."""
+    def levels() -> np.ndarray:
+        small, local = pairs
+        part = TakingPart.chunk_left(chunk, small_inputs, local, small) if chunk_left else \
+            TakingPart.of(small_inputs, chunk, small, local)
+        return part.levels(Linker(spec, threads=1))
+
+    return _sanitised(levels)
 
 
 def _key_counts(index: pd.Index, columns: tuple[str, ...], chunk: pd.DataFrame
@@ -201,7 +207,10 @@ def _scored(spec: ModelSpec, model: Model, tf: list[np.ndarray | None],
 class ChunkedRight:
     """What training asks of the records (`training.train`'s `compare`, `block` and
     `agreeing`), answered by the right side's chunks on the workers with the left side's
-    features (`left`, here) and inputs (`left_inputs`, a future on the workers)."""
+    features (`left`, here) and inputs (`left_inputs`, a future on the workers).
+    `ChunkedLeft` answers the same with the roles swapped."""
+
+    chunk_left = False  # whether the chunked side is training's left side
 
     def __init__(self, client: Client, spec: ModelSpec, left: pd.DataFrame,
                  left_inputs: Future, right: RemoteFrame) -> None:
@@ -213,19 +222,25 @@ class ChunkedRight:
         """Levels (int8, pairs × comparisons) of the pairs (li[k], ri[k]), positions into
         the left side and the whole right side (int64, any order), compared on the chunk of
         each ri."""
-        li, ri = np.asarray(li, dtype=np.int64), np.asarray(ri, dtype=np.int64)
-        out = np.zeros((len(li), self.n_comparisons), dtype=np.int8, order="F")
-        if not len(li):
+        return self._levels(li, ri)
+
+    def _levels(self, small: np.ndarray, chunked: np.ndarray) -> np.ndarray:
+        """The levels of pairs given by their positions in the small side (here) and in
+        the chunked side, compared on the chunk of each (in the pairs' order)."""
+        small, chunked = np.asarray(small, dtype=np.int64), np.asarray(chunked, dtype=np.int64)
+        out = np.zeros((len(small), self.n_comparisons), dtype=np.int8, order="F")
+        if not len(small):
             return out
-        starts = self.right.starts
-        chunk = np.searchsorted(starts, ri, side="right") - 1
+        parts, _ = self.right.chunks()
+        starts = self.right.chunk_starts()
+        chunk = np.searchsorted(starts, chunked, side="right") - 1
         chunks = np.unique(chunk)
         at = [np.flatnonzero(chunk == k) for k in chunks]
         # scattered, not put in the tasks' graph (the u sample: 1 M pairs, 16 MB)
-        sent = self.client.scatter([(li[a], ri[a] - starts[k]) for a, k in
+        sent = self.client.scatter([(small[a], chunked[a] - starts[k]) for a, k in
                                     zip(at, chunks, strict=True)], hash=False)
-        asked = [self.client.submit(_compared, self.spec, self.left_inputs,
-                                    self.right.parts[k], pairs, pure=False)
+        asked = [self.client.submit(_compared, self.spec, self.left_inputs, parts[k], pairs,
+                                    self.chunk_left, pure=False)
                  for k, pairs in zip(chunks, sent, strict=True)]
         for rows, levels in zip(at, self.client.gather(asked), strict=True):
             out[rows] = levels
@@ -234,14 +249,14 @@ class ChunkedRight:
         return out
 
     def _counted(self, columns: tuple[str, ...]) -> tuple[pd.Index, np.ndarray, np.ndarray]:
-        """The left side's keys of `columns` (Index, each left record's code) and the right
-        side's records per key, summed over the chunks."""
+        """The small side's keys of `columns` (Index, each of its records' code) and the
+        chunked side's records per key, summed over the chunks."""
         index, codes = key_index(rule_keys(self.left, columns))
         sent = self.client.scatter(index, broadcast=True, hash=False)
         counts = np.zeros(len(index), dtype=np.int64)
         for part in self.client.gather([
                 self.client.submit(_key_counts, sent, columns, chunk, pure=False)
-                for chunk in self.right.parts]):
+                for chunk in self.right.chunks()[0]]):
             counts += part
         sent.release()
         return index, codes, counts
@@ -256,23 +271,44 @@ class ChunkedRight:
     def block(self, rule: BlockingRule) -> np.ndarray:
         """A blocking rule's pairs as an (n, 2) int64 array of positions, sorted by left then
         right, blocks over the spec's `max_block_pairs` skipped (`BlockPass.positions`)."""
+        small, chunked = self._block_pairs(rule)
+        left, right = (chunked, small) if self.chunk_left else (small, chunked)
+        order = np.lexsort((right, left))
+        out = np.empty((len(left), 2), dtype=np.int64)
+        out[:, 0], out[:, 1] = left[order], right[order]
+        return out
+
+    def _block_pairs(self, rule: BlockingRule) -> tuple[np.ndarray, np.ndarray]:
+        """A rule's pairs in usable blocks: positions in the small side and in the chunked
+        side (int64, any order)."""
         index, codes, counts = self._counted(tuple(rule.columns))
         usable, _ = usable_in_rule(codes, counts, self.spec.max_block_pairs)
-        left_codes = in_usable(codes, usable)
-        sent = self.client.scatter([index, left_codes, usable], broadcast=True, hash=False)
-        starts = self.right.starts
+        small_codes = in_usable(codes, usable)
+        sent = self.client.scatter([index, small_codes, usable], broadcast=True, hash=False)
+        starts = self.right.chunk_starts()
         found = self.client.gather([
             self.client.submit(_key_pairs, *sent, tuple(rule.columns), chunk,
                                int(starts[k]), pure=False)
-            for k, chunk in enumerate(self.right.parts)])
+            for k, chunk in enumerate(self.right.chunks()[0])])
         for future in sent:
             future.release()
-        li = np.concatenate([np.zeros(0, dtype=np.int64), *(a for a, _ in found)])
-        ri = np.concatenate([np.zeros(0, dtype=np.int64), *(b for _, b in found)])
-        order = np.lexsort((ri, li))
-        out = np.empty((len(li), 2), dtype=np.int64)
-        out[:, 0], out[:, 1] = li[order], ri[order]
-        return out
+        return (np.concatenate([np.zeros(0, dtype=np.int64), *(a for a, _ in found)]),
+                np.concatenate([np.zeros(0, dtype=np.int64), *(b for _, b in found)]))
+
+
+class ChunkedLeft(ChunkedRight):
+    """`ChunkedRight` with the roles swapped: the chunked side (`right` here, as it is
+    held) is training's left side, and the small side (`left`, `left_inputs`) its right:
+    the roster's member model, trained on the civil persons (in chunks) with the roster's
+    sample. `compare(li, ri)` takes li in the chunked side; `block` gives pairs sorted by
+    the chunked side's positions; `agreeing` is the same count."""
+
+    chunk_left = True
+
+    def compare(self, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
+        """Levels (int8, pairs × comparisons) of the pairs (li[k], ri[k]): positions into
+        the whole chunked side (training's left) and into the small side."""
+        return self._levels(ri, li)
 
 
 def fit_over_chunks(right: ChunkedRight, found: list[Future], labels: Labels | None
@@ -281,7 +317,7 @@ def fit_over_chunks(right: ChunkedRight, found: list[Future], labels: Labels | N
     side's: their levels and positions come here, sorted as the local engine's candidates,
     and what else training reads is asked of the chunks (`right`)."""
     client, spec = right.client, right.spec
-    starts = right.right.starts
+    starts = right.right.chunk_starts()
     parts = client.gather([client.submit(_for_training, f, int(starts[k]), pure=False)
                            for k, f in enumerate(found)])
     li = np.concatenate([np.zeros(0, dtype=np.int32), *(p[0] for p in parts)])

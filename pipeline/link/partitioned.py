@@ -138,6 +138,12 @@ class PartitionPlan:
         """Left records each of `workers` workers holds when the parts are spread evenly."""
         return self.part_records / max(workers, 1)
 
+    def part_sizes(self) -> np.ndarray:
+        """Left records per part (int64, rules × partitions)."""
+        return np.array([np.bincount(where[where >= 0], minlength=self.partitions)
+                         for where in self.partition], dtype=np.int64).reshape(
+                             len(self.partition), self.partitions)
+
 
 def partition_plan(linkage: StreamedLinkage, partitions: int) -> PartitionPlan:
     """The plan of the left side's parts (after `linkage.fit()`: the first pass's block
@@ -168,6 +174,34 @@ def left_parts_of(inputs: dict[str, np.ndarray], tf: list[np.ndarray | None],
             yield LeftPart(r, p, rows, [k[rows] for k in plan.keys[:r + 1]],
                            {c: v[rows] for c, v in inputs.items()},
                            [None if t is None else t[rows] for t in tf])
+
+
+def chunk_left_parts(inputs: dict[str, np.ndarray], tf: list[np.ndarray | None],
+                     plan: PartitionPlan, start: int) -> dict[tuple[int, int], LeftPart]:
+    """`left_parts_of` for one row chunk of the left side: its comparison inputs, its
+    records' term frequencies and its plan (`plan_of` of its records' usable keys), the
+    rows as positions over the whole side (`start`: the chunk's first), by (rule,
+    partition). `joined_part` makes each part from the chunks' pieces of it."""
+    out = {}
+    for part in left_parts_of(inputs, tf, plan):
+        part.rows = part.rows + start
+        out[(part.rule, part.partition)] = part
+    return out
+
+
+def joined_part(pieces: list[LeftPart]) -> LeftPart:
+    """One part from its pieces in the left side's row chunks, given in row order: what
+    `left_parts` gives of the chunks joined (every array is per record, in row order)."""
+    first = pieces[0]
+
+    def joined(arrays: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate(arrays)
+
+    return LeftPart(first.rule, first.partition, joined([p.rows for p in pieces]),
+                    [joined([p.keys[q] for p in pieces]) for q in range(len(first.keys))],
+                    {c: joined([p.inputs[c] for p in pieces]) for c in first.inputs},
+                    [None if t is None else joined([p.tf[i] for p in pieces])
+                     for i, t in enumerate(first.tf)])
 
 
 def piece_columns(inputs: Iterable[str], extra: Iterable[str] = ()) -> list[str]:

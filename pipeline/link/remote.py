@@ -3,12 +3,12 @@
 On `--engine dask` the civil side's features are built on the workers, chunk by chunk
 (`civil.on_dask.CivilChunks.normalise`), and stay there. The driver holds only a
 `RemoteFrame`: the chunks' futures, their numbers of rows and a zero-row frame with the
-columns and dtypes. The roll ↔ civil linkage runs on the chunks where they are
-(`link.over_chunks`: candidates, levels and scores per chunk, the model trained on a worker
-from their levels). The roster linkage reads its left side whole: the chunks are joined into one
-frame on one worker on first use, and its index, parts, training and scoring context run as
-tasks beside it. Only counts, codes, levels, models and scored pairs come back
-(docs/scale.md, "The Dask engine").
+columns and dtypes. Both linkages run on the chunks where they are: the roll ↔ civil
+linkage's candidates, levels and scores per chunk, its model trained on a worker from their
+levels (`link.over_chunks`); the roster linkage's index, member model, scoring context and
+partitioned join's parts made from the chunks (`roster.remote_left`,
+`link.over_left_chunks`). Nothing in the night joins them. Only counts, codes, levels,
+models and scored pairs come back (docs/scale.md, "The Dask engine").
 
 The columns the stages after the linkage read of the civil side (`stages.
 CIVIL_KEPT_BESIDE_FEATURES`) stay where each chunk was normalised: a `RemoteChunks`, spread
@@ -57,11 +57,11 @@ class RemoteFrame(_Shaped):
 
     Held either as one frame on one worker (`stacked`: its future) or in row chunks, each
     where it was made (`parts`: one future per chunk, in row order, `lengths` rows each, and
-    the `client` that made them), or both. `future` is the one frame, joined from the chunks
-    on a worker on first use (the roster linkage reads its left side whole); the roll ↔
-    civil linkage reads the chunks where they are (`link.over_chunks`) while it has them.
-    `index`: the future of the roster linkage's `streamed.LeftIndex` of this frame, on the
-    same worker, once built (`roster.remote_left.remote_linkage`), else None."""
+    the `client` that made them: the night's). What reads it reads `chunks()`, which is
+    the one frame as one chunk when it is held joined. `future` is the one frame, joined
+    from the chunks on a worker on first use (`fetch`, tests). `index`: the future of the
+    roster linkage's `streamed.LeftIndex` of this frame, on a worker, once built
+    (`roster.remote_left.remote_linkage`), else None."""
 
     stacked: Future | None
     rows: int
@@ -88,17 +88,22 @@ class RemoteFrame(_Shaped):
         """Each chunk's first row's position (int64, one more than `parts`: the total)."""
         return np.cumsum([0, *self.lengths]).astype(np.int64)
 
+    def chunks(self) -> tuple[list[Future], list[int]]:
+        """The frame's row chunks and their numbers of rows, in row order: `parts`, or the
+        one frame as one chunk when it is held joined (what reads chunks reads either)."""
+        if self.parts:
+            return list(self.parts), list(self.lengths)
+        if self.stacked is None:
+            raise RuntimeError("a RemoteFrame with neither a frame nor chunks")
+        return [self.stacked], [self.rows]
+
+    def chunk_starts(self) -> np.ndarray:
+        """Each of `chunks()`' first row's position (int64, one more: the total)."""
+        return np.cumsum([0, *self.chunks()[1]]).astype(np.int64)
+
     def fetch(self) -> pd.DataFrame:
         """The frame itself, brought here (tests; nothing in the night calls it)."""
         return self.future.result()
-
-    def release_parts(self) -> None:
-        """Free the chunks once the frame is joined (what reads it whole reads that); not
-        joined, keep them (they are the frame)."""
-        if self.stacked is not None:
-            for future in self.parts:
-                future.release()
-            self.parts, self.lengths = [], []
 
     def release(self) -> None:
         """Free the frame, its chunks and its index on the workers (idempotent)."""

@@ -31,6 +31,7 @@ Every step is a plain function of frames and arrays: no files (the caller spills
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -132,12 +133,25 @@ class LeftIndex:
             index, codes = key_index(rule_keys(left, block_pass.columns))
             rule_index.append(index)
             rule_codes.append(codes)
-        tf_columns = [c.tf_value_column() if c.tf_level() is not None else None
-                      for c in linker.comparisons]
+        tf_columns = tf_columns_of(linker)
         tf_index, tf_codes = {}, {}
-        for column in {c for c in tf_columns if c}:
+        for column in dict.fromkeys(c for c in tf_columns if c):
             tf_index[column], tf_codes[column] = key_index(left[column].to_numpy(dtype=object))
         return cls(rule_index, rule_codes, tf_columns, tf_index, tf_codes)
+
+    @classmethod
+    def of_chunks(cls, linker: Linker, keys: ChunkKeys, codes: Sequence[ChunkCodes]
+                  ) -> LeftIndex:
+        """The index of a left side held in row chunks: `keys`, the whole side's distinct
+        keys (`ChunkKeys.joined`), and each chunk's codes in them (`ChunkCodes.of`), in row
+        order. Equal to `LeftIndex.of` of the chunks joined (tests/test_left_chunks.py)."""
+        def joined(arrays: list[np.ndarray]) -> np.ndarray:
+            return np.concatenate([np.zeros(0, dtype=np.int64), *arrays])
+
+        return cls(list(keys.rules),
+                   [joined([c.rules[r] for c in codes]) for r in range(len(keys.rules))],
+                   tf_columns_of(linker), dict(keys.tf),
+                   {column: joined([c.tf[column] for c in codes]) for column in keys.tf})
 
     @property
     def rule_sizes(self) -> list[int]:
@@ -158,6 +172,59 @@ class LeftIndex:
         """The left side's code of each chunk key for a rule (int64; -1: no left record has
         it, or missing)."""
         return index_codes(self.rule_index[rule], keys)
+
+
+def tf_columns_of(linker: Linker) -> list[str | None]:
+    """Per comparison, the column whose term frequencies it reads, or None."""
+    return [c.tf_value_column() if c.tf_level() is not None else None
+            for c in linker.comparisons]
+
+
+@dataclass
+class ChunkKeys:
+    """Distinct keys of some of a left side's records: per blocking rule (a pandas Index of
+    text, in the order they first appear, '' left out) and per term-frequency column (its
+    values, likewise). Of one chunk (`of`) or of the whole side (`joined`)."""
+
+    rules: list[pd.Index]
+    tf: dict[str, pd.Index]
+
+    @classmethod
+    def of(cls, linker: Linker, chunk: pd.DataFrame) -> ChunkKeys:
+        """One chunk's distinct keys (features: `LeftIndex.of`'s columns)."""
+        return cls([key_index(rule_keys(chunk, p.columns))[0] for p in linker.passes],
+                   {c: key_index(chunk[c].to_numpy(dtype=object))[0]
+                    for c in dict.fromkeys(c for c in tf_columns_of(linker) if c)})
+
+    @classmethod
+    def joined(cls, chunks: Sequence[ChunkKeys]) -> ChunkKeys:
+        """The distinct keys of chunks given in row order: those of the whole side, in the
+        order `pd.factorize` numbers them over it (a key first appears in the first chunk
+        that has it, where it first appears in that chunk)."""
+        def union(indexes: list[pd.Index]) -> pd.Index:
+            return key_index(np.concatenate([np.zeros(0, dtype=object),
+                                             *(i.to_numpy(dtype=object) for i in indexes)]))[0]
+
+        first = chunks[0]
+        return cls([union([c.rules[r] for c in chunks]) for r in range(len(first.rules))],
+                   {column: union([c.tf[column] for c in chunks]) for column in first.tf})
+
+
+@dataclass
+class ChunkCodes:
+    """One chunk's records' codes in the whole side's distinct keys (`ChunkKeys.joined`):
+    per blocking rule and per term-frequency column (int64, -1 missing), as
+    `LeftIndex.rule_codes` and `tf_codes` hold them for those records."""
+
+    rules: list[np.ndarray]
+    tf: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, linker: Linker, keys: ChunkKeys, chunk: pd.DataFrame) -> ChunkCodes:
+        return cls([index_codes(keys.rules[r], rule_keys(chunk, p.columns))
+                    for r, p in enumerate(linker.passes)],
+                   {column: index_codes(values, chunk[column].to_numpy(dtype=object))
+                    for column, values in keys.tf.items()})
 
 
 def left_index(spec: ModelSpec, left: pd.DataFrame) -> LeftIndex:
@@ -571,12 +638,30 @@ class TakingPart:
                    left_rows.astype(np.int64), right_rows.astype(np.int64),
                    li_sub.astype(np.int64).ravel(), ri_sub.astype(np.int64).ravel())
 
+    @classmethod
+    def chunk_left(cls, chunk: pd.DataFrame, right_inputs: dict[str, np.ndarray],
+                   li: np.ndarray, ri: np.ndarray) -> TakingPart:
+        """`of` with the roles swapped: the chunk's records are the pairs' left side (li:
+        positions within the chunk), `right_inputs` the right side's (ri: its positions)."""
+        left_rows, li_sub = np.unique(li, return_inverse=True)
+        right_rows, ri_sub = np.unique(ri, return_inverse=True)
+        return cls({c: chunk[c].to_numpy(dtype=object)[left_rows] for c in right_inputs},
+                   {c: v[right_rows] for c, v in right_inputs.items()},
+                   left_rows.astype(np.int64), right_rows.astype(np.int64),
+                   li_sub.astype(np.int64).ravel(), ri_sub.astype(np.int64).ravel())
+
     def levels(self, linker: Linker) -> np.ndarray:
         """The pairs' levels (int8, pairs × comparisons); the comparer keeps nothing."""
         comparer = linker.comparer
         levels = comparer.levels(self.left, self.right, self.li, self.ri)
         comparer._encoding = None  # per chunk: do not keep this chunk's encodings alive
         return levels
+
+
+def joined_inputs(parts: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Row chunks' comparison inputs (`Linker.inputs` of each, in row order) as those of
+    the chunks joined: each column's arrays concatenated (the inputs are per record)."""
+    return {column: np.concatenate([part[column] for part in parts]) for column in parts[0]}
 
 
 def chunk_candidates(linker: Linker, index: LeftIndex, usable: list[np.ndarray],

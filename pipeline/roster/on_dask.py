@@ -20,11 +20,12 @@ same. What lives where:
 - the driver runs the roster suite on each chunk's view as it arrives (the GX project is the
   driver's), merges the counts and keeps the bottom-k training sample;
 - the sample candidates' records stay on the workers too; the driver keeps their hashes
-  (bottom-k) and a worker trains on the sample (`fit_roster_on_dask`): the model comes back;
-- the civil side's features are on a worker already (`link.remote.RemoteFrame`, the night's
-  case): its index, key parts, scoring context and left parts are made there
-  (`remote_left`), and the workers fetch them from there; given here as a frame (tests),
-  they are made here and sent;
+  (bottom-k) and a worker trains on the sample (`fit_roster_on_dask`; with the civil
+  features in chunks, `over_left_chunks`): the model comes back;
+- the civil side's features are on the workers already, in row chunks
+  (`link.remote.RemoteFrame`, the night's case): its index, key parts, scoring context and
+  left parts are made from the chunks (`remote_left`), and the workers fetch them from
+  there; given here as a frame (tests), they are made here and sent;
 - the civil side is joined either broadcast (its index for the first pass and its scoring
   context, the model and its comparison inputs, for the second go to every
   worker once, and each worker scores the chunks it holds) or partitioned by blocking key
@@ -55,6 +56,7 @@ from pipeline.ingest.on_dask import read_on_workers, sent_from_here
 from pipeline.ingest.pieces import plan_parquet_pieces
 from pipeline.link.distributed import _sanitised, scatter_frame, worker_addresses, workers_of
 from pipeline.link.fellegi_sunter import Model
+from pipeline.link.over_left_chunks import fit_sample_over_chunks
 from pipeline.link.partitioned import (
     KeyCounts,
     KeyPart,
@@ -357,23 +359,33 @@ class KeyParts:
 
 def fit_roster_on_dask(client: Client, roster: RosterPass) -> Model:
     """Train the member model on a worker: the chunks' sample candidates never leave the
-    workers; the driver sends the sample's hashes (8 bytes a record) and the civil features
-    (unless they are on a worker already: `RemoteFrame`), and gets back the model
-    (`streamed.fit_on_sample`, the function the local engine runs, on the same sample in the
-    same order)."""
+    workers; the driver sends the sample's hashes (8 bytes a record) and gets back the
+    model, the one the local engine trains on the same sample in the same order
+    (`streamed.fit_on_sample`). Civil features held on the workers (`RemoteFrame`) stay in
+    their chunks (`over_left_chunks.fit_sample_over_chunks`); features here are sent."""
     linkage, chunks = roster.linkage, roster.could_pair
     remote = is_remote(linkage.left)
     # Here when the sample is here, or empty and the civil features are here too; features
-    # held on a worker (the first pass then ran on the workers) are trained on there.
+    # held on the workers (the first pass then ran on the workers) are trained on there.
     if not isinstance(chunks, WorkerChunks) or not (chunks.samples or remote):
         return linkage.fit()
-    left = linkage.left.future if remote else scatter_frame(client, linkage.left)
     try:
-        model = client.submit(_fit, linkage.spec, left, linkage.records,
-                              linkage.chosen_hashes(), chunks.samples, pure=False).result()
+        if remote:
+            parts, lengths = linkage.left.chunks()
+            model = client.submit(fit_sample_over_chunks, linkage.spec,
+                                  [part.key for part in parts], lengths,
+                                  linkage.left.iloc[:0].copy(), linkage.records,
+                                  linkage.chosen_hashes(), chunks.samples,
+                                  pure=False).result()
+        else:
+            left = scatter_frame(client, linkage.left)
+            try:
+                model = client.submit(_fit, linkage.spec, left, linkage.records,
+                                      linkage.chosen_hashes(), chunks.samples,
+                                      pure=False).result()
+            finally:
+                left.release()
     finally:
-        if not remote:
-            left.release()
         chunks.release_samples()
     return linkage.trained(model)
 

@@ -86,7 +86,7 @@ def link_roster_partitioned_on_dask(client: Client, civil: pd.DataFrame, roster:
             (part.rule * partitions + part.partition, future, worker)
             for part, future, worker in scatter_placed(client, left_parts(linkage, plan))]
     if remote:  # the parts hold what scoring reads of the civil side: free the rest
-        plan.future.release()
+        plan.release()
         linkage.left.release()
     columns = piece_columns(linkage.linker.inputs(linkage.left.iloc[:0]), MEMBER_COLUMNS)
     chunks = roster.could_pair

@@ -1,27 +1,36 @@
-"""The roster linkage's left side (the civil-affairs persons' features) held on a worker.
+"""The roster linkage's left side (the civil-affairs persons' features) held on the workers.
 
 On `--engine dask` the civil side's features never come to the driver
-(`civil.on_dask.CivilChunks.normalise` leaves them in chunks on the workers, a
-`link.remote.RemoteFrame`; its `future` joins them on one worker, for the roster linkage).
-The roster linkage (`streamed.StreamedLinkage`) then keeps here only the `LeftCodes` (each
-civil person's key and value codes, the number of distinct keys): the counts, the usable
-blocks and the term frequencies are computed from them here, as before. Whatever reads the
-persons' features or their distinct keys runs as a task beside them, and goes from there to
-the workers that need it (worker to worker, never through the driver):
+(`civil.on_dask.CivilChunks.normalise` leaves them in row chunks on the workers, a
+`link.remote.RemoteFrame`), and no worker joins them either. The roster linkage
+(`streamed.StreamedLinkage`) keeps here only the `LeftCodes` (each civil person's key and
+value codes, the number of distinct keys): the counts, the usable blocks and the term
+frequencies are computed from them here, as before. Whatever reads the persons' features
+runs as tasks on their chunks, and what it makes goes from there to the workers that need
+it (worker to worker, never through the driver):
 
-- the `LeftIndex` (`remote_linkage`), which the first pass's context carries to every worker
-  with the broadcast join (`first_pass_context`), or cut into key parts placed on the workers
-  with the partitioned join (`key_parts_placed`);
-- the broadcast second pass's `ScoreContext` (`score_context`);
-- the partitioned second pass's plan and left parts (`RemotePlan`, `left_parts_placed`).
+- the `LeftIndex` (`remote_linkage`): each chunk's distinct keys, joined in row order on a
+  worker (the order `pd.factorize` gives over the whole side), then each chunk's codes in
+  them. The first pass's context carries it to every worker with the broadcast join
+  (`first_pass_context`); with the partitioned join it is cut into key parts placed on the
+  workers (`key_parts_placed`);
+- the broadcast second pass's `ScoreContext` (`score_context`): each chunk's comparison
+  inputs, joined beside the index (every worker then fetches the context whole: a broadcast
+  join);
+- the partitioned second pass's plan and left parts (`remote_plan`, `left_parts_placed`):
+  each chunk plans and cuts its own records; each part is joined from the chunks' pieces on
+  the worker that keeps it (a shuffle through futures), so no worker holds the inputs whole;
+- the member model, trained on a worker with the chunks on its left
+  (`link.over_left_chunks`, called by `on_dask.fit_roster_on_dask`).
 
 Once the second pass's context or parts are made, the features and the index are released
-on their worker (`RemoteFrame.release`): the roll ↔ civil linkage ran before, and scoring
-reads only the context or the parts, so the worker does not hold both while it scores.
+(`RemoteFrame.release`): the roll ↔ civil linkage ran before, and scoring reads only the
+context or the parts.
 
 The results are those of the same functions run on the driver: `tests/test_distributed.py`
-runs the roster's passes with both joins and the civil side held on a worker, and checks
-that none of these is sent from the driver.
+runs the roster's passes with both joins and the civil side here, on a worker and in row
+chunks, and checks that none of these is sent from the driver and that the chunks are never
+joined; `tests/test_left_chunks.py` checks each piece made from chunks against the whole.
 """
 
 from __future__ import annotations
@@ -40,14 +49,21 @@ from pipeline.link.partitioned import (
     KeyPart,
     LeftPart,
     PartitionPlan,
+    chunk_left_parts,
+    joined_part,
     key_parts,
-    left_parts_of,
     plan_of,
     usable_keys_of,
 )
 from pipeline.link.remote import RemoteFrame
 from pipeline.link.spec import ModelSpec
-from pipeline.link.streamed import LeftIndex, StreamedLinkage, left_index
+from pipeline.link.streamed import (
+    ChunkCodes,
+    ChunkKeys,
+    LeftIndex,
+    StreamedLinkage,
+    joined_inputs,
+)
 from pipeline.roster.first_pass import FirstPassContext, _linker, with_index
 from pipeline.roster.second_pass import ScoreContext
 
@@ -55,41 +71,58 @@ if TYPE_CHECKING:
     from distributed import Client, Future
 
 
-# -- tasks (beside the civil side's features) -----------------------------------------------
+# -- tasks (each where its chunk or part is) -------------------------------------------------
 
-def _index(spec: ModelSpec, left: pd.DataFrame) -> LeftIndex:
-    return _sanitised(left_index, spec, left)
+def _chunk_keys(spec: ModelSpec, chunk: pd.DataFrame) -> ChunkKeys:
+    return _sanitised(ChunkKeys.of, _linker(spec), chunk)
+
+
+def _joined_keys(*chunks: ChunkKeys) -> ChunkKeys:
+    return _sanitised(ChunkKeys.joined, list(chunks))
+
+
+def _chunk_codes(spec: ModelSpec, keys: ChunkKeys, chunk: pd.DataFrame) -> ChunkCodes:
+    return _sanitised(ChunkCodes.of, _linker(spec), keys, chunk)
+
+
+def _index(spec: ModelSpec, keys: ChunkKeys, *codes: ChunkCodes) -> LeftIndex:
+    return _sanitised(LeftIndex.of_chunks, _linker(spec), keys, list(codes))
 
 
 def _key_parts(index: LeftIndex, partitions: int) -> list[KeyPart]:
     return _sanitised(key_parts, index, partitions)
 
 
+def _chunk_inputs(spec: ModelSpec, chunk: pd.DataFrame) -> dict[str, np.ndarray]:
+    return _sanitised(lambda: _linker(spec).inputs(chunk))
+
+
 def _score_context(spec: ModelSpec, index: LeftIndex, usable: list[np.ndarray], model: Model,
-                   tf_left: list[np.ndarray | None], left: pd.DataFrame) -> ScoreContext:
+                   tf_left: list[np.ndarray | None], *inputs: dict[str, np.ndarray]
+                   ) -> ScoreContext:
     def made() -> ScoreContext:
-        return ScoreContext(spec, index, usable, model, tf_left, _linker(spec).inputs(left))
+        return ScoreContext(spec, index, usable, model, tf_left, joined_inputs(list(inputs)))
 
     return _sanitised(made)
 
 
-def _plan(spec: ModelSpec, left: pd.DataFrame, index: LeftIndex, usable: list[np.ndarray],
-          partitions: int) -> PartitionPlan:
-    return _sanitised(lambda: plan_of(usable_keys_of(_linker(spec), left, index.rule_codes,
+def _chunk_plan(spec: ModelSpec, chunk: pd.DataFrame, rule_codes: list[np.ndarray],
+                usable: list[np.ndarray], partitions: int) -> PartitionPlan:
+    return _sanitised(lambda: plan_of(usable_keys_of(_linker(spec), chunk, rule_codes,
                                                      usable), partitions))
 
 
-def _part_records(plan: PartitionPlan) -> int:
-    return plan.part_records
+def _part_sizes(plan: PartitionPlan) -> np.ndarray:
+    return plan.part_sizes()
 
 
-def _left_parts(spec: ModelSpec, left: pd.DataFrame, tf_left: list[np.ndarray | None],
-                plan: PartitionPlan) -> list[LeftPart]:
-    return _sanitised(lambda: list(left_parts_of(_linker(spec).inputs(left), tf_left, plan)))
+def _chunk_parts(spec: ModelSpec, chunk: pd.DataFrame, tf: list[np.ndarray | None],
+                 plan: PartitionPlan, start: int) -> dict[tuple[int, int], LeftPart]:
+    return _sanitised(lambda: chunk_left_parts(_linker(spec).inputs(chunk), tf, plan, start))
 
 
-def _part_places(parts: list[LeftPart]) -> list[tuple[int, int]]:
-    return [(part.rule, part.partition) for part in parts]
+def _joined_part(*pieces: LeftPart) -> LeftPart:
+    return _sanitised(joined_part, list(pieces))
 
 
 def _same(part: Any) -> Any:
@@ -100,9 +133,15 @@ def _same(part: Any) -> Any:
 # -- the driver's side ----------------------------------------------------------------------
 
 def remote_linkage(client: Client, spec: ModelSpec, left: RemoteFrame) -> StreamedLinkage:
-    """The roster linkage of a civil side held on a worker: its `LeftIndex` built there
-    (kept as `left.index`), only its `LeftCodes` here."""
-    left.index = client.submit(_index, spec, left.future, pure=False)
+    """The roster linkage of a civil side held on the workers: its `LeftIndex` built from
+    its chunks (each chunk's distinct keys, joined in row order, then each chunk's codes in
+    them) and kept on a worker as `left.index`; only its `LeftCodes` here."""
+    parts, _ = left.chunks()
+    keys = client.submit(_joined_keys, *(client.submit(_chunk_keys, spec, chunk, pure=False)
+                                         for chunk in parts), pure=False)
+    left.index = client.submit(_index, spec, keys,
+                               *(client.submit(_chunk_codes, spec, keys, chunk, pure=False)
+                                 for chunk in parts), pure=False)
     codes = client.submit(LeftIndex.codes, left.index, pure=False).result()
     return StreamedLinkage(spec, left, index=codes)
 
@@ -142,50 +181,93 @@ def key_parts_placed(client: Client, linkage: StreamedLinkage, partitions: int
 
 
 def score_context(client: Client, linkage: StreamedLinkage) -> Future:
-    """`ScoreContext.of(linkage)` made beside the civil side's features: the usable blocks
-    and the term frequencies (computed here from the counts) go there, not the features
-    here."""
+    """`ScoreContext.of(linkage)` made on the workers: each chunk's comparison inputs where
+    it is, joined beside the index (the broadcast join's context, which every worker then
+    fetches whole); the usable blocks and the term frequencies (computed here from the
+    counts) go there, not the features here."""
     usable, _ = linkage.usable_blocks()
     usable_f, tf_f = client.scatter([usable, linkage.tf_left()], hash=False)
+    parts, _ = linkage.left.chunks()
     return client.submit(_score_context, linkage.spec, linkage.left.index, usable_f,
-                         linkage.model, tf_f, linkage.left.future, pure=False)
+                         linkage.model, tf_f,
+                         *(client.submit(_chunk_inputs, linkage.spec, chunk, pure=False)
+                           for chunk in parts), pure=False)
 
 
 @dataclass
 class RemotePlan:
-    """A `PartitionPlan` made beside the civil side's features (`remote_plan`): its future,
-    its number of partitions and its records over all parts."""
+    """A `PartitionPlan` made on the civil side's chunks (`remote_plan`): each chunk's plan
+    (`futures`, beside its chunk), the number of partitions, the records per part over all
+    chunks (`sizes`, int64, rules × partitions) and per chunk."""
 
-    future: Future
+    futures: list[Future]
     partitions: int
-    part_records: int
+    sizes: np.ndarray
+    chunk_sizes: list[np.ndarray]
+
+    @property
+    def part_records(self) -> int:
+        """As `PartitionPlan.part_records`."""
+        return int(self.sizes.sum())
 
     def per_worker(self, workers: int) -> float:
         """As `PartitionPlan.per_worker`."""
         return self.part_records / max(workers, 1)
 
+    def release(self) -> None:
+        for future in self.futures:
+            future.release()
+        self.futures = []
+
+
+def _sliced(arrays: list[np.ndarray | None], start: int, end: int) -> list[np.ndarray | None]:
+    return [None if a is None else a[start:end] for a in arrays]
+
 
 def remote_plan(client: Client, linkage: StreamedLinkage, partitions: int) -> RemotePlan:
-    """`partitioned.partition_plan(linkage, partitions)` for a civil side held on a worker."""
-    usable = client.scatter(linkage.usable_blocks()[0], hash=False)
-    plan = client.submit(_plan, linkage.spec, linkage.left.future, linkage.left.index,
-                         usable, partitions, pure=False)
-    records = client.submit(_part_records, plan, pure=False).result()
-    return RemotePlan(plan, partitions, records)
+    """`partitioned.partition_plan(linkage, partitions)` for a civil side held on the
+    workers, one plan per chunk made there (the chunk's records' key codes go from here:
+    `LeftCodes`)."""
+    [usable] = client.scatter([linkage.usable_blocks()[0]], broadcast=True, hash=False)
+    parts, _ = linkage.left.chunks()
+    starts = linkage.left.chunk_starts()
+    codes = client.scatter([_sliced(linkage.index.rule_codes, int(starts[k]),
+                                    int(starts[k + 1])) for k in range(len(parts))],
+                           hash=False)
+    plans = [client.submit(_chunk_plan, linkage.spec, chunk, chunk_codes, usable, partitions,
+                           pure=False)
+             for chunk, chunk_codes in zip(parts, codes, strict=True)]
+    chunk_sizes = client.gather([client.submit(_part_sizes, plan, pure=False)
+                                 for plan in plans])
+    return RemotePlan(plans, partitions, np.sum(chunk_sizes, axis=0, dtype=np.int64),
+                      chunk_sizes)
 
 
 def left_parts_placed(client: Client, linkage: StreamedLinkage, plan: RemotePlan
                       ) -> list[tuple[int, Future, str]]:
-    """`partitioned.left_parts` of a civil side held on a worker, made there and placed as
+    """`partitioned.left_parts` of a civil side held on the workers, placed as
     `partitioned_on_dask` places them: (the piece it scores: rule × partitions + partition,
-    future, worker)."""
-    tf = client.scatter(linkage.tf_left(), hash=False)
-    parts = client.submit(_left_parts, linkage.spec, linkage.left.future, tf, plan.future,
-                          pure=False)
-    try:
-        places = client.submit(_part_places, parts, pure=False).result()
-        return [(rule * plan.partitions + partition, future, worker)
-                for (rule, partition), (future, worker)
-                in zip(places, placed_from(client, parts, len(places)), strict=True)]
-    finally:
-        parts.release()
+    future, worker). Each chunk cuts its pieces where it is (`chunk_left_parts`); each part
+    is joined from its pieces on the worker that keeps it (a shuffle through futures):
+    no worker holds the civil side's inputs whole."""
+    parts, _ = linkage.left.chunks()
+    starts = linkage.left.chunk_starts()
+    tf = linkage.tf_left()
+    cut = [client.submit(_chunk_parts, linkage.spec, chunk,
+                         client.scatter([_sliced(tf, int(starts[k]), int(starts[k + 1]))],
+                                        hash=False)[0],
+                         chunk_plan, int(starts[k]), pure=False)
+           for k, (chunk, chunk_plan) in enumerate(zip(parts, plan.futures, strict=True))]
+    workers = worker_addresses(client)
+    placed = []
+    rules, partitions = plan.sizes.shape
+    for at in range(rules * partitions):
+        r, p = divmod(at, partitions)
+        if not plan.sizes[r, p]:
+            continue  # parts without records are left out, as `left_parts` leaves them
+        worker = workers[len(placed) % len(workers)]
+        pieces = [client.submit(operator.getitem, cut[k], (r, p), pure=False)
+                  for k, sizes in enumerate(plan.chunk_sizes) if sizes[r, p]]
+        placed.append((at, client.submit(_joined_part, *pieces, workers=[worker],
+                                         allow_other_workers=False, pure=False), worker))
+    return placed
