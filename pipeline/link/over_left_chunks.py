@@ -8,12 +8,13 @@ trains it with `streamed.fit_on_sample`, `Linker.fit` on the whole left side. He
 reads the left side whole; the small side goes to every worker and `over_chunks`' steps
 run with the roles swapped:
 
-1. **count**: each chunk counts its records per key of the sample's index
-   (`streamed.observe_chunk`), summed in a tree; the usable blocks follow
+1. **count**: each chunk codes its records' keys in the sample's index (kept on its
+   worker for step 2, `streamed.chunk_codes_of`) and counts them per key, summed in a
+   tree; the usable blocks follow
    (`streamed.usable_blocks`: a block's size is the product of its two sides', the same
    whichever is left).
 2. **candidates**: each chunk pairs its records with the sample's in the usable blocks,
-   unions the rules, sorts the pairs by its own records (the left side's), then the
+   unions the rules with the pairs sorted by its own records (the left side's), then the
    sample's, and compares them with its records on the left (`TakingPart.chunk_left`). The
    chunks' pairs, in row order, are the local engine's candidates in its order.
 3. **train**: `training.train` as `Linker.fit` runs it, with what it asks of the records
@@ -25,6 +26,7 @@ The result is `fit_on_sample`'s model (tests/test_left_chunks.py). Every task go
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,12 +35,13 @@ import pandas as pd
 from pipeline.link.distributed import _sanitised
 from pipeline.link.engine import Linker
 from pipeline.link.fellegi_sunter import Model
-from pipeline.link.over_chunks import ChunkedLeft, _observed, _summed, _tree
+from pipeline.link.over_chunks import ChunkedLeft, _tree
 from pipeline.link.remote import RemoteFrame
 from pipeline.link.spec import ModelSpec
 from pipeline.link.streamed import (
     LeftIndex,
     TakingPart,
+    chunk_codes_of,
     chunk_pair_positions,
     pick_sample,
     usable_blocks,
@@ -49,18 +52,36 @@ if TYPE_CHECKING:
     from distributed import Client
 
 
+def _coded(spec: ModelSpec, index: LeftIndex, chunk: pd.DataFrame) -> list[np.ndarray]:
+    """Step 1 on one chunk: its records' codes in the small side's keys, per blocking rule
+    (`streamed.chunk_codes_of`), kept on its worker for step 2."""
+    return _sanitised(chunk_codes_of, Linker(spec, threads=1), index, chunk)
+
+
+def _key_counts(index: LeftIndex, codes: list[np.ndarray]) -> list[np.ndarray]:
+    """A chunk's records per small-side key of every rule (int64)."""
+    return _sanitised(lambda: [np.bincount(c[c >= 0], minlength=len(index.rule_index[r])
+                                           ).astype(np.int64) for r, c in enumerate(codes)])
+
+
+def _added(*counts: list[np.ndarray]) -> list[np.ndarray]:
+    """Several chunks' counts added up (a step of `over_chunks._tree`)."""
+    return _sanitised(lambda: [sum(one[r] for one in counts) for r in range(len(counts[0]))])
+
+
 def _candidates_left(spec: ModelSpec, index: LeftIndex, usable: list[np.ndarray],
-                     small_inputs: dict[str, np.ndarray], chunk: pd.DataFrame, start: int
+                     small_inputs: dict[str, np.ndarray], chunk: pd.DataFrame,
+                     codes: list[np.ndarray], start: int
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Step 2 on one chunk: its candidate pairs with the small side (`index`: the small
-    side's keys), as positions over the whole chunked side (int64; `start`: the chunk's
-    first) and in the small side (int64), sorted by the former then the latter, and their
-    levels with the chunk's records on the left (int8, pairs × comparisons)."""
+    side's keys; `codes`: step 1's), as positions over the whole chunked side (int64;
+    `start`: the chunk's first) and in the small side (int64), sorted by the former then
+    the latter, and their levels with the chunk's records on the left (int8, pairs ×
+    comparisons)."""
     def found() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         linker = Linker(spec, threads=1)
-        small, local, _ = chunk_pair_positions(linker, index, usable, chunk)
-        order = np.lexsort((small, local))
-        small, local = small[order], local[order]
+        small, local, _ = chunk_pair_positions(linker, index, usable, chunk, codes,
+                                               chunk_first=True)
         levels = TakingPart.chunk_left(chunk, small_inputs, local, small).levels(linker)
         return local + start, small, levels
 
@@ -73,23 +94,26 @@ def fit_left_over_chunks(client: Client, spec: ModelSpec, left: RemoteFrame,
     here: small) on their candidate pairs, by the steps of the module. The model equals
     that of the chunks joined (`Linker(spec).fit` on `LocalExecutor` candidates)."""
     linker = Linker(spec)
-    index = LeftIndex.of(linker, right)
+    # no term frequencies: training reads none
+    index = dataclasses.replace(LeftIndex.of(linker, right), tf_index={}, tf_codes={})
     inputs = linker.inputs(right)
     index_f, inputs_f = client.scatter([index, inputs], broadcast=True, hash=False)
     parts, _ = left.chunks()
     starts = left.chunk_starts()
+    coded = [client.submit(_coded, spec, index_f, chunk, pure=False) for chunk in parts]
     try:
-        seen = _tree(client, _summed, [client.submit(_observed, spec, index_f, chunk,
-                                                     pure=False)
-                                       for chunk in parts]).result()
-        usable, _ = usable_blocks(index, seen.rule_counts, spec.max_block_pairs)
-        del seen
+        counts = _tree(client, _added, [client.submit(_key_counts, index_f, codes, pure=False)
+                                        for codes in coded]).result()
+        usable, _ = usable_blocks(index, counts, spec.max_block_pairs)
+        del counts
         [usable_f] = client.scatter([usable], broadcast=True, hash=False)
         found = client.gather([
             client.submit(_candidates_left, spec, index_f, usable_f, inputs_f, chunk,
-                          int(starts[k]), pure=False)
-            for k, chunk in enumerate(parts)])
+                          codes, int(starts[k]), pure=False)
+            for k, (chunk, codes) in enumerate(zip(parts, coded, strict=True))])
         usable_f.release()
+        for future in coded:
+            future.release()
         li = np.concatenate([np.zeros(0, dtype=np.int64), *(f[0] for f in found)])
         ri = np.concatenate([np.zeros(0, dtype=np.int64), *(f[1] for f in found)])
         levels = np.concatenate([np.zeros((0, len(spec.comparisons)), dtype=np.int8),
@@ -100,8 +124,8 @@ def fit_left_over_chunks(client: Client, spec: ModelSpec, left: RemoteFrame,
                      len(right), asked.block, (li, ri), labels=None,
                      agreeing=asked.agreeing).model
     finally:
-        index_f.release()
-        inputs_f.release()
+        for future in [index_f, inputs_f, *coded]:
+            future.release()
 
 
 def fit_sample_over_chunks(spec: ModelSpec, part_keys: list[str], lengths: list[int],

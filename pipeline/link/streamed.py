@@ -595,21 +595,35 @@ class ChunkCandidates:
     stats: list[PassStats]
 
 
+def chunk_codes_of(linker: Linker, index: LeftIndex, chunk: pd.DataFrame) -> list[np.ndarray]:
+    """Per blocking rule, the left side's code of each chunk record's key (int64, -1: no
+    left record has it, or missing): what `chunk_pair_positions` pairs on."""
+    return [index.chunk_codes(r, rule_keys(chunk, block_pass.columns))
+            for r, block_pass in enumerate(linker.passes)]
+
+
 def chunk_pair_positions(linker: Linker, index: LeftIndex, usable: list[np.ndarray],
-                         chunk: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[PassStats]]:
+                         chunk: pd.DataFrame, codes: list[np.ndarray] | None = None,
+                         chunk_first: bool = False
+                         ) -> tuple[np.ndarray, np.ndarray, list[PassStats]]:
     """Every blocking rule's pairs of the left side with one chunk of the right side's
     records, in blocks `usable` over the whole right side (`usable_blocks`), unioned (each
     pair counted by its first rule): left positions and positions within the chunk (int64,
-    sorted by left then right) and the statistics per rule."""
+    sorted by left then right; by the chunk's, then the left's, with `chunk_first`) and
+    the statistics per rule. `codes`: the chunk's `chunk_codes_of`, when already made."""
     n = len(chunk)
+    n_left = max(len(index.rule_codes[0]) if index.rule_codes else 0, 1)
+    codes = chunk_codes_of(linker, index, chunk) if codes is None else codes
     pass_pairs, names = [], []
     for r, block_pass in enumerate(linker.passes):
-        codes = in_usable(index.chunk_codes(r, rule_keys(chunk, block_pass.columns)),
-                          usable[r])
-        pairs = block_pairs(in_usable(index.rule_codes[r], usable[r]), codes, dedupe=False)
-        pass_pairs.append(pairs[:, 0] * max(n, 1) + pairs[:, 1])
+        pairs = block_pairs(in_usable(index.rule_codes[r], usable[r]),
+                            in_usable(codes[r], usable[r]), dedupe=False)
+        pass_pairs.append(pairs[:, 1] * n_left + pairs[:, 0] if chunk_first else
+                          pairs[:, 0] * max(n, 1) + pairs[:, 1])
         names.append(block_pass.name)
     pair_codes, stats = union_of_passes(pass_pairs, names)
+    if chunk_first:
+        return pair_codes % n_left, pair_codes // n_left, stats
     return pair_codes // max(n, 1), pair_codes % max(n, 1), stats
 
 
