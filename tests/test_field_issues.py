@@ -263,3 +263,42 @@ def test_what_a_steward_needs_to_read_stays_readable() -> None:
                          ("person_status", "失踪"), ("household_size", "3（含户主）"),
                          ("approved_date", "2019-02-29"), ("phone", "无"), ("phone", "不详")]:
         assert mask_value(field, value) == value
+
+
+@pytest.mark.parametrize("source", [Source.CIVIL, Source.MEMBERS])
+def test_a_number_excel_damaged_in_a_civil_file_or_the_roster_is_the_stewards(source) -> None:
+    """No finding reports the civil side's or the roster's ID numbers Excel damaged
+    (INVALID_ID is the roll's): each is a field issue `id_excel_damaged`, the number masked
+    as everywhere, telling the feed's owner to export it again as text; a number of no ID
+    shape stays `not_an_id_number`, and a sound number has none."""
+    damaged = ["1.10106E+17", "11010519800101200" + "0"]  # scientific notation; 000 at the end
+    ids = [*damaged, "张伟", valid_id("11010519800101123")]
+    if source == Source.CIVIL:
+        rows = [{"case_id": f"C{k}", "member_no": "1", "name": name, "id_number": number,
+                 "relation": "户主", "assistance_type": "低保", "district_code": "110105",
+                 "case_status": "在保", "person_status": "正常"}
+                for k, (name, number) in enumerate(zip(["张伟", "李娜", "王芳", "赵强"], ids,
+                                                       strict=True))]
+    else:
+        rows = [{"member_id": f"M{k}", "name": name, "id_number": number}
+                for k, (name, number) in enumerate(zip(["张伟", "李娜", "王芳", "赵强"], ids,
+                                                       strict=True))]
+    result = normalise_source(raw_frame(source, rows, file="feed.csv"), source,
+                              dt.date(2025, 6, 30))
+    assert list(result.frame["id_problem"].fillna(""))[:2] == ["excel_damage"] * 2
+    by_row = {r.source_row: r for r in result.field_issues.itertuples()
+              if r.field == "id_number"}
+    assert sorted(by_row) == [2, 3, 4]
+    assert {by_row[2].reason_code, by_row[3].reason_code} == {"id_excel_damaged"}
+    assert by_row[4].reason_code == "not_an_id_number"
+    assert "Excel" in by_row[2].reason and "文本" in by_row[2].reason
+    assert by_row[3].raw_value_masked == "110105********2000"
+
+
+def test_the_rolls_excel_damaged_numbers_are_its_findings_not_field_issues() -> None:
+    rows = [{"roll_id": "A1", "name": "张伟", "id_number": "1.10106E+17",
+             "roll_status": "在档"}]
+    normalised = normalise_source(raw_frame(Source.UNION, rows, file="roll.xlsx"),
+                                  Source.UNION, dt.date(2025, 6, 30))
+    assert "id_excel_damaged" not in set(normalised.field_issues["reason_code"])
+    assert list(normalised.frame["id_problem"]) == ["excel_damage"]

@@ -16,8 +16,8 @@ With `--engine dask` the night never holds the civil-affairs files whole in one 
    uses: `decide_on_dask`, as for the roster), and each chunk is finished with its rows
    marked (`sources.finish_source`). Each chunk's linking features are built there
    (`link.features.person_features`) and stay there (`link.remote.RemoteFrame`: the roll
-   ↔ civil linkage runs on them chunk by chunk, `link.over_chunks`; the roster linkage
-   joins them on one worker, beside which it runs). The columns the later stages read
+   ↔ civil linkage runs on them chunk by chunk, `link.over_chunks`, and the roster
+   linkage too, `roster.remote_left`: nothing joins them). The columns the later stages read
    besides them (`keep`: `stages.CIVIL_KEPT_BESIDE_FEATURES`) stay on the workers too,
    each chunk's where it was normalised (`link.remote.RemoteChunks`: the linkage fetches
    the rows of its pairs, and the night, after it, the linked rows only:
@@ -193,8 +193,8 @@ class CivilChunks(Loaded):
 
     def _features_there(self, rows: int) -> RemoteFrame:
         """The linking features of every chunk, each built and kept where the chunk was
-        normalised: only their futures, row counts and columns come here (`RemoteFrame`;
-        the roster linkage joins them on one worker when it first reads them)."""
+        normalised: only their futures, row counts and columns come here (`RemoteFrame`:
+        both linkages read them in these chunks)."""
         client = self.client
         built = [client.submit(_features, n, pure=False) for n in self.normalised]
         lengths = client.gather([client.submit(len, b, pure=False) for b in built])

@@ -28,7 +28,7 @@ directly and returns exactly what `LocalExecutor` returns. No partition needs th
   makes, compares and scores its own pairs (`link.over_chunks`); the model is trained in
   one task on a worker from the candidates' levels, as the local engine trains. The
   driver never holds a civil record, and this linkage holds the civil side whole on no
-  worker (the roster linkage still joins it on one).
+  worker (nor does the roster linkage: `roster.remote_left`).
 - a right side joined on one worker already (a `RemoteFrame` without chunks): all of the
   above runs in one task beside it (`_link_beside`, which sends the buckets' tasks to the
   cluster through `worker_client`); it sends the left side (the roll's features) there.

@@ -61,6 +61,13 @@ FIELD_REASONS: dict[str, tuple[str, str]] = {
 SHARED_NUMBER = ("shared_id_number",
                  "此身份证号在同一文件中也填在姓名不同的其他人名下（疑为代填或复制）：不作为比对依据，"
                  "此值按空白处理；请核实每人的真实身份证号后更正")
+# An ID number Excel damaged (scientific notation, or its last three digits turned to 000:
+# `id_number`'s `excel_damage`) in the civil-affairs files or the roster, which no finding
+# reports (on the roll, INVALID_ID does): the feed's owner's to export again.
+EXCEL_DAMAGED_NUMBER = ("id_excel_damaged",
+                        "身份证号被 Excel 截断（显示为科学计数，或末三位变为 000）："
+                        "不能作为完整身份证号比对；"
+                        "请从原系统重新导出（身份证号列设为文本格式），或核对证件后更正")
 # Fields that are personal data: their raw value is shown masked.
 _YEAR_ONLY = frozenset({"birth_date", "deceased_date"})
 _PHONE = frozenset({"phone"})
@@ -235,10 +242,17 @@ def shared_number_rows(raw: pd.DataFrame, source: Source, shared: np.ndarray) ->
     (`shared`: n-long bool, `shared_ids`), reason `shared_id_number`, the number masked as
     everywhere (issuing place and last four kept): the steward's list of the rows to check.
     The row is used; its number is no one's evidence."""
-    hit = np.asarray(shared, dtype=bool)
+    return number_rows(raw, source, shared, SHARED_NUMBER)
+
+
+def number_rows(raw: pd.DataFrame, source: Source, hit: np.ndarray,
+                why: tuple[str, str]) -> pd.DataFrame:
+    """One row per input row in `hit` (n-long bool) for its ID number, with the reason
+    `why` (code, Chinese reason with the fix): `SHARED_NUMBER`, `EXCEL_DAMAGED_NUMBER`."""
+    hit = np.asarray(hit, dtype=bool)
     if not hit.any():
         return typed(pd.DataFrame(columns=list(COLUMNS)))
-    return typed(_rows(raw.loc[hit], source, "id_number", SHARED_NUMBER))
+    return typed(_rows(raw.loc[hit], source, "id_number", why))
 
 
 def _rows(rows: pd.DataFrame, source: Source, field: str,

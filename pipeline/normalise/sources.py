@@ -15,7 +15,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from pipeline.normalise.field_issues import field_issue_rows, shared_number_rows
+from pipeline.normalise.field_issues import (
+    EXCEL_DAMAGED_NUMBER,
+    field_issue_rows,
+    number_rows,
+    shared_number_rows,
+)
 from pipeline.normalise.fields import KINDS, Normalised, id_column
 from pipeline.normalise.shared_ids import mark_shared, shared_id_rows
 from pipeline.schema import FIELDS, SOURCE_FILE, SOURCE_ROW, SOURCE_SHEET, Source
@@ -234,6 +239,12 @@ def finish_source(prepared: Prepared, shared: np.ndarray) -> NormalisedSource:
     if shared_used.any():  # after the plan's fields, by row: the steward's rows to check
         issues = pd.concat([issues, shared_number_rows(raw, source, shared_used)],
                            ignore_index=True)
+    if source != Source.UNION:  # the roll's are INVALID_ID findings (`excel_damage`)
+        damaged = (prepared.frame["id_problem"] == "excel_damage").fillna(False).to_numpy(
+            dtype=bool) & used & ~np.asarray(shared, dtype=bool)
+        if damaged.any():
+            issues = pd.concat([issues, number_rows(raw, source, damaged,
+                                                    EXCEL_DAMAGED_NUMBER)], ignore_index=True)
     return NormalisedSource(source, frame[~bad].reset_index(drop=True),
                             quarantine.reset_index(drop=True), issues)
 
