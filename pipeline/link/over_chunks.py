@@ -389,7 +389,7 @@ def train_and_predict_over_chunks(client: Client, linker: Linker, left: pd.DataF
             model = client.submit(_fit_on_a_worker, spec, left_f, inputs_f.key,
                                   [p.key for p in right.parts], right.lengths,
                                   [f.key for f in found], labels, pure=False).result()
-        starts = right.starts
+        starts = right.chunk_starts()
         pairs = _tree(client, _best_of, [
             client.submit(_scored, spec, model, tf_f, inputs_f, chunk, f, int(starts[k]),
                           pure=False)

@@ -83,11 +83,6 @@ class RemoteFrame(_Shaped):
             self.stacked = self.client.submit(_stacked, *self.parts, pure=False)
         return self.stacked
 
-    @property
-    def starts(self) -> np.ndarray:
-        """Each chunk's first row's position (int64, one more than `parts`: the total)."""
-        return np.cumsum([0, *self.lengths]).astype(np.int64)
-
     def chunks(self) -> tuple[list[Future], list[int]]:
         """The frame's row chunks and their numbers of rows, in row order: `parts`, or the
         one frame as one chunk when it is held joined (what reads chunks reads either)."""

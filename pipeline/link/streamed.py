@@ -227,12 +227,6 @@ class ChunkCodes:
                     for column, values in keys.tf.items()})
 
 
-def left_index(spec: ModelSpec, left: pd.DataFrame) -> LeftIndex:
-    """`LeftIndex.of` with the spec's linker (a pure function: a Dask task builds it where
-    the left side is)."""
-    return LeftIndex.of(Linker(spec), left)
-
-
 @dataclass
 class ChunkObservation:
     """What one chunk adds to the first pass (mergeable: `StreamedLinkage.merge`)."""
