@@ -29,7 +29,6 @@ from pipeline.link.partitioned import (
 )
 from pipeline.link.spec import load_spec
 from pipeline.link.streamed import (
-    ChunkCodes,
     ChunkKeys,
     LeftIndex,
     fit_on_sample,
@@ -69,6 +68,15 @@ def even(frame: pd.DataFrame, chunks: int) -> list[int]:
     return list(np.linspace(0, len(frame), chunks + 1).astype(int))
 
 
+def _index_of_chunks(linker: Linker, chunks: list[pd.DataFrame]) -> LeftIndex:
+    """As `remote_left.remote_linkage` makes it: each chunk's keys and codes, the keys
+    joined, each chunk's codes moved into them."""
+    keyed = [ChunkKeys.of(linker, chunk) for chunk in chunks]
+    keys = ChunkKeys.joined([own for own, _ in keyed])
+    return LeftIndex.of_chunks(linker, keys, [codes.in_whole(own, keys)
+                                              for own, codes in keyed])
+
+
 CHUNKINGS = {"one": lambda n: [0, n], "three": lambda n: list(np.linspace(0, n, 4).astype(int)),
              "seventeen": lambda n: list(np.linspace(0, n, 18).astype(int)),
              "with-empty-chunks": lambda n: [0, 0, 7, 7, n // 2, n, n]}
@@ -81,8 +89,7 @@ def test_the_index_made_from_chunks_is_the_whole_sides(sides, chunking) -> None:
     left, _ = sides
     linker = Linker(load_spec("civil_members"))
     chunks = cut(left, CHUNKINGS[chunking](len(left)))
-    keys = ChunkKeys.joined([ChunkKeys.of(linker, chunk) for chunk in chunks])
-    got = LeftIndex.of_chunks(linker, keys, [ChunkCodes.of(linker, keys, c) for c in chunks])
+    got = _index_of_chunks(linker, chunks)
     expected = LeftIndex.of(linker, left)
     assert len(expected.rule_index) == len(linker.passes) and expected.tf_index
     for mine, theirs in zip([*got.rule_index, *got.tf_index.values()],
@@ -103,9 +110,7 @@ def test_a_key_first_seen_in_a_later_chunk_keeps_the_whole_sides_order() -> None
     frame = pd.DataFrame({c: [""] * 6 for c in {col for rule in spec.blocking
                                                  for col in rule.columns}}, dtype=object)
     frame[column] = ["b", "", "a", "a", "c", "b"]
-    chunks = cut(frame, [0, 2, 4, 6])
-    keys = ChunkKeys.joined([ChunkKeys.of(linker, chunk) for chunk in chunks])
-    index = LeftIndex.of_chunks(linker, keys, [ChunkCodes.of(linker, keys, c) for c in chunks])
+    index = _index_of_chunks(linker, cut(frame, [0, 2, 4, 6]))
     rule = next(r for r, p in enumerate(linker.passes) if p.columns == (column,))
     assert list(index.rule_index[rule]) == ["b", "a", "c"]
     np.testing.assert_array_equal(index.rule_codes[rule], [0, -1, 1, 1, 2, 0])

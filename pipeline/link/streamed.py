@@ -143,8 +143,9 @@ class LeftIndex:
     def of_chunks(cls, linker: Linker, keys: ChunkKeys, codes: Sequence[ChunkCodes]
                   ) -> LeftIndex:
         """The index of a left side held in row chunks: `keys`, the whole side's distinct
-        keys (`ChunkKeys.joined`), and each chunk's codes in them (`ChunkCodes.of`), in row
-        order. Equal to `LeftIndex.of` of the chunks joined (tests/test_left_chunks.py)."""
+        keys (`ChunkKeys.joined`), and each chunk's codes in them (`ChunkCodes.in_whole`),
+        in row order. Equal to `LeftIndex.of` of the chunks joined
+        (tests/test_left_chunks.py)."""
         def joined(arrays: list[np.ndarray]) -> np.ndarray:
             return np.concatenate([np.zeros(0, dtype=np.int64), *arrays])
 
@@ -184,17 +185,22 @@ def tf_columns_of(linker: Linker) -> list[str | None]:
 class ChunkKeys:
     """Distinct keys of some of a left side's records: per blocking rule (a pandas Index of
     text, in the order they first appear, '' left out) and per term-frequency column (its
-    values, likewise). Of one chunk (`of`) or of the whole side (`joined`)."""
+    values, likewise). Of one chunk (`of`, with its records' codes in them: `ChunkCodes`)
+    or of the whole side (`joined`)."""
 
     rules: list[pd.Index]
     tf: dict[str, pd.Index]
 
     @classmethod
-    def of(cls, linker: Linker, chunk: pd.DataFrame) -> ChunkKeys:
-        """One chunk's distinct keys (features: `LeftIndex.of`'s columns)."""
-        return cls([key_index(rule_keys(chunk, p.columns))[0] for p in linker.passes],
-                   {c: key_index(chunk[c].to_numpy(dtype=object))[0]
-                    for c in dict.fromkeys(c for c in tf_columns_of(linker) if c)})
+    def of(cls, linker: Linker, chunk: pd.DataFrame) -> tuple[ChunkKeys, ChunkCodes]:
+        """One chunk's distinct keys (features: `LeftIndex.of`'s columns) and its records'
+        codes in them."""
+        rules = [key_index(rule_keys(chunk, p.columns)) for p in linker.passes]
+        tf = {c: key_index(chunk[c].to_numpy(dtype=object))
+              for c in dict.fromkeys(c for c in tf_columns_of(linker) if c)}
+        return (cls([keys for keys, _ in rules], {c: keys for c, (keys, _) in tf.items()}),
+                ChunkCodes([codes for _, codes in rules],
+                           {c: codes for c, (_, codes) in tf.items()}))
 
     @classmethod
     def joined(cls, chunks: Sequence[ChunkKeys]) -> ChunkKeys:
@@ -212,19 +218,26 @@ class ChunkKeys:
 
 @dataclass
 class ChunkCodes:
-    """One chunk's records' codes in the whole side's distinct keys (`ChunkKeys.joined`):
-    per blocking rule and per term-frequency column (int64, -1 missing), as
-    `LeftIndex.rule_codes` and `tf_codes` hold them for those records."""
+    """One chunk's records' codes in some distinct keys: per blocking rule and per
+    term-frequency column (int64, -1 missing). In the chunk's own (`ChunkKeys.of`), or in
+    the whole side's (`in_whole`), as `LeftIndex.rule_codes` and `tf_codes` hold them for
+    those records."""
 
     rules: list[np.ndarray]
     tf: dict[str, np.ndarray]
 
-    @classmethod
-    def of(cls, linker: Linker, keys: ChunkKeys, chunk: pd.DataFrame) -> ChunkCodes:
-        return cls([index_codes(keys.rules[r], rule_keys(chunk, p.columns))
-                    for r, p in enumerate(linker.passes)],
-                   {column: index_codes(values, chunk[column].to_numpy(dtype=object))
-                    for column, values in keys.tf.items()})
+    def in_whole(self, own: ChunkKeys, whole: ChunkKeys) -> ChunkCodes:
+        """These codes (in the chunk's own keys, `own`) as codes in the whole side's keys
+        (`whole`, `ChunkKeys.joined`): each distinct key looked up once, not each record."""
+        def moved(codes: np.ndarray, mine: pd.Index, theirs: pd.Index) -> np.ndarray:
+            remap = theirs.get_indexer(mine).astype(np.int64)
+            return np.where(codes >= 0, remap[np.maximum(codes, 0)] if len(remap) else -1,
+                            -1).astype(np.int64)
+
+        return ChunkCodes([moved(c, own.rules[r], whole.rules[r])
+                           for r, c in enumerate(self.rules)],
+                          {column: moved(c, own.tf[column], whole.tf[column])
+                           for column, c in self.tf.items()})
 
 
 @dataclass

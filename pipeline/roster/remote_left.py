@@ -73,16 +73,20 @@ if TYPE_CHECKING:
 
 # -- tasks (each where its chunk or part is) -------------------------------------------------
 
-def _chunk_keys(spec: ModelSpec, chunk: pd.DataFrame) -> ChunkKeys:
+def _chunk_keys(spec: ModelSpec, chunk: pd.DataFrame) -> tuple[ChunkKeys, ChunkCodes]:
     return _sanitised(ChunkKeys.of, _linker(spec), chunk)
+
+
+def _keys_only(keyed: tuple[ChunkKeys, ChunkCodes]) -> ChunkKeys:
+    return keyed[0]
 
 
 def _joined_keys(*chunks: ChunkKeys) -> ChunkKeys:
     return _sanitised(ChunkKeys.joined, list(chunks))
 
 
-def _chunk_codes(spec: ModelSpec, keys: ChunkKeys, chunk: pd.DataFrame) -> ChunkCodes:
-    return _sanitised(ChunkCodes.of, _linker(spec), keys, chunk)
+def _chunk_codes(keys: ChunkKeys, keyed: tuple[ChunkKeys, ChunkCodes]) -> ChunkCodes:
+    return _sanitised(lambda: keyed[1].in_whole(keyed[0], keys))
 
 
 def _index(spec: ModelSpec, keys: ChunkKeys, *codes: ChunkCodes) -> LeftIndex:
@@ -137,11 +141,12 @@ def remote_linkage(client: Client, spec: ModelSpec, left: RemoteFrame) -> Stream
     its chunks (each chunk's distinct keys, joined in row order, then each chunk's codes in
     them) and kept on a worker as `left.index`; only its `LeftCodes` here."""
     parts, _ = left.chunks()
-    keys = client.submit(_joined_keys, *(client.submit(_chunk_keys, spec, chunk, pure=False)
-                                         for chunk in parts), pure=False)
+    keyed = [client.submit(_chunk_keys, spec, chunk, pure=False) for chunk in parts]
+    keys = client.submit(_joined_keys, *(client.submit(_keys_only, k, pure=False)
+                                         for k in keyed), pure=False)
     left.index = client.submit(_index, spec, keys,
-                               *(client.submit(_chunk_codes, spec, keys, chunk, pure=False)
-                                 for chunk in parts), pure=False)
+                               *(client.submit(_chunk_codes, keys, k, pure=False)
+                                 for k in keyed), pure=False)
     codes = client.submit(LeftIndex.codes, left.index, pure=False).result()
     return StreamedLinkage(spec, left, index=codes)
 
