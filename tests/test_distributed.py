@@ -950,3 +950,22 @@ def test_a_frame_scattered_in_row_chunks_is_the_frame_on_the_worker(executor, ro
         pd.testing.assert_frame_equal(future.result(), given)
         assert future.result().index.__class__ is given.index.__class__
         future.release()
+
+
+def test_only_the_nannys_kill_at_close_is_left_out_of_the_log() -> None:
+    """The nanny's "still alive …, killing" while the local cluster closes is dropped (a
+    worker slow to exit is killed, as intended); any other nanny record is kept, and the
+    filter is gone once the cluster is closed."""
+    import logging
+
+    from pipeline.link.distributed import _killed_at_close, open_dask_executor
+
+    def record(msg: str) -> logging.LogRecord:
+        return logging.LogRecord("distributed.nanny", logging.WARNING, __file__, 1, msg, None,
+                                 None)
+
+    assert not _killed_at_close(record("Worker process still alive after 4.0 seconds, killing"))
+    assert _killed_at_close(record("Restarting worker"))
+    with open_dask_executor(None, workers=1):
+        assert _killed_at_close not in logging.getLogger("distributed.nanny").filters
+    assert _killed_at_close not in logging.getLogger("distributed.nanny").filters
