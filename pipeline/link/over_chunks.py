@@ -346,9 +346,7 @@ def _fit_on_a_worker(spec: ModelSpec, left: pd.DataFrame, inputs_key: str,
         from distributed import Future, worker_client
 
         with worker_client() as client:
-            right = RemoteFrame(None, int(sum(lengths)), pd.DataFrame(),
-                                parts=[Future(k, client=client) for k in part_keys],
-                                lengths=list(lengths), client=client)
+            right = RemoteFrame.of_keys(client, part_keys, lengths, pd.DataFrame())
             asked = ChunkedRight(client, spec, left, Future(inputs_key, client=client), right)
             return fit_over_chunks(asked, [Future(k, client=client) for k in found_keys],
                                    labels)

@@ -45,6 +45,7 @@ from pipeline.link.streamed import (
     chunk_pair_positions,
     pick_sample,
     usable_blocks,
+    with_sample_record,
 )
 from pipeline.link.training import train
 
@@ -138,16 +139,12 @@ def fit_sample_over_chunks(spec: ModelSpec, part_keys: list[str], lengths: list[
     the worker's (`worker_client`) runs `fit_left_over_chunks`' tasks; the driver holds the
     chunks meanwhile."""
     def fit() -> Model:
-        from distributed import Future, worker_client
+        from distributed import worker_client
 
         sample = pick_sample(candidates, chosen)
         with worker_client() as client:
-            left = RemoteFrame(None, int(sum(lengths)), empty,
-                               parts=[Future(k, client=client) for k in part_keys],
-                               lengths=list(lengths), client=client)
-            model = fit_left_over_chunks(client, spec, left, sample)
-        model.training = {**model.training, "right_records": records,
-                          "right_sample_records": len(sample)}
-        return model
+            model = fit_left_over_chunks(
+                client, spec, RemoteFrame.of_keys(client, part_keys, lengths, empty), sample)
+        return with_sample_record(model, records, len(sample))
 
     return _sanitised(fit)

@@ -193,14 +193,11 @@ def joined_part(pieces: list[LeftPart]) -> LeftPart:
     """One part from its pieces in the left side's row chunks, given in row order: what
     `left_parts` gives of the chunks joined (every array is per record, in row order)."""
     first = pieces[0]
-
-    def joined(arrays: list[np.ndarray]) -> np.ndarray:
-        return np.concatenate(arrays)
-
-    return LeftPart(first.rule, first.partition, joined([p.rows for p in pieces]),
-                    [joined([p.keys[q] for p in pieces]) for q in range(len(first.keys))],
-                    {c: joined([p.inputs[c] for p in pieces]) for c in first.inputs},
-                    [None if t is None else joined([p.tf[i] for p in pieces])
+    return LeftPart(first.rule, first.partition, np.concatenate([p.rows for p in pieces]),
+                    [np.concatenate([p.keys[q] for p in pieces])
+                     for q in range(len(first.keys))],
+                    {c: np.concatenate([p.inputs[c] for p in pieces]) for c in first.inputs},
+                    [None if t is None else np.concatenate([p.tf[i] for p in pieces])
                      for i, t in enumerate(first.tf)])
 
 

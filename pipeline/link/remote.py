@@ -74,6 +74,18 @@ class RemoteFrame(_Shaped):
     def __len__(self) -> int:
         return self.rows
 
+    @classmethod
+    def of_keys(cls, client: Any, keys: Sequence[str], lengths: Sequence[int],
+                empty: pd.DataFrame) -> RemoteFrame:
+        """The frame whose chunks are the data of `keys` (in row order, `lengths` rows each),
+        as a task seen through its worker's client (`worker_client`) names them: a future
+        passed to a task would be sent to it whole."""
+        from distributed import Future
+
+        return cls(None, int(sum(lengths)), empty,
+                   parts=[Future(key, client=client) for key in keys],
+                   lengths=list(lengths), client=client)
+
     @property
     def future(self) -> Future:
         """The future of the whole frame on one worker (joined from `parts` on first use)."""

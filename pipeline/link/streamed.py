@@ -128,16 +128,8 @@ class LeftIndex:
 
     @classmethod
     def of(cls, linker: Linker, left: pd.DataFrame) -> LeftIndex:
-        rule_index, rule_codes = [], []
-        for block_pass in linker.passes:
-            index, codes = key_index(rule_keys(left, block_pass.columns))
-            rule_index.append(index)
-            rule_codes.append(codes)
-        tf_columns = tf_columns_of(linker)
-        tf_index, tf_codes = {}, {}
-        for column in dict.fromkeys(c for c in tf_columns if c):
-            tf_index[column], tf_codes[column] = key_index(left[column].to_numpy(dtype=object))
-        return cls(rule_index, rule_codes, tf_columns, tf_index, tf_codes)
+        keys, codes = ChunkKeys.of(linker, left)  # the whole side as its one chunk
+        return cls.of_chunks(linker, keys, [codes])
 
     @classmethod
     def of_chunks(cls, linker: Linker, keys: ChunkKeys, codes: Sequence[ChunkCodes]
@@ -583,9 +575,15 @@ def fit_on_sample(spec: ModelSpec, left: pd.DataFrame, sample: pd.DataFrame, rec
         sample = pd.DataFrame(columns=left.columns)
     lf, rf = linker.inputs(left), linker.inputs(sample)
     li, ri, levels, _ = linker.executor.candidates_with_levels(linker, left, sample, lf, rf)
-    model = linker.fit(left, sample, levels, lf, rf, li, ri)
+    return with_sample_record(linker.fit(left, sample, levels, lf, rf, li, ri), records,
+                              len(sample))
+
+
+def with_sample_record(model: Model, records: int, sample_records: int) -> Model:
+    """`model` with its training record adding the right side's size (`records`) and its
+    training sample's (`sample_records`): what a model trained on a sample says of it."""
     model.training = {**model.training, "right_records": records,
-                      "right_sample_records": len(sample)}
+                      "right_sample_records": sample_records}
     return model
 
 
@@ -652,22 +650,23 @@ class TakingPart:
     @classmethod
     def of(cls, left_inputs: dict[str, np.ndarray], chunk: pd.DataFrame, li: np.ndarray,
            ri: np.ndarray) -> TakingPart:
-        left_rows, li_sub = np.unique(li, return_inverse=True)
-        right_rows, ri_sub = np.unique(ri, return_inverse=True)
-        return cls({c: v[left_rows] for c, v in left_inputs.items()},
-                   {c: chunk[c].to_numpy(dtype=object)[right_rows] for c in left_inputs},
-                   left_rows.astype(np.int64), right_rows.astype(np.int64),
-                   li_sub.astype(np.int64).ravel(), ri_sub.astype(np.int64).ravel())
+        return cls.between(left_inputs, _columns(chunk, left_inputs), li, ri)
 
     @classmethod
     def chunk_left(cls, chunk: pd.DataFrame, right_inputs: dict[str, np.ndarray],
                    li: np.ndarray, ri: np.ndarray) -> TakingPart:
         """`of` with the roles swapped: the chunk's records are the pairs' left side (li:
         positions within the chunk), `right_inputs` the right side's (ri: its positions)."""
+        return cls.between(_columns(chunk, right_inputs), right_inputs, li, ri)
+
+    @classmethod
+    def between(cls, left: dict[str, np.ndarray], right: dict[str, np.ndarray],
+                li: np.ndarray, ri: np.ndarray) -> TakingPart:
+        """The pairs (li, ri) of two sides' inputs (column → array over each side)."""
         left_rows, li_sub = np.unique(li, return_inverse=True)
         right_rows, ri_sub = np.unique(ri, return_inverse=True)
-        return cls({c: chunk[c].to_numpy(dtype=object)[left_rows] for c in right_inputs},
-                   {c: v[right_rows] for c, v in right_inputs.items()},
+        return cls({c: v[left_rows] for c, v in left.items()},
+                   {c: v[right_rows] for c, v in right.items()},
                    left_rows.astype(np.int64), right_rows.astype(np.int64),
                    li_sub.astype(np.int64).ravel(), ri_sub.astype(np.int64).ravel())
 
@@ -677,6 +676,12 @@ class TakingPart:
         levels = comparer.levels(self.left, self.right, self.li, self.ri)
         comparer._encoding = None  # per chunk: do not keep this chunk's encodings alive
         return levels
+
+
+def _columns(chunk: pd.DataFrame, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The chunk's columns of the other side's `inputs` (object arrays: inputs are feature
+    columns, `Linker.inputs`)."""
+    return {c: chunk[c].to_numpy(dtype=object) for c in inputs}
 
 
 def joined_inputs(parts: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

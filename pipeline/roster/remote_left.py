@@ -202,13 +202,17 @@ def score_context(client: Client, linkage: StreamedLinkage) -> Future:
 @dataclass
 class RemotePlan:
     """A `PartitionPlan` made on the civil side's chunks (`remote_plan`): each chunk's plan
-    (`futures`, beside its chunk), the number of partitions, the records per part over all
-    chunks (`sizes`, int64, rules × partitions) and per chunk."""
+    (`futures`, beside its chunk), the number of partitions and each chunk's records per
+    part (`chunk_sizes`: int64, rules × partitions)."""
 
     futures: list[Future]
     partitions: int
-    sizes: np.ndarray
     chunk_sizes: list[np.ndarray]
+
+    @property
+    def sizes(self) -> np.ndarray:
+        """Records per part over all chunks (int64, rules × partitions)."""
+        return np.sum(self.chunk_sizes, axis=0, dtype=np.int64)
 
     @property
     def part_records(self) -> int:
@@ -244,8 +248,7 @@ def remote_plan(client: Client, linkage: StreamedLinkage, partitions: int) -> Re
              for chunk, chunk_codes in zip(parts, codes, strict=True)]
     chunk_sizes = client.gather([client.submit(_part_sizes, plan, pure=False)
                                  for plan in plans])
-    return RemotePlan(plans, partitions, np.sum(chunk_sizes, axis=0, dtype=np.int64),
-                      chunk_sizes)
+    return RemotePlan(plans, partitions, chunk_sizes)
 
 
 def left_parts_placed(client: Client, linkage: StreamedLinkage, plan: RemotePlan
@@ -265,10 +268,11 @@ def left_parts_placed(client: Client, linkage: StreamedLinkage, plan: RemotePlan
            for k, (chunk, chunk_plan) in enumerate(zip(parts, plan.futures, strict=True))]
     workers = worker_addresses(client)
     placed = []
-    rules, partitions = plan.sizes.shape
+    sizes = plan.sizes
+    rules, partitions = sizes.shape
     for at in range(rules * partitions):
         r, p = divmod(at, partitions)
-        if not plan.sizes[r, p]:
+        if not sizes[r, p]:
             continue  # parts without records are left out, as `left_parts` leaves them
         worker = workers[len(placed) % len(workers)]
         pieces = [client.submit(operator.getitem, cut[k], (r, p), pure=False)
