@@ -637,6 +637,7 @@ def test_the_roster_on_the_workers_links_exactly_as_here(executor, generated, no
                                   validate=views_there.append,
                                   chunks=_roster_chunks(generated, 997))
     try:
+        _assert_counts_only(there.linkage, here.linkage, held)
         assert isinstance(there.could_pair, WorkerChunks)
         assert there.could_pair.rows == here.could_pair.rows > 0
         assert (there.chunks, there.rows_usable, there.usable_per_file) == (
@@ -678,13 +679,35 @@ def _civil_features_as(client, features: pd.DataFrame, civil_as: str):
             "chunks": lambda: _held_in_chunks(client, features)}[civil_as]()
 
 
+def _assert_counts_only(there, here, held: bool) -> None:
+    """With the civil side held on the workers, the driver's linkage keeps counts per key
+    and value (`LeftCounts`), the whole index's, and nothing per civil person; its chunks'
+    codes stay beside them (noted for `_assert_freed`)."""
+    from pipeline.link.streamed import LeftCounts, LeftIndex
+
+    if not held:
+        assert isinstance(there.index, LeftIndex)
+        return
+    assert isinstance(there.index, LeftCounts) and not hasattr(there.index, "rule_codes")
+    expected = here.index.counts()
+    for mine, theirs in zip([*there.index.rule_records, *there.index.tf_records.values()],
+                            [*expected.rule_records, *expected.tf_records.values()],
+                            strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert sum(map(len, there.index.rule_records)) < len(there.left) * len(
+        there.index.rule_records)
+    assert len(there.left.codes) == len(there.left.chunks()[0]) > 0
+    there.left._code_keys = [future.key for future in there.left.codes]
+
+
 def _assert_freed(client, left, civil_as: str) -> None:
-    """The civil features (a `RemoteFrame`) and their index are freed on the workers (which
-    drop released data a moment later); held in chunks, they were never joined."""
+    """The civil features (a `RemoteFrame`), their index and their chunks' codes are freed
+    on the workers (which drop released data a moment later); held in chunks, they were
+    never joined."""
     if civil_as == "chunks":
         assert left.stacked is None and len(left.lengths) == 0
     keys = {future.key for future in (left.stacked, left.index) if future is not None}
-    keys |= set(getattr(left, "_part_keys", ()))
+    keys |= set(getattr(left, "_part_keys", ())) | set(getattr(left, "_code_keys", ()))
     deadline = time.monotonic() + 20
     while _held_keys(client, keys) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -756,6 +779,7 @@ def test_the_partitioned_join_on_the_workers_links_exactly_as_here(executor, gen
                                   chunks=_roster_chunks(generated, 997), join="partitioned")
     try:
         assert isinstance(there.could_pair, WorkerChunks) and there.chunks > 4
+        _assert_counts_only(there.linkage, here.linkage, on_worker)
         assert there.join.partitioned and [c.index for c in contexts] == [None]
         from flows.nightly import _describe  # the roster stage's log line: counts, the join
 

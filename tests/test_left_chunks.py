@@ -3,7 +3,9 @@ Dask workers hold it, gives what it gives read whole: its index (`LeftIndex.of_c
 comparison inputs (`joined_inputs`), its partitioned join's parts (`chunk_left_parts`,
 `joined_part`) and the member model trained with it on the left
 (`over_left_chunks.fit_left_over_chunks`, `over_chunks.ChunkedLeft`), whatever the
-chunking, empty chunks and blocks skipped as too big included."""
+chunking, empty chunks and blocks skipped as too big included; and what the driver keeps
+of it, counts only (`LeftCounts`), gives the same usable blocks and, sent to the chunks'
+codes, the same term frequencies per record (`TfShares.of_records`)."""
 
 from __future__ import annotations
 
@@ -30,9 +32,14 @@ from pipeline.link.partitioned import (
 from pipeline.link.spec import load_spec
 from pipeline.link.streamed import (
     ChunkKeys,
+    LeftCounts,
     LeftIndex,
     fit_on_sample,
     joined_inputs,
+    tf_columns_of,
+    tf_left,
+    tf_shares,
+    usable_blocks,
 )
 from pipeline.normalise.sources import normalise_source
 from pipeline.schema import Source
@@ -102,6 +109,70 @@ def test_the_index_made_from_chunks_is_the_whole_sides(sides, chunking) -> None:
     assert got.tf_columns == expected.tf_columns and list(got.tf_index) == list(expected.tf_index)
 
 
+def _chunk_codes(linker: Linker, chunks: list[pd.DataFrame]) -> tuple[LeftIndex, list]:
+    """The index of the chunks and each chunk's codes in it (`ChunkCodes`), as
+    `remote_left.remote_linkage` keeps them: the index on a worker, the codes beside their
+    chunks."""
+    keyed = [ChunkKeys.of(linker, chunk) for chunk in chunks]
+    keys = ChunkKeys.joined([own for own, _ in keyed])
+    codes = [c.in_whole(own, keys) for own, c in keyed]
+    return LeftIndex.of_chunks(linker, keys, codes), codes
+
+
+@pytest.mark.parametrize("chunking", list(CHUNKINGS))
+def test_counts_alone_give_the_usable_blocks_and_per_chunk_term_frequencies(sides, chunking
+                                                                            ) -> None:
+    """The driver keeps counts per key and value (`LeftCounts`), nothing per person: the
+    usable blocks and skipped blocks it decides from them, and the term frequencies per
+    person made from its shares per value (`TfShares`) and each chunk's codes, equal those
+    made from the whole index (`usable_blocks`, `tf_left`), with right-side counts that
+    make some blocks too big and some values frequent, and persons without a value."""
+    left, _ = sides
+    spec = load_spec("civil_members")
+    linker = Linker(spec)
+    left = left.copy()
+    for column in {c for c in tf_columns_of(linker) if c}:
+        left.loc[left.index[::40], column] = ""  # no value: the floor
+    bounds = CHUNKINGS[chunking](len(left))
+    index, codes = _chunk_codes(linker, cut(left, bounds))
+    whole = LeftIndex.of(linker, left)
+    counts = whole.counts()
+    assert isinstance(counts, LeftCounts) and not hasattr(counts, "rule_codes")
+    for records, keys, rule_codes in zip(counts.rule_records, whole.rule_index,
+                                         whole.rule_codes, strict=True):
+        assert len(records) == len(keys) < len(left)  # per key, not per person
+        assert records.sum() == (rule_codes >= 0).sum()
+    rng = np.random.default_rng(11)
+    rule_counts = [rng.integers(0, 40, len(k)).astype(np.int64) for k in whole.rule_index]
+    tf_counts = {c: rng.integers(0, 9, len(v)).astype(np.int64)
+                 for c, v in whole.tf_index.items()}
+    tf_present = {c: int(v.sum()) + 17 for c, v in tf_counts.items()}
+    limit = int(np.median([(r * c).max() for r, c in zip(counts.rule_records, rule_counts,
+                                                         strict=True)]))
+    got, expected = usable_blocks(counts, rule_counts, limit), usable_blocks(whole,
+                                                                            rule_counts, limit)
+    assert got[1] == expected[1] and sum(got[1]) > 0
+    for mine, theirs in zip(got[0], expected[0], strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    shares = tf_shares(counts, tf_counts, tf_present, len(left), 5_000)
+    per_chunk = [shares.of_records(c.tf) for c in codes]
+    expected_tf = tf_left(index, tf_counts, tf_present, len(left), 5_000)
+    assert any(t is not None for t in expected_tf) and any(t is None for t in expected_tf)
+    for n, theirs in enumerate(expected_tf):
+        if theirs is None:
+            assert all(chunk[n] is None for chunk in per_chunk)
+            continue
+        mine = np.concatenate([np.zeros(0), *(chunk[n] for chunk in per_chunk)])
+        np.testing.assert_array_equal(mine, theirs)
+        assert (theirs == shares.floor).any() and (theirs > shares.floor).any()
+        column = whole.tf_columns[n]
+        c = whole.tf_codes[column]
+        by_definition = np.where(  # a record's value's share of both sides' values
+            c >= 0, (counts.tf_records[column] + tf_counts[column])[np.maximum(c, 0)]
+            / ((c >= 0).sum() + tf_present[column]), 0.0)
+        np.testing.assert_array_equal(mine, np.maximum(by_definition, shares.floor))
+
+
 def test_a_key_first_seen_in_a_later_chunk_keeps_the_whole_sides_order() -> None:
     """Keys numbered by first appearance over the whole side, not chunk by chunk."""
     spec = load_spec("civil_members")
@@ -131,19 +202,21 @@ def test_the_inputs_and_the_partitioned_parts_made_from_chunks_are_the_whole_sid
     assert list(got_inputs) == list(whole_inputs)
     for column, values in whole_inputs.items():
         np.testing.assert_array_equal(got_inputs[column], values)
-    index = LeftIndex.of(linker, left)
+    index, codes = _chunk_codes(linker, chunks)
     rng = np.random.default_rng(7)
     usable = [rng.random(len(i)) < 0.8 for i in index.rule_index]  # some blocks not usable
-    tf = [None if c is None else rng.random(len(left)) for c in index.tf_columns]
+    shares = tf_shares(index.counts(), {c: rng.integers(0, 9, len(v)).astype(np.int64)
+                                        for c, v in index.tf_index.items()},
+                       {c: 50 for c in index.tf_index}, len(left), 200)
+    tf = shares.of_records(index.tf_codes)
     whole = {(p.rule, p.partition): p for p in left_parts_of(
         whole_inputs, tf, plan_of(usable_keys_of(linker, left, index.rule_codes, usable), 3))}
     pieces: dict[tuple[int, int], list] = {}
     for k, chunk in enumerate(chunks):
-        a, b = bounds[k], bounds[k + 1]
-        plan = plan_of(usable_keys_of(linker, chunk, [c[a:b] for c in index.rule_codes],
-                                      usable), 3)
-        sliced = [None if t is None else t[a:b] for t in tf]
-        for at, piece in chunk_left_parts(linker.inputs(chunk), sliced, plan, a).items():
+        a = bounds[k]  # each chunk's plan and term frequencies from its own codes
+        plan = plan_of(usable_keys_of(linker, chunk, codes[k].rules, usable), 3)
+        chunk_tf = shares.of_records(codes[k].tf)
+        for at, piece in chunk_left_parts(linker.inputs(chunk), chunk_tf, plan, a).items():
             pieces.setdefault(at, []).append(piece)
     assert set(pieces) == set(whole) and len(whole) > len(linker.passes)
     for at, expected in whole.items():

@@ -62,6 +62,7 @@ from pipeline.link.streamed import (
     index_codes,
     key_index,
     observe_chunk,
+    records_per_key,
     rule_keys,
     scored_pairs,
     tf_left,
@@ -282,7 +283,8 @@ class ChunkedRight:
         """A rule's pairs in usable blocks: positions in the small side and in the chunked
         side (int64, any order)."""
         index, codes, counts = self._counted(tuple(rule.columns))
-        usable, _ = usable_in_rule(codes, counts, self.spec.max_block_pairs)
+        usable, _ = usable_in_rule(records_per_key(codes, len(counts)), counts,
+                                   self.spec.max_block_pairs)
         small_codes = in_usable(codes, usable)
         sent = self.client.scatter([index, small_codes, usable], broadcast=True, hash=False)
         starts = self.right.chunk_starts()

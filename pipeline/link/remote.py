@@ -61,12 +61,14 @@ class RemoteFrame(_Shaped):
     the one frame as one chunk when it is held joined. `future` is the one frame, joined
     from the chunks on a worker on first use (`fetch`, tests). `index`: the future of the
     roster linkage's `streamed.LeftIndex` of this frame, on a worker, once built
-    (`roster.remote_left.remote_linkage`), else None."""
+    (`roster.remote_left.remote_linkage`), else None; `codes`: then each chunk's records'
+    codes in it (`streamed.ChunkCodes`, one future per chunk of `chunks()`, beside it)."""
 
     stacked: Future | None
     rows: int
     empty: pd.DataFrame
     index: Future | None = None
+    codes: list[Future] = field(default_factory=list)
     parts: list[Future] = field(default_factory=list)
     lengths: list[int] = field(default_factory=list)
     client: Any = None
@@ -113,11 +115,11 @@ class RemoteFrame(_Shaped):
         return self.future.result()
 
     def release(self) -> None:
-        """Free the frame, its chunks and its index on the workers (idempotent)."""
-        for future in (self.stacked, self.index, *self.parts):
+        """Free the frame, its chunks, its index and codes on the workers (idempotent)."""
+        for future in (self.stacked, self.index, *self.parts, *self.codes):
             if future is not None:
                 future.release()
-        self.parts, self.lengths = [], []
+        self.parts, self.lengths, self.codes = [], [], []
 
 
 def is_remote(frame: object) -> bool:

@@ -99,18 +99,27 @@ def sample_hashes(row_keys: pd.Series | np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class LeftCodes:
-    """What the driver needs of a left side it does not hold (`LeftIndex` without its
-    distinct keys): per blocking rule, each left record's key code (int64, -1 missing) and
-    the number of distinct keys; the term-frequency column of each comparison (or None);
-    per term-frequency column, each left record's value code and the number of distinct
-    values (in `LeftIndex.tf_index`'s order)."""
+class LeftCounts:
+    """What the driver needs of a left side it does not hold: counts, nothing per record.
+    Per blocking rule, the left records per distinct key (int64, in `LeftIndex.rule_index`'s
+    order: code = position); the term-frequency column of each comparison (or None); per
+    term-frequency column, the left records per distinct value (int64, in
+    `LeftIndex.tf_index`'s order). The records' codes stay where the left side is (on a Dask
+    worker: `roster.remote_left`)."""
 
-    rule_codes: list[np.ndarray]
-    rule_sizes: list[int]
+    rule_records: list[np.ndarray]
     tf_columns: list[str | None]
-    tf_codes: dict[str, np.ndarray]
-    tf_sizes: dict[str, int]
+    tf_records: dict[str, np.ndarray]
+
+    @property
+    def rule_sizes(self) -> list[int]:
+        """Per blocking rule, the number of distinct keys."""
+        return [len(r) for r in self.rule_records]
+
+    @property
+    def tf_sizes(self) -> dict[str, int]:
+        """Per term-frequency column, the number of distinct values."""
+        return {c: len(r) for c, r in self.tf_records.items()}
 
 
 @dataclass
@@ -156,15 +165,29 @@ class LeftIndex:
         """Per term-frequency column, the number of distinct values."""
         return {c: len(i) for c, i in self.tf_index.items()}
 
-    def codes(self) -> LeftCodes:
-        """This index without its distinct keys: what the driver needs of it."""
-        return LeftCodes(self.rule_codes, self.rule_sizes, self.tf_columns, self.tf_codes,
-                         self.tf_sizes)
+    @property
+    def rule_records(self) -> list[np.ndarray]:
+        """Per blocking rule, the left records per distinct key (int64)."""
+        return [_records_per_code(c, n) for c, n in zip(self.rule_codes, self.rule_sizes,
+                                                         strict=True)]
+
+    @property
+    def tf_records(self) -> dict[str, np.ndarray]:
+        """Per term-frequency column, the left records per distinct value (int64)."""
+        return {c: _records_per_code(self.tf_codes[c], n) for c, n in self.tf_sizes.items()}
+
+    def counts(self) -> LeftCounts:
+        """This index's counts: what the driver needs of it (`LeftCounts`)."""
+        return LeftCounts(self.rule_records, self.tf_columns, self.tf_records)
 
     def chunk_codes(self, rule: int, keys: np.ndarray) -> np.ndarray:
         """The left side's code of each chunk key for a rule (int64; -1: no left record has
         it, or missing)."""
         return index_codes(self.rule_index[rule], keys)
+
+
+def _records_per_code(codes: np.ndarray, size: int) -> np.ndarray:
+    return np.bincount(codes[codes >= 0], minlength=size).astype(np.int64)
 
 
 def tf_columns_of(linker: Linker) -> list[str | None]:
@@ -306,13 +329,14 @@ class StreamedLinkage:
     pair (`observe`'s mask), then `finish()`.
 
     `left` may be held elsewhere (a `remote.RemoteFrame` on a Dask worker), with `index` its
-    `LeftCodes` (`roster.remote_left.remote_linkage`): then the counts, the usable blocks and
-    the term frequencies are kept here, and what reads the left side's rows (`observe`,
-    `fit`, the scoring context) runs where it is."""
+    `LeftCounts` (`roster.remote_left.remote_linkage`): then only counts are kept here (the
+    usable blocks and the term-frequency shares per value are computed from them), and what
+    reads the left side's rows or their codes (`observe`, `fit`, the scoring context, the
+    term frequencies per record) runs where it is."""
 
     spec: ModelSpec
     left: pd.DataFrame | RemoteFrame  # the left side's features
-    index: LeftIndex | LeftCodes | None = None  # None: `LeftIndex.of(left)`, built here
+    index: LeftIndex | LeftCounts | None = None  # None: `LeftIndex.of(left)`, built here
     linker: Linker = field(init=False)
     records: int = 0
     rule_counts: list[np.ndarray] = field(default_factory=list)
@@ -427,10 +451,17 @@ class StreamedLinkage:
         """`usable_blocks` of this linkage's counts so far."""
         return usable_blocks(self.index, self.rule_counts, self.spec.max_block_pairs)
 
+    def tf_shares(self) -> TfShares:
+        """`tf_shares` of this linkage's counts so far (per left value)."""
+        return tf_shares(self.index, self.tf_counts, self.tf_present, len(self.left),
+                         self.records)
+
     def tf_left(self) -> list[np.ndarray | None]:
-        """`tf_left` of this linkage's counts so far."""
-        return tf_left(self.index, self.tf_counts, self.tf_present, len(self.left),
-                       self.records)
+        """`tf_left` of this linkage's counts so far (per left record: the left side here,
+        its `LeftIndex` held; held elsewhere, send `tf_shares` to its records' codes)."""
+        if not isinstance(self.index, LeftIndex):
+            raise TypeError("the left records' codes are not here: use tf_shares")
+        return self.tf_shares().of_records(self.index.tf_codes)
 
     def add_scored(self, scored: ScoredChunk) -> None:
         """Hold one chunk's kept pairs and statistics (from here or from a worker). The pairs
@@ -470,54 +501,84 @@ class StreamedLinkage:
                                      for n, s in zip(names, skipped, strict=True))])
 
 
-def usable_blocks(index: LeftIndex | LeftCodes, rule_counts: list[np.ndarray],
+def usable_blocks(index: LeftIndex | LeftCounts, rule_counts: list[np.ndarray],
                   limit: int | None) -> tuple[list[np.ndarray], list[int]]:
     """Per rule: bool per left key, its block is neither empty nor too big over the whole
     right side (size_left × size_right ≤ `limit`, the spec's max_block_pairs; None: no
     limit), as `blocking.pass_codes` decides; and the number of blocks skipped as too big.
     `rule_counts`: per rule, the right side's records per left key (int64), summed over
-    every chunk."""
+    every chunk. Reads only the index's counts (`rule_records`)."""
     usable, skipped = [], []
-    for r, left_codes in enumerate(index.rule_codes):
-        ok, too_big = usable_in_rule(left_codes, rule_counts[r], limit)
+    for r, left_records in enumerate(index.rule_records):
+        ok, too_big = usable_in_rule(left_records, rule_counts[r], limit)
         usable.append(ok)
         skipped.append(too_big)
     return usable, skipped
 
 
-def usable_in_rule(left_codes: np.ndarray, right_counts: np.ndarray, limit: int | None
-                ) -> tuple[np.ndarray, int]:
-    """One rule's `usable_blocks`: bool per key (its left records, by `left_codes`, times
-    its right records, `right_counts`, are neither 0 nor over `limit`) and how many keys
-    were too big."""
-    size_left = np.bincount(left_codes[left_codes >= 0], minlength=len(right_counts))
-    pairs = size_left * right_counts
+def usable_in_rule(left_records: np.ndarray, right_counts: np.ndarray, limit: int | None
+                   ) -> tuple[np.ndarray, int]:
+    """One rule's `usable_blocks`: bool per key (its left records, `left_records`, times
+    its right records, `right_counts`, both int64 per key, are neither 0 nor over `limit`)
+    and how many keys were too big."""
+    pairs = left_records * right_counts
     too_big = np.zeros(len(pairs), dtype=bool) if limit is None else pairs > limit
     return (pairs > 0) & ~too_big, int(too_big.sum())
 
 
-def tf_left(index: LeftIndex | LeftCodes, tf_counts: dict[str, np.ndarray],
-            tf_present: dict[str, int], left_records: int, right_records: int
-            ) -> list[np.ndarray | None]:
-    """Per comparison with term frequencies: per left record, the share of its value among
-    the values of both sides' records (as `inference.tf_records`, over the whole right
-    side: `tf_counts`, the right records per left value, and `tf_present`, the right
-    records with a value, summed over every chunk), at least 1 / (left + right records);
-    None for the others."""
+def records_per_key(codes: np.ndarray, keys: int) -> np.ndarray:
+    """The records per key (int64, `keys` long) of records' key codes (int64, -1 missing)."""
+    return _records_per_code(codes, keys)
+
+
+@dataclass
+class TfShares:
+    """Per term-frequency column, the share of each of the left side's distinct values
+    among the values of both sides' records (float64, in `LeftIndex.tf_index`'s order), at
+    least `floor`; `columns`: per comparison, its term-frequency column or None. Per value,
+    not per record: what the driver computes from counts (`tf_shares`) and sends to where
+    the left records' codes are (`of_records`)."""
+
+    columns: list[str | None]
+    shares: dict[str, np.ndarray]
+    floor: float
+
+    def of_records(self, codes: dict[str, np.ndarray]) -> list[np.ndarray | None]:
+        """Per comparison, each left record's share (float64; `floor` for a record without a
+        value), from the records' value codes (`LeftIndex.tf_codes`, or a chunk's
+        `ChunkCodes.tf`); None for a comparison without term frequencies."""
+        out: list[np.ndarray | None] = []
+        for column in self.columns:
+            if column is None:
+                out.append(None)
+                continue
+            share, c = self.shares[column], codes[column]
+            out.append(np.where(c >= 0, share[np.maximum(c, 0)] if len(share) else
+                                self.floor, self.floor).astype(np.float64))
+        return out
+
+
+def tf_shares(index: LeftIndex | LeftCounts, tf_counts: dict[str, np.ndarray],
+              tf_present: dict[str, int], left_records: int, right_records: int) -> TfShares:
+    """Per term-frequency column, each left value's share among the values of both sides'
+    records (as `inference.tf_records`, over the whole right side: `tf_counts`, the right
+    records per left value, and `tf_present`, the right records with a value, summed over
+    every chunk), at least 1 / (left + right records). Reads only the index's counts
+    (`tf_records`)."""
     floor = 1.0 / max(left_records + right_records, 1)
-    out: list[np.ndarray | None] = []
-    for column in index.tf_columns:
-        if column is None:
-            out.append(None)
-            continue
-        codes = index.tf_codes[column]
-        left_counts = np.bincount(codes[codes >= 0], minlength=index.tf_sizes[column])
-        total = int((codes >= 0).sum()) + tf_present[column]
-        share = (left_counts + tf_counts[column]) / max(total, 1)
-        per_record = np.where(codes >= 0, share[np.maximum(codes, 0)], 0.0) if total \
-            else np.zeros(len(codes))
-        out.append(np.maximum(per_record, floor))
-    return out
+    shares = {}
+    for column, left_counts in index.tf_records.items():
+        total = int(left_counts.sum()) + tf_present[column]
+        shares[column] = np.maximum((left_counts + tf_counts[column]) / max(total, 1), floor)
+    return TfShares(list(index.tf_columns), shares, floor)
+
+
+def tf_left(index: LeftIndex, tf_counts: dict[str, np.ndarray], tf_present: dict[str, int],
+            left_records: int, right_records: int) -> list[np.ndarray | None]:
+    """Per comparison with term frequencies: per left record, `tf_shares`' share of its
+    value (float64), at least 1 / (left + right records); None for the others."""
+    return tf_shares(index, tf_counts, tf_present, left_records, right_records
+                     ).of_records(index.tf_codes)
 
 
 def decided_pairs(spec: ModelSpec, pairs: pd.DataFrame) -> pd.DataFrame:

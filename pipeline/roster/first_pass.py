@@ -270,7 +270,7 @@ def context_for(linkage: StreamedLinkage, as_of: dt.date, validating: bool,
                 ) -> FirstPassContext:
     """The chunks' context; `partitioned`: without the civil side's index (its keys are in
     parts on the workers); `shared`: the roster's shared numbers (`shared_numbers`). When
-    the civil side is held on a worker (`linkage.index` is its `LeftCodes`), without its
+    the civil side is held on a worker (`linkage.index` is its `LeftCounts`), without its
     index too: `on_dask` adds it there (`with_index`)."""
     index = linkage.index if isinstance(linkage.index, LeftIndex) else None
     return FirstPassContext(None if partitioned else index, linkage.spec,

@@ -54,10 +54,11 @@ class JoinChoice:
         return dict(vars(self))
 
 
-def key_records(rule_codes: list[np.ndarray]) -> int:
-    """Civil records summed over the blocking rules in which they have a key (`rule_codes`:
-    per rule, each record's key code, -1 for none: `LeftIndex.rule_codes`)."""
-    return int(sum((codes >= 0).sum() for codes in rule_codes))
+def key_records(rule_records: list[np.ndarray]) -> int:
+    """Civil records summed over the blocking rules in which they have a key (`rule_records`:
+    per rule, the civil records per distinct key, int64: `LeftIndex.rule_records` or
+    `LeftCounts.rule_records`)."""
+    return int(sum(int(records.sum()) for records in rule_records))
 
 
 def choose_join(left_records: int, part_records: int, workers: int,

@@ -233,7 +233,7 @@ def stream_roster_on_dask(client: Client, paths: list[Path], civil_features: pd.
     remote = is_remote(civil_features)
     linkage = remote_linkage(client, spec, civil_features) if remote else \
         StreamedLinkage(spec, civil_features)
-    choice = choose_join(len(civil_features), key_records(linkage.index.rule_codes),
+    choice = choose_join(len(civil_features), key_records(linkage.index.rule_records),
                          workers_of(client), join)
     validating = validation is not None or validate is not None
     made = context_for(linkage, as_of, validating, choice.partitioned, shared)

@@ -139,7 +139,7 @@ def link_roster_dask(client: Client, civil: pd.DataFrame, roster: RosterPass
     if linkage.model is None:
         fit_roster_on_dask(client, roster)
     choice: JoinChoice = roster.join or choose_join(
-        len(linkage.left), key_records(linkage.index.rule_codes), workers_of(client),
+        len(linkage.left), key_records(linkage.index.rule_records), workers_of(client),
         "broadcast")
     if not choice.partitioned:
         return (*link_roster_on_dask(client, civil, roster), choice)

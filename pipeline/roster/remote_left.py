@@ -3,17 +3,19 @@
 On `--engine dask` the civil side's features never come to the driver
 (`civil.on_dask.CivilChunks.normalise` leaves them in row chunks on the workers, a
 `link.remote.RemoteFrame`), and no worker joins them either. The roster linkage
-(`streamed.StreamedLinkage`) keeps here only the `LeftCodes` (each civil person's key and
-value codes, the number of distinct keys): the counts, the usable blocks and the term
-frequencies are computed from them here, as before. Whatever reads the persons' features
+(`streamed.StreamedLinkage`) keeps here only counts (`LeftCounts`: the civil persons per
+distinct key and per term-frequency value), nothing per person: the usable blocks and the
+term frequencies per value (`TfShares`) are computed from them here and sent to where the
+persons' codes are. Whatever reads the persons' features
 runs as tasks on their chunks, and what it makes goes from there to the workers that need
 it (worker to worker, never through the driver):
 
 - the `LeftIndex` (`remote_linkage`): each chunk's distinct keys, joined in row order on a
   worker (the order `pd.factorize` gives over the whole side), then each chunk's codes in
-  them. The first pass's context carries it to every worker with the broadcast join
-  (`first_pass_context`); with the partitioned join it is cut into key parts placed on the
-  workers (`key_parts_placed`);
+  them (`ChunkCodes`, kept beside the chunk as `RemoteFrame.codes`: what the plans and the
+  term frequencies per person read). The first pass's context carries it to every worker
+  with the broadcast join (`first_pass_context`); with the partitioned join it is cut into
+  key parts placed on the workers (`key_parts_placed`);
 - the broadcast second pass's `ScoreContext` (`score_context`): each chunk's comparison
   inputs, joined beside the index (every worker then fetches the context whole: a broadcast
   join);
@@ -62,6 +64,7 @@ from pipeline.link.streamed import (
     ChunkKeys,
     LeftIndex,
     StreamedLinkage,
+    TfShares,
     joined_inputs,
 )
 from pipeline.roster.first_pass import FirstPassContext, _linker, with_index
@@ -102,17 +105,17 @@ def _chunk_inputs(spec: ModelSpec, chunk: pd.DataFrame) -> dict[str, np.ndarray]
 
 
 def _score_context(spec: ModelSpec, index: LeftIndex, usable: list[np.ndarray], model: Model,
-                   tf_left: list[np.ndarray | None], *inputs: dict[str, np.ndarray]
-                   ) -> ScoreContext:
+                   shares: TfShares, *inputs: dict[str, np.ndarray]) -> ScoreContext:
     def made() -> ScoreContext:
-        return ScoreContext(spec, index, usable, model, tf_left, joined_inputs(list(inputs)))
+        return ScoreContext(spec, index, usable, model, shares.of_records(index.tf_codes),
+                            joined_inputs(list(inputs)))
 
     return _sanitised(made)
 
 
-def _chunk_plan(spec: ModelSpec, chunk: pd.DataFrame, rule_codes: list[np.ndarray],
+def _chunk_plan(spec: ModelSpec, chunk: pd.DataFrame, codes: ChunkCodes,
                 usable: list[np.ndarray], partitions: int) -> PartitionPlan:
-    return _sanitised(lambda: plan_of(usable_keys_of(_linker(spec), chunk, rule_codes,
+    return _sanitised(lambda: plan_of(usable_keys_of(_linker(spec), chunk, codes.rules,
                                                      usable), partitions))
 
 
@@ -120,9 +123,10 @@ def _part_sizes(plan: PartitionPlan) -> np.ndarray:
     return plan.part_sizes()
 
 
-def _chunk_parts(spec: ModelSpec, chunk: pd.DataFrame, tf: list[np.ndarray | None],
+def _chunk_parts(spec: ModelSpec, chunk: pd.DataFrame, shares: TfShares, codes: ChunkCodes,
                  plan: PartitionPlan, start: int) -> dict[tuple[int, int], LeftPart]:
-    return _sanitised(lambda: chunk_left_parts(_linker(spec).inputs(chunk), tf, plan, start))
+    return _sanitised(lambda: chunk_left_parts(_linker(spec).inputs(chunk),
+                                               shares.of_records(codes.tf), plan, start))
 
 
 def _joined_part(*pieces: LeftPart) -> LeftPart:
@@ -139,16 +143,16 @@ def _same(part: Any) -> Any:
 def remote_linkage(client: Client, spec: ModelSpec, left: RemoteFrame) -> StreamedLinkage:
     """The roster linkage of a civil side held on the workers: its `LeftIndex` built from
     its chunks (each chunk's distinct keys, joined in row order, then each chunk's codes in
-    them) and kept on a worker as `left.index`; only its `LeftCodes` here."""
+    them, kept beside the chunk as `left.codes`) and kept on a worker as `left.index`; only
+    its counts here (`LeftCounts`: per distinct key and value, nothing per person)."""
     parts, _ = left.chunks()
     keyed = [client.submit(_chunk_keys, spec, chunk, pure=False) for chunk in parts]
     keys = client.submit(_joined_keys, *(client.submit(_keys_only, k, pure=False)
                                          for k in keyed), pure=False)
-    left.index = client.submit(_index, spec, keys,
-                               *(client.submit(_chunk_codes, keys, k, pure=False)
-                                 for k in keyed), pure=False)
-    codes = client.submit(LeftIndex.codes, left.index, pure=False).result()
-    return StreamedLinkage(spec, left, index=codes)
+    left.codes = [client.submit(_chunk_codes, keys, k, pure=False) for k in keyed]
+    left.index = client.submit(_index, spec, keys, *left.codes, pure=False)
+    counts = client.submit(LeftIndex.counts, left.index, pure=False).result()
+    return StreamedLinkage(spec, left, index=counts)
 
 
 def first_pass_context(client: Client, context: FirstPassContext, left: RemoteFrame) -> Future:
@@ -189,9 +193,10 @@ def score_context(client: Client, linkage: StreamedLinkage) -> Future:
     """`ScoreContext.of(linkage)` made on the workers: each chunk's comparison inputs where
     it is, joined beside the index (the broadcast join's context, which every worker then
     fetches whole); the usable blocks and the term frequencies (computed here from the
-    counts) go there, not the features here."""
+    counts) go there, not the features here; the term frequencies per value
+    (`TfShares`), made per person there."""
     usable, _ = linkage.usable_blocks()
-    usable_f, tf_f = client.scatter([usable, linkage.tf_left()], hash=False)
+    usable_f, tf_f = client.scatter([usable, linkage.tf_shares()], hash=False)
     parts, _ = linkage.left.chunks()
     return client.submit(_score_context, linkage.spec, linkage.left.index, usable_f,
                          linkage.model, tf_f,
@@ -229,23 +234,15 @@ class RemotePlan:
         self.futures = []
 
 
-def _sliced(arrays: list[np.ndarray | None], start: int, end: int) -> list[np.ndarray | None]:
-    return [None if a is None else a[start:end] for a in arrays]
-
-
 def remote_plan(client: Client, linkage: StreamedLinkage, partitions: int) -> RemotePlan:
     """`partitioned.partition_plan(linkage, partitions)` for a civil side held on the
-    workers, one plan per chunk made there (the chunk's records' key codes go from here:
-    `LeftCodes`)."""
+    workers, one plan per chunk made there from the chunk's codes beside it
+    (`RemoteFrame.codes`) and the usable blocks (from here)."""
     [usable] = client.scatter([linkage.usable_blocks()[0]], broadcast=True, hash=False)
     parts, _ = linkage.left.chunks()
-    starts = linkage.left.chunk_starts()
-    codes = client.scatter([_sliced(linkage.index.rule_codes, int(starts[k]),
-                                    int(starts[k + 1])) for k in range(len(parts))],
-                           hash=False)
     plans = [client.submit(_chunk_plan, linkage.spec, chunk, chunk_codes, usable, partitions,
                            pure=False)
-             for chunk, chunk_codes in zip(parts, codes, strict=True)]
+             for chunk, chunk_codes in zip(parts, linkage.left.codes, strict=True)]
     chunk_sizes = client.gather([client.submit(_part_sizes, plan, pure=False)
                                  for plan in plans])
     return RemotePlan(plans, partitions, chunk_sizes)
@@ -260,12 +257,11 @@ def left_parts_placed(client: Client, linkage: StreamedLinkage, plan: RemotePlan
     no worker holds the civil side's inputs whole."""
     parts, _ = linkage.left.chunks()
     starts = linkage.left.chunk_starts()
-    tf = linkage.tf_left()
-    cut = [client.submit(_chunk_parts, linkage.spec, chunk,
-                         client.scatter([_sliced(tf, int(starts[k]), int(starts[k + 1]))],
-                                        hash=False)[0],
-                         chunk_plan, int(starts[k]), pure=False)
-           for k, (chunk, chunk_plan) in enumerate(zip(parts, plan.futures, strict=True))]
+    [shares] = client.scatter([linkage.tf_shares()], broadcast=True, hash=False)
+    cut = [client.submit(_chunk_parts, linkage.spec, chunk, shares, codes, chunk_plan,
+                         int(starts[k]), pure=False)
+           for k, (chunk, codes, chunk_plan) in enumerate(zip(parts, linkage.left.codes,
+                                                             plan.futures, strict=True))]
     workers = worker_addresses(client)
     placed = []
     sizes = plan.sizes
