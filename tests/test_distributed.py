@@ -209,14 +209,6 @@ def test_link_people_equals_the_local_engine(executor, normalised) -> None:
     assert dask.blocking == local.blocking
 
 
-def _held(client, frame: pd.DataFrame):
-    """`frame` on a worker, as the night's civil features are (`RemoteFrame`)."""
-    from pipeline.link.distributed import scatter_frame
-    from pipeline.link.remote import RemoteFrame
-
-    return RemoteFrame(scatter_frame(client, frame), len(frame), frame.iloc[:0].copy())
-
-
 class _Sent:
     """What the driver sends the workers (`client.scatter`'s data, `client.submit`'s
     arguments, not futures): each object's type name and, for frames and arrays, rows."""
@@ -263,23 +255,21 @@ def _held_in_chunks(client, frame: pd.DataFrame, chunks: int = 4):
 
     bounds = np.linspace(0, len(frame), chunks + 1).astype(int)
     parts = [frame.iloc[bounds[k]:bounds[k + 1]].reset_index(drop=True) for k in range(chunks)]
-    held = RemoteFrame(None, len(frame), frame.iloc[:0].copy(),
-                       parts=client.scatter(parts, hash=False),
-                       lengths=[len(p) for p in parts], client=client)
+    held = RemoteFrame(len(frame), frame.iloc[:0].copy(), client.scatter(parts, hash=False),
+                       [len(p) for p in parts], client)
     held._part_keys = [part.key for part in held.parts]  # to see them freed (`_assert_freed`)
     return held
 
 
-@pytest.mark.parametrize("held_as", ["joined", "chunks"])
+@pytest.mark.parametrize("chunks", [1, 4])
 @pytest.mark.parametrize("labelled", [False, True], ids=["no-labels", "labels"])
 def test_link_people_with_the_civil_side_on_a_worker_equals_the_local_engine(
-        executor, normalised, monkeypatch, labelled, held_as) -> None:
+        executor, normalised, monkeypatch, labelled, chunks) -> None:
     """The night's civil features stay on the workers (`RemoteFrame`) and its columns in
     chunks there (`RemoteChunks`): the roll ↔ civil linkage runs on the features' chunks
-    (`over_chunks`) or, joined on one worker, beside them (`DaskExecutor.
-    _train_and_predict_beside`); the analysts' labels find their persons in the chunks, and
-    it gives the local engine's links, evidence, models and statistics; the driver sends the
-    roll's features, never a frame of the civil side's size."""
+    (`over_chunks`), one or several; the analysts' labels find their persons in the chunks,
+    and it gives the local engine's links, evidence, models and statistics; the driver sends
+    the roll's features, never a frame of the civil side's size."""
     union, civil = normalised[Source.UNION].frame, normalised[Source.CIVIL].frame
     civil = civil.reset_index(drop=True)  # positions, as the night's chunks number them
     specs = load_config()["linking"]["specs"]
@@ -293,16 +283,14 @@ def test_link_people_with_the_civil_side_on_a_worker_equals_the_local_engine(
                             dismissed.assign(label="non_match")]).astype(str)
         assert len(labels) == 2
     local = link_people(union, civil, None, specs, labels=labels)
-    held = (_held if held_as == "joined" else _held_in_chunks)(executor.client,
-                                                                person_features(civil))
+    held = _held_in_chunks(executor.client, person_features(civil), chunks)
     columns = _in_chunks(executor.client, civil)
     sent = _Sent(executor.client, monkeypatch)
     executor.partition_metrics = []
     dask = link_people(union, columns, None, specs, labels=labels, executor=executor,
                        civil_features=held)
 
-    assert executor.partition_metrics  # the buckets (or chunks) ran as tasks
-    assert ("chunk" in executor.partition_metrics[0]) == (held_as == "chunks")
+    assert {m["chunk"] for m in executor.partition_metrics} == set(range(chunks))
     assert len(local.links) > 100
     assert (local.evidence["method"] == "clerical").sum() == (2 if labelled else 0)
     pd.testing.assert_frame_equal(dask.links, local.links)
@@ -596,8 +584,8 @@ def _roster_chunks(generated: Path, rows: int):
 
 
 @pytest.mark.parametrize("sample_records", [None, 700])
-@pytest.mark.parametrize("civil_as", ["here", "joined", "chunks"],
-                         ids=["civil-here", "civil-on-a-worker", "civil-in-chunks"])
+@pytest.mark.parametrize("civil_as", ["here", "one-chunk", "chunks"],
+                         ids=["civil-here", "civil-in-one-chunk", "civil-in-chunks"])
 def test_the_roster_on_the_workers_links_exactly_as_here(executor, generated, normalised,
                                                           sample_records, civil_as,
                                                           monkeypatch) -> None:
@@ -605,11 +593,10 @@ def test_the_roster_on_the_workers_links_exactly_as_here(executor, generated, no
     the workers between them, and the training sample's records too: the driver merges only
     their hashes and a worker trains): the same member links, statistics, model, counts;
     with the whole roster as the sample and with a sample of 700 members. With the civil
-    side's features held on the workers (as one frame, or in row chunks as the night holds
+    side's features held on the workers (in one row chunk, or in several as the night holds
     them), the driver sends no civil index, scoring context or frame of the civil side's
-    size: they are made there; held in chunks, they are never joined on one worker (the
-    index, the member model's training and the scoring context are made from the
-    chunks)."""
+    size: they are made there from the chunks (the index, the member model's training and
+    the scoring context)."""
     from pipeline.link.streamed import SAMPLE_HASH
     from pipeline.roster.first_pass import stream_roster
     from pipeline.roster.on_dask import (
@@ -666,16 +653,16 @@ def test_the_roster_on_the_workers_links_exactly_as_here(executor, generated, no
         assert civil_sized != held  # sent from here only when it is here
         assert bool({"LeftIndex", "ScoreContext"} & sent.kinds()) != held
         if held:  # once the scoring context is made, the features and the index are freed
-            _assert_freed(executor.client, left, civil_as)
+            _assert_freed(executor.client, left)
     finally:
         here.close()
         there.close()
 
 
 def _civil_features_as(client, features: pd.DataFrame, civil_as: str):
-    """The civil features here, on a worker as one frame or on the workers in row
-    chunks."""
-    return {"here": lambda: features, "joined": lambda: _held(client, features),
+    """The civil features here, or on the workers in one row chunk or in several."""
+    return {"here": lambda: features,
+            "one-chunk": lambda: _held_in_chunks(client, features, 1),
             "chunks": lambda: _held_in_chunks(client, features)}[civil_as]()
 
 
@@ -700,13 +687,11 @@ def _assert_counts_only(there, here, held: bool) -> None:
     there.left._code_keys = [future.key for future in there.left.codes]
 
 
-def _assert_freed(client, left, civil_as: str) -> None:
+def _assert_freed(client, left) -> None:
     """The civil features (a `RemoteFrame`), their index and their chunks' codes are freed
-    on the workers (which drop released data a moment later); held in chunks, they were
-    never joined."""
-    if civil_as == "chunks":
-        assert left.stacked is None and len(left.lengths) == 0
-    keys = {future.key for future in (left.stacked, left.index) if future is not None}
+    on the workers (which drop released data a moment later)."""
+    assert not left.parts and not left.lengths and not left.codes
+    keys = {left.index.key} if left.index is not None else set()
     keys |= set(getattr(left, "_part_keys", ())) | set(getattr(left, "_code_keys", ()))
     deadline = time.monotonic() + 20
     while _held_keys(client, keys) and time.monotonic() < deadline:
@@ -722,8 +707,8 @@ def _held_keys(client, keys: set) -> set:
     return {key for found in client.run(held).values() for key in found}
 
 
-@pytest.mark.parametrize("civil_as", ["here", "joined", "chunks"],
-                         ids=["civil-here", "civil-on-a-worker", "civil-in-chunks"])
+@pytest.mark.parametrize("civil_as", ["here", "one-chunk", "chunks"],
+                         ids=["civil-here", "civil-in-one-chunk", "civil-in-chunks"])
 def test_the_partitioned_join_on_the_workers_links_exactly_as_here(executor, generated,
                                                                    normalised, civil_as,
                                                                    monkeypatch) -> None:
@@ -809,7 +794,7 @@ def test_the_partitioned_join_on_the_workers_links_exactly_as_here(executor, gen
         assert not any(client.run(parts_held).values())
         assert bool({"KeyPart", "LeftPart"} & sent.kinds()) != on_worker
         if on_worker:  # the left parts made, the features and the index are freed there
-            _assert_freed(client, left, civil_as)
+            _assert_freed(client, left)
     finally:
         here.close()
         there.close()

@@ -245,7 +245,7 @@ def in_chunks(client, frame: pd.DataFrame, bounds: list[int]):
     from pipeline.link.remote import RemoteFrame
 
     parts = cut(frame, bounds)
-    return RemoteFrame(None, len(frame), frame.iloc[:0].copy(),
+    return RemoteFrame(len(frame), frame.iloc[:0].copy(),
                        parts=client.scatter(parts, hash=False),
                        lengths=[len(p) for p in parts], client=client)
 

@@ -49,7 +49,7 @@ def in_chunks(client, frame: pd.DataFrame, chunks: int) -> RemoteFrame:
     bounds = np.linspace(0, len(frame), chunks + 1).astype(int)
     parts = [frame.iloc[bounds[k]:bounds[k + 1]].reset_index(drop=True)
              for k in range(chunks)]
-    return RemoteFrame(None, len(frame), frame.iloc[:0].copy(),
+    return RemoteFrame(len(frame), frame.iloc[:0].copy(),
                        parts=client.scatter(parts, hash=False),
                        lengths=[len(p) for p in parts], client=client)
 

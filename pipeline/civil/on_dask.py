@@ -199,7 +199,7 @@ class CivilChunks(Loaded):
         built = [client.submit(_features, n, pure=False) for n in self.normalised]
         lengths = client.gather([client.submit(len, b, pure=False) for b in built])
         empty = client.submit(_no_rows, built[0], pure=False).result()
-        return RemoteFrame(None, rows, empty, parts=built, lengths=[int(n) for n in lengths],
+        return RemoteFrame(rows, empty, parts=built, lengths=[int(n) for n in lengths],
                            client=client)
 
     def validate_in_chunks(self, run: ValidationRun, suite: str, labels: dict,

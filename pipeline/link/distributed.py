@@ -28,10 +28,9 @@ directly and returns exactly what `LocalExecutor` returns. No partition needs th
   makes, compares and scores its own pairs (`link.over_chunks`); the model is trained in
   one task on a worker from the candidates' levels, as the local engine trains. The
   driver never holds a civil record, and this linkage holds the civil side whole on no
-  worker (nor does the roster linkage: `roster.remote_left`).
-- a right side joined on one worker already (a `RemoteFrame` without chunks): all of the
-  above runs in one task beside it (`_link_beside`, which sends the buckets' tasks to the
-  cluster through `worker_client`); it sends the left side (the roll's features) there.
+  worker (nor does the roster linkage: `roster.remote_left`). A `RemoteFrame` is only ever
+  held in chunks (since 2026-12-02: the form joined on one worker, and the linkage that ran
+  beside it, served no night and were removed).
 
 Block codes are integers (equal codes ⇔ equal keys), so no string keys travel and no hash
 collision can add or lose a pair. What stays on the driver, and what that costs, is in
@@ -217,36 +216,6 @@ def _train_and_predict_task(*args: Any) -> tuple[Scored, list[PassStats], list[d
     return _sanitised(_train_and_predict_on_worker, *args)
 
 
-def _link_beside(spec: ModelSpec, threads: int, partitions: int | None, left: pd.DataFrame,
-                 right: pd.DataFrame, model: Model | None, labels: Labels | None
-                 ) -> tuple[Scored, list[PassStats], list[dict], list[tuple[int, str]],
-                            list[PassStats]]:
-    """On the worker holding `right`: what `DaskExecutor.train_and_predict` runs on the
-    driver, with a client of this worker's (`worker_client`: the buckets' tasks go to the
-    cluster from here), then `_trained_and_scored` here. Returns the scored pairs, each
-    bucket's statistics and metrics, each bucket task's (pass, key), and the passes'
-    skipped blocks."""
-    from distributed import worker_client
-
-    from pipeline.link.engine import Linker
-
-    linker = Linker(spec, threads=threads)
-    lf, rf = linker.side_inputs(left, right)
-    with worker_client() as client:
-        submitted, stats_parts = DaskExecutor(client, partitions)._submit_buckets(
-            linker, left, right, lf, rf)
-        results = client.gather([future for _, future in submitted])
-        places = _places(submitted)
-        del submitted
-    return (*_trained_and_scored(linker, left, right, lf, rf, model, labels, results),
-            places, stats_parts)
-
-
-def _link_beside_task(*args: Any) -> tuple[Scored, list[PassStats], list[dict],
-                                           list[tuple[int, str]], list[PassStats]]:
-    return _sanitised(_link_beside, *args)
-
-
 def _places(submitted: list[tuple[int, Any]]) -> list[tuple[int, str]]:
     """(pass, task key) of each bucket task submitted: what `partition_metrics` names."""
     return [(p, future.key) for p, future in submitted]
@@ -361,17 +330,14 @@ class DaskExecutor:
         (`Linker.train_and_predict`, the local engine's function): the candidates' levels,
         the u sample and the EM sessions' pairs never reach this process, only the pairs
         worth keeping, the model and the statistics do. A right side held on the workers
-        (`RemoteFrame`): in its chunks, where they are (`over_chunks`); joined on one worker
-        already, all of it runs beside it (`_train_and_predict_beside`)."""
+        (`RemoteFrame`, a link's only): in its chunks, where they are (`over_chunks`)."""
         client = self.client
-        if is_remote(right) and right.parts and linker.spec.link_type == "link":
+        if is_remote(right):
             from pipeline.link.over_chunks import train_and_predict_over_chunks
 
             scored, self.partition_metrics = train_and_predict_over_chunks(
                 client, linker, left, right, model, labels)
             return scored
-        if is_remote(right):
-            return self._train_and_predict_beside(linker, left, right, model, labels)
         lf, rf = linker.side_inputs(left, right)
         submitted, stats_parts = self._submit_buckets(linker, left, right, lf, rf)
         del lf, rf
@@ -387,23 +353,6 @@ class DaskExecutor:
                 if scattered is not None:
                     scattered.release()
         return self._finished(linker, scored, parts, metrics, _places(submitted), stats_parts)
-
-    def _train_and_predict_beside(self, linker: Linker, left: pd.DataFrame,
-                                  right: RemoteFrame, model: Model | None,
-                                  labels: Labels | None) -> Scored:
-        """`train_and_predict` with the right side held on a worker (`RemoteFrame`): one
-        task beside it runs what this process runs otherwise (`_link_beside`: the block
-        codes, the buckets' tasks, then training and scoring), so its records never come
-        here; the left side (the roll's features: small) is sent there."""
-        client = self.client
-        sent = scatter_frame(client, left)
-        try:
-            done = client.submit(_link_beside_task, linker.spec, linker.threads,
-                                 self.partitions, sent, right.future, model, labels,
-                                 pure=False).result()
-        finally:
-            sent.release()
-        return self._finished(linker, *done)
 
     def _finished(self, linker: Linker, scored: Scored, parts: list[PassStats],
                   metrics: list[dict], places: list[tuple[int, str]],

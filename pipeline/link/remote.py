@@ -52,26 +52,26 @@ class _Shaped:
 
 @dataclass
 class RemoteFrame(_Shaped):
-    """A frame of `rows` rows (a RangeIndex) on the workers; `empty`: its first zero rows
-    (its columns and dtypes).
+    """A frame of `rows` rows (a RangeIndex) on the workers, in row chunks, each where it
+    was made (`parts`: one future per chunk, in row order, `lengths` rows each, and the
+    `client` that made them: the night's); `empty`: its first zero rows (its columns and
+    dtypes). Nothing joins the chunks: what reads the frame reads `chunks()`. `index`: the
+    future of the roster linkage's `streamed.LeftIndex` of this frame, on a worker, once
+    built (`roster.remote_left.remote_linkage`), else None; `codes`: then each chunk's
+    records' codes in it (`streamed.ChunkCodes`, one future per chunk, beside it)."""
 
-    Held either as one frame on one worker (`stacked`: its future) or in row chunks, each
-    where it was made (`parts`: one future per chunk, in row order, `lengths` rows each, and
-    the `client` that made them: the night's). What reads it reads `chunks()`, which is
-    the one frame as one chunk when it is held joined. `future` is the one frame, joined
-    from the chunks on a worker on first use (`fetch`, tests). `index`: the future of the
-    roster linkage's `streamed.LeftIndex` of this frame, on a worker, once built
-    (`roster.remote_left.remote_linkage`), else None; `codes`: then each chunk's records'
-    codes in it (`streamed.ChunkCodes`, one future per chunk of `chunks()`, beside it)."""
-
-    stacked: Future | None
     rows: int
     empty: pd.DataFrame
+    parts: list[Future]
+    lengths: list[int]
+    client: Any = None
     index: Future | None = None
     codes: list[Future] = field(default_factory=list)
-    parts: list[Future] = field(default_factory=list)
-    lengths: list[int] = field(default_factory=list)
-    client: Any = None
+
+    def __post_init__(self) -> None:
+        if len(self.parts) != len(self.lengths) or sum(self.lengths) != self.rows:
+            raise ValueError(f"{len(self.parts)} chunks of {sum(self.lengths)} rows given "
+                             f"for {self.rows} rows in {len(self.lengths)} chunks")
 
     def __len__(self) -> int:
         return self.rows
@@ -84,39 +84,25 @@ class RemoteFrame(_Shaped):
         passed to a task would be sent to it whole."""
         from distributed import Future
 
-        return cls(None, int(sum(lengths)), empty,
-                   parts=[Future(key, client=client) for key in keys],
-                   lengths=list(lengths), client=client)
-
-    @property
-    def future(self) -> Future:
-        """The future of the whole frame on one worker (joined from `parts` on first use)."""
-        if self.stacked is None:
-            if self.client is None:
-                raise RuntimeError("a RemoteFrame with neither a frame nor chunks")
-            self.stacked = self.client.submit(_stacked, *self.parts, pure=False)
-        return self.stacked
+        return cls(int(sum(lengths)), empty, [Future(key, client=client) for key in keys],
+                   list(lengths), client)
 
     def chunks(self) -> tuple[list[Future], list[int]]:
-        """The frame's row chunks and their numbers of rows, in row order: `parts`, or the
-        one frame as one chunk when it is held joined (what reads chunks reads either)."""
-        if self.parts:
-            return list(self.parts), list(self.lengths)
-        if self.stacked is None:
-            raise RuntimeError("a RemoteFrame with neither a frame nor chunks")
-        return [self.stacked], [self.rows]
+        """The frame's row chunks and their numbers of rows, in row order."""
+        return list(self.parts), list(self.lengths)
 
     def chunk_starts(self) -> np.ndarray:
         """Each of `chunks()`' first row's position (int64, one more: the total)."""
         return np.cumsum([0, *self.chunks()[1]]).astype(np.int64)
 
     def fetch(self) -> pd.DataFrame:
-        """The frame itself, brought here (tests; nothing in the night calls it)."""
-        return self.future.result()
+        """The whole frame brought here, a fresh RangeIndex (tests; the night never)."""
+        frames = self.client.gather(self.parts)
+        return pd.concat(frames, ignore_index=True) if frames else self.empty.copy()
 
     def release(self) -> None:
-        """Free the frame, its chunks, its index and codes on the workers (idempotent)."""
-        for future in (self.stacked, self.index, *self.parts, *self.codes):
+        """Free the chunks, the index and the codes on the workers (idempotent)."""
+        for future in (self.index, *self.parts, *self.codes):
             if future is not None:
                 future.release()
         self.parts, self.lengths, self.codes = [], [], []
@@ -248,13 +234,6 @@ def _matching_task(frame: pd.DataFrame, keys: pd.DataFrame, offset: int) -> pd.D
     from pipeline.link.distributed import _sanitised
 
     return _sanitised(rows_matching, frame, keys, offset)
-
-
-def _stacked(*parts: pd.DataFrame) -> pd.DataFrame:
-    """The chunks as one frame, rows in order, a fresh RangeIndex."""
-    from pipeline.link.distributed import _sanitised
-
-    return _sanitised(lambda: pd.concat(parts, ignore_index=True))
 
 
 def _value_counts(frame: pd.DataFrame, column: str) -> dict[str, int]:
