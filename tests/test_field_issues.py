@@ -295,6 +295,45 @@ def test_a_number_excel_damaged_in_a_civil_file_or_the_roster_is_the_stewards(so
     assert by_row[3].raw_value_masked == "110105********2000"
 
 
+@pytest.mark.parametrize("source", [Source.CIVIL, Source.MEMBERS])
+def test_a_placeholder_number_in_a_civil_file_or_the_roster_is_the_stewards(source) -> None:
+    """No finding reports the placeholders typed for an unknown number in the civil side's
+    or the roster's ID column (INVALID_ID `placeholder` is the roll's): every carrier's is a
+    field issue `id_placeholder` (one carried by three people of different names too: it is
+    no shared number, SPEC §1), whatever its form; a sound number has none."""
+    placeholders = ["111111111111111111", "000000000000000000", "110105000000000000",
+                    "不详", "111111111111111111", "111111111111111111"]
+    ids = [*placeholders, valid_id("11010519800101123")]
+    names = ["张伟", "李娜", "王芳", "赵强", "刘洋", "陈静", "杨帆"]
+    if source == Source.CIVIL:
+        rows = [{"case_id": f"C{k}", "member_no": "1", "name": name, "id_number": number,
+                 "relation": "户主", "assistance_type": "低保", "district_code": "110105",
+                 "case_status": "在保", "person_status": "正常"}
+                for k, (name, number) in enumerate(zip(names, ids, strict=True))]
+    else:
+        rows = [{"member_id": f"M{k}", "name": name, "id_number": number}
+                for k, (name, number) in enumerate(zip(names, ids, strict=True))]
+    result = normalise_source(raw_frame(source, rows, file="feed.csv"), source,
+                              dt.date(2025, 6, 30))
+    assert list(result.frame["id_problem"].fillna("")) == ["placeholder"] * 6 + [""]
+    by_row = {r.source_row: r for r in result.field_issues.itertuples()
+              if r.field == "id_number"}
+    assert sorted(by_row) == [2, 3, 4, 5, 6, 7]
+    assert {r.reason_code for r in by_row.values()} == {"id_placeholder"}
+    assert "占位" in by_row[2].reason and "真实身份证号" in by_row[2].reason
+    assert by_row[2].raw_value_masked == "111111********1111"
+    assert by_row[5].raw_value_masked == "不详"
+
+
+def test_the_rolls_placeholders_are_its_findings_not_field_issues() -> None:
+    rows = [{"roll_id": "A1", "name": "张伟", "id_number": "111111111111111111",
+             "roll_status": "在档"}]
+    normalised = normalise_source(raw_frame(Source.UNION, rows, file="roll.xlsx"),
+                                  Source.UNION, dt.date(2025, 6, 30))
+    assert "id_placeholder" not in set(normalised.field_issues["reason_code"])
+    assert list(normalised.frame["id_problem"]) == ["placeholder"]
+
+
 def test_the_rolls_excel_damaged_numbers_are_its_findings_not_field_issues() -> None:
     rows = [{"roll_id": "A1", "name": "张伟", "id_number": "1.10106E+17",
              "roll_status": "在档"}]

@@ -173,6 +173,11 @@ def test_07_placeholders_are_no_evidence(tmp_path: Path) -> None:
     placeholders = civil_frame[civil_frame["case_id"].isin(placeholder_cases)
                                & civil_frame["id_placeholder"]]
     assert len(placeholders) == 4 and not placeholders["id_birth_date"].notna().any()
+    # … and the data steward is told of each, to have the feed's owner fill in the number
+    issues = night.normalised[stages.Source.CIVIL].field_issues
+    told = issues[issues["reason_code"] == "id_placeholder"]
+    assert len(told) == int(civil_frame["id_placeholder"].sum()) >= len(placeholders)
+    assert {"111111********1111", "000000********0000"} <= set(told["raw_value_masked"])
 
     # Their other findings are those of the same rows with the ID left blank.
     import openpyxl

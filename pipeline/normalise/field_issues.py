@@ -68,6 +68,18 @@ EXCEL_DAMAGED_NUMBER = ("id_excel_damaged",
                         "身份证号被 Excel 截断（显示为科学计数，或末三位变为 000）："
                         "不能作为完整身份证号比对；"
                         "请从原系统重新导出（身份证号列设为文本格式），或核对证件后更正")
+# A number typed for an unknown one (`id_number`'s `placeholder`, `id_kinds`:
+# 111111111111111111, a prefix then zeros, 不详 …) in the civil-affairs files or the roster,
+# never evidence (SPEC §1) and reported by no finding (on the roll, INVALID_ID does): the
+# feed's owner's to fill in.
+PLACEHOLDER_NUMBER = ("id_placeholder",
+                      "身份证号填的是占位内容（如全为同一数字、连续数字、"
+                      "出生日期或顺序码以 0 补位，或“不详”），不是真实号码："
+                      "不作为比对依据，此值按空白处理；请核对证件后填写真实身份证号")
+# Per `id_number` problem (`IdCheck.problem`), the field issue of an ID number that is
+# understood but no one's evidence, outside the roll (`sources.finish_source`).
+NUMBER_PROBLEMS: dict[str, tuple[str, str]] = {"excel_damage": EXCEL_DAMAGED_NUMBER,
+                                               "placeholder": PLACEHOLDER_NUMBER}
 # Fields that are personal data: their raw value is shown masked.
 _YEAR_ONLY = frozenset({"birth_date", "deceased_date"})
 _PHONE = frozenset({"phone"})
@@ -248,7 +260,7 @@ def shared_number_rows(raw: pd.DataFrame, source: Source, shared: np.ndarray) ->
 def number_rows(raw: pd.DataFrame, source: Source, hit: np.ndarray,
                 why: tuple[str, str]) -> pd.DataFrame:
     """One row per input row in `hit` (n-long bool) for its ID number, with the reason
-    `why` (code, Chinese reason with the fix): `SHARED_NUMBER`, `EXCEL_DAMAGED_NUMBER`."""
+    `why` (code, Chinese reason with the fix): `SHARED_NUMBER`, `NUMBER_PROBLEMS`' reasons."""
     hit = np.asarray(hit, dtype=bool)
     if not hit.any():
         return typed(pd.DataFrame(columns=list(COLUMNS)))

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.normalise.field_issues import (
-    EXCEL_DAMAGED_NUMBER,
+    NUMBER_PROBLEMS,
     field_issue_rows,
     number_rows,
     shared_number_rows,
@@ -239,12 +239,13 @@ def finish_source(prepared: Prepared, shared: np.ndarray) -> NormalisedSource:
     if shared_used.any():  # after the plan's fields, by row: the steward's rows to check
         issues = pd.concat([issues, shared_number_rows(raw, source, shared_used)],
                            ignore_index=True)
-    if source != Source.UNION:  # the roll's are INVALID_ID findings (`excel_damage`)
-        damaged = (prepared.frame["id_problem"] == "excel_damage").fillna(False).to_numpy(
-            dtype=bool) & used & ~np.asarray(shared, dtype=bool)
-        if damaged.any():
-            issues = pd.concat([issues, number_rows(raw, source, damaged,
-                                                    EXCEL_DAMAGED_NUMBER)], ignore_index=True)
+    if source != Source.UNION:  # the roll's are INVALID_ID findings (`excel_damage` …)
+        for problem, why in NUMBER_PROBLEMS.items():
+            hit = (prepared.frame["id_problem"] == problem).fillna(False).to_numpy(
+                dtype=bool) & used & ~np.asarray(shared, dtype=bool)
+            if hit.any():
+                issues = pd.concat([issues, number_rows(raw, source, hit, why)],
+                                   ignore_index=True)
     return NormalisedSource(source, frame[~bad].reset_index(drop=True),
                             quarantine.reset_index(drop=True), issues)
 
