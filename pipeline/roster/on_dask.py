@@ -342,9 +342,10 @@ class KeyParts:
         client = self.client
         keyed = client.submit(_key_pieces, self.spec, self.tf_columns, self.partitions,
                               features, pure=False)
+        # on the part's worker only (a loose restriction lets work stealing copy the part)
         found = [client.submit(_count, part,
                                client.submit(_key_piece, keyed, n, pure=False),
-                               workers=[worker], allow_other_workers=True, pure=False)
+                               workers=[worker], allow_other_workers=False, pure=False)
                  for n, (part, worker, _) in enumerate(self.placed)]
         could = client.submit(_keep_could_pair, features, keyed,
                               *(f for f, (_, _, rule) in zip(found, self.placed, strict=True)

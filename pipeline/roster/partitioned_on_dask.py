@@ -103,10 +103,12 @@ def link_roster_partitioned_on_dask(client: Client, civil: pd.DataFrame, roster:
             del chunk
             parts_scored = []
             for piece_at, part, worker in placed:
+                # a hard restriction: a loose one lets Dask's work stealing run a piece on
+                # another worker under load, copying the part there (seen in the tests)
                 parts_scored.append(client.submit(
                     _score, spec, model, part,
                     client.submit(operator.getitem, split, piece_at, pure=False),
-                    workers=[worker], allow_other_workers=True, pure=False))
+                    workers=[worker], allow_other_workers=False, pure=False))
             del split
             scored.extend(parts_scored)
             in_flight.append(parts_scored)
