@@ -325,19 +325,15 @@ def test_a_placeholder_number_in_a_civil_file_or_the_roster_is_the_stewards(sour
     assert by_row[5].raw_value_masked == "不详"
 
 
-def test_the_rolls_placeholders_are_its_findings_not_field_issues() -> None:
-    rows = [{"roll_id": "A1", "name": "张伟", "id_number": "111111111111111111",
-             "roll_status": "在档"}]
+@pytest.mark.parametrize(("number", "problem", "code"),
+                         [("1.10106E+17", "excel_damage", "id_excel_damaged"),
+                          ("111111111111111111", "placeholder", "id_placeholder")])
+def test_the_rolls_unusable_numbers_are_its_findings_not_field_issues(number, problem,
+                                                                      code) -> None:
+    """On the roll an Excel-damaged number or a placeholder is an INVALID_ID finding, not a
+    field issue."""
+    rows = [{"roll_id": "A1", "name": "张伟", "id_number": number, "roll_status": "在档"}]
     normalised = normalise_source(raw_frame(Source.UNION, rows, file="roll.xlsx"),
                                   Source.UNION, dt.date(2025, 6, 30))
-    assert "id_placeholder" not in set(normalised.field_issues["reason_code"])
-    assert list(normalised.frame["id_problem"]) == ["placeholder"]
-
-
-def test_the_rolls_excel_damaged_numbers_are_its_findings_not_field_issues() -> None:
-    rows = [{"roll_id": "A1", "name": "张伟", "id_number": "1.10106E+17",
-             "roll_status": "在档"}]
-    normalised = normalise_source(raw_frame(Source.UNION, rows, file="roll.xlsx"),
-                                  Source.UNION, dt.date(2025, 6, 30))
-    assert "id_excel_damaged" not in set(normalised.field_issues["reason_code"])
-    assert list(normalised.frame["id_problem"]) == ["excel_damage"]
+    assert code not in set(normalised.field_issues["reason_code"])
+    assert list(normalised.frame["id_problem"]) == [problem]
