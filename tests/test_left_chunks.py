@@ -75,13 +75,14 @@ def even(frame: pd.DataFrame, chunks: int) -> list[int]:
     return list(np.linspace(0, len(frame), chunks + 1).astype(int))
 
 
-def _index_of_chunks(linker: Linker, chunks: list[pd.DataFrame]) -> LeftIndex:
-    """As `remote_left.remote_linkage` makes it: each chunk's keys and codes, the keys
-    joined, each chunk's codes moved into them."""
+def _chunk_codes(linker: Linker, chunks: list[pd.DataFrame]) -> tuple[LeftIndex, list]:
+    """The index of the chunks and each chunk's codes in it (`ChunkCodes`), as
+    `remote_left.remote_linkage` keeps them: the index on a worker, the codes beside their
+    chunks."""
     keyed = [ChunkKeys.of(linker, chunk) for chunk in chunks]
     keys = ChunkKeys.joined([own for own, _ in keyed])
-    return LeftIndex.of_chunks(linker, keys, [codes.in_whole(own, keys)
-                                              for own, codes in keyed])
+    codes = [c.in_whole(own, keys) for own, c in keyed]
+    return LeftIndex.of_chunks(linker, keys, codes), codes
 
 
 CHUNKINGS = {"one": lambda n: [0, n], "three": lambda n: list(np.linspace(0, n, 4).astype(int)),
@@ -96,7 +97,7 @@ def test_the_index_made_from_chunks_is_the_whole_sides(sides, chunking) -> None:
     left, _ = sides
     linker = Linker(load_spec("civil_members"))
     chunks = cut(left, CHUNKINGS[chunking](len(left)))
-    got = _index_of_chunks(linker, chunks)
+    got, _ = _chunk_codes(linker, chunks)
     expected = LeftIndex.of(linker, left)
     assert len(expected.rule_index) == len(linker.passes) and expected.tf_index
     for mine, theirs in zip([*got.rule_index, *got.tf_index.values()],
@@ -107,16 +108,6 @@ def test_the_index_made_from_chunks_is_the_whole_sides(sides, chunking) -> None:
         np.testing.assert_array_equal(mine, theirs)
         assert mine.dtype == np.int64 and (theirs == -1).any() != (theirs >= 0).all()
     assert got.tf_columns == expected.tf_columns and list(got.tf_index) == list(expected.tf_index)
-
-
-def _chunk_codes(linker: Linker, chunks: list[pd.DataFrame]) -> tuple[LeftIndex, list]:
-    """The index of the chunks and each chunk's codes in it (`ChunkCodes`), as
-    `remote_left.remote_linkage` keeps them: the index on a worker, the codes beside their
-    chunks."""
-    keyed = [ChunkKeys.of(linker, chunk) for chunk in chunks]
-    keys = ChunkKeys.joined([own for own, _ in keyed])
-    codes = [c.in_whole(own, keys) for own, c in keyed]
-    return LeftIndex.of_chunks(linker, keys, codes), codes
 
 
 @pytest.mark.parametrize("chunking", list(CHUNKINGS))
@@ -181,7 +172,7 @@ def test_a_key_first_seen_in_a_later_chunk_keeps_the_whole_sides_order() -> None
     frame = pd.DataFrame({c: [""] * 6 for c in {col for rule in spec.blocking
                                                  for col in rule.columns}}, dtype=object)
     frame[column] = ["b", "", "a", "a", "c", "b"]
-    index = _index_of_chunks(linker, cut(frame, [0, 2, 4, 6]))
+    index, _ = _chunk_codes(linker, cut(frame, [0, 2, 4, 6]))
     rule = next(r for r, p in enumerate(linker.passes) if p.columns == (column,))
     assert list(index.rule_index[rule]) == ["b", "a", "c"]
     np.testing.assert_array_equal(index.rule_codes[rule], [0, -1, 1, 1, 2, 0])

@@ -140,7 +140,7 @@ def _key_counts(index: pd.Index, columns: tuple[str, ...], chunk: pd.DataFrame
     """The chunk's records per roll key of `columns` (int64, one per key of `index`)."""
     def counts() -> np.ndarray:
         codes = index_codes(index, rule_keys(chunk, columns))
-        return np.bincount(codes[codes >= 0], minlength=len(index)).astype(np.int64)
+        return records_per_key(codes, len(index))
 
     return _sanitised(counts)
 
@@ -266,8 +266,7 @@ class ChunkedRight:
         """How many (left, right) pairs agree on every one of `columns`, all present, over
         the whole of both sides (`blocking.agreeing_pairs`)."""
         _, codes, counts = self._counted(tuple(columns))
-        size_left = np.bincount(codes[codes >= 0], minlength=len(counts))
-        return int((size_left * counts).sum())
+        return int((records_per_key(codes, len(counts)) * counts).sum())
 
     def block(self, rule: BlockingRule) -> np.ndarray:
         """A blocking rule's pairs as an (n, 2) int64 array of positions, sorted by left then

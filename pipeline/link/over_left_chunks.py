@@ -44,6 +44,7 @@ from pipeline.link.streamed import (
     chunk_codes_of,
     chunk_pair_positions,
     pick_sample,
+    records_per_key,
     usable_blocks,
     with_sample_record,
 )
@@ -61,8 +62,8 @@ def _coded(spec: ModelSpec, index: LeftIndex, chunk: pd.DataFrame) -> list[np.nd
 
 def _key_counts(index: LeftIndex, codes: list[np.ndarray]) -> list[np.ndarray]:
     """A chunk's records per small-side key of every rule (int64)."""
-    return _sanitised(lambda: [np.bincount(c[c >= 0], minlength=len(index.rule_index[r])
-                                           ).astype(np.int64) for r, c in enumerate(codes)])
+    return _sanitised(lambda: [records_per_key(c, len(index.rule_index[r]))
+                               for r, c in enumerate(codes)])
 
 
 def _added(*counts: list[np.ndarray]) -> list[np.ndarray]:

@@ -97,8 +97,7 @@ class RemoteFrame(_Shaped):
 
     def fetch(self) -> pd.DataFrame:
         """The whole frame brought here, a fresh RangeIndex (tests; the night never)."""
-        frames = self.client.gather(self.parts)
-        return pd.concat(frames, ignore_index=True) if frames else self.empty.copy()
+        return _fetched(self.client, self.parts, self.empty)
 
     def release(self) -> None:
         """Free the chunks, the index and the codes on the workers (idempotent)."""
@@ -106,6 +105,13 @@ class RemoteFrame(_Shaped):
             if future is not None:
                 future.release()
         self.parts, self.lengths, self.codes = [], [], []
+
+
+def _fetched(client: Any, chunks: list[Future], empty: pd.DataFrame) -> pd.DataFrame:
+    """The chunks gathered here and joined in row order, a fresh RangeIndex (`empty`, the
+    zero-row frame, when there are none): both frames' `fetch`."""
+    frames = client.gather(chunks)
+    return pd.concat(frames, ignore_index=True) if frames else empty.copy()
 
 
 def is_remote(frame: object) -> bool:
@@ -181,8 +187,7 @@ class RemoteChunks(_Shaped):
 
     def fetch(self) -> pd.DataFrame:
         """The whole frame brought here, a fresh RangeIndex (tests; the night never)."""
-        frames = self.client.gather(self.futures)
-        return pd.concat(frames, ignore_index=True) if frames else self.empty.copy()
+        return _fetched(self.client, self.futures, self.empty)
 
     def release(self) -> None:
         """Free the chunks on the workers (idempotent)."""

@@ -168,13 +168,13 @@ class LeftIndex:
     @property
     def rule_records(self) -> list[np.ndarray]:
         """Per blocking rule, the left records per distinct key (int64)."""
-        return [_records_per_code(c, n) for c, n in zip(self.rule_codes, self.rule_sizes,
+        return [records_per_key(c, n) for c, n in zip(self.rule_codes, self.rule_sizes,
                                                          strict=True)]
 
     @property
     def tf_records(self) -> dict[str, np.ndarray]:
         """Per term-frequency column, the left records per distinct value (int64)."""
-        return {c: _records_per_code(self.tf_codes[c], n) for c, n in self.tf_sizes.items()}
+        return {c: records_per_key(self.tf_codes[c], n) for c, n in self.tf_sizes.items()}
 
     def counts(self) -> LeftCounts:
         """This index's counts: what the driver needs of it (`LeftCounts`)."""
@@ -186,8 +186,9 @@ class LeftIndex:
         return index_codes(self.rule_index[rule], keys)
 
 
-def _records_per_code(codes: np.ndarray, size: int) -> np.ndarray:
-    return np.bincount(codes[codes >= 0], minlength=size).astype(np.int64)
+def records_per_key(codes: np.ndarray, keys: int) -> np.ndarray:
+    """The records per key (int64, `keys` long) of records' key codes (int64, -1 missing)."""
+    return np.bincount(codes[codes >= 0], minlength=keys).astype(np.int64)
 
 
 def tf_columns_of(linker: Linker) -> list[str | None]:
@@ -284,8 +285,7 @@ def observe_chunk(index: LeftIndex | None, linker: Linker, chunk: pd.DataFrame, 
     rule_counts = []
     for r, block_pass in enumerate(linker.passes if index is not None else []):
         codes = index.chunk_codes(r, rule_keys(chunk, block_pass.columns))
-        rule_counts.append(np.bincount(codes[codes >= 0],
-                                       minlength=len(index.rule_index[r])).astype(np.int64))
+        rule_counts.append(records_per_key(codes, len(index.rule_index[r])))
         could |= codes >= 0
     tf_counts, tf_present = {}, {}
     for column in (index.tf_index if index is not None else tf_columns or []):
@@ -295,8 +295,7 @@ def observe_chunk(index: LeftIndex | None, linker: Linker, chunk: pd.DataFrame, 
             continue
         values_index = index.tf_index[column]
         codes = values_index.get_indexer(values)
-        tf_counts[column] = np.bincount(codes[codes >= 0], minlength=len(values_index)
-                                        ).astype(np.int64)
+        tf_counts[column] = records_per_key(codes, len(values_index))
     if k == 0:  # no sample (a linkage that trains on the whole side: `over_chunks`)
         sample = chunk.iloc[:0].copy()
         sample[SAMPLE_HASH] = np.zeros(0, dtype=np.uint64)
@@ -524,11 +523,6 @@ def usable_in_rule(left_records: np.ndarray, right_counts: np.ndarray, limit: in
     pairs = left_records * right_counts
     too_big = np.zeros(len(pairs), dtype=bool) if limit is None else pairs > limit
     return (pairs > 0) & ~too_big, int(too_big.sum())
-
-
-def records_per_key(codes: np.ndarray, keys: int) -> np.ndarray:
-    """The records per key (int64, `keys` long) of records' key codes (int64, -1 missing)."""
-    return _records_per_code(codes, keys)
 
 
 @dataclass

@@ -240,9 +240,10 @@ def finish_source(prepared: Prepared, shared: np.ndarray) -> NormalisedSource:
         issues = pd.concat([issues, shared_number_rows(raw, source, shared_used)],
                            ignore_index=True)
     if source != Source.UNION:  # the roll's are INVALID_ID findings (`excel_damage` …)
+        unshared_used = used & ~np.asarray(shared, dtype=bool)
         for problem, why in NUMBER_PROBLEMS.items():
             hit = (prepared.frame["id_problem"] == problem).fillna(False).to_numpy(
-                dtype=bool) & used & ~np.asarray(shared, dtype=bool)
+                dtype=bool) & unshared_used
             if hit.any():
                 issues = pd.concat([issues, number_rows(raw, source, hit, why)],
                                    ignore_index=True)
